@@ -1,0 +1,56 @@
+import { InvalidConfigError } from '../errors.js';
+import { validateBrokerTopicDefaults } from '../storage/log-config.js';
+
+/**
+ * Broker-wide settings, Kafka names. Topic-config synonyms (`log.retention.ms`, ...) are
+ * checked by the log config table; the rest are listed here with their defaults.
+ */
+const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'; min?: number }> = {
+  'num.partitions': { default: '1', kind: 'int', min: 1 },
+  'default.replication.factor': { default: '1', kind: 'int', min: 1 },
+  'auto.create.topics.enable': { default: 'true', kind: 'boolean' },
+  'log.retention.check.interval.ms': { default: '300000', kind: 'int', min: 1 },
+  'log.flush.scheduler.interval.ms': { default: '1000', kind: 'int', min: 1 },
+  'log.flush.offset.checkpoint.interval.ms': { default: '60000', kind: 'int', min: 1 },
+  'log.cleaner.backoff.ms': { default: '15000', kind: 'int', min: 1 },
+};
+
+export interface BrokerSettings {
+  numPartitions: number;
+  defaultReplicationFactor: number;
+  autoCreateTopics: boolean;
+  retentionCheckIntervalMs: number;
+  flushCheckIntervalMs: number;
+  checkpointIntervalMs: number;
+  cleanerBackoffMs: number;
+  /** The broker-level topic defaults (synonyms), validated. */
+  topicDefaults: Record<string, string>;
+}
+
+export function parseBrokerConfigs(configs: Record<string, string>): BrokerSettings {
+  const topicDefaults = validateBrokerTopicDefaults(configs);
+  const values: Record<string, string> = {};
+  for (const [name, def] of Object.entries(BROKER_SETTINGS)) values[name] = def.default;
+  for (const [name, raw] of Object.entries(configs)) {
+    if (name in topicDefaults) continue;
+    const def = BROKER_SETTINGS[name];
+    if (!def) throw new InvalidConfigError(`Unknown broker config: ${name}`);
+    const v = raw.trim();
+    if (def.kind === 'boolean' && v !== 'true' && v !== 'false') throw new InvalidConfigError(`${name} must be true or false, got '${raw}'`);
+    if (def.kind === 'int' && (!/^\d+$/.test(v) || Number(v) < (def.min ?? 0))) {
+      throw new InvalidConfigError(`${name} must be a whole number >= ${def.min ?? 0}, got '${raw}'`);
+    }
+    values[name] = v;
+  }
+  const int = (n: string) => Number(values[n]);
+  return {
+    numPartitions: int('num.partitions'),
+    defaultReplicationFactor: int('default.replication.factor'),
+    autoCreateTopics: values['auto.create.topics.enable'] === 'true',
+    retentionCheckIntervalMs: int('log.retention.check.interval.ms'),
+    flushCheckIntervalMs: int('log.flush.scheduler.interval.ms'),
+    checkpointIntervalMs: int('log.flush.offset.checkpoint.interval.ms'),
+    cleanerBackoffMs: int('log.cleaner.backoff.ms'),
+    topicDefaults,
+  };
+}

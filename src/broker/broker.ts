@@ -1,0 +1,347 @@
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { LocalMetadataStore, newKafkaId, type TopicMetadata } from '../cluster/metadata-store.js';
+import {
+  InvalidPartitionsError,
+  InvalidConfigError,
+  ServiceUnavailableError,
+  TopicExistsError,
+  UnknownPartitionError,
+  UnknownTopicError,
+} from '../errors.js';
+import { buildLogConfig, type ResolvedConfig, resolveTopicConfigs, validateTopicConfigs } from '../storage/log-config.js';
+import { LogManager } from '../storage/log-manager.js';
+import type { PreparedBatch } from '../storage/partition-log.js';
+import type { RecordHeader, RecordInput } from '../storage/record-batch.js';
+import { type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
+import { Partition } from './partition.js';
+import { partitionForKey, StickyPartitioner } from './partitioner.js';
+import { validateTopicName } from './topic-name.js';
+
+/** Kafka's acks: 0 (no acknowledgement), 1 (leader has it), -1 = all (the ISR has it). */
+export type Acks = 0 | 1 | -1;
+
+/** Most partitions one topic may have; a bound on files and memory per topic. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+
+export interface BrokerOptions {
+  dataDir: string;
+  nodeId: number;
+  /** Broker-wide settings, Kafka broker names: `log.retention.ms`, `num.partitions`, ... */
+  brokerConfigs: Record<string, string>;
+  /** Where background-task failures are reported (default: one JSON line on stderr). */
+  onError?: (task: string, err: unknown) => void;
+}
+
+export interface ProduceRecord {
+  partition?: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeader[];
+  /** CreateTime in ms; the append time when absent. */
+  timestamp?: number;
+}
+
+export interface ProduceRecordResult {
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+export interface PartitionOffsets {
+  logStartOffset: number;
+  highWatermark: number;
+  logEndOffset: number;
+}
+
+export interface FetchResult {
+  /** Stored record batches, exactly as on disk (Kafka v2 format). */
+  records: Buffer;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  replicationFactor: number;
+  partitions: PartitionDescription[];
+  /** Topic-level overrides only. */
+  configOverrides: Record<string, string>;
+}
+
+export interface StartReport {
+  cleanShutdown: boolean;
+  partitions: number;
+  truncatedBytes: number;
+  durationMs: number;
+}
+
+export interface CreateTopicOptions {
+  partitions?: number;
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+  validateOnly?: boolean;
+}
+
+/**
+ * The one facade every edge calls (HTTP today, a native Kafka listener later): topics,
+ * partitions, partitioning, produce with acks, fetch and offsets. Leadership, leader epochs,
+ * the ISR and the high watermark live here (in Partition) from day one; in the embedded
+ * single-node mode this node leads everything.
+ */
+export class Broker {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  private readonly settings: BrokerSettings;
+  private readonly store: LocalMetadataStore;
+  private readonly logManager: LogManager;
+  private readonly partitions = new Map<string, Partition[]>();
+  private readonly sticky = new StickyPartitioner();
+  private isReady = false;
+  private stopping = false;
+
+  private constructor(opts: BrokerOptions) {
+    this.nodeId = opts.nodeId;
+    this.settings = parseBrokerConfigs(opts.brokerConfigs);
+    this.store = new LocalMetadataStore(opts.dataDir, opts.nodeId);
+    this.clusterId = this.store.clusterId;
+    const onError =
+      opts.onError ??
+      ((task: string, err: unknown) => {
+        process.stderr.write(`${JSON.stringify({ level: 'error', task, message: String((err as Error)?.message ?? err) })}\n`);
+      });
+    this.logManager = new LogManager({
+      dataDir: opts.dataDir,
+      retentionCheckIntervalMs: this.settings.retentionCheckIntervalMs,
+      flushCheckIntervalMs: this.settings.flushCheckIntervalMs,
+      checkpointIntervalMs: this.settings.checkpointIntervalMs,
+      cleanerBackoffMs: this.settings.cleanerBackoffMs,
+      onError,
+    });
+  }
+
+  /** Validates settings and reads metadata; cheap. Logs are recovered by `start()`. */
+  static async open(opts: BrokerOptions): Promise<Broker> {
+    return new Broker(opts);
+  }
+
+  get ready(): boolean {
+    return this.isReady && !this.stopping;
+  }
+
+  /** Recovers every log (yielding between partitions so health checks answer), then serves. */
+  async start(): Promise<StartReport> {
+    const started = Date.now();
+    this.logManager.beginLoading();
+    let truncatedBytes = 0;
+    let count = 0;
+    for (const meta of this.store.listTopics()) {
+      const list: Partition[] = [];
+      for (let p = 0; p < meta.partitions; p++) {
+        const { log, truncatedBytes: cut } = this.logManager.loadLog(meta.name, p, this.logConfigOf(meta));
+        truncatedBytes += cut;
+        list.push(new Partition(meta.name, p, log, this.nodeId));
+        count++;
+        await yieldToEventLoop();
+      }
+      this.partitions.set(meta.name, list);
+    }
+    // Directories no topic owns: a topic deleted in metadata whose files a crash left behind.
+    for (const { topic, partition } of this.logManager.listPartitionDirs()) {
+      const meta = this.store.getTopic(topic);
+      if (!meta || partition >= meta.partitions) await this.logManager.deleteLog(topic, partition);
+    }
+    const cleanShutdown = this.logManager.wasCleanShutdown;
+    this.logManager.startBackgroundTasks();
+    this.isReady = true;
+    return { cleanShutdown, partitions: count, truncatedBytes, durationMs: Date.now() - started };
+  }
+
+  /** Flushes and closes every log and marks the shutdown clean. */
+  async shutdown(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    await this.logManager.shutdown();
+  }
+
+  private ensureReady(): void {
+    if (!this.ready) throw new ServiceUnavailableError(this.stopping ? 'The broker is shutting down.' : 'The broker is still recovering its logs.');
+  }
+
+  private logConfigOf(meta: TopicMetadata) {
+    return buildLogConfig(meta.configs, this.settings.topicDefaults);
+  }
+
+  private topicOrThrow(name: string, errorCode = 40403): TopicMetadata {
+    const meta = this.store.getTopic(name);
+    if (!meta) throw new UnknownTopicError(name, errorCode);
+    return meta;
+  }
+
+  private partitionOrThrow(topic: string, partition: number): Partition {
+    const list = this.partitions.get(topic);
+    if (!list) throw new UnknownTopicError(topic);
+    const p = list[partition];
+    if (!Number.isInteger(partition) || p === undefined) throw new UnknownPartitionError(topic, partition);
+    return p;
+  }
+
+  listTopics(): string[] {
+    return this.store
+      .listTopics()
+      .map((t) => t.name)
+      .sort();
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const meta = this.topicOrThrow(name);
+    const list = this.partitions.get(name) ?? [];
+    return {
+      name,
+      topicId: meta.topicId,
+      replicationFactor: meta.replicationFactor,
+      configOverrides: { ...meta.configs },
+      partitions: list.map((p) => ({ partition: p.partition, leader: p.leaderId, replicas: [...p.replicas], isr: [...p.isr] })),
+    };
+  }
+
+  /** Every topic config with its effective value and source (override, broker, default). */
+  topicConfigs(name: string): ResolvedConfig[] {
+    return resolveTopicConfigs(this.topicOrThrow(name).configs, this.settings.topicDefaults);
+  }
+
+  async createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicDescription> {
+    this.ensureReady();
+    return this.createTopicNow(name, opts);
+  }
+
+  /** Synchronous, so auto-creation from concurrent produce requests cannot race. */
+  private createTopicNow(name: string, opts: CreateTopicOptions): TopicDescription {
+    validateTopicName(name);
+    if (this.store.getTopic(name)) throw new TopicExistsError(name);
+    const partitions = opts.partitions ?? this.settings.numPartitions;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
+      throw new InvalidPartitionsError(`Number of partitions must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}, got ${partitions}.`);
+    }
+    const replicationFactor = opts.replicationFactor ?? this.settings.defaultReplicationFactor;
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 1) {
+      throw new InvalidConfigError(`Replication factor: ${replicationFactor} larger than available brokers: 1.`);
+    }
+    const configs = validateTopicConfigs(opts.configs ?? {});
+    const meta: TopicMetadata = { name, topicId: newKafkaId(), partitions, replicationFactor, configs };
+    if (opts.validateOnly) {
+      return { name, topicId: meta.topicId, replicationFactor, configOverrides: configs, partitions: [] };
+    }
+    // Metadata first: a crash after this line leaves a topic whose logs start-up creates.
+    this.store.putTopic(meta);
+    const config = this.logConfigOf(meta);
+    const list: Partition[] = [];
+    for (let p = 0; p < partitions; p++) {
+      list.push(new Partition(name, p, this.logManager.loadLog(name, p, config).log, this.nodeId));
+    }
+    this.partitions.set(name, list);
+    return this.describeTopic(name);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.ensureReady();
+    const meta = this.topicOrThrow(name);
+    this.store.deleteTopic(name);
+    this.partitions.delete(name);
+    this.sticky.forget(name);
+    for (let p = 0; p < meta.partitions; p++) await this.logManager.deleteLog(name, p);
+  }
+
+  /**
+   * Produces records to a topic: explicit partition wins, else murmur2 of the key, else the
+   * sticky partition of this request. One batch and one append per partition. Every batch is
+   * prepared (validated, encoded) before the first append, so a request that fails writes
+   * nothing. The topic is auto-created when `auto.create.topics.enable` is on, otherwise an
+   * unknown topic fails at once (40401).
+   */
+  async produce(topic: string, records: ProduceRecord[], opts: { acks: Acks; timeoutMs: number }): Promise<ProduceRecordResult[]> {
+    this.ensureReady();
+    if (!this.store.getTopic(topic)) {
+      if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
+      this.createTopicNow(topic, {});
+    }
+    const list = this.partitions.get(topic) as Partition[];
+    const count = list.length;
+    const now = Date.now();
+    let stickyPartition = -1;
+    const assigned = new Int32Array(records.length);
+    const groups = new Map<number, RecordInput[]>();
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as ProduceRecord;
+      let p: number;
+      if (r.partition !== undefined) {
+        if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count) throw new UnknownPartitionError(topic, r.partition);
+        p = r.partition;
+      } else if (r.key !== null) p = partitionForKey(r.key, count);
+      else {
+        if (stickyPartition < 0) stickyPartition = this.sticky.partitionFor(topic, count);
+        p = stickyPartition;
+      }
+      assigned[i] = p;
+      let group = groups.get(p);
+      if (!group) groups.set(p, (group = []));
+      group.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
+    }
+    const prepared = new Map<number, PreparedBatch>();
+    for (const [p, group] of groups) prepared.set(p, (list[p] as Partition).log.prepare(group, now));
+    const requireMinIsr = opts.acks === -1;
+    const baseOffsets = new Map<number, { base: number; appendTime: number }>();
+    for (const [p, batch] of prepared) {
+      const info = (list[p] as Partition).appendAsLeader(batch, requireMinIsr);
+      baseOffsets.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
+    }
+    // Single node: the ISR is {self}, so the high watermark already covers these appends and
+    // acks=all is satisfied without waiting; timeoutMs bounds that wait once followers exist.
+    const nextInGroup = new Map<number, number>();
+    return records.map((r, i) => {
+      const p = assigned[i] as number;
+      const k = nextInGroup.get(p) ?? 0;
+      nextInGroup.set(p, k + 1);
+      const { base, appendTime } = baseOffsets.get(p) as { base: number; appendTime: number };
+      return { partition: p, offset: base + k, timestamp: appendTime >= 0 ? appendTime : (r.timestamp ?? now) };
+    });
+  }
+
+  listOffsets(topic: string, partition: number): PartitionOffsets {
+    this.ensureReady();
+    const p = this.partitionOrThrow(topic, partition);
+    return { logStartOffset: p.log.logStartOffset, highWatermark: p.highWatermark, logEndOffset: p.log.logEndOffset };
+  }
+
+  /** The first offset with a timestamp >= `timestamp`, or null (Kafka answers -1). */
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } | null {
+    this.ensureReady();
+    return this.partitionOrThrow(topic, partition).log.offsetForTimestamp(timestamp);
+  }
+
+  /** Stored batches from `offset` up to `maxBytes`, below the high watermark. */
+  async fetch(topic: string, partition: number, offset: number, maxBytes: number): Promise<FetchResult> {
+    this.ensureReady();
+    const p = this.partitionOrThrow(topic, partition);
+    const { records, highWatermark, logStartOffset } = p.log.read(offset, maxBytes);
+    return { records, highWatermark, logStartOffset };
+  }
+
+  /** The partition objects of a topic (for edges that wait on new data). */
+  partition(topic: string, partition: number): Partition {
+    this.ensureReady();
+    return this.partitionOrThrow(topic, partition);
+  }
+
+  /** Runs one retention pass now (tests, admin). */
+  runRetention(now = Date.now()): number {
+    return this.logManager.runRetention(now);
+  }
+}

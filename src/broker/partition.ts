@@ -1,0 +1,74 @@
+import { NotEnoughReplicasError } from '../errors.js';
+import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
+
+/**
+ * A partition as the broker sees it (Kafka's Partition): its local log plus leadership,
+ * leader epoch, replicas, the in-sync replica set and the high watermark. In the embedded
+ * single-node mode this node leads every partition and is its only replica, so the ISR is
+ * {self} and the high watermark follows the log end offset right after each append; the
+ * replication layer will move followers' fetch positions into the same computation.
+ */
+export class Partition {
+  leaderId: number;
+  leaderEpoch = 0;
+  replicas: number[];
+  isr: number[];
+  private readonly waiters = new Set<() => void>();
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly log: PartitionLog,
+    nodeId: number,
+  ) {
+    this.leaderId = nodeId;
+    this.replicas = [nodeId];
+    this.isr = [nodeId];
+    this.maybeIncrementHighWatermark();
+  }
+
+  get highWatermark(): number {
+    return this.log.highWatermark;
+  }
+
+  /**
+   * Leader append. acks=all first checks the ISR against `min.insync.replicas` so nothing
+   * is written when the write could not be acknowledged (Kafka's rule).
+   */
+  appendAsLeader(prepared: PreparedBatch, requireMinIsr: boolean): AppendInfo {
+    const minIsr = this.log.logConfig.minInsyncReplicas;
+    if (requireMinIsr && this.isr.length < minIsr) {
+      throw new NotEnoughReplicasError(this.topic, this.partition, this.isr.length, minIsr);
+    }
+    const info = this.log.appendPrepared(prepared, this.leaderEpoch);
+    this.maybeIncrementHighWatermark();
+    return info;
+  }
+
+  /** HW = the smallest log end offset across the ISR; with ISR {self}, the local LEO. */
+  private maybeIncrementHighWatermark(): void {
+    const hw = this.log.logEndOffset;
+    if (hw <= this.log.highWatermark) return;
+    this.log.highWatermark = hw;
+    const waiting = [...this.waiters];
+    this.waiters.clear();
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * Resolves when the high watermark passes `offset` or after `timeoutMs`, whichever is
+   * first: readers wait on appends instead of polling.
+   */
+  waitForData(offset: number, timeoutMs: number): Promise<void> {
+    if (this.highWatermark > offset || timeoutMs <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, timeoutMs);
+      this.waiters.add(wake);
+    });
+  }
+}

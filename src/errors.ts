@@ -1,0 +1,128 @@
+/**
+ * Every error Samsa raises on purpose, each with the Confluent REST `error_code` and HTTP
+ * status it maps to. Lower layers throw these as plain values; only the HTTP edge turns
+ * them into `{error_code, message}` bodies (src/http/error-handler.ts). Anything else that
+ * escapes is a bug and becomes a bare 500 without a stack trace.
+ */
+export class SamsaError extends Error {
+  constructor(
+    message: string,
+    readonly errorCode: number,
+    readonly httpStatus: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+// ---- request shape (edge) ----
+export class BadRequestError extends SamsaError {
+  constructor(message: string, errorCode = 400) {
+    super(message, errorCode, 400);
+  }
+}
+export class UnprocessableEntityError extends SamsaError {
+  constructor(message: string, errorCode = 422) {
+    super(message, errorCode, 422);
+  }
+}
+export class UnsupportedMediaTypeError extends SamsaError {
+  constructor(message: string) {
+    super(message, 415, 415);
+  }
+}
+export class NotAcceptableError extends SamsaError {
+  constructor(message: string, errorCode = 40601) {
+    super(message, errorCode, 406);
+  }
+}
+export class PayloadTooLargeError extends SamsaError {
+  constructor(message: string) {
+    super(message, 413, 413);
+  }
+}
+export class RouteNotFoundError extends SamsaError {
+  constructor(message = 'HTTP 404 Not Found') {
+    super(message, 404, 404);
+  }
+}
+export class MethodNotAllowedError extends SamsaError {
+  constructor(message = 'HTTP 405 Method Not Allowed') {
+    super(message, 405, 405);
+  }
+}
+export class ServiceUnavailableError extends SamsaError {
+  constructor(message: string, errorCode = 50302) {
+    super(message, errorCode, 503);
+  }
+}
+
+// ---- topics and partitions (broker) ----
+export class UnknownTopicError extends SamsaError {
+  constructor(topic: string, errorCode = 40403) {
+    super(`Topic '${topic}' not found.`, errorCode, 404);
+  }
+}
+export class UnknownPartitionError extends SamsaError {
+  constructor(topic: string, partition: number) {
+    super(`Partition ${partition} of topic '${topic}' not found.`, 40402, 404);
+  }
+}
+export class TopicExistsError extends SamsaError {
+  constructor(topic: string) {
+    super(`Topic '${topic}' already exists.`, 40002, 400);
+  }
+}
+export class InvalidTopicError extends SamsaError {
+  constructor(message: string) {
+    super(message, 42206, 422);
+  }
+}
+export class InvalidConfigError extends SamsaError {
+  constructor(message: string) {
+    super(message, 40002, 400);
+  }
+}
+export class InvalidPartitionsError extends SamsaError {
+  constructor(message: string) {
+    super(message, 40002, 400);
+  }
+}
+
+/** acks=all with fewer in-sync replicas than `min.insync.replicas` (Kafka NOT_ENOUGH_REPLICAS, 19). */
+export class NotEnoughReplicasError extends SamsaError {
+  constructor(topic: string, partition: number, isr: number, minIsr: number) {
+    super(`Partition ${topic}-${partition} has ${isr} in-sync replicas, fewer than min.insync.replicas=${minIsr}.`, 50003, 503);
+  }
+}
+
+// ---- the log (storage) ----
+/** A batch larger than the topic's `max.message.bytes` (Kafka RECORD_TOO_LARGE, 10). */
+export class RecordTooLargeError extends SamsaError {
+  constructor(sizeBytes: number, maxBytes: number) {
+    super(`Record batch of ${sizeBytes} bytes exceeds max.message.bytes (${maxBytes}).`, 42207, 422);
+  }
+}
+/** A fetch outside [log start offset, log end offset] (Kafka OFFSET_OUT_OF_RANGE, 1). */
+export class OffsetOutOfRangeError extends SamsaError {
+  constructor(offset: number, logStartOffset: number, logEndOffset: number) {
+    super(`Offset ${offset} is out of range [${logStartOffset}, ${logEndOffset}].`, 40402, 404);
+  }
+}
+/** Bytes on disk or from a peer that fail length, magic or CRC checks (Kafka CORRUPT_MESSAGE, 2). */
+export class CorruptRecordError extends SamsaError {
+  constructor(message: string) {
+    super(message, 50002, 500);
+  }
+}
+/** A record a compacted topic cannot hold, such as one without a key (Kafka INVALID_RECORD, 87). */
+export class InvalidRecordError extends SamsaError {
+  constructor(message: string) {
+    super(message, 42207, 422);
+  }
+}
+export class LogClosedError extends SamsaError {
+  constructor(name: string) {
+    super(`Log ${name} is closed.`, 50003, 503);
+  }
+}

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+
+/**
+ * What the offset and time indexes share (Kafka's AbstractIndex): a file of fixed-size,
+ * big-endian entries, mirrored in memory for binary search. Kafka preallocates and mmaps the
+ * file; Node has no mmap, so entries are appended with positional writes and the file is
+ * always exactly `entries * entrySizeBytes` long (what Kafka trims it to when a segment closes).
+ * An index has no checksum: when it disagrees with its log it is rebuilt from the log.
+ */
+export abstract class AbstractIndex {
+  protected fd: number;
+  protected count = 0;
+  /** Entries are kept in memory only while a rebuild is in progress, then written at once. */
+  private deferWrites = false;
+  readonly maxEntries: number;
+
+  protected constructor(
+    readonly path: string,
+    readonly baseOffset: number,
+    readonly entrySizeBytes: number,
+    maxIndexBytes: number,
+  ) {
+    this.maxEntries = Math.max(1, Math.floor(maxIndexBytes / entrySizeBytes));
+    this.fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+  }
+
+  get entries(): number {
+    return this.count;
+  }
+
+  get isFull(): boolean {
+    return this.count >= this.maxEntries;
+  }
+
+  get sizeBytes(): number {
+    return this.count * this.entrySizeBytes;
+  }
+
+  /** Reads the file into memory. Returns false when its length is not whole entries. */
+  protected loadFile(): boolean {
+    const size = fs.fstatSync(this.fd).size;
+    const whole = size % this.entrySizeBytes === 0;
+    const entries = Math.min(Math.floor(size / this.entrySizeBytes), this.maxEntries);
+    const buf = Buffer.alloc(entries * this.entrySizeBytes);
+    if (buf.length > 0) fs.readSync(this.fd, buf, 0, buf.length, 0);
+    this.ensureCapacity(entries);
+    for (let i = 0; i < entries; i++) this.decodeEntry(buf, i * this.entrySizeBytes, i);
+    this.count = entries;
+    return whole;
+  }
+
+  protected abstract ensureCapacity(entries: number): void;
+  protected abstract decodeEntry(buf: Buffer, pos: number, slot: number): void;
+  protected abstract encodeEntry(buf: Buffer, pos: number, slot: number): void;
+  /** Relative offset stored in `slot`. */
+  protected abstract relativeOffsetAt(slot: number): number;
+
+  /** Stores the entry now in slot `count - 1`. */
+  protected persistLast(): void {
+    if (this.deferWrites) return;
+    const buf = Buffer.allocUnsafe(this.entrySizeBytes);
+    const slot = this.count - 1;
+    this.encodeEntry(buf, 0, slot);
+    fs.writeSync(this.fd, buf, 0, buf.length, slot * this.entrySizeBytes);
+  }
+
+  /** Starts a rebuild from the log: forgets every entry and defers writes until `endRebuild`. */
+  beginRebuild(): void {
+    this.count = 0;
+    this.deferWrites = true;
+  }
+
+  endRebuild(): void {
+    this.deferWrites = false;
+    const buf = Buffer.allocUnsafe(this.count * this.entrySizeBytes);
+    for (let i = 0; i < this.count; i++) this.encodeEntry(buf, i * this.entrySizeBytes, i);
+    fs.ftruncateSync(this.fd, 0);
+    if (buf.length > 0) fs.writeSync(this.fd, buf, 0, buf.length, 0);
+  }
+
+  /** Drops every entry whose offset is at or above `offset`. */
+  truncateTo(offset: number): void {
+    const rel = offset - this.baseOffset;
+    let keep = this.count;
+    while (keep > 0 && this.relativeOffsetAt(keep - 1) >= rel) keep--;
+    if (keep === this.count) return;
+    this.count = keep;
+    if (!this.deferWrites) fs.ftruncateSync(this.fd, keep * this.entrySizeBytes);
+  }
+
+  flush(): void {
+    fs.fsyncSync(this.fd);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+    this.fd = -1;
+  }
+
+  /** Binary search: the last slot whose key is <= target, or -1. */
+  protected floorSlot(key: (slot: number) => number, target: number): number {
+    let lo = 0;
+    let hi = this.count - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (key(mid) <= target) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+}

@@ -1,0 +1,411 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
+import { CompressionCodec } from './compression.js';
+import type { LogConfig } from './log-config.js';
+import {
+  decodeRecordBatch,
+  encodeRecordBatch,
+  type RecordInput,
+  readBatchHeader,
+  setBaseOffset,
+  setPartitionLeaderEpoch,
+} from './record-batch.js';
+import { LogSegment, type SegmentConfig, segmentFileName } from './segment.js';
+
+export interface AppendInfo {
+  baseOffset: number;
+  lastOffset: number;
+  /** Broker clock used for LogAppendTime topics, else -1 (Kafka's convention). */
+  logAppendTime: number;
+  maxTimestamp: number;
+  sizeBytes: number;
+}
+
+/** A batch encoded and checked by `prepare`, waiting for its offsets. */
+export interface PreparedBatch {
+  readonly batch: Buffer;
+  readonly recordCount: number;
+  readonly now: number;
+}
+
+export interface ReadResult {
+  /** Whole stored batches, concatenated, exactly as on disk. Empty when nothing is readable yet. */
+  records: Buffer;
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+}
+
+export interface ReadOptions {
+  /** Exclusive upper bound; defaults to the high watermark (what consumers may read). */
+  maxOffset?: number;
+  /** Return the first batch even when larger than maxBytes (KIP-74). Default true. */
+  minOneBatch?: boolean;
+}
+
+export interface OpenOptions {
+  /** Offset below which everything was flushed before the last stop (recovery point checkpoint). */
+  recoveryPoint: number;
+  /** The data dir carried a clean-shutdown marker: indexes can be trusted. */
+  cleanShutdown: boolean;
+}
+
+/**
+ * A partition's log (Kafka's UnifiedLog): an ordered list of segments, the last one active.
+ * Offsets are dense on append and never change afterwards; the log start offset only grows.
+ * JavaScript runs one append at a time, so the check-then-write sequence needs no lock.
+ */
+export class PartitionLog {
+  private segments: LogSegment[] = [];
+  private closed = false;
+  /** Records below this offset are committed (replicated to the ISR). Set by the broker layer. */
+  highWatermark = 0;
+  /** Offset below which everything is known flushed to disk. */
+  recoveryPoint: number;
+  private unflushedMessages = 0;
+  private lastFlushMs = Date.now();
+  /** Segments whose asynchronous fsync (after a roll) is in flight; never closed meanwhile. */
+  private readonly flushing = new Map<LogSegment, Promise<void>>();
+  /** Segments the cleaner is rewriting; retention leaves them alone meanwhile. */
+  readonly cleaning = new Set<LogSegment>();
+
+  private constructor(
+    readonly dir: string,
+    readonly topic: string,
+    readonly partition: number,
+    private config: LogConfig,
+    recoveryPoint: number,
+  ) {
+    this.recoveryPoint = recoveryPoint;
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  private static segmentConfig(config: LogConfig): SegmentConfig {
+    return { indexIntervalBytes: config.indexIntervalBytes, maxIndexBytes: config.segmentIndexBytes };
+  }
+
+  /**
+   * Opens (or creates) the log in `dir`, recovering every segment at or after the recovery
+   * point unless the last shutdown was clean. A torn or corrupt tail is truncated and every
+   * later segment deleted, as Kafka does. Returns the bytes truncated.
+   */
+  static open(dir: string, topic: string, partition: number, config: LogConfig, opts: OpenOptions): { log: PartitionLog; truncatedBytes: number } {
+    fs.mkdirSync(dir, { recursive: true });
+    const log = new PartitionLog(dir, topic, partition, config, opts.recoveryPoint);
+    const segConfig = PartitionLog.segmentConfig(config);
+    const files = fs.readdirSync(dir);
+    // Leftovers of an interrupted compaction: the original .log is still whole; an index
+    // may be missing, which makes the segment rebuild it below.
+    for (const f of files) if (f.endsWith('.cleaned') || f.endsWith('.deleted')) fs.rmSync(path.join(dir, f), { force: true });
+    const bases = files
+      .filter((f) => /^\d{20}\.log$/.test(f))
+      .map((f) => Number(f.slice(0, 20)))
+      .sort((a, b) => a - b);
+    let truncatedBytes = 0;
+    for (let i = 0; i < bases.length; i++) {
+      const base = bases[i] as number;
+      const next = bases[i + 1];
+      const haveIndexes = files.includes(segmentFileName(base, '.index')) && files.includes(segmentFileName(base, '.timeindex'));
+      const unflushed = next === undefined || next > opts.recoveryPoint;
+      const recover = !haveIndexes || (!opts.cleanShutdown && unflushed);
+      const { segment, truncatedBytes: cut } = LogSegment.open(dir, base, segConfig, recover);
+      log.segments.push(segment);
+      if (cut > 0) {
+        truncatedBytes += cut;
+        for (const later of bases.slice(i + 1)) LogSegment.deleteFiles(dir, later);
+        break;
+      }
+    }
+    if (log.segments.length === 0) log.segments.push(LogSegment.create(dir, 0, segConfig));
+    for (const s of log.segments.slice(0, -1)) s.onBecomeInactive();
+    log.recoveryPoint = Math.min(opts.cleanShutdown ? log.logEndOffset : opts.recoveryPoint, log.logEndOffset);
+    return { log, truncatedBytes };
+  }
+
+  private get active(): LogSegment {
+    return this.segments[this.segments.length - 1] as LogSegment;
+  }
+
+  get logStartOffset(): number {
+    return (this.segments[0] as LogSegment).baseOffset;
+  }
+
+  get logEndOffset(): number {
+    return this.active.nextOffset;
+  }
+
+  get sizeBytes(): number {
+    let total = 0;
+    for (const s of this.segments) total += s.sizeBytes;
+    return total;
+  }
+
+  get segmentCount(): number {
+    return this.segments.length;
+  }
+
+  /** A snapshot of the segments, oldest first (for the cleaner and tests). */
+  segmentList(): readonly LogSegment[] {
+    return this.segments.slice();
+  }
+
+  get logConfig(): LogConfig {
+    return this.config;
+  }
+
+  /** New topic config, effective for the next append, roll, retention and cleaning pass. */
+  updateConfig(config: LogConfig): void {
+    this.config = config;
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new LogClosedError(this.name);
+  }
+
+  /**
+   * Validates `records` against the topic's rules and encodes them as one batch, without
+   * writing anything: a request touching several partitions prepares every batch first, so
+   * a bad one (too large, no key on a compacted topic) fails the request before any append.
+   */
+  prepare(records: readonly RecordInput[], now: number): PreparedBatch {
+    const config = this.config;
+    if (config.cleanupPolicyCompact) {
+      for (const r of records) {
+        if (r.key === null) throw new InvalidRecordError(`Compacted topic ${this.topic} cannot accept a record without a key.`);
+      }
+    }
+    const batch = encodeRecordBatch(records, {
+      baseOffset: 0,
+      compression: config.compressionGzip ? CompressionCodec.Gzip : CompressionCodec.None,
+      timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
+      logAppendTime: now,
+    });
+    if (batch.length > config.maxMessageBytes) throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
+    return { batch, recordCount: records.length, now };
+  }
+
+  /**
+   * Appends a prepared batch at the log end offset, stamping its base offset and leader
+   * epoch (both outside the CRC, so the encoded bytes stay as they are). The bytes reach the
+   * OS before this returns, so a process crash cannot lose them; fsync follows the flush
+   * policy (`flush.messages`, `flush.ms`).
+   */
+  appendPrepared(prepared: PreparedBatch, leaderEpoch = -1): AppendInfo {
+    this.ensureOpen();
+    const { batch, now } = prepared;
+    const baseOffset = this.logEndOffset;
+    setBaseOffset(batch, baseOffset);
+    setPartitionLeaderEpoch(batch, leaderEpoch);
+    const header = readBatchHeader(batch);
+    if (this.shouldRoll(batch.length, header.maxTimestamp, header.lastOffset, now)) this.roll();
+    this.active.append(batch, header);
+    this.unflushedMessages += prepared.recordCount;
+    if (this.unflushedMessages >= this.config.flushMessages) this.flush(now);
+    return {
+      baseOffset,
+      lastOffset: header.lastOffset,
+      logAppendTime: this.config.logAppendTime ? now : -1,
+      maxTimestamp: header.maxTimestamp,
+      sizeBytes: batch.length,
+    };
+  }
+
+  /** `prepare` then `appendPrepared`: one batch, one write. */
+  append(records: readonly RecordInput[], now: number, leaderEpoch = -1): AppendInfo {
+    this.ensureOpen();
+    return this.appendPrepared(this.prepare(records, now), leaderEpoch);
+  }
+
+  /** Kafka's `shouldRoll`: size, age, full indexes, or a relative offset past int32. */
+  private shouldRoll(sizeBytes: number, maxTimestamp: number, lastOffset: number, now: number): boolean {
+    const seg = this.active;
+    if (seg.sizeBytes === 0) return false;
+    if (seg.sizeBytes > this.config.segmentBytes - sizeBytes) return true;
+    const ageMs = seg.firstBatchTimestamp !== null ? maxTimestamp - seg.firstBatchTimestamp : now - seg.createdMs;
+    if (ageMs > this.config.segmentMs) return true;
+    if (seg.isFull) return true;
+    return lastOffset - seg.baseOffset > 0x7fffffff;
+  }
+
+  /**
+   * Starts a new active segment at the log end offset. The old one is fsynced in the
+   * background; the recovery point moves past it once that completes.
+   */
+  roll(): LogSegment {
+    this.ensureOpen();
+    const old = this.active;
+    if (old.sizeBytes === 0) return old;
+    old.onBecomeInactive();
+    const next = LogSegment.create(this.dir, this.logEndOffset, PartitionLog.segmentConfig(this.config));
+    this.segments.push(next);
+    const newBase = next.baseOffset;
+    const done = old
+      .flushAsync()
+      .then(() => {
+        if (newBase > this.recoveryPoint) this.recoveryPoint = newBase;
+      })
+      .catch(() => {
+        // The fd was closed by shutdown, which flushes synchronously itself.
+      })
+      .finally(() => this.flushing.delete(old));
+    this.flushing.set(old, done);
+    return next;
+  }
+
+  /** Index of the segment holding `offset` (largest base offset <= offset). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segments.length - 1;
+    let found = 0;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.segments[mid] as LogSegment).baseOffset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  /**
+   * Stored batches from `offset`, up to `maxBytes`, below `maxOffset` (the high watermark by
+   * default). The first batch may start before `offset`: readers skip records below it, as
+   * Kafka clients do. Out-of-range offsets throw OffsetOutOfRangeError.
+   */
+  read(offset: number, maxBytes: number, opts: ReadOptions = {}): ReadResult {
+    this.ensureOpen();
+    const maxOffset = opts.maxOffset ?? this.highWatermark;
+    const result: ReadResult = {
+      records: EMPTY,
+      logStartOffset: this.logStartOffset,
+      logEndOffset: this.logEndOffset,
+      highWatermark: this.highWatermark,
+    };
+    if (offset < this.logStartOffset || offset > this.logEndOffset) {
+      throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
+    }
+    if (offset >= maxOffset) return result;
+    for (let i = this.segmentIndexFor(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i] as LogSegment;
+      const from = Math.max(offset, seg.baseOffset);
+      if (from >= maxOffset) break;
+      const records = seg.read(from, maxBytes, maxOffset, opts.minOneBatch ?? true);
+      if (records !== null && records.length > 0) {
+        result.records = records;
+        return result;
+      }
+      if (records !== null) return result; // first batch larger than maxBytes, minOneBatch off
+    }
+    return result;
+  }
+
+  /**
+   * The first record with timestamp >= `timestamp` below the high watermark, via the time
+   * index (Kafka's ListOffsets by timestamp). Null when there is none.
+   */
+  offsetForTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    const hw = this.highWatermark;
+    for (const seg of this.segments) {
+      if (seg.maxTimestampSoFar < timestamp) continue;
+      const startOffset = Math.max(seg.timeIndex.lookup(timestamp), this.logStartOffset);
+      const start = seg.translateOffset(startOffset);
+      if (start === null) continue;
+      for (const { position, header } of seg.scan(start.position)) {
+        if (header.baseOffset >= hw) return null;
+        if (header.maxTimestamp < timestamp) continue;
+        for (const r of decodeRecordBatch(seg.readAt(position, header.sizeBytes))) {
+          if (r.offset >= startOffset && r.offset < hw && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Kafka's delete retention: removes whole segments, oldest first, while they are older than
+   * `retention.ms` or the log is larger than `retention.bytes`, never past the high watermark.
+   * The log start offset moves to the first remaining segment. Returns segments deleted.
+   */
+  deleteOldSegments(now: number): number {
+    if (this.closed || !this.config.cleanupPolicyDelete) return 0;
+    const { retentionMs, retentionBytes } = this.config;
+    let sizeOverBytes = retentionBytes >= 0 ? this.sizeBytes - retentionBytes : Number.NEGATIVE_INFINITY;
+    let count = 0;
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i] as LogSegment;
+      if (seg === this.active && seg.sizeBytes === 0) break;
+      if (this.flushing.has(seg) || this.cleaning.has(seg)) break;
+      const upperOffset = (this.segments[i + 1] as LogSegment | undefined)?.baseOffset ?? seg.nextOffset;
+      if (upperOffset > this.highWatermark) break;
+      const expired = retentionMs >= 0 && now - seg.largestTimestamp > retentionMs;
+      const overSize = sizeOverBytes - seg.sizeBytes >= 0;
+      if (!expired && !overSize) break;
+      sizeOverBytes -= seg.sizeBytes;
+      count++;
+    }
+    if (count === 0) return 0;
+    // Every segment goes: start an empty active one at the log end first, as Kafka does.
+    if (count === this.segments.length) this.roll();
+    const doomed = this.segments.splice(0, count);
+    for (const seg of doomed) {
+      const pending = this.flushing.get(seg);
+      if (pending) void pending.then(() => seg.delete());
+      else seg.delete();
+    }
+    return count;
+  }
+
+  /** fsyncs every segment and advances the recovery point to the log end offset. */
+  flush(now = Date.now()): void {
+    if (this.closed) return;
+    for (const seg of this.segments) if (seg.nextOffset > this.recoveryPoint || seg === this.active) seg.flush();
+    this.recoveryPoint = this.logEndOffset;
+    this.unflushedMessages = 0;
+    this.lastFlushMs = now;
+  }
+
+  /** `flush.ms`: called by the log manager's flush loop. */
+  maybeFlushByTime(now: number): void {
+    if (this.unflushedMessages > 0 && now - this.lastFlushMs >= this.config.flushMs) this.flush(now);
+  }
+
+  /** Opens an inactive segment afresh from disk, rebuilding its indexes (after the cleaner swaps a file in). */
+  reopenSegment(baseOffset: number): LogSegment {
+    const { segment } = LogSegment.open(this.dir, baseOffset, PartitionLog.segmentConfig(this.config), true);
+    segment.onBecomeInactive();
+    return segment;
+  }
+
+  /** Swaps a cleaned copy in for `old` (same base offset); used by the log cleaner. */
+  replaceSegment(old: LogSegment, cleaned: LogSegment): void {
+    const i = this.segments.indexOf(old);
+    if (i < 0 || i === this.segments.length - 1) throw new Error('only a live, inactive segment can be replaced');
+    this.segments[i] = cleaned;
+  }
+
+  /** Waits for background fsyncs, flushes and closes every file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.all(this.flushing.values());
+    this.flush();
+    this.closed = true;
+    for (const seg of this.segments) seg.close();
+  }
+
+  /** Closes the log and removes its directory. */
+  async delete(): Promise<void> {
+    if (!this.closed) {
+      await Promise.all(this.flushing.values());
+      this.closed = true;
+      for (const seg of this.segments) seg.close();
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

@@ -1,0 +1,360 @@
+import { crc32c } from '@node-rs/crc32';
+import { CorruptRecordError } from '../errors.js';
+import { type CompressionCodec, compress, decompress } from './compression.js';
+import { MAX_VARINT_BYTES, MAX_VARLONG_BYTES, sizeOfVarlong, writeVarlong } from './varint.js';
+
+/**
+ * Kafka record batch, magic 2 (KIP-98), byte for byte:
+ *
+ *   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
+ *   attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
+ *   producerId int64 | producerEpoch int16 | baseSequence int32 | recordsCount int32 | records...
+ *
+ * The CRC-32C covers attributes..end, so the broker can stamp baseOffset and the leader epoch
+ * without recomputing it. All integers are big-endian.
+ */
+export const BASE_OFFSET_OFFSET = 0;
+export const BATCH_LENGTH_OFFSET = 8;
+export const PARTITION_LEADER_EPOCH_OFFSET = 12;
+export const MAGIC_OFFSET = 16;
+export const CRC_OFFSET = 17;
+export const ATTRIBUTES_OFFSET = 21;
+export const LAST_OFFSET_DELTA_OFFSET = 23;
+export const BASE_TIMESTAMP_OFFSET = 27;
+export const MAX_TIMESTAMP_OFFSET = 35;
+export const PRODUCER_ID_OFFSET = 43;
+export const PRODUCER_EPOCH_OFFSET = 51;
+export const BASE_SEQUENCE_OFFSET = 53;
+export const RECORDS_COUNT_OFFSET = 57;
+/** Header size, also the smallest valid batch. */
+export const RECORD_BATCH_OVERHEAD = 61;
+/** baseOffset + batchLength: the part of a batch that batchLength does not count. */
+export const LOG_OVERHEAD = 12;
+export const MAGIC_V2 = 2;
+
+const COMPRESSION_MASK = 0x07;
+const TIMESTAMP_TYPE_MASK = 0x08;
+const TRANSACTIONAL_MASK = 0x10;
+const CONTROL_MASK = 0x20;
+
+export type TimestampType = 'CreateTime' | 'LogAppendTime';
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+/** A record to encode. `timestamp` is CreateTime in ms. */
+export interface RecordInput {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: RecordHeader[];
+  timestamp: number;
+}
+
+/** A decoded record with its absolute offset. */
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface BatchEncodeOptions {
+  baseOffset: number;
+  partitionLeaderEpoch?: number;
+  compression?: CompressionCodec;
+  timestampType?: TimestampType;
+  /** Broker clock for LogAppendTime batches: becomes maxTimestamp. */
+  logAppendTime?: number;
+  /**
+   * Offset delta of each record, when not 0..n-1. Only compaction uses it: a cleaned batch
+   * keeps every surviving record's original offset (offsets never change).
+   */
+  offsetDeltas?: ArrayLike<number>;
+  /** lastOffsetDelta to keep when records were removed from the batch's tail. */
+  lastOffsetDelta?: number;
+}
+
+export interface BatchHeader {
+  baseOffset: number;
+  /** Total size on disk including the 12-byte log overhead. */
+  sizeBytes: number;
+  partitionLeaderEpoch: number;
+  magic: number;
+  crc: number;
+  attributes: number;
+  lastOffsetDelta: number;
+  lastOffset: number;
+  baseTimestamp: number;
+  maxTimestamp: number;
+  producerId: number;
+  recordsCount: number;
+}
+
+function utf8Length(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
+}
+
+function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarlong(offsetDelta);
+  size += r.key === null ? 1 : sizeOfVarlong(r.key.length) + r.key.length;
+  size += r.value === null ? 1 : sizeOfVarlong(r.value.length) + r.value.length;
+  const headers = r.headers ?? [];
+  size += sizeOfVarlong(headers.length);
+  for (const h of headers) {
+    const keyLength = utf8Length(h.key);
+    size += sizeOfVarlong(keyLength) + keyLength;
+    size += h.value === null ? 1 : sizeOfVarlong(h.value.length) + h.value.length;
+  }
+  return size;
+}
+
+function writeRecords(
+  buf: Buffer,
+  pos: number,
+  records: readonly RecordInput[],
+  bodySizes: Int32Array,
+  baseTimestamp: number,
+  offsetDeltas: ArrayLike<number> | undefined,
+): number {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as RecordInput;
+    pos = writeVarlong(buf, pos, bodySizes[i] as number);
+    buf[pos++] = 0; // record attributes: unused
+    pos = writeVarlong(buf, pos, r.timestamp - baseTimestamp);
+    pos = writeVarlong(buf, pos, offsetDeltas ? (offsetDeltas[i] as number) : i);
+    if (r.key === null) pos = writeVarlong(buf, pos, -1);
+    else {
+      pos = writeVarlong(buf, pos, r.key.length);
+      pos += r.key.copy(buf, pos);
+    }
+    if (r.value === null) pos = writeVarlong(buf, pos, -1);
+    else {
+      pos = writeVarlong(buf, pos, r.value.length);
+      pos += r.value.copy(buf, pos);
+    }
+    const headers = r.headers ?? [];
+    pos = writeVarlong(buf, pos, headers.length);
+    for (const h of headers) {
+      pos = writeVarlong(buf, pos, utf8Length(h.key));
+      pos += buf.write(h.key, pos, 'utf8');
+      if (h.value === null) pos = writeVarlong(buf, pos, -1);
+      else {
+        pos = writeVarlong(buf, pos, h.value.length);
+        pos += h.value.copy(buf, pos);
+      }
+    }
+  }
+  return pos;
+}
+
+/**
+ * Encodes records as one v2 batch. The result is what goes to disk and to readers, unchanged:
+ * a produce request is encoded exactly once.
+ */
+export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEncodeOptions): Buffer {
+  if (records.length === 0) throw new RangeError('a record batch holds at least one record');
+  const codec = opts.compression ?? 0;
+  const offsetDeltas = opts.offsetDeltas;
+  let baseTimestamp = Number.POSITIVE_INFINITY;
+  let maxTimestamp = Number.NEGATIVE_INFINITY;
+  for (const r of records) {
+    if (r.timestamp < baseTimestamp) baseTimestamp = r.timestamp;
+    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  }
+  // Kafka writes the first record's timestamp as the base; the minimum keeps every delta
+  // non-negative too, and both are valid for readers, which add the delta to the base.
+  const bodySizes = new Int32Array(records.length);
+  let recordsSize = 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as RecordInput;
+    const delta = offsetDeltas ? (offsetDeltas[i] as number) : i;
+    const body = recordBodySize(r, delta, r.timestamp - baseTimestamp);
+    bodySizes[i] = body;
+    recordsSize += sizeOfVarlong(body) + body;
+  }
+
+  let buf: Buffer;
+  let end: number;
+  if (codec === 0) {
+    buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + recordsSize);
+    end = writeRecords(buf, RECORD_BATCH_OVERHEAD, records, bodySizes, baseTimestamp, offsetDeltas);
+  } else {
+    const raw = Buffer.allocUnsafe(recordsSize);
+    writeRecords(raw, 0, records, bodySizes, baseTimestamp, offsetDeltas);
+    const packed = compress(codec, raw);
+    buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + packed.length);
+    packed.copy(buf, RECORD_BATCH_OVERHEAD);
+    end = RECORD_BATCH_OVERHEAD + packed.length;
+  }
+
+  const logAppend = opts.timestampType === 'LogAppendTime';
+  const lastOffsetDelta = opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[records.length - 1] as number) : records.length - 1);
+  buf.writeBigInt64BE(BigInt(opts.baseOffset), BASE_OFFSET_OFFSET);
+  buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
+  buf.writeInt8(MAGIC_V2, MAGIC_OFFSET);
+  buf.writeInt16BE(codec | (logAppend ? TIMESTAMP_TYPE_MASK : 0), ATTRIBUTES_OFFSET);
+  buf.writeInt32BE(lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
+  buf.writeBigInt64BE(BigInt(baseTimestamp), BASE_TIMESTAMP_OFFSET);
+  buf.writeBigInt64BE(BigInt(logAppend ? (opts.logAppendTime ?? maxTimestamp) : maxTimestamp), MAX_TIMESTAMP_OFFSET);
+  buf.writeBigInt64BE(-1n, PRODUCER_ID_OFFSET);
+  buf.writeInt16BE(-1, PRODUCER_EPOCH_OFFSET);
+  buf.writeInt32BE(-1, BASE_SEQUENCE_OFFSET);
+  buf.writeInt32BE(records.length, RECORDS_COUNT_OFFSET);
+  buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET, end)), CRC_OFFSET);
+  return buf;
+}
+
+/** Parses the 61-byte header at `pos`. Does not validate; see `validateRecordBatch`. */
+export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
+  const baseOffset = Number(buf.readBigInt64BE(pos + BASE_OFFSET_OFFSET));
+  const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
+  return {
+    baseOffset,
+    sizeBytes: buf.readInt32BE(pos + BATCH_LENGTH_OFFSET) + LOG_OVERHEAD,
+    partitionLeaderEpoch: buf.readInt32BE(pos + PARTITION_LEADER_EPOCH_OFFSET),
+    magic: buf.readInt8(pos + MAGIC_OFFSET),
+    crc: buf.readUInt32BE(pos + CRC_OFFSET),
+    attributes: buf.readInt16BE(pos + ATTRIBUTES_OFFSET),
+    lastOffsetDelta,
+    lastOffset: baseOffset + lastOffsetDelta,
+    baseTimestamp: Number(buf.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET)),
+    maxTimestamp: Number(buf.readBigInt64BE(pos + MAX_TIMESTAMP_OFFSET)),
+    producerId: Number(buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET)),
+    recordsCount: buf.readInt32BE(pos + RECORDS_COUNT_OFFSET),
+  };
+}
+
+/**
+ * Kafka's `ensureValid`: size at least the header, magic 2, CRC-32C over attributes..end.
+ * `batch` must be exactly one batch. Throws CorruptRecordError.
+ */
+export function validateRecordBatch(batch: Buffer): void {
+  if (batch.length < RECORD_BATCH_OVERHEAD) {
+    throw new CorruptRecordError(`record batch of ${batch.length} bytes is smaller than the ${RECORD_BATCH_OVERHEAD}-byte header`);
+  }
+  const declared = batch.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
+  if (declared !== batch.length) {
+    throw new CorruptRecordError(`record batch declares ${declared} bytes but has ${batch.length}`);
+  }
+  const magic = batch.readInt8(MAGIC_OFFSET);
+  if (magic !== MAGIC_V2) throw new CorruptRecordError(`record batch has magic ${magic}, only magic 2 is supported`);
+  const stored = batch.readUInt32BE(CRC_OFFSET);
+  const computed = crc32c(batch.subarray(ATTRIBUTES_OFFSET));
+  if (stored !== computed) {
+    throw new CorruptRecordError(`record batch CRC mismatch: stored ${stored}, computed ${computed}`);
+  }
+  const lastOffsetDelta = batch.readInt32BE(LAST_OFFSET_DELTA_OFFSET);
+  if (lastOffsetDelta < 0) throw new CorruptRecordError(`record batch has negative lastOffsetDelta ${lastOffsetDelta}`);
+}
+
+export function compressionOf(attributes: number): number {
+  return attributes & COMPRESSION_MASK;
+}
+export function timestampTypeOf(attributes: number): TimestampType {
+  return attributes & TIMESTAMP_TYPE_MASK ? 'LogAppendTime' : 'CreateTime';
+}
+export function isControlBatch(attributes: number): boolean {
+  return (attributes & CONTROL_MASK) !== 0;
+}
+export function isTransactional(attributes: number): boolean {
+  return (attributes & TRANSACTIONAL_MASK) !== 0;
+}
+
+/** Stamps the offset the log assigns; outside the CRC, so the batch stays valid. */
+export function setBaseOffset(batch: Buffer, baseOffset: number, pos = 0): void {
+  batch.writeBigInt64BE(BigInt(baseOffset), pos + BASE_OFFSET_OFFSET);
+}
+
+/** Stamps the leader's epoch (KIP-101); also outside the CRC. */
+export function setPartitionLeaderEpoch(batch: Buffer, epoch: number, pos = 0): void {
+  batch.writeInt32BE(epoch, pos + PARTITION_LEADER_EPOCH_OFFSET);
+}
+
+/** A cursor over varint-encoded record fields. */
+class FieldReader {
+  constructor(
+    private readonly buf: Buffer,
+    public pos: number,
+  ) {}
+
+  varint(maxBytes: number = MAX_VARINT_BYTES): number {
+    let z = 0;
+    let scale = 1;
+    for (let i = 0; i < maxBytes; i++) {
+      if (this.pos >= this.buf.length) throw new CorruptRecordError('record runs past the end of its batch');
+      const b = this.buf[this.pos++] as number;
+      z += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+      scale *= 128;
+    }
+    throw new CorruptRecordError(`varint longer than ${maxBytes} bytes`);
+  }
+
+  bytes(length: number): Buffer | null {
+    if (length < 0) return null;
+    const end = this.pos + length;
+    if (end > this.buf.length) throw new CorruptRecordError('record field runs past the end of its batch');
+    const out = this.buf.subarray(this.pos, end);
+    this.pos = end;
+    return out;
+  }
+}
+
+/**
+ * Decodes every record of one batch (decompressing if needed). Not on the produce or fetch
+ * path; used by timestamp lookup, compaction, tests and edges that render records.
+ * `maxDecompressedBytes` bounds what a compressed batch may expand to.
+ */
+export function decodeRecordBatch(batch: Buffer, maxDecompressedBytes = 64 * 1024 * 1024): DecodedRecord[] {
+  const header = readBatchHeader(batch);
+  const codec = compressionOf(header.attributes);
+  const logAppendTime = timestampTypeOf(header.attributes) === 'LogAppendTime';
+  const body = decompress(codec, batch.subarray(RECORD_BATCH_OVERHEAD), maxDecompressedBytes);
+  const reader = new FieldReader(body, 0);
+  const out: DecodedRecord[] = [];
+  for (let i = 0; i < header.recordsCount; i++) {
+    const length = reader.varint();
+    const end = reader.pos + length;
+    if (length < 0 || end > body.length) throw new CorruptRecordError('record length runs past the end of its batch');
+    reader.pos++; // attributes
+    const timestampDelta = reader.varint(MAX_VARLONG_BYTES);
+    const offsetDelta = reader.varint();
+    const key = reader.bytes(reader.varint());
+    const value = reader.bytes(reader.varint());
+    const headerCount = reader.varint();
+    if (headerCount < 0) throw new CorruptRecordError('negative header count');
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const hk = reader.bytes(reader.varint());
+      if (hk === null) throw new CorruptRecordError('null header key');
+      headers.push({ key: hk.toString('utf8'), value: reader.bytes(reader.varint()) });
+    }
+    if (reader.pos !== end) throw new CorruptRecordError('record length disagrees with its fields');
+    out.push({
+      offset: header.baseOffset + offsetDelta,
+      timestamp: logAppendTime ? header.maxTimestamp : header.baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    });
+  }
+  return out;
+}
+
+/**
+ * Walks concatenated batches (a fetch response or a segment slice) and calls `fn` for each
+ * whole one. A trailing partial batch is ignored, as Kafka clients do.
+ */
+export function forEachBatch(buf: Buffer, fn: (header: BatchHeader, batch: Buffer) => void): void {
+  let pos = 0;
+  while (pos + RECORD_BATCH_OVERHEAD <= buf.length) {
+    const header = readBatchHeader(buf, pos);
+    if (header.sizeBytes < RECORD_BATCH_OVERHEAD || pos + header.sizeBytes > buf.length) return;
+    fn(header, buf.subarray(pos, pos + header.sizeBytes));
+    pos += header.sizeBytes;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Protocol Buffers zig-zag varints, as Kafka record fields use them (KIP-98 record format v2).
+ * Values stay JavaScript numbers: offsets and timestamp deltas fit in 2^53, and number math
+ * avoids BigInt allocation on the produce path. A varint is at most 5 bytes, a varlong 10.
+ */
+
+export const MAX_VARINT_BYTES = 5;
+export const MAX_VARLONG_BYTES = 10;
+
+function zigzag(n: number): number {
+  return n >= 0 ? n * 2 : -n * 2 - 1;
+}
+
+function unzigzag(z: number): number {
+  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
+}
+
+/** Bytes a signed (zig-zag) varint/varlong takes. */
+export function sizeOfVarlong(n: number): number {
+  let z = zigzag(n);
+  let size = 1;
+  while (z >= 0x80) {
+    z = Math.floor(z / 128);
+    size++;
+  }
+  return size;
+}
+
+/** Writes a signed varint/varlong at `pos`, returns the position after it. */
+export function writeVarlong(buf: Buffer, pos: number, n: number): number {
+  let z = zigzag(n);
+  while (z >= 0x80) {
+    buf[pos++] = (z % 128) | 0x80;
+    z = Math.floor(z / 128);
+  }
+  buf[pos++] = z;
+  return pos;
+}
+
+/** Reads a signed varint/varlong; `maxBytes` bounds it (5 for varint, 10 for varlong). */
+export function readVarlong(buf: Buffer, pos: number, maxBytes: number): { value: number; next: number } {
+  let z = 0;
+  let scale = 1;
+  for (let i = 0; i < maxBytes; i++) {
+    if (pos >= buf.length) throw new RangeError('varint runs past the end of the buffer');
+    const b = buf[pos++] as number;
+    z += (b & 0x7f) * scale;
+    if ((b & 0x80) === 0) return { value: unzigzag(z), next: pos };
+    scale *= 128;
+  }
+  throw new RangeError(`varint longer than ${maxBytes} bytes`);
+}
