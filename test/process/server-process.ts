@@ -1,0 +1,71 @@
+/**
+ * `samsa serve` as a real child process on 127.0.0.1 with an OS-chosen port, read from its
+ * `listening` log line, for tests that need signals and crashes (kill -9).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+export interface ServerProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  /** Everything the process wrote to stdout so far. */
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (or the signal name) when the process ends. */
+  exited: Promise<number | string>;
+}
+
+export async function startServer(dataDir: string, extraArgs: string[] = [], startupTimeoutMs = 20_000): Promise<ServerProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_PORT: '', SAMSA_HOST: '', SAMSA_DATA_DIR: '' } },
+  );
+  let out = '';
+  let err = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    err += d;
+  });
+  const exited = new Promise<number | string>((resolve) => {
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not listen within ${startupTimeoutMs} ms\n${out}\n${err}`)), startupTimeoutMs);
+    const check = () => {
+      const m = /"event":"listening"[^\n]*"port":(\d+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(Number(m[1]));
+      }
+    };
+    child.stdout?.on('data', check);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code}) before listening\n${out}\n${err}`));
+    });
+  });
+  const server: ServerProcess = { child, baseUrl: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited };
+  await waitReady(server, startupTimeoutMs);
+  return server;
+}
+
+/** Polls /readyz until it answers 200. */
+export async function waitReady(server: ServerProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`${server.baseUrl}/readyz`);
+      if (res.status === 200) return;
+    } catch {
+      // not accepting yet
+    }
+    if (Date.now() > deadline) throw new Error(`server not ready within ${timeoutMs} ms\n${server.stdout()}\n${server.stderr()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
