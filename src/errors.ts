@@ -92,7 +92,11 @@ export class InvalidPartitionsError extends SamsaError {
 /** acks=all with fewer in-sync replicas than `min.insync.replicas` (Kafka NOT_ENOUGH_REPLICAS, 19). */
 export class NotEnoughReplicasError extends SamsaError {
   constructor(topic: string, partition: number, isr: number, minIsr: number) {
-    super(`Partition ${topic}-${partition} has ${isr} in-sync replicas, fewer than min.insync.replicas=${minIsr}.`, 50003, 503);
+    super(
+      `Partition ${topic}-${partition} has ${isr} in-sync replicas, fewer than min.insync.replicas=${minIsr}.`,
+      50003,
+      503,
+    );
   }
 }
 

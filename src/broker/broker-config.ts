@@ -36,7 +36,8 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
     const def = BROKER_SETTINGS[name];
     if (!def) throw new InvalidConfigError(`Unknown broker config: ${name}`);
     const v = raw.trim();
-    if (def.kind === 'boolean' && v !== 'true' && v !== 'false') throw new InvalidConfigError(`${name} must be true or false, got '${raw}'`);
+    if (def.kind === 'boolean' && v !== 'true' && v !== 'false')
+      throw new InvalidConfigError(`${name} must be true or false, got '${raw}'`);
     if (def.kind === 'int' && (!/^\d+$/.test(v) || Number(v) < (def.min ?? 0))) {
       throw new InvalidConfigError(`${name} must be a whole number >= ${def.min ?? 0}, got '${raw}'`);
     }

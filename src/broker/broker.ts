@@ -1,14 +1,19 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LocalMetadataStore, newKafkaId, type TopicMetadata } from '../cluster/metadata-store.js';
 import {
-  InvalidPartitionsError,
   InvalidConfigError,
+  InvalidPartitionsError,
   ServiceUnavailableError,
   TopicExistsError,
   UnknownPartitionError,
   UnknownTopicError,
 } from '../errors.js';
-import { buildLogConfig, type ResolvedConfig, resolveTopicConfigs, validateTopicConfigs } from '../storage/log-config.js';
+import {
+  buildLogConfig,
+  type ResolvedConfig,
+  resolveTopicConfigs,
+  validateTopicConfigs,
+} from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { PreparedBatch } from '../storage/partition-log.js';
 import type { RecordHeader, RecordInput } from '../storage/record-batch.js';
@@ -106,6 +111,7 @@ export class Broker {
   private readonly sticky = new StickyPartitioner();
   private isReady = false;
   private stopping = false;
+  private starting: Promise<StartReport> | null = null;
 
   private constructor(opts: BrokerOptions) {
     this.nodeId = opts.nodeId;
@@ -115,7 +121,9 @@ export class Broker {
     const onError =
       opts.onError ??
       ((task: string, err: unknown) => {
-        process.stderr.write(`${JSON.stringify({ level: 'error', task, message: String((err as Error)?.message ?? err) })}\n`);
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', task, message: String((err as Error)?.message ?? err) })}\n`,
+        );
       });
     this.logManager = new LogManager({
       dataDir: opts.dataDir,
@@ -136,8 +144,16 @@ export class Broker {
     return this.isReady && !this.stopping;
   }
 
-  /** Recovers every log (yielding between partitions so health checks answer), then serves. */
-  async start(): Promise<StartReport> {
+  /**
+   * Recovers every log (yielding between partitions so health checks answer), then serves.
+   * A shutdown that arrives meanwhile stops the recovery between two partitions.
+   */
+  start(): Promise<StartReport> {
+    this.starting ??= this.recoverAll();
+    return this.starting;
+  }
+
+  private async recoverAll(): Promise<StartReport> {
     const started = Date.now();
     this.logManager.beginLoading();
     let truncatedBytes = 0;
@@ -150,6 +166,7 @@ export class Broker {
         list.push(new Partition(meta.name, p, log, this.nodeId));
         count++;
         await yieldToEventLoop();
+        if (this.stopping) throw new ServiceUnavailableError('Shut down while recovering logs.');
       }
       this.partitions.set(meta.name, list);
     }
@@ -159,6 +176,7 @@ export class Broker {
       if (!meta || partition >= meta.partitions) await this.logManager.deleteLog(topic, partition);
     }
     const cleanShutdown = this.logManager.wasCleanShutdown;
+    this.logManager.finishLoading();
     this.logManager.startBackgroundTasks();
     this.isReady = true;
     return { cleanShutdown, partitions: count, truncatedBytes, durationMs: Date.now() - started };
@@ -168,11 +186,16 @@ export class Broker {
   async shutdown(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    // Let an interrupted recovery reach its next yield point before files are closed.
+    await this.starting?.catch(() => undefined);
     await this.logManager.shutdown();
   }
 
   private ensureReady(): void {
-    if (!this.ready) throw new ServiceUnavailableError(this.stopping ? 'The broker is shutting down.' : 'The broker is still recovering its logs.');
+    if (!this.ready)
+      throw new ServiceUnavailableError(
+        this.stopping ? 'The broker is shutting down.' : 'The broker is still recovering its logs.',
+      );
   }
 
   private logConfigOf(meta: TopicMetadata) {
@@ -208,7 +231,12 @@ export class Broker {
       topicId: meta.topicId,
       replicationFactor: meta.replicationFactor,
       configOverrides: { ...meta.configs },
-      partitions: list.map((p) => ({ partition: p.partition, leader: p.leaderId, replicas: [...p.replicas], isr: [...p.isr] })),
+      partitions: list.map((p) => ({
+        partition: p.partition,
+        leader: p.leaderId,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+      })),
     };
   }
 
@@ -228,7 +256,9 @@ export class Broker {
     if (this.store.getTopic(name)) throw new TopicExistsError(name);
     const partitions = opts.partitions ?? this.settings.numPartitions;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
-      throw new InvalidPartitionsError(`Number of partitions must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}, got ${partitions}.`);
+      throw new InvalidPartitionsError(
+        `Number of partitions must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}, got ${partitions}.`,
+      );
     }
     const replicationFactor = opts.replicationFactor ?? this.settings.defaultReplicationFactor;
     if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 1) {
@@ -266,7 +296,11 @@ export class Broker {
    * nothing. The topic is auto-created when `auto.create.topics.enable` is on, otherwise an
    * unknown topic fails at once (40401).
    */
-  async produce(topic: string, records: ProduceRecord[], opts: { acks: Acks; timeoutMs: number }): Promise<ProduceRecordResult[]> {
+  async produce(
+    topic: string,
+    records: ProduceRecord[],
+    opts: { acks: Acks; timeoutMs: number },
+  ): Promise<ProduceRecordResult[]> {
     this.ensureReady();
     if (!this.store.getTopic(topic)) {
       if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
@@ -282,7 +316,8 @@ export class Broker {
       const r = records[i] as ProduceRecord;
       let p: number;
       if (r.partition !== undefined) {
-        if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count) throw new UnknownPartitionError(topic, r.partition);
+        if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count)
+          throw new UnknownPartitionError(topic, r.partition);
         p = r.partition;
       } else if (r.key !== null) p = partitionForKey(r.key, count);
       else {
@@ -291,7 +326,10 @@ export class Broker {
       }
       assigned[i] = p;
       let group = groups.get(p);
-      if (!group) groups.set(p, (group = []));
+      if (!group) {
+        group = [];
+        groups.set(p, group);
+      }
       group.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
     }
     const prepared = new Map<number, PreparedBatch>();
@@ -321,7 +359,11 @@ export class Broker {
   }
 
   /** The first offset with a timestamp >= `timestamp`, or null (Kafka answers -1). */
-  offsetForTimestamp(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } | null {
+  offsetForTimestamp(
+    topic: string,
+    partition: number,
+    timestamp: number,
+  ): { offset: number; timestamp: number } | null {
     this.ensureReady();
     return this.partitionOrThrow(topic, partition).log.offsetForTimestamp(timestamp);
   }

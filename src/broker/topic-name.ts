@@ -8,9 +8,13 @@ export function validateTopicName(name: string): void {
   if (name.length === 0) throw new InvalidTopicError('Topic name is empty.');
   if (name === '.' || name === '..') throw new InvalidTopicError(`Topic name cannot be "${name}".`);
   if (name.length > MAX_TOPIC_NAME_LENGTH) {
-    throw new InvalidTopicError(`Topic name is ${name.length} characters long; at most ${MAX_TOPIC_NAME_LENGTH} are allowed.`);
+    throw new InvalidTopicError(
+      `Topic name is ${name.length} characters long; at most ${MAX_TOPIC_NAME_LENGTH} are allowed.`,
+    );
   }
   if (!LEGAL.test(name)) {
-    throw new InvalidTopicError(`Topic name "${name}" is illegal: only ASCII letters, digits, '.', '_' and '-' are allowed.`);
+    throw new InvalidTopicError(
+      `Topic name "${name}" is illegal: only ASCII letters, digits, '.', '_' and '-' are allowed.`,
+    );
   }
 }

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { PartitionLog } from './partition-log.js';
 import {
-  type DecodedRecord,
   compressionOf,
+  type DecodedRecord,
   decodeRecordBatch,
   encodeRecordBatch,
   timestampTypeOf,
@@ -113,7 +113,8 @@ export class LogCleaner {
           }
         }
         if (full) {
-          if (mapped === 0) throw new Error(`offset map of ${this.options.maxMapEntries} keys cannot hold one segment of ${log.name}`);
+          if (mapped === 0)
+            throw new Error(`offset map of ${this.options.maxMapEntries} keys cannot hold one segment of ${log.name}`);
           // Segments up to the one that overflowed are fully mapped; clean only those. Keys the
           // map holds from the overflowing segment are newer still, so dropping older copies is right.
           break;
@@ -154,7 +155,12 @@ export class LogCleaner {
     seg: LogSegment,
     latest: Map<string, number>,
     now: number,
-  ): Promise<{ recordsRemoved: number; bytesBefore: number; bytesAfter: number; nextTombstoneExpiryMs: number } | null> {
+  ): Promise<{
+    recordsRemoved: number;
+    bytesBefore: number;
+    bytesAfter: number;
+    nextTombstoneExpiryMs: number;
+  } | null> {
     const deleteRetentionMs = log.logConfig.deleteRetentionMs;
     const cleanedPath = path.join(seg.dir, `${segmentFileName(seg.baseOffset, '.log')}.cleaned`);
     const fd = fs.openSync(cleanedPath, 'w', 0o644);
@@ -179,7 +185,8 @@ export class LogCleaner {
         });
         recordsRemoved += records.length - kept.length;
         let out: Buffer | null = null;
-        if (kept.length === records.length) out = bytes; // untouched batches are copied as they are
+        if (kept.length === records.length)
+          out = bytes; // untouched batches are copied as they are
         else if (kept.length > 0) {
           out = encodeRecordBatch(kept, {
             baseOffset: header.baseOffset,

@@ -24,22 +24,135 @@ const LONG_MAX = '9223372036854775807';
 const MIB = 1024 * 1024;
 
 export const TOPIC_CONFIG_DEFS: readonly ConfigDef[] = [
-  { name: 'cleanup.policy', type: 'list', default: 'delete', brokerSynonym: 'log.cleanup.policy', allowed: ['delete', 'compact'], doc: 'delete old segments, compact by key, or both' },
-  { name: 'compression.type', type: 'string', default: 'producer', brokerSynonym: 'compression.type', allowed: ['producer', 'uncompressed', 'gzip'], doc: 'codec of stored batches (snappy, lz4, zstd not built in yet)' },
-  { name: 'delete.retention.ms', type: 'long', default: '86400000', brokerSynonym: 'log.cleaner.delete.retention.ms', min: 0, doc: 'how long tombstones survive compaction' },
-  { name: 'flush.messages', type: 'long', default: LONG_MAX, brokerSynonym: 'log.flush.interval.messages', min: 1, doc: 'fsync after this many unflushed records' },
-  { name: 'flush.ms', type: 'long', default: LONG_MAX, brokerSynonym: 'log.flush.interval.ms', min: 0, doc: 'fsync when unflushed data is this old' },
-  { name: 'index.interval.bytes', type: 'int', default: '4096', brokerSynonym: 'log.index.interval.bytes', min: 0, doc: 'log bytes between sparse index entries' },
-  { name: 'max.message.bytes', type: 'int', default: String(MIB), brokerSynonym: 'message.max.bytes', min: 0, doc: 'largest record batch accepted' },
-  { name: 'message.timestamp.type', type: 'string', default: 'CreateTime', brokerSynonym: 'log.message.timestamp.type', allowed: ['CreateTime', 'LogAppendTime'], doc: 'whose clock stamps records' },
-  { name: 'min.cleanable.dirty.ratio', type: 'double', default: '0.5', brokerSynonym: 'log.cleaner.min.cleanable.ratio', min: 0, max: 1, doc: 'dirty share of the log that triggers compaction' },
-  { name: 'min.compaction.lag.ms', type: 'long', default: '0', brokerSynonym: 'log.cleaner.min.compaction.lag.ms', min: 0, doc: 'records younger than this are not compacted' },
-  { name: 'min.insync.replicas', type: 'int', default: '1', brokerSynonym: 'min.insync.replicas', min: 1, doc: 'replicas that must hold an acks=all write' },
-  { name: 'retention.bytes', type: 'long', default: '-1', brokerSynonym: 'log.retention.bytes', min: -1, doc: 'per-partition size limit, -1 for none' },
-  { name: 'retention.ms', type: 'long', default: '604800000', brokerSynonym: 'log.retention.ms', min: -1, doc: 'age limit, -1 for none' },
-  { name: 'segment.bytes', type: 'int', default: String(1024 * MIB), brokerSynonym: 'log.segment.bytes', min: 14, doc: 'segment size that triggers a roll' },
-  { name: 'segment.index.bytes', type: 'int', default: String(10 * MIB), brokerSynonym: 'log.index.size.max.bytes', min: 8, doc: 'largest index file; a full index rolls the segment' },
-  { name: 'segment.ms', type: 'long', default: '604800000', brokerSynonym: 'log.roll.ms', min: 1, doc: 'segment age that triggers a roll' },
+  {
+    name: 'cleanup.policy',
+    type: 'list',
+    default: 'delete',
+    brokerSynonym: 'log.cleanup.policy',
+    allowed: ['delete', 'compact'],
+    doc: 'delete old segments, compact by key, or both',
+  },
+  {
+    name: 'compression.type',
+    type: 'string',
+    default: 'producer',
+    brokerSynonym: 'compression.type',
+    allowed: ['producer', 'uncompressed', 'gzip'],
+    doc: 'codec of stored batches (snappy, lz4, zstd not built in yet)',
+  },
+  {
+    name: 'delete.retention.ms',
+    type: 'long',
+    default: '86400000',
+    brokerSynonym: 'log.cleaner.delete.retention.ms',
+    min: 0,
+    doc: 'how long tombstones survive compaction',
+  },
+  {
+    name: 'flush.messages',
+    type: 'long',
+    default: LONG_MAX,
+    brokerSynonym: 'log.flush.interval.messages',
+    min: 1,
+    doc: 'fsync after this many unflushed records',
+  },
+  {
+    name: 'flush.ms',
+    type: 'long',
+    default: LONG_MAX,
+    brokerSynonym: 'log.flush.interval.ms',
+    min: 0,
+    doc: 'fsync when unflushed data is this old',
+  },
+  {
+    name: 'index.interval.bytes',
+    type: 'int',
+    default: '4096',
+    brokerSynonym: 'log.index.interval.bytes',
+    min: 0,
+    doc: 'log bytes between sparse index entries',
+  },
+  {
+    name: 'max.message.bytes',
+    type: 'int',
+    default: String(MIB),
+    brokerSynonym: 'message.max.bytes',
+    min: 0,
+    doc: 'largest record batch accepted',
+  },
+  {
+    name: 'message.timestamp.type',
+    type: 'string',
+    default: 'CreateTime',
+    brokerSynonym: 'log.message.timestamp.type',
+    allowed: ['CreateTime', 'LogAppendTime'],
+    doc: 'whose clock stamps records',
+  },
+  {
+    name: 'min.cleanable.dirty.ratio',
+    type: 'double',
+    default: '0.5',
+    brokerSynonym: 'log.cleaner.min.cleanable.ratio',
+    min: 0,
+    max: 1,
+    doc: 'dirty share of the log that triggers compaction',
+  },
+  {
+    name: 'min.compaction.lag.ms',
+    type: 'long',
+    default: '0',
+    brokerSynonym: 'log.cleaner.min.compaction.lag.ms',
+    min: 0,
+    doc: 'records younger than this are not compacted',
+  },
+  {
+    name: 'min.insync.replicas',
+    type: 'int',
+    default: '1',
+    brokerSynonym: 'min.insync.replicas',
+    min: 1,
+    doc: 'replicas that must hold an acks=all write',
+  },
+  {
+    name: 'retention.bytes',
+    type: 'long',
+    default: '-1',
+    brokerSynonym: 'log.retention.bytes',
+    min: -1,
+    doc: 'per-partition size limit, -1 for none',
+  },
+  {
+    name: 'retention.ms',
+    type: 'long',
+    default: '604800000',
+    brokerSynonym: 'log.retention.ms',
+    min: -1,
+    doc: 'age limit, -1 for none',
+  },
+  {
+    name: 'segment.bytes',
+    type: 'int',
+    default: String(1024 * MIB),
+    brokerSynonym: 'log.segment.bytes',
+    min: 14,
+    doc: 'segment size that triggers a roll',
+  },
+  {
+    name: 'segment.index.bytes',
+    type: 'int',
+    default: String(10 * MIB),
+    brokerSynonym: 'log.index.size.max.bytes',
+    min: 8,
+    doc: 'largest index file; a full index rolls the segment',
+  },
+  {
+    name: 'segment.ms',
+    type: 'long',
+    default: '604800000',
+    brokerSynonym: 'log.roll.ms',
+    min: 1,
+    doc: 'segment age that triggers a roll',
+  },
 ];
 
 const DEFS_BY_NAME = new Map(TOPIC_CONFIG_DEFS.map((d) => [d.name, d]));
@@ -81,7 +194,8 @@ function checkValue(def: ConfigDef, value: string, label: string): string {
     case 'list': {
       const items = v.split(',').map((s) => s.trim());
       if (items.length === 0 || items.some((i) => i === '')) fail('empty list item');
-      for (const i of items) if (def.allowed && !def.allowed.includes(i)) fail(`items must be among ${def.allowed.join(', ')}`);
+      for (const i of items)
+        if (def.allowed && !def.allowed.includes(i)) fail(`items must be among ${def.allowed.join(', ')}`);
       return items.join(',');
     }
   }
@@ -117,7 +231,10 @@ export interface ResolvedConfig {
 }
 
 /** Every topic config with its effective value and where that value comes from. */
-export function resolveTopicConfigs(overrides: Record<string, string>, brokerDefaults: Record<string, string>): ResolvedConfig[] {
+export function resolveTopicConfigs(
+  overrides: Record<string, string>,
+  brokerDefaults: Record<string, string>,
+): ResolvedConfig[] {
   return TOPIC_CONFIG_DEFS.map((def) => {
     const own = overrides[def.name];
     if (own !== undefined) return { name: def.name, value: own, source: 'DYNAMIC_TOPIC_CONFIG' };

@@ -40,6 +40,8 @@ export interface LoadReport {
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
   private cleanShutdown = false;
+  /** Every log the metadata names was opened (and recovered); only then can a stop be clean. */
+  private loadingComplete = false;
   private recoveryPoints = new Map<string, number>();
   private readonly tasks: BackgroundTask[];
   readonly cleaner = new LogCleaner();
@@ -47,11 +49,26 @@ export class LogManager {
   constructor(private readonly options: LogManagerOptions) {
     fs.mkdirSync(options.dataDir, { recursive: true });
     this.tasks = [
-      new BackgroundTask('log-retention', options.retentionCheckIntervalMs, () => {
-        this.runRetention(Date.now());
-      }, options.onError),
-      new BackgroundTask('log-flusher', options.flushCheckIntervalMs, () => this.runTimeFlush(Date.now()), options.onError),
-      new BackgroundTask('recovery-point-checkpoint', options.checkpointIntervalMs, () => this.checkpointRecoveryPoints(), options.onError),
+      new BackgroundTask(
+        'log-retention',
+        options.retentionCheckIntervalMs,
+        () => {
+          this.runRetention(Date.now());
+        },
+        options.onError,
+      ),
+      new BackgroundTask(
+        'log-flusher',
+        options.flushCheckIntervalMs,
+        () => this.runTimeFlush(Date.now()),
+        options.onError,
+      ),
+      new BackgroundTask(
+        'recovery-point-checkpoint',
+        options.checkpointIntervalMs,
+        () => this.checkpointRecoveryPoints(),
+        options.onError,
+      ),
       new BackgroundTask('log-cleaner', options.cleanerBackoffMs, () => this.runCleaner(Date.now()), options.onError),
     ];
   }
@@ -73,6 +90,11 @@ export class LogManager {
     for (const entry of fs.readdirSync(this.dataDir)) {
       if (entry.endsWith('-delete')) fs.rmSync(path.join(this.dataDir, entry), { recursive: true, force: true });
     }
+  }
+
+  /** Called once every log is open; a shutdown before this must not claim to be clean. */
+  finishLoading(): void {
+    this.loadingComplete = true;
   }
 
   get wasCleanShutdown(): boolean {
@@ -148,19 +170,24 @@ export class LogManager {
   }
 
   checkpointRecoveryPoints(): void {
-    const entries = [...this.logs.values()].map((l) => ({ topic: l.topic, partition: l.partition, offset: l.recoveryPoint }));
+    const entries = [...this.logs.values()].map((l) => ({
+      topic: l.topic,
+      partition: l.partition,
+      offset: l.recoveryPoint,
+    }));
     writeOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_FILE), entries);
   }
 
   /**
    * Stops the loops, flushes and closes every log, checkpoints recovery points, and only
-   * then writes the clean-shutdown marker, so the next start can skip recovery.
+   * then writes the clean-shutdown marker, so the next start can skip recovery. A stop that
+   * interrupts loading writes no marker: logs not yet recovered must be recovered next time.
    */
   async shutdown(): Promise<void> {
     await Promise.all(this.tasks.map((t) => t.stop()));
     for (const log of this.logs.values()) await log.close();
     this.checkpointRecoveryPoints();
-    writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+    if (this.loadingComplete) writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
     this.logs.clear();
   }
 }

@@ -26,7 +26,10 @@ export function readOffsetCheckpoint(file: string): Map<string, number> {
   return out;
 }
 
-export function writeOffsetCheckpoint(file: string, entries: Iterable<{ topic: string; partition: number; offset: number }>): void {
+export function writeOffsetCheckpoint(
+  file: string,
+  entries: Iterable<{ topic: string; partition: number; offset: number }>,
+): void {
   const lines: string[] = [];
   for (const e of entries) lines.push(`${e.topic} ${e.partition} ${e.offset}`);
   writeFileAtomic(file, `0\n${lines.length}\n${lines.join('\n')}${lines.length ? '\n' : ''}`);

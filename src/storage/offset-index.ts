@@ -68,7 +68,10 @@ export class OffsetIndex extends AbstractIndex {
   lastEntry(): OffsetPosition {
     if (this.count === 0) return { offset: this.baseOffset, position: 0 };
     const slot = this.count - 1;
-    return { offset: this.baseOffset + (this.relativeOffsets[slot] as number), position: this.positions[slot] as number };
+    return {
+      offset: this.baseOffset + (this.relativeOffsets[slot] as number),
+      position: this.positions[slot] as number,
+    };
   }
 
   append(offset: number, position: number): void {
@@ -77,7 +80,9 @@ export class OffsetIndex extends AbstractIndex {
       const last = this.count - 1;
       // Invariant: offsets and positions only grow; a violation means a caller bug.
       if (rel <= (this.relativeOffsets[last] as number) || position <= (this.positions[last] as number)) {
-        throw new Error(`offset index append out of order: (${offset}, ${position}) after ${JSON.stringify(this.lastEntry())}`);
+        throw new Error(
+          `offset index append out of order: (${offset}, ${position}) after ${JSON.stringify(this.lastEntry())}`,
+        );
       }
     }
     if (this.isFull) throw new Error(`offset index ${this.path} is full`);
@@ -93,6 +98,9 @@ export class OffsetIndex extends AbstractIndex {
     const rel = targetOffset - this.baseOffset;
     const slot = this.floorSlot((s) => this.relativeOffsets[s] as number, rel);
     if (slot < 0) return { offset: this.baseOffset, position: 0 };
-    return { offset: this.baseOffset + (this.relativeOffsets[slot] as number), position: this.positions[slot] as number };
+    return {
+      offset: this.baseOffset + (this.relativeOffsets[slot] as number),
+      position: this.positions[slot] as number,
+    };
   }
 }

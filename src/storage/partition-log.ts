@@ -93,14 +93,21 @@ export class PartitionLog {
    * point unless the last shutdown was clean. A torn or corrupt tail is truncated and every
    * later segment deleted, as Kafka does. Returns the bytes truncated.
    */
-  static open(dir: string, topic: string, partition: number, config: LogConfig, opts: OpenOptions): { log: PartitionLog; truncatedBytes: number } {
+  static open(
+    dir: string,
+    topic: string,
+    partition: number,
+    config: LogConfig,
+    opts: OpenOptions,
+  ): { log: PartitionLog; truncatedBytes: number } {
     fs.mkdirSync(dir, { recursive: true });
     const log = new PartitionLog(dir, topic, partition, config, opts.recoveryPoint);
     const segConfig = PartitionLog.segmentConfig(config);
     const files = fs.readdirSync(dir);
     // Leftovers of an interrupted compaction: the original .log is still whole; an index
     // may be missing, which makes the segment rebuild it below.
-    for (const f of files) if (f.endsWith('.cleaned') || f.endsWith('.deleted')) fs.rmSync(path.join(dir, f), { force: true });
+    for (const f of files)
+      if (f.endsWith('.cleaned') || f.endsWith('.deleted')) fs.rmSync(path.join(dir, f), { force: true });
     const bases = files
       .filter((f) => /^\d{20}\.log$/.test(f))
       .map((f) => Number(f.slice(0, 20)))
@@ -109,7 +116,8 @@ export class PartitionLog {
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i] as number;
       const next = bases[i + 1];
-      const haveIndexes = files.includes(segmentFileName(base, '.index')) && files.includes(segmentFileName(base, '.timeindex'));
+      const haveIndexes =
+        files.includes(segmentFileName(base, '.index')) && files.includes(segmentFileName(base, '.timeindex'));
       const unflushed = next === undefined || next > opts.recoveryPoint;
       const recover = !haveIndexes || (!opts.cleanShutdown && unflushed);
       const { segment, truncatedBytes: cut } = LogSegment.open(dir, base, segConfig, recover);
@@ -175,7 +183,8 @@ export class PartitionLog {
     const config = this.config;
     if (config.cleanupPolicyCompact) {
       for (const r of records) {
-        if (r.key === null) throw new InvalidRecordError(`Compacted topic ${this.topic} cannot accept a record without a key.`);
+        if (r.key === null)
+          throw new InvalidRecordError(`Compacted topic ${this.topic} cannot accept a record without a key.`);
       }
     }
     const batch = encodeRecordBatch(records, {
@@ -319,7 +328,8 @@ export class PartitionLog {
         if (header.baseOffset >= hw) return null;
         if (header.maxTimestamp < timestamp) continue;
         for (const r of decodeRecordBatch(seg.readAt(position, header.sizeBytes))) {
-          if (r.offset >= startOffset && r.offset < hw && r.timestamp >= timestamp) return { offset: r.offset, timestamp: r.timestamp };
+          if (r.offset >= startOffset && r.offset < hw && r.timestamp >= timestamp)
+            return { offset: r.offset, timestamp: r.timestamp };
         }
       }
     }

@@ -191,7 +191,8 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEn
   }
 
   const logAppend = opts.timestampType === 'LogAppendTime';
-  const lastOffsetDelta = opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[records.length - 1] as number) : records.length - 1);
+  const lastOffsetDelta =
+    opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[records.length - 1] as number) : records.length - 1);
   buf.writeBigInt64BE(BigInt(opts.baseOffset), BASE_OFFSET_OFFSET);
   buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
   buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
@@ -234,7 +235,9 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
  */
 export function validateRecordBatch(batch: Buffer): void {
   if (batch.length < RECORD_BATCH_OVERHEAD) {
-    throw new CorruptRecordError(`record batch of ${batch.length} bytes is smaller than the ${RECORD_BATCH_OVERHEAD}-byte header`);
+    throw new CorruptRecordError(
+      `record batch of ${batch.length} bytes is smaller than the ${RECORD_BATCH_OVERHEAD}-byte header`,
+    );
   }
   const declared = batch.readInt32BE(BATCH_LENGTH_OFFSET) + LOG_OVERHEAD;
   if (declared !== batch.length) {

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptRecordError } from '../errors.js';
 import { OffsetIndex } from './offset-index.js';
-import { type BatchHeader, LOG_OVERHEAD, RECORD_BATCH_OVERHEAD, readBatchHeader, validateRecordBatch } from './record-batch.js';
+import {
+  type BatchHeader,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
+  readBatchHeader,
+  validateRecordBatch,
+} from './record-batch.js';
 import { TimeIndex } from './time-index.js';
 
 export interface SegmentConfig {
@@ -73,12 +79,21 @@ export class LogSegment {
 
   /** Removes a segment's files without opening them. */
   static deleteFiles(dir: string, baseOffset: number): void {
-    for (const suffix of SEGMENT_SUFFIXES) fs.rmSync(path.join(dir, segmentFileName(baseOffset, suffix)), { force: true });
+    for (const suffix of SEGMENT_SUFFIXES)
+      fs.rmSync(path.join(dir, segmentFileName(baseOffset, suffix)), { force: true });
   }
 
   private static openFiles(dir: string, baseOffset: number, config: SegmentConfig): LogSegment {
-    const offsetIndex = new OffsetIndex(path.join(dir, segmentFileName(baseOffset, '.index')), baseOffset, config.maxIndexBytes);
-    const timeIndex = new TimeIndex(path.join(dir, segmentFileName(baseOffset, '.timeindex')), baseOffset, config.maxIndexBytes);
+    const offsetIndex = new OffsetIndex(
+      path.join(dir, segmentFileName(baseOffset, '.index')),
+      baseOffset,
+      config.maxIndexBytes,
+    );
+    const timeIndex = new TimeIndex(
+      path.join(dir, segmentFileName(baseOffset, '.timeindex')),
+      baseOffset,
+      config.maxIndexBytes,
+    );
     return new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex);
   }
 
@@ -88,7 +103,12 @@ export class LogSegment {
    * indexes are trusted after a sanity check and only the tail after the last index entry
    * is scanned; if anything disagrees, the segment is recovered after all.
    */
-  static open(dir: string, baseOffset: number, config: SegmentConfig, recover: boolean): { segment: LogSegment; truncatedBytes: number } {
+  static open(
+    dir: string,
+    baseOffset: number,
+    config: SegmentConfig,
+    recover: boolean,
+  ): { segment: LogSegment; truncatedBytes: number } {
     const segment = LogSegment.openFiles(dir, baseOffset, config);
     segment.sizeBytes = fs.fstatSync(segment.logFd).size;
     if (!recover && segment.loadTrusted()) return { segment, truncatedBytes: 0 };
@@ -255,7 +275,9 @@ export class LogSegment {
       }
       const header = readBatchHeader(chunk, position - chunkStart);
       if (header.sizeBytes < RECORD_BATCH_OVERHEAD) {
-        throw new CorruptRecordError(`batch at position ${position} of ${this.logPath} declares ${header.sizeBytes} bytes`);
+        throw new CorruptRecordError(
+          `batch at position ${position} of ${this.logPath} declares ${header.sizeBytes} bytes`,
+        );
       }
       yield { position, header };
       position += header.sizeBytes;

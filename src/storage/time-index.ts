@@ -65,7 +65,10 @@ export class TimeIndex extends AbstractIndex {
   lastEntry(): TimestampOffset | null {
     if (this.count === 0) return null;
     const slot = this.count - 1;
-    return { timestamp: this.timestamps[slot] as number, offset: this.baseOffset + (this.relativeOffsets[slot] as number) };
+    return {
+      timestamp: this.timestamps[slot] as number,
+      offset: this.baseOffset + (this.relativeOffsets[slot] as number),
+    };
   }
 
   /** Adds (timestamp, offset) when the timestamp is newer than the last entry's (Kafka's rule). */

@@ -20,7 +20,11 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-broker-'));
 }
 
-async function started(dataDir: string, brokerConfigs: Record<string, string> = {}, extra: Partial<BrokerOptions> = {}): Promise<Broker> {
+async function started(
+  dataDir: string,
+  brokerConfigs: Record<string, string> = {},
+  extra: Partial<BrokerOptions> = {},
+): Promise<Broker> {
   const broker = await Broker.open({ dataDir, nodeId: 0, brokerConfigs, ...extra });
   await broker.start();
   return broker;
@@ -30,7 +34,12 @@ const v = (s: string) => Buffer.from(s);
 
 async function values(broker: Broker, topic: string, partition: number): Promise<string[]> {
   const out: string[] = [];
-  const { records } = await broker.fetch(topic, partition, broker.listOffsets(topic, partition).logStartOffset, 64 * 1024 * 1024);
+  const { records } = await broker.fetch(
+    topic,
+    partition,
+    broker.listOffsets(topic, partition).logStartOffset,
+    64 * 1024 * 1024,
+  );
   forEachBatch(records, (_h, batch) => {
     for (const r of decodeRecordBatch(batch)) out.push(r.value?.toString() ?? '<null>');
   });
@@ -51,7 +60,10 @@ describe('broker', () => {
     try {
       let broker = await started(dir);
       const clusterId = broker.clusterId;
-      await broker.createTopic('orders', { partitions: 4, configs: { 'retention.ms': '1000000', 'cleanup.policy': 'delete' } });
+      await broker.createTopic('orders', {
+        partitions: 4,
+        configs: { 'retention.ms': '1000000', 'cleanup.policy': 'delete' },
+      });
       await broker.produce('orders', [{ partition: 2, key: null, value: v('a') }], { acks: -1, timeoutMs: 1000 });
       await broker.shutdown();
 
@@ -109,8 +121,14 @@ describe('broker', () => {
   test('broker-wide defaults apply to new topics, and bad broker settings fail at open', async () => {
     const dir = tempDir();
     try {
-      await assert.rejects(Broker.open({ dataDir: dir, nodeId: 0, brokerConfigs: { 'log.retention.ms': 'x' } }), InvalidConfigError);
-      await assert.rejects(Broker.open({ dataDir: dir, nodeId: 0, brokerConfigs: { 'log.bogus': '1' } }), InvalidConfigError);
+      await assert.rejects(
+        Broker.open({ dataDir: dir, nodeId: 0, brokerConfigs: { 'log.retention.ms': 'x' } }),
+        InvalidConfigError,
+      );
+      await assert.rejects(
+        Broker.open({ dataDir: dir, nodeId: 0, brokerConfigs: { 'log.bogus': '1' } }),
+        InvalidConfigError,
+      );
       const broker = await started(dir, { 'log.retention.ms': '12345', 'num.partitions': '3' });
       await broker.produce('auto', [{ key: null, value: v('x') }], { acks: 1, timeoutMs: 1000 });
       assert.equal(broker.describeTopic('auto').partitions.length, 3);
@@ -127,11 +145,14 @@ describe('broker', () => {
     const broker = await started(dir, { 'auto.create.topics.enable': 'false' });
     try {
       const t0 = Date.now();
-      await assert.rejects(broker.produce('nope', [{ key: null, value: v('x') }], { acks: -1, timeoutMs: 60_000 }), (err: unknown) => {
-        assert.ok(err instanceof UnknownTopicError);
-        assert.equal(err.errorCode, 40401);
-        return true;
-      });
+      await assert.rejects(
+        broker.produce('nope', [{ key: null, value: v('x') }], { acks: -1, timeoutMs: 60_000 }),
+        (err: unknown) => {
+          assert.ok(err instanceof UnknownTopicError);
+          assert.equal(err.errorCode, 40401);
+          return true;
+        },
+      );
       assert.ok(Date.now() - t0 < 1000);
       assert.deepEqual(broker.listTopics(), []);
     } finally {
@@ -151,11 +172,18 @@ describe('broker', () => {
         keys.map((k) => ({ key: v(k), value: v(k) })),
         { acks: -1, timeoutMs: 1000 },
       );
-      results.forEach((r, i) => assert.equal(r.partition, partitionForKey(v(keys[i] as string), 5)));
+      for (const [i, r] of results.entries()) assert.equal(r.partition, partitionForKey(v(keys[i] as string), 5));
 
       const seen: number[] = [];
       for (let i = 0; i < 10; i++) {
-        const res = await broker.produce('p', [{ key: null, value: v('a') }, { key: null, value: v('b') }], { acks: 1, timeoutMs: 1000 });
+        const res = await broker.produce(
+          'p',
+          [
+            { key: null, value: v('a') },
+            { key: null, value: v('b') },
+          ],
+          { acks: 1, timeoutMs: 1000 },
+        );
         assert.equal(res[0]?.partition, res[1]?.partition, 'one request, one partition');
         assert.equal(res[1]?.offset, (res[0]?.offset as number) + 1);
         seen.push(res[0]?.partition as number);
@@ -173,17 +201,31 @@ describe('broker', () => {
     try {
       await broker.createTopic('big', { partitions: 2, configs: { 'max.message.bytes': '2000' } });
       await assert.rejects(
-        broker.produce('big', [{ partition: 0, key: null, value: v('small') }, { partition: 1, key: null, value: Buffer.alloc(5000) }], {
-          acks: -1,
-          timeoutMs: 1000,
-        }),
+        broker.produce(
+          'big',
+          [
+            { partition: 0, key: null, value: v('small') },
+            { partition: 1, key: null, value: Buffer.alloc(5000) },
+          ],
+          {
+            acks: -1,
+            timeoutMs: 1000,
+          },
+        ),
         RecordTooLargeError,
       );
       await assert.rejects(
-        broker.produce('big', [{ partition: 0, key: null, value: v('small') }, { partition: 7, key: null, value: v('x') }], {
-          acks: -1,
-          timeoutMs: 1000,
-        }),
+        broker.produce(
+          'big',
+          [
+            { partition: 0, key: null, value: v('small') },
+            { partition: 7, key: null, value: v('x') },
+          ],
+          {
+            acks: -1,
+            timeoutMs: 1000,
+          },
+        ),
         UnknownPartitionError,
       );
       assert.equal(broker.listOffsets('big', 0).logEndOffset, 0);
@@ -216,7 +258,10 @@ describe('broker', () => {
     try {
       const broker = await Broker.open({ dataDir: dir, nodeId: 0, brokerConfigs: {} });
       assert.equal(broker.ready, false);
-      await assert.rejects(broker.produce('t', [{ key: null, value: v('x') }], { acks: -1, timeoutMs: 1000 }), ServiceUnavailableError);
+      await assert.rejects(
+        broker.produce('t', [{ key: null, value: v('x') }], { acks: -1, timeoutMs: 1000 }),
+        ServiceUnavailableError,
+      );
       await broker.start();
       assert.equal(broker.ready, true);
       await broker.shutdown();
@@ -233,7 +278,10 @@ describe('broker', () => {
       await broker.createTopic('old', { configs: { 'retention.ms': '60000', 'segment.bytes': '1000' } });
       const dayAgo = Date.now() - 86_400_000;
       for (let i = 0; i < 40; i++) {
-        await broker.produce('old', [{ key: null, value: Buffer.alloc(100, i), timestamp: dayAgo }], { acks: -1, timeoutMs: 1000 });
+        await broker.produce('old', [{ key: null, value: Buffer.alloc(100, i), timestamp: dayAgo }], {
+          acks: -1,
+          timeoutMs: 1000,
+        });
       }
       await broker.produce('old', [{ key: null, value: v('fresh') }], { acks: -1, timeoutMs: 1000 });
       await until(() => broker.listOffsets('old', 0).logStartOffset > 0, 5000);
@@ -254,7 +302,10 @@ describe('broker', () => {
       await broker.createTopic('state', { configs: { 'cleanup.policy': 'compact', 'segment.bytes': '1000' } });
       const past = Date.now() - 1000;
       for (let i = 0; i < 60; i++) {
-        await broker.produce('state', [{ key: v(`k${i % 3}`), value: v(`v${i}`), timestamp: past }], { acks: -1, timeoutMs: 1000 });
+        await broker.produce('state', [{ key: v(`k${i % 3}`), value: v(`v${i}`), timestamp: past }], {
+          acks: -1,
+          timeoutMs: 1000,
+        });
       }
       const before = (await values(broker, 'state', 0)).length;
       await until(() => {

@@ -28,10 +28,16 @@ async function producer(baseUrl: string, id: number, acked: Acked[], state: { st
         body: JSON.stringify({ records: [{ key: `p${id}-${n % 7}`, value }, { value: { ...value, second: true } }] }),
       });
       if (res.status !== 200) continue;
-      const body = (await res.json()) as { offsets: { partition: number; offset: number; error_code: number | null }[] };
+      const body = (await res.json()) as {
+        offsets: { partition: number; offset: number; error_code: number | null }[];
+      };
       body.offsets.forEach((o, i) => {
         assert.equal(o.error_code, null);
-        acked.push({ partition: o.partition, offset: o.offset, value: JSON.stringify(i === 0 ? value : { ...value, second: true }) });
+        acked.push({
+          partition: o.partition,
+          offset: o.offset,
+          value: JSON.stringify(i === 0 ? value : { ...value, second: true }),
+        });
       });
     } catch {
       return; // the server died under us: whatever had no answer was never acknowledged
@@ -65,10 +71,17 @@ test('kill -9 while producing loses no acknowledged record, and the restarted no
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-crash-'));
   try {
     for (let round = 0; round < 3; round++) {
-      const server = await startServer(dataDir, ['--num.partitions', String(PARTITIONS), '--log.segment.bytes', '65536']);
+      const server = await startServer(dataDir, [
+        '--num.partitions',
+        String(PARTITIONS),
+        '--log.segment.bytes',
+        '65536',
+      ]);
       const acked: Acked[] = [];
       const state = { stop: false };
-      const producers = Array.from({ length: PRODUCERS }, (_, i) => producer(server.baseUrl, round * 100 + i, acked, state));
+      const producers = Array.from({ length: PRODUCERS }, (_, i) =>
+        producer(server.baseUrl, round * 100 + i, acked, state),
+      );
       // Let some hundreds of requests land, then kill mid-stream with requests in flight.
       const deadline = Date.now() + 10_000;
       while (acked.length < 600 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
@@ -91,11 +104,15 @@ test('kill -9 while producing loses no acknowledged record, and the restarted no
         const v = stored.get(`${a.partition}:${a.offset}`);
         if (v !== a.value) missing++;
       }
-      assert.equal(missing, 0, `${missing} of ${acked.length} acknowledged records missing or different after kill -9 (round ${round})`);
+      assert.equal(
+        missing,
+        0,
+        `${missing} of ${acked.length} acknowledged records missing or different after kill -9 (round ${round})`,
+      );
       for (let p = 0; p < PARTITIONS; p++) {
         const offsets = [...stored.keys()].filter((k) => k.startsWith(`${p}:`)).map((k) => Number(k.split(':')[1]));
         offsets.sort((a, b) => a - b);
-        offsets.forEach((o, i) => assert.equal(o, i, `partition ${p} offsets are dense from 0`));
+        for (const [i, o] of offsets.entries()) assert.equal(o, i, `partition ${p} offsets are dense from 0`);
       }
     }
   } finally {

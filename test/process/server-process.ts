@@ -18,11 +18,31 @@ export interface ServerProcess {
   exited: Promise<number | string>;
 }
 
-export async function startServer(dataDir: string, extraArgs: string[] = [], startupTimeoutMs = 20_000): Promise<ServerProcess> {
+export async function startServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  startupTimeoutMs = 20_000,
+): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), 'serve', '--host', '127.0.0.1', '--port', '0', '--data-dir', dataDir, ...extraArgs],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SAMSA_PORT: '', SAMSA_HOST: '', SAMSA_DATA_DIR: '' } },
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'src/cli.ts'),
+      'serve',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      '0',
+      '--data-dir',
+      dataDir,
+      ...extraArgs,
+    ],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, SAMSA_PORT: '', SAMSA_HOST: '', SAMSA_DATA_DIR: '' },
+    },
   );
   let out = '';
   let err = '';
@@ -36,7 +56,10 @@ export async function startServer(dataDir: string, extraArgs: string[] = [], sta
     child.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown'));
   });
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen within ${startupTimeoutMs} ms\n${out}\n${err}`)), startupTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not listen within ${startupTimeoutMs} ms\n${out}\n${err}`)),
+      startupTimeoutMs,
+    );
     const check = () => {
       const m = /"event":"listening"[^\n]*"port":(\d+)/.exec(out);
       if (m) {
@@ -50,7 +73,13 @@ export async function startServer(dataDir: string, extraArgs: string[] = [], sta
       reject(new Error(`server exited (${code}) before listening\n${out}\n${err}`));
     });
   });
-  const server: ServerProcess = { child, baseUrl: `http://127.0.0.1:${port}`, stdout: () => out, stderr: () => err, exited };
+  const server: ServerProcess = {
+    child,
+    baseUrl: `http://127.0.0.1:${port}`,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+  };
   await waitReady(server, startupTimeoutMs);
   return server;
 }
@@ -65,7 +94,8 @@ export async function waitReady(server: ServerProcess, timeoutMs: number): Promi
     } catch {
       // not accepting yet
     }
-    if (Date.now() > deadline) throw new Error(`server not ready within ${timeoutMs} ms\n${server.stdout()}\n${server.stderr()}`);
+    if (Date.now() > deadline)
+      throw new Error(`server not ready within ${timeoutMs} ms\n${server.stdout()}\n${server.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }

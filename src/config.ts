@@ -1,0 +1,164 @@
+/**
+ * Server configuration for `samsa serve`: flags first, then `SAMSA_*` environment variables, then
+ * defaults. Kafka broker settings keep Kafka's dotted names (`--log.retention.ms 1000`, or
+ * `SAMSA_LOG_RETENTION_MS=1000`) and are handed to Broker.open untouched; the broker validates them.
+ * Pure: takes argv and env, returns a result; printing and exit codes belong to the CLI.
+ */
+
+export interface ServerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  nodeId: number;
+  /** Largest HTTP request body, in bytes; larger answers 413. */
+  maxRequestBytes: number;
+  /** Most records in one produce request; more answers 422. */
+  maxRecordsPerRequest: number;
+  /** How long shutdown waits for in-flight requests before cutting their connections. */
+  shutdownTimeoutMs: number;
+  /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
+  brokerConfigs: Record<string, string>;
+}
+
+export type ConfigResult =
+  | { kind: 'config'; config: ServerConfig }
+  | { kind: 'help' }
+  | { kind: 'usage-error'; message: string };
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface Setting<T> {
+  flag: string;
+  env: string;
+  defaultValue: T;
+  /** undefined when the text is not a valid value. */
+  parse: (text: string) => T | undefined;
+  expected: string;
+  help: string;
+}
+
+type ServerSettings = Omit<ServerConfig, 'brokerConfigs'>;
+
+const MAX_INT32 = 2_147_483_647;
+
+const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
+  port: intSetting('port', 8082, 0, 65_535, 'TCP port to listen on; 0 picks a free one'),
+  host: textSetting('host', '0.0.0.0', 'Interface to listen on'),
+  dataDir: textSetting('data-dir', './data', 'Directory holding the partition logs'),
+  nodeId: intSetting('node-id', 0, 0, MAX_INT32, 'This node’s broker id'),
+  maxRequestBytes: intSetting('max-request-bytes', 16 * 1024 * 1024, 1, MAX_INT32, 'Largest request body (bytes)'),
+  maxRecordsPerRequest: intSetting('max-records-per-request', 10_000, 1, 10_000_000, 'Most records per produce'),
+  shutdownTimeoutMs: intSetting('shutdown-timeout-ms', 10_000, 0, 600_000, 'Grace period for in-flight requests'),
+};
+
+/** Broker-wide Kafka configs accepted as flags and env vars, besides every `log.*` name. */
+const BROKER_CONFIG_NAMES: ReadonlySet<string> = new Set([
+  'num.partitions',
+  'auto.create.topics.enable',
+  'message.max.bytes',
+  'min.insync.replicas',
+  'compression.type',
+  'default.replication.factor',
+]);
+
+function isBrokerConfigName(name: string): boolean {
+  return (name.startsWith('log.') && name.length > 'log.'.length) || BROKER_CONFIG_NAMES.has(name);
+}
+
+export const USAGE = `Usage: samsa serve [flags]
+
+Flags (each also read from the environment variable shown; flags win, then env, then the default):
+${Object.values(SETTINGS)
+  .map((s) => `  --${`${s.flag} <value>`.padEnd(32)} ${s.env.padEnd(30)} ${s.help} (default ${s.defaultValue})`)
+  .join('\n')}
+  --help, -h                         Print this text
+
+Kafka broker configs, by their Kafka name (log.*, ${[...BROKER_CONFIG_NAMES].join(', ')}):
+  --log.retention.ms 1000   or   --log.retention.ms=1000   or   SAMSA_LOG_RETENTION_MS=1000
+`;
+
+export function parseServeArgs(argv: readonly string[], env: Env): ConfigResult {
+  const flags = new Map<string, string>();
+  const brokerConfigs: Record<string, string> = {};
+
+  // Environment first, so flags read afterwards overwrite it.
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith('SAMSA_') || value === undefined || value === '') continue;
+    const configName = name.slice('SAMSA_'.length).toLowerCase().replaceAll('_', '.');
+    // SAMSA_* names that are neither a setting nor a broker config are ignored: the environment is
+    // shared with other tools, unlike argv, where an unknown flag is a mistake.
+    if (isBrokerConfigName(configName)) brokerConfigs[configName] = value;
+  }
+
+  const byFlag = new Map(Object.entries(SETTINGS).map(([key, s]) => [s.flag, key as keyof ServerSettings]));
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === undefined) break;
+    if (arg === '--help' || arg === '-h') return { kind: 'help' };
+    if (!arg.startsWith('--') || arg === '--') return usageError(`unexpected argument '${arg}'`);
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    if (!byFlag.has(name) && !isBrokerConfigName(name)) return usageError(`unknown flag '--${name}'`);
+    let value: string | undefined;
+    if (eq !== -1) {
+      value = arg.slice(eq + 1);
+    } else {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) return usageError(`flag '--${name}' needs a value`);
+      i++;
+    }
+    if (byFlag.has(name)) flags.set(name, value);
+    else brokerConfigs[name] = value;
+  }
+
+  const settings: Partial<Record<keyof ServerSettings, unknown>> = {};
+  for (const [key, setting] of Object.entries(SETTINGS) as [keyof ServerSettings, Setting<unknown>][]) {
+    const fromFlag = flags.get(setting.flag);
+    const fromEnv = env[setting.env] === '' ? undefined : env[setting.env];
+    const source = fromFlag !== undefined ? `--${setting.flag}` : setting.env;
+    const text = fromFlag ?? fromEnv;
+    if (text === undefined) {
+      settings[key] = setting.defaultValue;
+      continue;
+    }
+    const value = setting.parse(text);
+    if (value === undefined) return usageError(`${source} must be ${setting.expected}, got '${text}'`);
+    settings[key] = value;
+  }
+  // Cast: the loop above filled every key of SETTINGS with a value its own parser produced.
+  return { kind: 'config', config: { ...(settings as ServerSettings), brokerConfigs } };
+}
+
+function usageError(message: string): ConfigResult {
+  return { kind: 'usage-error', message };
+}
+
+function envName(flag: string): string {
+  return `SAMSA_${flag.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function intSetting(flag: string, defaultValue: number, min: number, max: number, help: string): Setting<number> {
+  return {
+    flag,
+    env: envName(flag),
+    defaultValue,
+    help,
+    expected: `an integer from ${min} to ${max}`,
+    parse: (text) => {
+      if (!/^-?\d+$/.test(text.trim())) return undefined;
+      const n = Number(text.trim());
+      return n >= min && n <= max ? n : undefined;
+    },
+  };
+}
+
+function textSetting(flag: string, defaultValue: string, help: string): Setting<string> {
+  return {
+    flag,
+    env: envName(flag),
+    defaultValue,
+    help,
+    expected: 'a non-empty string',
+    parse: (text) => (text === '' ? undefined : text),
+  };
+}

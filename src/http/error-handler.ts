@@ -1,0 +1,65 @@
+/**
+ * The one place that turns a thrown value into an HTTP answer. Every answer is JSON
+ * `{error_code, message}` (Confluent's shape); never HTML, never a stack trace. SamsaError values
+ * carry their own status and code; a few framework errors are translated; anything else is a bug,
+ * answered with a bare 500. Every 5xx except 503 is logged to stderr, with the stack the client never sees.
+ */
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { PayloadTooLargeError, RouteNotFoundError, SamsaError, UnsupportedMediaTypeError } from '../errors.js';
+
+interface ErrorBody {
+  error_code: number;
+  message: string;
+}
+
+/** Last route: nothing in the spec matched this path. */
+export const routeNotFound: RequestHandler = (_req, _res, next) => {
+  next(new RouteNotFoundError());
+};
+
+export function errorHandler(opts: { maxRequestBytes: number }): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
+    const answer = toAnswer(err, opts.maxRequestBytes);
+    // 503 is expected (recovery, shutdown); any other 5xx is a bug or a damaged disk worth a line in the log.
+    if (answer.status >= 500 && answer.status !== 503) logServerError(err, req.method, req.originalUrl);
+    if (res.headersSent) {
+      // Too late for a clean answer; cutting the connection is the only honest signal left.
+      res.destroy();
+      return;
+    }
+    res.status(answer.status).json(answer.body satisfies ErrorBody);
+  };
+}
+
+function toAnswer(err: unknown, maxRequestBytes: number): { status: number; body: ErrorBody } {
+  if (err instanceof SamsaError) return answer(err.httpStatus, err.errorCode, err.message);
+
+  // body-parser (raw-body) and the express router report with http-errors: `type`, `status`, `expose`.
+  const httpError = (err ?? {}) as { type?: unknown; status?: unknown; message?: unknown };
+  if (httpError.type === 'entity.too.large') {
+    const tooLarge = new PayloadTooLargeError(`Request body exceeds the limit of ${maxRequestBytes} bytes.`);
+    return answer(tooLarge.httpStatus, tooLarge.errorCode, tooLarge.message);
+  }
+  if (httpError.type === 'encoding.unsupported' || httpError.type === 'charset.unsupported') {
+    const unsupported = new UnsupportedMediaTypeError(String(httpError.message));
+    return answer(unsupported.httpStatus, unsupported.errorCode, unsupported.message);
+  }
+  const status = typeof httpError.status === 'number' ? httpError.status : 500;
+  // A 4xx from the framework describes the client's request (a malformed %-escape in the path, an
+  // aborted upload), so its message is safe to show; 5xx and unknown errors hide behind a bare 500.
+  if (status >= 400 && status < 500 && typeof httpError.message === 'string') {
+    return answer(status, status, httpError.message);
+  }
+  return answer(500, 500, 'Internal Server Error');
+}
+
+function answer(status: number, errorCode: number, message: string): { status: number; body: ErrorBody } {
+  return { status, body: { error_code: errorCode, message } };
+}
+
+function logServerError(err: unknown, method: string, url: string): void {
+  const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+  process.stderr.write(
+    `${JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'unhandled_error', method, url, error: detail })}\n`,
+  );
+}

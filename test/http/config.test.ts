@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type ConfigResult, parseServeArgs, type ServerConfig } from '../../src/config.js';
+
+function configOf(result: ConfigResult): ServerConfig {
+  assert.equal(result.kind, 'config', JSON.stringify(result));
+  return (result as { config: ServerConfig }).config;
+}
+
+test('defaults apply when neither flags nor env say anything', () => {
+  assert.deepEqual(configOf(parseServeArgs([], {})), {
+    port: 8082,
+    host: '0.0.0.0',
+    dataDir: './data',
+    nodeId: 0,
+    maxRequestBytes: 16 * 1024 * 1024,
+    maxRecordsPerRequest: 10_000,
+    shutdownTimeoutMs: 10_000,
+    brokerConfigs: {},
+  });
+});
+
+test('SAMSA_* env vars override defaults and flags override env', () => {
+  const env = { SAMSA_PORT: '9000', SAMSA_HOST: '127.0.0.1', SAMSA_DATA_DIR: '/env/data', SAMSA_NODE_ID: '3' };
+  const fromEnv = configOf(parseServeArgs([], env));
+  assert.equal(fromEnv.port, 9000);
+  assert.equal(fromEnv.host, '127.0.0.1');
+  assert.equal(fromEnv.dataDir, '/env/data');
+  assert.equal(fromEnv.nodeId, 3);
+
+  const fromFlags = configOf(
+    parseServeArgs(['--port', '9100', '--data-dir=/flag/data', '--max-request-bytes', '1024'], env),
+  );
+  assert.equal(fromFlags.port, 9100);
+  assert.equal(fromFlags.dataDir, '/flag/data');
+  assert.equal(fromFlags.host, '127.0.0.1'); // no flag: env still wins over the default
+  assert.equal(fromFlags.maxRequestBytes, 1024);
+});
+
+test('an empty env var counts as unset', () => {
+  assert.equal(configOf(parseServeArgs([], { SAMSA_PORT: '' })).port, 8082);
+});
+
+test('Kafka broker configs come from dotted flags (both spellings) and SAMSA_ env names', () => {
+  const config = configOf(
+    parseServeArgs(['--log.retention.ms', '1000', '--num.partitions=3', '--auto.create.topics.enable', 'false'], {
+      SAMSA_LOG_RETENTION_MS: '5', // overridden by the flag
+      SAMSA_LOG_SEGMENT_BYTES: '1048576',
+      SAMSA_MIN_INSYNC_REPLICAS: '2',
+      SAMSA_SOMETHING_ELSE: 'ignored', // the environment is shared; unknown names are not an error
+      PATH: '/usr/bin',
+    }),
+  );
+  assert.deepEqual(config.brokerConfigs, {
+    'log.retention.ms': '1000',
+    'log.segment.bytes': '1048576',
+    'min.insync.replicas': '2',
+    'num.partitions': '3',
+    'auto.create.topics.enable': 'false',
+  });
+});
+
+test('server settings in env are not mistaken for broker configs', () => {
+  const config = configOf(parseServeArgs([], { SAMSA_PORT: '1234', SAMSA_MAX_REQUEST_BYTES: '10' }));
+  assert.deepEqual(config.brokerConfigs, {});
+  assert.equal(config.maxRequestBytes, 10);
+});
+
+test('unknown flags, stray arguments and missing values are usage errors', () => {
+  for (const argv of [['--bogus', '1'], ['--retention.ms', '1'], ['serve'], ['--port'], ['--port', '--host', 'x']]) {
+    const result = parseServeArgs(argv, {});
+    assert.equal(result.kind, 'usage-error', argv.join(' '));
+  }
+});
+
+test('out-of-range or non-numeric values name their source', () => {
+  const flag = parseServeArgs(['--port', '70000'], {});
+  assert.equal(flag.kind, 'usage-error');
+  assert.match((flag as { message: string }).message, /--port/);
+
+  const env = parseServeArgs([], { SAMSA_NODE_ID: 'two' });
+  assert.equal(env.kind, 'usage-error');
+  assert.match((env as { message: string }).message, /SAMSA_NODE_ID/);
+});
+
+test('--help and -h ask for the usage text', () => {
+  assert.deepEqual(parseServeArgs(['--help'], {}), { kind: 'help' });
+  assert.deepEqual(parseServeArgs(['--port', '1', '-h'], {}), { kind: 'help' });
+});

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import request from 'supertest';
+import { JSON_V2, openNode, type TestNode } from './node-fixture.js';
+
+let node: TestNode;
+before(async () => {
+  node = await openNode({ limits: { maxRequestBytes: 1024 } });
+  await node.broker.createTopic('orders', { partitions: 1 });
+});
+after(() => node.close());
+
+/** Every error is `{error_code, message}` JSON: never HTML, never a stack trace. */
+function assertErrorBody(res: request.Response, status: number, errorCode: number): void {
+  assert.equal(res.status, status, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /^application\/json/);
+  assert.deepEqual(Object.keys(res.body).sort(), ['error_code', 'message']);
+  assert.equal(res.body.error_code, errorCode);
+  assert.doesNotMatch(res.text, /<html|\n\s+at /i);
+}
+
+test('an unknown route answers 404 in Confluent/Jersey wording', async () => {
+  const res = await request(node.app).get('/no/such/route');
+  assertErrorBody(res, 404, 404);
+  assert.equal(res.body.message, 'HTTP 404 Not Found');
+});
+
+test('a known path with the wrong method answers 405 with an Allow header', async () => {
+  const res = await request(node.app).delete('/topics/orders');
+  assertErrorBody(res, 405, 405);
+  assert.equal(res.headers.allow, 'POST');
+
+  const get = await request(node.app).put('/healthz');
+  assertErrorBody(get, 405, 405);
+  assert.equal(get.headers.allow, 'GET, HEAD');
+});
+
+test('malformed JSON answers 400', async () => {
+  const res = await request(node.app).post('/topics/orders').set('content-type', JSON_V2).send('{"records": [');
+  assertErrorBody(res, 400, 400);
+  assert.match(res.body.message, /JSON/);
+});
+
+test('a body over maxRequestBytes answers 413', async () => {
+  const body = JSON.stringify({ records: [{ value: 'x'.repeat(2048) }] });
+  const res = await request(node.app).post('/topics/orders').set('content-type', JSON_V2).send(body);
+  assertErrorBody(res, 413, 413);
+  assert.match(res.body.message, /1024 bytes/);
+});
+
+test('an unsupported content type answers 415', async () => {
+  const res = await request(node.app).post('/topics/orders').set('content-type', 'text/plain').send('hello');
+  assertErrorBody(res, 415, 415);
+  assert.equal(res.body.message, 'HTTP 415 Unsupported Media Type');
+});
+
+test('a schema-registry content type answers 415 saying schemas are not supported yet', async () => {
+  for (const format of ['avro', 'jsonschema', 'protobuf']) {
+    const res = await request(node.app)
+      .post('/topics/orders')
+      .set('content-type', `application/vnd.kafka.${format}.v2+json`)
+      .send(JSON.stringify({ value_schema: '"string"', records: [{ value: 'x' }] }));
+    assertErrorBody(res, 415, 415);
+    assert.match(res.body.message, new RegExp(`Schema formats \\(${format}\\) are not supported yet`));
+  }
+});
+
+test('a malformed %-escape in the path answers 400, not 500', async () => {
+  const res = await request(node.app).post('/topics/a%zz').set('content-type', JSON_V2).send('{"records":[{}]}');
+  assertErrorBody(res, 400, 400);
+});

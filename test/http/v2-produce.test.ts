@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import request from 'supertest';
+import { BINARY_V2, JSON_V2, openNode, readPartition, STRING_V2, type TestNode } from './node-fixture.js';
+
+let node: TestNode;
+before(async () => {
+  node = await openNode({ limits: { maxRecordsPerRequest: 5 } });
+  await node.broker.createTopic('orders', { partitions: 3 });
+});
+after(() => node.close());
+
+function produce(path: string, contentType: string, body: unknown): request.Test {
+  return request(node.app).post(path).set('content-type', contentType).send(JSON.stringify(body));
+}
+
+function endOffsets(topic: string): number[] {
+  return [0, 1, 2].map((p) => node.broker.listOffsets(topic, p).highWatermark);
+}
+
+test('json format stores keys and values as their JSON text and answers Confluent offsets', async () => {
+  const res = await produce('/topics/orders/partitions/0', JSON_V2, {
+    records: [{ key: 'k', value: { item: 'book', quantity: 2 } }, { value: null }, { key: 7, value: [1, 'two'] }],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /^application\/vnd\.kafka\.v2\+json/);
+  assert.equal(res.body.key_schema_id, null);
+  assert.equal(res.body.value_schema_id, null);
+  assert.equal(res.body.offsets.length, 3);
+  for (const [i, offset] of res.body.offsets.entries()) {
+    assert.deepEqual(offset, { partition: 0, offset: res.body.offsets[0].offset + i, error_code: null, error: null });
+  }
+
+  const stored = (await readPartition(node.broker, 'orders', 0)).slice(-3);
+  assert.equal(stored[0]?.key?.toString(), '"k"'); // quotes included, as Confluent's KafkaJsonSerializer
+  assert.equal(stored[0]?.value?.toString(), '{"item":"book","quantity":2}');
+  assert.equal(stored[1]?.key, null);
+  assert.equal(stored[1]?.value, null);
+  assert.equal(stored[2]?.key?.toString(), '7');
+  assert.equal(stored[2]?.value?.toString(), '[1,"two"]');
+});
+
+test('plain application/json is the json format', async () => {
+  const res = await produce('/topics/orders/partitions/1', 'application/json; charset=utf-8', {
+    records: [{ value: 'plain' }],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  const stored = await readPartition(node.broker, 'orders', 1);
+  assert.equal(stored.at(-1)?.value?.toString(), '"plain"');
+});
+
+test('binary format decodes base64 keys, values and header values', async () => {
+  const res = await produce('/topics/orders/partitions/2', BINARY_V2, {
+    records: [
+      {
+        key: Buffer.from('key').toString('base64'),
+        value: Buffer.from([0, 1, 2, 255]).toString('base64'),
+        headers: [{ key: 'h', value: Buffer.from('hv').toString('base64') }],
+        timestamp: 1_700_000_000_000,
+      },
+    ],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.equal(res.body.offsets[0].partition, 2);
+  const stored = (await readPartition(node.broker, 'orders', 2)).at(-1);
+  assert.equal(stored?.key?.toString(), 'key');
+  assert.deepEqual(stored?.value, Buffer.from([0, 1, 2, 255]));
+  assert.equal(stored?.headers[0]?.key, 'h');
+  assert.equal(stored?.headers[0]?.value?.toString(), 'hv');
+  assert.equal(stored?.timestamp, 1_700_000_000_000);
+});
+
+test('string format stores UTF-8 text as is', async () => {
+  const res = await produce('/topics/orders/partitions/1', STRING_V2, {
+    records: [{ key: 'clé', value: 'héllo wörld', headers: [{ key: 'trace', value: 'abc' }] }],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.match(res.headers['content-type'] ?? '', /^application\/vnd\.kafka\.v2\+json/);
+  const stored = (await readPartition(node.broker, 'orders', 1)).at(-1);
+  assert.equal(stored?.key?.toString('utf8'), 'clé');
+  assert.equal(stored?.value?.toString('utf8'), 'héllo wörld');
+  assert.equal(stored?.headers[0]?.value?.toString(), 'abc');
+});
+
+test('a record partition on the topic path is honoured; the partition path pins every record', async () => {
+  const toTopic = await produce('/topics/orders', JSON_V2, { records: [{ value: 1, partition: 2 }] });
+  assert.equal(toTopic.status, 200, JSON.stringify(toTopic.body));
+  assert.equal(toTopic.body.offsets[0].partition, 2);
+
+  const toPartition = await produce('/topics/orders/partitions/1', JSON_V2, { records: [{ value: 1 }, { value: 2 }] });
+  assert.equal(toPartition.status, 200);
+  assert.deepEqual(
+    toPartition.body.offsets.map((o: { partition: number }) => o.partition),
+    [1, 1],
+  );
+});
+
+test('a record naming another partition than the path answers 422 and writes nothing', async () => {
+  const before = endOffsets('orders');
+  const res = await produce('/topics/orders/partitions/1', JSON_V2, {
+    records: [{ value: 1 }, { value: 2, partition: 0 }],
+  });
+  assert.equal(res.status, 422);
+  assert.match(res.body.message, /records\[1\]\.partition/);
+  assert.deepEqual(endOffsets('orders'), before);
+});
+
+test('acks=0 and acks=1 still answer with the assigned offsets', async () => {
+  for (const acks of ['0', '1', 'all']) {
+    const res = await produce(`/topics/orders/partitions/0?acks=${acks}&timeout_ms=1000`, JSON_V2, {
+      records: [{ value: acks }],
+    });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(typeof res.body.offsets[0].offset, 'number');
+  }
+});
+
+test('bad base64 answers 422/42206 and nothing is written', async () => {
+  const before = endOffsets('orders');
+  const res = await produce('/topics/orders/partitions/0', BINARY_V2, {
+    records: [{ value: Buffer.from('fine').toString('base64') }, { value: 'not base64!' }],
+  });
+  assert.equal(res.status, 422);
+  assert.equal(res.body.error_code, 42206);
+  assert.match(res.body.message, /records\[1\]\.value/);
+  assert.deepEqual(endOffsets('orders'), before);
+});
+
+test('schema fields answer 422/42206', async () => {
+  for (const field of ['key_schema', 'value_schema', 'key_schema_id', 'value_schema_id']) {
+    const res = await produce('/topics/orders', JSON_V2, {
+      [field]: field.endsWith('_id') ? 1 : '"string"',
+      records: [{ value: 1 }],
+    });
+    assert.equal(res.status, 422, field);
+    assert.equal(res.body.error_code, 42206);
+    assert.match(res.body.message, new RegExp(field));
+  }
+});
+
+test('validation errors answer 422 naming the field', async () => {
+  const cases: [string, unknown, RegExp][] = [
+    ['/topics/orders', { records: [] }, /records/],
+    ['/topics/orders', {}, /records is required/],
+    ['/topics/orders', { records: [{ vlaue: 1 }] }, /records\[0\]\.vlaue is not allowed/],
+    ['/topics/orders', { records: [{ value: 1, partition: -1 }] }, /records\[0\]\.partition/],
+    ['/topics/orders', { records: [{ value: 1, headers: [{ key: 'h' }] }] }, /records\[0\]\.headers\[0\]\.value/],
+    ['/topics/orders?acks=2', { records: [{ value: 1 }] }, /acks/],
+    ['/topics/orders?timeout_ms=300001', { records: [{ value: 1 }] }, /timeout_ms/],
+    ['/topics/orders?timeout_ms=soon', { records: [{ value: 1 }] }, /timeout_ms/],
+    ['/topics/orders/partitions/x', { records: [{ value: 1 }] }, /partition/],
+    ['/topics/..', { records: [{ value: 1 }] }, /topic/],
+  ];
+  for (const [path, body, message] of cases) {
+    const res = await produce(path, JSON_V2, body);
+    assert.equal(res.status, 422, `${path} ${JSON.stringify(body)} → ${JSON.stringify(res.body)}`);
+    const code: number = res.body.error_code;
+    assert.ok(code === 422 || (code >= 42200 && code < 42300), `error_code ${code}`);
+    assert.match(res.body.message, message);
+  }
+});
+
+test('binary records must be strings', async () => {
+  const res = await produce('/topics/orders', BINARY_V2, { records: [{ value: 12 }] });
+  assert.equal(res.status, 422);
+  assert.match(res.body.message, /records\[0\]\.value/);
+});
+
+test('more than maxRecordsPerRequest records answers 422/42208 and writes nothing', async () => {
+  const before = endOffsets('orders');
+  const res = await produce('/topics/orders/partitions/0', JSON_V2, {
+    records: Array.from({ length: 6 }, (_, i) => ({ value: i })),
+  });
+  assert.equal(res.status, 422);
+  assert.equal(res.body.error_code, 42208);
+  assert.deepEqual(endOffsets('orders'), before);
+});
+
+test('producing to a partition the topic does not have answers 404/40402', async () => {
+  const res = await produce('/topics/orders/partitions/9', JSON_V2, { records: [{ value: 1 }] });
+  assert.equal(res.status, 404, JSON.stringify(res.body));
+  assert.equal(res.body.error_code, 40402);
+});
