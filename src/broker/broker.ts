@@ -12,6 +12,7 @@ import {
   buildLogConfig,
   type ResolvedConfig,
   resolveTopicConfigs,
+  topicConfigDef,
   validateTopicConfigs,
 } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -81,6 +82,20 @@ export interface TopicDescription {
   configOverrides: Record<string, string>;
 }
 
+/** Running totals per topic since start-up; what the metrics layer exposes. */
+export interface TopicTraffic {
+  recordsIn: number;
+  bytesIn: number;
+  recordsOut: number;
+  bytesOut: number;
+}
+
+/** One config change: a value to set, or null to return to the default. */
+export interface ConfigChange {
+  name: string;
+  value: string | null;
+}
+
 export interface StartReport {
   cleanShutdown: boolean;
   partitions: number;
@@ -109,6 +124,7 @@ export class Broker {
   private readonly logManager: LogManager;
   private readonly partitions = new Map<string, Partition[]>();
   private readonly sticky = new StickyPartitioner();
+  private readonly traffic = new Map<string, TopicTraffic>();
   private isReady = false;
   private stopping = false;
   private starting: Promise<StartReport> | null = null;
@@ -286,6 +302,7 @@ export class Broker {
     this.store.deleteTopic(name);
     this.partitions.delete(name);
     this.sticky.forget(name);
+    this.traffic.delete(name);
     for (let p = 0; p < meta.partitions; p++) await this.logManager.deleteLog(name, p);
   }
 
@@ -336,9 +353,12 @@ export class Broker {
     for (const [p, group] of groups) prepared.set(p, (list[p] as Partition).log.prepare(group, now));
     const requireMinIsr = opts.acks === -1;
     const baseOffsets = new Map<number, { base: number; appendTime: number }>();
+    const traffic = this.trafficOf(topic);
     for (const [p, batch] of prepared) {
       const info = (list[p] as Partition).appendAsLeader(batch, requireMinIsr);
       baseOffsets.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
+      traffic.recordsIn += batch.recordCount;
+      traffic.bytesIn += info.sizeBytes;
     }
     // Single node: the ISR is {self}, so the high watermark already covers these appends and
     // acks=all is satisfied without waiting; timeoutMs bounds that wait once followers exist.
@@ -350,6 +370,83 @@ export class Broker {
       const { base, appendTime } = baseOffsets.get(p) as { base: number; appendTime: number };
       return { partition: p, offset: base + k, timestamp: appendTime >= 0 ? appendTime : (r.timestamp ?? now) };
     });
+  }
+
+  private trafficOf(topic: string): TopicTraffic {
+    let t = this.traffic.get(topic);
+    if (!t) {
+      t = { recordsIn: 0, bytesIn: 0, recordsOut: 0, bytesOut: 0 };
+      this.traffic.set(topic, t);
+    }
+    return t;
+  }
+
+  /** Per-topic totals since start-up (deleted topics are gone). */
+  topicTraffic(): ReadonlyMap<string, Readonly<TopicTraffic>> {
+    return this.traffic;
+  }
+
+  /** Edges that deliver records to a client (consumers, streams) report them here. */
+  recordDelivered(topic: string, records: number, bytes: number): void {
+    if (!this.store.getTopic(topic)) return;
+    const t = this.trafficOf(topic);
+    t.recordsOut += records;
+    t.bytesOut += bytes;
+  }
+
+  /** Every partition this node hosts, for scrape-time gauges (in-memory state only). */
+  *allPartitions(): Generator<Partition> {
+    for (const list of this.partitions.values()) yield* list;
+  }
+
+  /**
+   * Sets or removes topic config overrides (Kafka's IncrementalAlterConfigs): all are validated
+   * first, then persisted atomically, then applied to the live logs (retention, segment size,
+   * cleanup policy, max.message.bytes take effect at once).
+   */
+  async alterTopicConfigs(name: string, changes: readonly ConfigChange[], validateOnly = false): Promise<void> {
+    this.ensureReady();
+    const meta = this.topicOrThrow(name);
+    const next: Record<string, string> = { ...meta.configs };
+    const toSet: Record<string, string> = {};
+    for (const c of changes) {
+      if (c.value === null) {
+        if (!topicConfigDef(c.name)) throw new InvalidConfigError(`Unknown topic config name: ${c.name}`);
+        delete next[c.name];
+      } else toSet[c.name] = c.value;
+    }
+    Object.assign(next, validateTopicConfigs(toSet));
+    if (validateOnly) return;
+    const updated: TopicMetadata = { ...meta, configs: next };
+    this.store.putTopic(updated);
+    const config = this.logConfigOf(updated);
+    for (const p of this.partitions.get(name) ?? []) p.log.updateConfig(config);
+  }
+
+  /** Grows a topic to `count` partitions (Kafka's CreatePartitions); shrinking is refused. */
+  async createPartitions(name: string, count: number, validateOnly = false): Promise<TopicDescription> {
+    this.ensureReady();
+    const meta = this.topicOrThrow(name);
+    if (!Number.isInteger(count) || count > MAX_PARTITIONS_PER_TOPIC) {
+      throw new InvalidPartitionsError(
+        `Number of partitions must be at most ${MAX_PARTITIONS_PER_TOPIC}, got ${count}.`,
+      );
+    }
+    if (count < meta.partitions) {
+      throw new InvalidPartitionsError(
+        `Topic '${name}' has ${meta.partitions} partitions; the count can only grow, not shrink to ${count}.`,
+      );
+    }
+    if (count === meta.partitions) throw new InvalidPartitionsError(`Topic '${name}' already has ${count} partitions.`);
+    if (validateOnly) return this.describeTopic(name);
+    const updated: TopicMetadata = { ...meta, partitions: count };
+    this.store.putTopic(updated);
+    const config = this.logConfigOf(updated);
+    const list = this.partitions.get(name) as Partition[];
+    for (let p = list.length; p < count; p++) {
+      list.push(new Partition(name, p, this.logManager.loadLog(name, p, config).log, this.nodeId));
+    }
+    return this.describeTopic(name);
   }
 
   listOffsets(topic: string, partition: number): PartitionOffsets {
