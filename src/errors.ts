@@ -56,6 +56,18 @@ export class ServiceUnavailableError extends SamsaError {
     super(message, errorCode, 503);
   }
 }
+/**
+ * The node cannot serve, for machine-readable `reasons` (`recovering_logs`, `shutting_down`,
+ * `disk_full`) that the error body carries beside the message, so a probe says why it fails.
+ */
+export class NotReadyError extends ServiceUnavailableError {
+  constructor(
+    message: string,
+    readonly reasons: readonly string[],
+  ) {
+    super(message);
+  }
+}
 
 // ---- topics and partitions (broker) ----
 export class UnknownTopicError extends SamsaError {
@@ -86,6 +98,40 @@ export class InvalidConfigError extends SamsaError {
 export class InvalidPartitionsError extends SamsaError {
   constructor(message: string) {
     super(message, 40002, 400);
+  }
+}
+
+// ---- cluster, brokers, configs (v3 admin); Confluent answers these with the bare 404 ----
+export class UnknownClusterError extends SamsaError {
+  constructor(clusterId: string) {
+    super(`Cluster ${clusterId} cannot be found.`, 404, 404);
+  }
+}
+export class UnknownBrokerError extends SamsaError {
+  constructor(brokerId: number) {
+    super(`Broker ${brokerId} cannot be found.`, 404, 404);
+  }
+}
+export class UnknownReplicaError extends SamsaError {
+  constructor(topic: string, partition: number, brokerId: number) {
+    super(`Replica ${brokerId} of partition ${topic}-${partition} cannot be found.`, 404, 404);
+  }
+}
+export class UnknownConfigError extends SamsaError {
+  /** `owner` names what the config belongs to, e.g. `topic orders` or `broker 0`. */
+  constructor(name: string, owner: string) {
+    super(`Config ${name} cannot be found for ${owner}.`, 404, 404);
+  }
+}
+
+/** An Idempotency-Key sent again with a different request (Stripe answers such a reuse with a 4xx too). */
+export class IdempotencyKeyReusedError extends SamsaError {
+  constructor(topic: string, detail: string) {
+    super(
+      `Idempotency-Key was already used for a different request to topic '${topic}' (${detail}); use a new key for a new request.`,
+      422,
+      422,
+    );
   }
 }
 
@@ -128,5 +174,65 @@ export class InvalidRecordError extends SamsaError {
 export class LogClosedError extends SamsaError {
   constructor(name: string) {
     super(`Log ${name} is closed.`, 50003, 503);
+  }
+}
+
+// ---- consumer groups and consumer instances ----
+/** Kafka's group error names, kept so callers can react to the precise condition. */
+export type GroupErrorReason =
+  | 'UNKNOWN_MEMBER_ID'
+  | 'ILLEGAL_GENERATION'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'NON_EMPTY_GROUP'
+  | 'INCONSISTENT_GROUP_PROTOCOL';
+
+/** A group operation refused in the group's current state: Confluent's 409 / 40903 "Illegal state". */
+export class GroupStateError extends SamsaError {
+  constructor(
+    readonly reason: GroupErrorReason,
+    message: string,
+  ) {
+    super(`Illegal state: ${message}`, 40903, 409);
+  }
+}
+export class UnknownGroupError extends SamsaError {
+  constructor(group: string) {
+    super(`Consumer group ${group} not found.`, 40405, 404);
+  }
+}
+export class InvalidGroupIdError extends SamsaError {
+  constructor(message: string) {
+    super(message, 42204, 422);
+  }
+}
+export class ConsumerInstanceNotFoundError extends SamsaError {
+  constructor(group: string, instance: string) {
+    super(`Consumer instance not found: ${instance} in group ${group}.`, 40403, 404);
+  }
+}
+export class ConsumerAlreadyExistsError extends SamsaError {
+  constructor(group: string, instance: string) {
+    super(
+      `Consumer with specified consumer ID already exists in the specified consumer group: ${instance} in ${group}.`,
+      40902,
+      409,
+    );
+  }
+}
+export class InvalidConsumerConfigError extends SamsaError {
+  constructor(message: string) {
+    super(`Invalid consumer configuration: ${message}`, 42204, 422);
+  }
+}
+/** `auto.offset.reset=none` and no committed offset (Kafka's NoOffsetForPartitionException). */
+export class NoOffsetForPartitionError extends SamsaError {
+  constructor(topic: string, partition: number) {
+    super(`Illegal state: no committed offset for ${topic}-${partition} and auto.offset.reset is none.`, 40903, 409);
+  }
+}
+/** A record that cannot be rendered in the instance's embedded format (Confluent 40801). */
+export class RecordFormatError extends SamsaError {
+  constructor(message: string) {
+    super(message, 40801, 408);
   }
 }

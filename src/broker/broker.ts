@@ -1,8 +1,10 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LocalMetadataStore, newKafkaId, type TopicMetadata } from '../cluster/metadata-store.js';
 import {
+  IdempotencyKeyReusedError,
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidTopicError,
   ServiceUnavailableError,
   TopicExistsError,
   UnknownPartitionError,
@@ -17,14 +19,40 @@ import {
 } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { PreparedBatch } from '../storage/partition-log.js';
-import type { RecordHeader, RecordInput } from '../storage/record-batch.js';
-import { type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
+import {
+  type DecodedRecord,
+  decodeRecordBatch,
+  forEachBatch,
+  type RecordHeader,
+  type RecordInput,
+} from '../storage/record-batch.js';
+import {
+  type BrokerConfigEntry,
+  type BrokerSettings,
+  describeBrokerSettings,
+  parseBrokerConfigs,
+} from './broker-config.js';
+import { producerIdOfKey, type RememberedBatch } from './idempotency-cache.js';
 import { Partition } from './partition.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
 import { validateTopicName } from './topic-name.js';
 
 /** Kafka's acks: 0 (no acknowledgement), 1 (leader has it), -1 = all (the ISR has it). */
 export type Acks = 0 | 1 | -1;
+
+/** Topics the broker keeps for itself: hidden from listings, closed to client writes. */
+export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC]);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
+
+/** What changed about a topic; groups rebalance on these (regex matches, partition growth). */
+export interface TopicChange {
+  kind: 'created' | 'deleted' | 'partitions';
+  topic: string;
+}
 
 /** Most partitions one topic may have; a bound on files and memory per topic. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
@@ -45,6 +73,16 @@ export interface ProduceRecord {
   headers?: RecordHeader[];
   /** CreateTime in ms; the append time when absent. */
   timestamp?: number;
+}
+
+export interface ProduceOptions {
+  acks: Acks;
+  timeoutMs: number;
+  /**
+   * A client's key for this request: a retry with the same key (and topic) answers with the first
+   * request's results instead of writing again (see idempotency-cache.ts).
+   */
+  idempotencyKey?: string;
 }
 
 export interface ProduceRecordResult {
@@ -125,9 +163,12 @@ export class Broker {
   private readonly partitions = new Map<string, Partition[]>();
   private readonly sticky = new StickyPartitioner();
   private readonly traffic = new Map<string, TopicTraffic>();
+  private readonly topicListeners = new Set<(change: TopicChange) => void>();
   private isReady = false;
   private stopping = false;
   private starting: Promise<StartReport> | null = null;
+  private startReport: StartReport | undefined;
+  private logFlushObserver: (durationMs: number) => void = () => {};
 
   private constructor(opts: BrokerOptions) {
     this.nodeId = opts.nodeId;
@@ -148,6 +189,7 @@ export class Broker {
       checkpointIntervalMs: this.settings.checkpointIntervalMs,
       cleanerBackoffMs: this.settings.cleanerBackoffMs,
       onError,
+      onFlush: (durationMs) => this.logFlushObserver(durationMs),
     });
   }
 
@@ -158,6 +200,25 @@ export class Broker {
 
   get ready(): boolean {
     return this.isReady && !this.stopping;
+  }
+
+  /** Where the node is in its life, for health probes: recovering its logs (or not yet started), serving, stopping. */
+  get phase(): 'recovering' | 'ready' | 'stopping' {
+    return this.stopping ? 'stopping' : this.isReady ? 'ready' : 'recovering';
+  }
+
+  get dataDir(): string {
+    return this.logManager.dataDir;
+  }
+
+  /** What the completed start-up recovery reported; undefined while it runs. */
+  get lastStartReport(): StartReport | undefined {
+    return this.startReport;
+  }
+
+  /** Told how long each fsync of a partition log took (one observer, for metrics; storage cannot import them). */
+  setLogFlushObserver(observer: (durationMs: number) => void): void {
+    this.logFlushObserver = observer;
   }
 
   /**
@@ -195,7 +256,8 @@ export class Broker {
     this.logManager.finishLoading();
     this.logManager.startBackgroundTasks();
     this.isReady = true;
-    return { cleanShutdown, partitions: count, truncatedBytes, durationMs: Date.now() - started };
+    this.startReport = { cleanShutdown, partitions: count, truncatedBytes, durationMs: Date.now() - started };
+    return this.startReport;
   }
 
   /** Flushes and closes every log and marks the shutdown clean. */
@@ -232,11 +294,39 @@ export class Broker {
     return p;
   }
 
-  listTopics(): string[] {
+  /** Topic names, sorted; internal topics only when asked for, as Kafka's admin client does. */
+  listTopics(opts: { includeInternal?: boolean } = {}): string[] {
     return this.store
       .listTopics()
       .map((t) => t.name)
+      .filter((name) => opts.includeInternal || !isInternalTopic(name))
       .sort();
+  }
+
+  /** Calls `listener` after a topic is created, deleted or grows partitions. Returns an unsubscribe. */
+  onTopicChange(listener: (change: TopicChange) => void): () => void {
+    this.topicListeners.add(listener);
+    return () => this.topicListeners.delete(listener);
+  }
+
+  private emitTopicChange(change: TopicChange): void {
+    for (const listener of [...this.topicListeners]) listener(change);
+  }
+
+  /** Creates an internal topic (such as `__consumer_offsets`) unless it exists. */
+  ensureInternalTopic(name: string, partitions: number, configs: Record<string, string>): void {
+    this.ensureReady();
+    if (!isInternalTopic(name)) throw new Error(`${name} is not an internal topic`);
+    if (!this.store.getTopic(name)) this.createTopicNow(name, { partitions, configs }, true);
+  }
+
+  /** Appends to one partition of an internal topic on behalf of the broker itself (acks=all). */
+  appendInternal(topic: string, partition: number, records: RecordInput[]): { baseOffset: number } {
+    this.ensureReady();
+    if (!isInternalTopic(topic)) throw new Error(`${topic} is not an internal topic`);
+    const p = this.partitionOrThrow(topic, partition);
+    const info = p.appendAsLeader(p.log.prepare(records, Date.now()), true);
+    return { baseOffset: info.baseOffset };
   }
 
   describeTopic(name: string): TopicDescription {
@@ -261,14 +351,20 @@ export class Broker {
     return resolveTopicConfigs(this.topicOrThrow(name).configs, this.settings.topicDefaults);
   }
 
+  /** Every broker setting with its effective value and source (start-up flags/env, or default). Read-only. */
+  brokerConfigs(): BrokerConfigEntry[] {
+    return describeBrokerSettings(this.settings);
+  }
+
   async createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicDescription> {
     this.ensureReady();
     return this.createTopicNow(name, opts);
   }
 
   /** Synchronous, so auto-creation from concurrent produce requests cannot race. */
-  private createTopicNow(name: string, opts: CreateTopicOptions): TopicDescription {
+  private createTopicNow(name: string, opts: CreateTopicOptions, internal = false): TopicDescription {
     validateTopicName(name);
+    if (isInternalTopic(name) && !internal) throw new InvalidTopicError(`Topic '${name}' is internal to the broker.`);
     if (this.store.getTopic(name)) throw new TopicExistsError(name);
     const partitions = opts.partitions ?? this.settings.numPartitions;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
@@ -293,17 +389,21 @@ export class Broker {
       list.push(new Partition(name, p, this.logManager.loadLog(name, p, config).log, this.nodeId));
     }
     this.partitions.set(name, list);
+    this.emitTopicChange({ kind: 'created', topic: name });
     return this.describeTopic(name);
   }
 
   async deleteTopic(name: string): Promise<void> {
     this.ensureReady();
     const meta = this.topicOrThrow(name);
+    if (isInternalTopic(name))
+      throw new InvalidTopicError(`Topic '${name}' is internal to the broker and cannot be deleted.`);
     this.store.deleteTopic(name);
     this.partitions.delete(name);
     this.sticky.forget(name);
     this.traffic.delete(name);
     for (let p = 0; p < meta.partitions; p++) await this.logManager.deleteLog(name, p);
+    this.emitTopicChange({ kind: 'deleted', topic: name });
   }
 
   /**
@@ -313,12 +413,10 @@ export class Broker {
    * nothing. The topic is auto-created when `auto.create.topics.enable` is on, otherwise an
    * unknown topic fails at once (40401).
    */
-  async produce(
-    topic: string,
-    records: ProduceRecord[],
-    opts: { acks: Acks; timeoutMs: number },
-  ): Promise<ProduceRecordResult[]> {
+  async produce(topic: string, records: ProduceRecord[], opts: ProduceOptions): Promise<ProduceRecordResult[]> {
     this.ensureReady();
+    if (isInternalTopic(topic))
+      throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
     if (!this.store.getTopic(topic)) {
       if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
       this.createTopicNow(topic, {});
@@ -326,6 +424,12 @@ export class Broker {
     const list = this.partitions.get(topic) as Partition[];
     const count = list.length;
     const now = Date.now();
+    let producerId: number | undefined;
+    if (opts.idempotencyKey !== undefined) {
+      producerId = producerIdOfKey(opts.idempotencyKey);
+      const earlier = this.replayIdempotent(topic, list, records, producerId, now);
+      if (earlier) return earlier;
+    }
     let stickyPartition = -1;
     const assigned = new Int32Array(records.length);
     const groups = new Map<number, RecordInput[]>();
@@ -350,13 +454,21 @@ export class Broker {
       group.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
     }
     const prepared = new Map<number, PreparedBatch>();
-    for (const [p, group] of groups) prepared.set(p, (list[p] as Partition).log.prepare(group, now));
+    for (const [p, group] of groups) prepared.set(p, (list[p] as Partition).log.prepare(group, now, producerId));
     const requireMinIsr = opts.acks === -1;
     const baseOffsets = new Map<number, { base: number; appendTime: number }>();
     const traffic = this.trafficOf(topic);
     for (const [p, batch] of prepared) {
-      const info = (list[p] as Partition).appendAsLeader(batch, requireMinIsr);
+      const partition = list[p] as Partition;
+      const info = partition.appendAsLeader(batch, requireMinIsr);
       baseOffsets.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
+      if (producerId !== undefined) {
+        partition.builtIdempotencyCache?.remember(producerId, {
+          baseOffset: info.baseOffset,
+          recordCount: batch.recordCount,
+          rememberedAtMs: now,
+        });
+      }
       traffic.recordsIn += batch.recordCount;
       traffic.bytesIn += info.sizeBytes;
     }
@@ -370,6 +482,82 @@ export class Broker {
       const { base, appendTime } = baseOffsets.get(p) as { base: number; appendTime: number };
       return { partition: p, offset: base + k, timestamp: appendTime >= 0 ? appendTime : (r.timestamp ?? now) };
     });
+  }
+
+  /**
+   * The answer of the earlier request that carried this idempotency key, rebuilt from its stored
+   * batches; null when no partition remembers the key (never sent, expired, or its data deleted by
+   * retention). Throws IdempotencyKeyReusedError when the stored records differ from `records`.
+   */
+  private replayIdempotent(
+    topic: string,
+    list: Partition[],
+    records: readonly ProduceRecord[],
+    producerId: number,
+    now: number,
+  ): ProduceRecordResult[] | null {
+    const found = new Map<number, RememberedBatch>();
+    for (const p of list) {
+      const batch = p.idempotencyCache(this.settings.idempotency, now).get(producerId, now);
+      if (batch) found.set(p.partition, batch);
+    }
+    if (found.size === 0) return null;
+    const reused = (detail: string) => new IdempotencyKeyReusedError(topic, detail);
+    // Explicit and keyed records land where they did the first time; the unkeyed ones all went to
+    // that request's one sticky partition: the batch holding more records than the others explain.
+    const assigned = new Int32Array(records.length);
+    const perPartition = new Map<number, number>();
+    let unkeyed = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as ProduceRecord;
+      const p = r.partition ?? (r.key !== null ? partitionForKey(r.key, list.length) : -1);
+      assigned[i] = p;
+      if (p < 0) unkeyed++;
+      else perPartition.set(p, (perPartition.get(p) ?? 0) + 1);
+    }
+    if (unkeyed > 0) {
+      let sticky = -1;
+      for (const [p, batch] of found) if (batch.recordCount - (perPartition.get(p) ?? 0) === unkeyed) sticky = p;
+      if (sticky < 0) throw reused('its records were spread over partitions differently');
+      for (let i = 0; i < records.length; i++) if (assigned[i] === -1) assigned[i] = sticky;
+      perPartition.set(sticky, (perPartition.get(sticky) ?? 0) + unkeyed);
+    }
+    if (perPartition.size !== found.size) throw reused('it wrote to other partitions');
+    const stored = new Map<number, DecodedRecord[]>();
+    for (const [p, batch] of found) {
+      if (perPartition.get(p) !== batch.recordCount)
+        throw reused(`partition ${p} holds ${batch.recordCount} of its records`);
+      const decoded = this.readRememberedBatch(list[p] as Partition, batch, producerId);
+      if (decoded === null) {
+        // Retention removed the data: the key is as good as forgotten everywhere.
+        for (const q of list) q.builtIdempotencyCache?.forget(producerId);
+        return null;
+      }
+      stored.set(p, decoded);
+    }
+    const nextInPartition = new Map<number, number>();
+    return records.map((r, i) => {
+      const p = assigned[i] as number;
+      const k = nextInPartition.get(p) ?? 0;
+      nextInPartition.set(p, k + 1);
+      const s = (stored.get(p) as DecodedRecord[])[k] as DecodedRecord;
+      if (!sameRecord(r, s)) throw reused(`record ${i} differs`);
+      return { partition: p, offset: s.offset, timestamp: s.timestamp };
+    });
+  }
+
+  /** The records of a remembered batch, or null when it is no longer stored (or no longer the same batch). */
+  private readRememberedBatch(p: Partition, batch: RememberedBatch, producerId: number): DecodedRecord[] | null {
+    if (batch.baseOffset < p.log.logStartOffset) return null;
+    // maxBytes 1: the first whole batch only (a read always returns at least one).
+    const { records } = p.log.read(batch.baseOffset, 1, { maxOffset: p.log.logEndOffset });
+    let decoded: DecodedRecord[] | null = null;
+    forEachBatch(records, (header, bytes) => {
+      if (decoded === null && header.baseOffset === batch.baseOffset && header.producerId === producerId) {
+        decoded = decodeRecordBatch(bytes);
+      }
+    });
+    return decoded;
   }
 
   private trafficOf(topic: string): TopicTraffic {
@@ -446,6 +634,7 @@ export class Broker {
     for (let p = list.length; p < count; p++) {
       list.push(new Partition(name, p, this.logManager.loadLog(name, p, config).log, this.nodeId));
     }
+    this.emitTopicChange({ kind: 'partitions', topic: name });
     return this.describeTopic(name);
   }
 
@@ -483,4 +672,17 @@ export class Broker {
   runRetention(now = Date.now()): number {
     return this.logManager.runRetention(now);
   }
+}
+
+function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
+  return a === null || b === null ? a === b : a.equals(b);
+}
+
+/** Same key, value, headers and (when the request set one) CreateTime. */
+function sameRecord(r: ProduceRecord, s: DecodedRecord): boolean {
+  if (!sameBytes(r.key, s.key) || !sameBytes(r.value, s.value)) return false;
+  if (r.timestamp !== undefined && r.timestamp !== s.timestamp) return false;
+  const headers = r.headers ?? [];
+  if (headers.length !== s.headers.length) return false;
+  return headers.every((h, i) => h.key === s.headers[i]?.key && sameBytes(h.value, s.headers[i]?.value ?? null));
 }

@@ -1,0 +1,448 @@
+import type { Broker } from '../broker/broker.js';
+import {
+  GroupStateError,
+  NoOffsetForPartitionError,
+  OffsetOutOfRangeError,
+  UnknownPartitionError,
+  UnknownTopicError,
+} from '../errors.js';
+import type { TopicPartition } from '../groups/assignor.js';
+import type { Subscription } from '../groups/consumer-group.js';
+import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import { tpKey } from '../groups/group-metadata-manager.js';
+import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../storage/record-batch.js';
+
+export type EmbeddedFormat = 'binary' | 'json' | 'string';
+export type OffsetResetPolicy = 'earliest' | 'latest' | 'none';
+
+export interface ConsumerInstanceConfig {
+  format: EmbeddedFormat;
+  autoOffsetReset: OffsetResetPolicy;
+  autoCommitEnable: boolean;
+  autoCommitIntervalMs: number;
+  /** Return once this many bytes are gathered; <= 0 means as soon as there is any record. */
+  fetchMinBytes: number;
+  /** The longest a records request waits (`consumer.request.timeout.ms`). */
+  requestTimeoutMs: number;
+  /** Most key+value bytes one response holds (at least one record is always returned). */
+  maxResponseBytes: number;
+  sessionTimeoutMs: number;
+  assignors: string[];
+  /** Records younger than this are held back (`consumer.delay.ms`). */
+  delayMs: number;
+  /** Idle time after which the instance is closed (`consumer.instance.timeout.ms`). */
+  instanceTimeoutMs: number;
+}
+
+export interface ConsumedRecord extends DecodedRecord {
+  topic: string;
+  partition: number;
+}
+
+export interface PollOptions {
+  /** Wait at most this long (only shortens the instance's request timeout); <= 0: the instance's. */
+  timeoutMs: number;
+  /** Byte cap for this response; <= 0: the instance's cap. */
+  maxBytes: number;
+}
+
+/** Bytes read from a partition log per fetch while gathering a response. */
+const FETCH_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * A REST consumer instance (Confluent v2 semantics): a group member (subscribe) or a
+ * standalone consumer (assign), with its read positions. Positions advance only past records a
+ * response actually returned; an empty-body commit commits exactly those.
+ */
+export class ConsumerInstance {
+  private mode: 'none' | 'subscribe' | 'assign' = 'none';
+  private subscription: Subscription | null = null;
+  private manual: TopicPartition[] = [];
+  private memberId: string | null = null;
+  private generation = -1;
+  /** Next offset to hand out, per `topic\0partition`. */
+  private readonly positions = new Map<string, number>();
+  /** Positions as last committed, to skip auto-commits that would change nothing. */
+  private readonly committedPositions = new Map<string, number>();
+  /** Rotates the partition read first, so one busy partition cannot starve the others. */
+  private nextPartitionIndex = 0;
+  /** Serialises calls: an instance holds at most one response in the making. */
+  private queue: Promise<unknown> = Promise.resolve();
+  lastUsedMs = Date.now();
+  lastAutoCommitMs = Date.now();
+  closed = false;
+
+  constructor(
+    readonly group: string,
+    readonly name: string,
+    readonly config: ConsumerInstanceConfig,
+    private readonly broker: Broker,
+    private readonly coordinator: GroupCoordinator,
+  ) {}
+
+  /** Runs `fn` after every earlier call of this instance has finished. */
+  exclusive<T>(fn: () => Promise<T> | T): Promise<T> {
+    const run = this.queue.then(fn, fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Every API call of the instance counts as a heartbeat of its member. */
+  touch(): void {
+    this.lastUsedMs = Date.now();
+    if (this.memberId !== null) this.coordinator.heartbeat(this.group, this.memberId);
+  }
+
+  subscribe(subscription: Subscription): void {
+    if (this.mode === 'assign')
+      throw new GroupStateError(
+        'INCONSISTENT_GROUP_PROTOCOL',
+        'Subscription to topics, partitions and pattern are mutually exclusive',
+      );
+    this.mode = 'subscribe';
+    this.subscription = subscription;
+    if (this.memberId !== null && this.coordinator.isMember(this.group, this.memberId)) {
+      this.coordinator.updateSubscription(this.group, this.memberId, subscription);
+    } else this.join();
+  }
+
+  private join(): void {
+    this.positions.clear();
+    this.memberId = this.coordinator.joinGroup(this.group, {
+      clientId: this.name,
+      sessionTimeoutMs: this.config.sessionTimeoutMs,
+      assignors: this.config.assignors,
+      subscription: this.subscription as Subscription,
+    });
+    this.generation = -1;
+  }
+
+  unsubscribe(): void {
+    if (this.memberId !== null) this.coordinator.leaveGroup(this.group, this.memberId);
+    this.memberId = null;
+    this.mode = 'none';
+    this.subscription = null;
+    this.manual = [];
+    this.positions.clear();
+  }
+
+  currentSubscription(): { topics: string[]; pattern: string | null } {
+    if (this.subscription?.kind === 'topics') return { topics: [...this.subscription.topics], pattern: null };
+    if (this.subscription?.kind === 'pattern') return { topics: [], pattern: this.subscription.pattern.source };
+    return { topics: [], pattern: null };
+  }
+
+  assign(partitions: readonly TopicPartition[]): void {
+    if (this.mode === 'subscribe')
+      throw new GroupStateError(
+        'INCONSISTENT_GROUP_PROTOCOL',
+        'Subscription to topics, partitions and pattern are mutually exclusive',
+      );
+    for (const tp of partitions) this.broker.describeTopic(tp.topic); // unknown topics fail here
+    this.mode = partitions.length > 0 ? 'assign' : 'none';
+    const keep = new Set(partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+    for (const k of [...this.positions.keys()]) if (!keep.has(k)) this.positions.delete(k);
+    this.manual = partitions.map((tp) => ({ topic: tp.topic, partition: tp.partition }));
+  }
+
+  /** Partitions the instance reads now: its manual assignment or its group assignment. */
+  assignments(): TopicPartition[] {
+    if (this.mode === 'assign') return [...this.manual];
+    if (this.mode === 'subscribe' && this.memberId !== null) {
+      const desc = this.coordinator.describeGroup(this.group);
+      return desc.members.find((m) => m.memberId === this.memberId)?.assignment ?? [];
+    }
+    return [];
+  }
+
+  /** The member id in the group, or null without group management. */
+  get member(): string | null {
+    return this.memberId;
+  }
+
+  /**
+   * Finds the partitions to read: the manual assignment, or the group's (revoking and
+   * rejoining as the coordinator requires). Null means "nothing to read yet".
+   */
+  private async currentPartitions(deadline: number): Promise<TopicPartition[] | null> {
+    if (this.mode === 'assign') return this.manual;
+    if (this.mode !== 'subscribe') {
+      throw new GroupStateError(
+        'UNKNOWN_MEMBER_ID',
+        'Consumer is not subscribed to any topics or assigned any partitions',
+      );
+    }
+    for (;;) {
+      if (this.memberId === null || !this.coordinator.isMember(this.group, this.memberId)) this.join();
+      try {
+        const a = await this.coordinator.sync(
+          this.group,
+          this.memberId as string,
+          Math.max(0, deadline - Date.now()),
+          (owned, generation) => this.revoke(owned, generation),
+        );
+        if (a === null) return null;
+        if (a.generation !== this.generation) {
+          this.generation = a.generation;
+          const keep = new Set(a.partitions.map((tp) => tpKey(tp.topic, tp.partition)));
+          for (const k of [...this.positions.keys()]) if (!keep.has(k)) this.positions.delete(k);
+        }
+        return [...a.partitions];
+      } catch (err) {
+        // Expired from the group while idle: join again as a new member (Kafka clients do the same).
+        if (err instanceof GroupStateError && err.reason === 'UNKNOWN_MEMBER_ID') {
+          this.memberId = null;
+          continue;
+        }
+        throw err;
+      }
+    }
+  }
+
+  /** Giving partitions up in a rebalance: auto-commit what was returned, forget the positions. */
+  private revoke(owned: readonly TopicPartition[], generation: number): void {
+    if (this.config.autoCommitEnable && this.memberId !== null) {
+      const entries = owned
+        .map((tp) => ({ tp, offset: this.positions.get(tpKey(tp.topic, tp.partition)) }))
+        .filter(
+          (e) => e.offset !== undefined && e.offset !== this.committedPositions.get(tpKey(e.tp.topic, e.tp.partition)),
+        )
+        .map((e) => ({ topic: e.tp.topic, partition: e.tp.partition, offset: e.offset as number }));
+      if (entries.length > 0) {
+        this.coordinator.commitOffsets(this.group, { memberId: this.memberId, generation }, entries);
+        for (const e of entries) this.committedPositions.set(tpKey(e.topic, e.partition), e.offset);
+      }
+    }
+    for (const tp of owned) this.positions.delete(tpKey(tp.topic, tp.partition));
+  }
+
+  /** The position of a partition without one: committed offset, else `auto.offset.reset`. */
+  private initialPosition(tp: TopicPartition): number {
+    const committed = this.coordinator.committedOffset(this.group, tp.topic, tp.partition);
+    const offsets = this.broker.listOffsets(tp.topic, tp.partition);
+    if (
+      committed !== undefined &&
+      committed.offset >= offsets.logStartOffset &&
+      committed.offset <= offsets.highWatermark
+    )
+      return committed.offset;
+    return this.resetPosition(tp, offsets);
+  }
+
+  private resetPosition(tp: TopicPartition, offsets: { logStartOffset: number; highWatermark: number }): number {
+    if (this.config.autoOffsetReset === 'earliest') return offsets.logStartOffset;
+    if (this.config.autoOffsetReset === 'latest') return offsets.highWatermark;
+    throw new NoOffsetForPartitionError(tp.topic, tp.partition);
+  }
+
+  /**
+   * Gathers records from the assigned partitions: returns as soon as any record is available
+   * (or `fetch.min.bytes` is met), else when the wait ends. Never more than the byte cap except
+   * that one record always fits; positions advance only past what is returned.
+   */
+  async poll(opts: PollOptions): Promise<ConsumedRecord[]> {
+    const waitMs =
+      opts.timeoutMs > 0 ? Math.min(opts.timeoutMs, this.config.requestTimeoutMs) : this.config.requestTimeoutMs;
+    const maxBytes =
+      opts.maxBytes > 0 ? Math.min(opts.maxBytes, this.config.maxResponseBytes) : this.config.maxResponseBytes;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      const partitions = await this.currentPartitions(deadline);
+      if (partitions === null) return [];
+      const generation = this.generation;
+      const gathered = this.gather(partitions, maxBytes);
+      const stillOwned =
+        this.mode !== 'subscribe' || this.coordinator.owns(this.group, this.memberId as string, generation);
+      if (!stillOwned) continue; // a rebalance began: drop what was read, revoke on the next lap
+      const now = Date.now();
+      if (gathered.records.length > 0 && (gathered.bytes >= this.config.fetchMinBytes || now >= deadline)) {
+        for (const [k, next] of gathered.nextPositions) this.positions.set(k, next);
+        for (const r of gathered.records)
+          this.broker.recordDelivered(r.topic, 1, (r.key?.length ?? 0) + (r.value?.length ?? 0));
+        return gathered.records;
+      }
+      if (now >= deadline) return [];
+      await this.waitForRecords(
+        partitions,
+        gathered.wakeAtMs === null ? deadline : Math.min(deadline, gathered.wakeAtMs),
+      );
+    }
+  }
+
+  /** One pass over the partitions, from the current positions, within the byte cap. */
+  private gather(
+    partitions: readonly TopicPartition[],
+    maxBytes: number,
+  ): { records: ConsumedRecord[]; bytes: number; nextPositions: Map<string, number>; wakeAtMs: number | null } {
+    const records: ConsumedRecord[] = [];
+    const nextPositions = new Map<string, number>();
+    let bytes = 0;
+    let wakeAtMs: number | null = null;
+    const holdBackAfter = this.config.delayMs > 0 ? Date.now() - this.config.delayMs : Number.POSITIVE_INFINITY;
+    const count = partitions.length;
+    const start = count > 0 ? this.nextPartitionIndex % count : 0;
+    this.nextPartitionIndex++;
+    let full = false;
+    for (let i = 0; i < count && !full; i++) {
+      const tp = partitions[(start + i) % count] as TopicPartition;
+      const k = tpKey(tp.topic, tp.partition);
+      let position = this.positions.get(k);
+      if (position === undefined) {
+        try {
+          position = this.initialPosition(tp);
+        } catch (err) {
+          // A deleted topic or a partition that is not there (manual assignment): nothing to read.
+          if (err instanceof UnknownTopicError || err instanceof UnknownPartitionError) continue;
+          throw err;
+        }
+        this.positions.set(k, position);
+      }
+      let fetchFrom = position;
+      let done = false;
+      while (!done && !full) {
+        let chunk: Buffer;
+        try {
+          chunk = this.broker.partition(tp.topic, tp.partition).log.read(fetchFrom, FETCH_CHUNK_BYTES).records;
+        } catch (err) {
+          if (err instanceof OffsetOutOfRangeError) {
+            // Retention removed what this position pointed at: reset, as Kafka consumers do.
+            const reset = this.resetPosition(tp, this.broker.listOffsets(tp.topic, tp.partition));
+            this.positions.set(k, reset);
+            position = reset;
+            fetchFrom = reset;
+            continue;
+          }
+          if (err instanceof UnknownTopicError || err instanceof UnknownPartitionError) break;
+          throw err;
+        }
+        if (chunk.length === 0) break;
+        forEachBatch(chunk, (header, batch) => {
+          if (done || full) return;
+          for (const r of decodeRecordBatch(batch)) {
+            if (r.offset < fetchFrom) continue;
+            if (r.timestamp > holdBackAfter) {
+              const wake = r.timestamp + this.config.delayMs;
+              wakeAtMs = wakeAtMs === null ? wake : Math.min(wakeAtMs, wake);
+              done = true;
+              return;
+            }
+            const size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
+            if (records.length > 0 && bytes + size > maxBytes) {
+              full = true;
+              return;
+            }
+            records.push({ ...r, topic: tp.topic, partition: tp.partition });
+            bytes += size;
+            nextPositions.set(k, r.offset + 1);
+          }
+          fetchFrom = header.lastOffset + 1;
+        });
+        if (bytes >= maxBytes) full = true;
+      }
+    }
+    return { records, bytes, nextPositions, wakeAtMs };
+  }
+
+  /** Waits for new data in any assigned partition, a group change, or `untilMs`. */
+  private async waitForRecords(partitions: readonly TopicPartition[], untilMs: number): Promise<void> {
+    const left = Math.max(0, untilMs - Date.now());
+    const waits: Promise<void>[] = [];
+    for (const tp of partitions) {
+      const position = this.positions.get(tpKey(tp.topic, tp.partition));
+      if (position === undefined) continue;
+      try {
+        waits.push(this.broker.partition(tp.topic, tp.partition).waitForData(position, left));
+      } catch {
+        // the topic was deleted; the group change below wakes us
+      }
+    }
+    if (this.mode === 'subscribe') waits.push(this.coordinator.waitForGroupChange(this.group, left));
+    if (waits.length === 0) waits.push(new Promise((r) => setTimeout(r, left)));
+    await Promise.race(waits);
+  }
+
+  /**
+   * Commits offsets. With entries, each commits `offset + 1` (Confluent's rule: clients name the
+   * last record they processed). Without, the positions of what was returned.
+   */
+  commit(entries?: readonly { topic: string; partition: number; offset: number; metadata?: string }[]): void {
+    const toCommit = entries
+      ? entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset + 1, metadata: e.metadata }))
+      : [...this.positions].map(([k, offset]) => {
+          const i = k.lastIndexOf('\u0000');
+          return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
+        });
+    if (toCommit.length === 0) return;
+    const member =
+      this.mode === 'subscribe' && this.memberId !== null
+        ? { memberId: this.memberId, generation: this.generation }
+        : null;
+    this.coordinator.commitOffsets(this.group, member, toCommit);
+    for (const e of toCommit) this.committedPositions.set(tpKey(e.topic, e.partition), e.offset);
+  }
+
+  /** The auto-commit loop's call: commits returned positions that changed since the last commit. */
+  autoCommit(): void {
+    if (!this.config.autoCommitEnable || this.closed) return;
+    const changed = [...this.positions].filter(([k, v]) => this.committedPositions.get(k) !== v);
+    if (changed.length === 0) return;
+    try {
+      this.commit();
+    } catch (err) {
+      // A rebalance or generation change refuses it; the revoke path commits instead.
+      if (!(err instanceof GroupStateError)) throw err;
+    }
+  }
+
+  committed(
+    partitions: readonly TopicPartition[],
+  ): { topic: string; partition: number; offset: number; metadata: string }[] {
+    const out: { topic: string; partition: number; offset: number; metadata: string }[] = [];
+    for (const tp of partitions) {
+      const c = this.coordinator.committedOffset(this.group, tp.topic, tp.partition);
+      if (c) out.push({ topic: tp.topic, partition: tp.partition, offset: c.offset, metadata: c.metadata });
+    }
+    return out;
+  }
+
+  private requireReadable(tp: TopicPartition): void {
+    const readable =
+      this.mode === 'assign'
+        ? this.manual.some((m) => m.topic === tp.topic && m.partition === tp.partition)
+        : this.assignments().some((m) => m.topic === tp.topic && m.partition === tp.partition);
+    if (!readable)
+      throw new GroupStateError('UNKNOWN_MEMBER_ID', `No current assignment for partition ${tp.topic}-${tp.partition}`);
+  }
+
+  seek(tp: TopicPartition, offset: number): void {
+    this.requireReadable(tp);
+    const { logStartOffset, highWatermark } = this.broker.listOffsets(tp.topic, tp.partition);
+    this.positions.set(tpKey(tp.topic, tp.partition), Math.min(Math.max(offset, logStartOffset), highWatermark));
+  }
+
+  seekToBeginning(tps: readonly TopicPartition[]): void {
+    for (const tp of tps) this.seek(tp, this.broker.listOffsets(tp.topic, tp.partition).logStartOffset);
+  }
+
+  seekToEnd(tps: readonly TopicPartition[]): void {
+    for (const tp of tps) this.seek(tp, this.broker.listOffsets(tp.topic, tp.partition).highWatermark);
+  }
+
+  /** Seeks to the first record at or after `timestamp`, or to the end when there is none. */
+  seekToTimestamp(tp: TopicPartition, timestamp: number): void {
+    const found = this.broker.offsetForTimestamp(tp.topic, tp.partition, timestamp);
+    this.seek(tp, found?.offset ?? this.broker.listOffsets(tp.topic, tp.partition).highWatermark);
+  }
+
+  /** Commits (with auto-commit) and leaves the group at once. */
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.autoCommit();
+    } finally {
+      this.closed = true;
+      if (this.memberId !== null) this.coordinator.leaveGroup(this.group, this.memberId);
+      this.memberId = null;
+    }
+  }
+}
