@@ -2,31 +2,25 @@
 /**
  * `samsa serve [flags]`: opens the broker, listens at once (so /healthz answers and /readyz says 503
  * while logs recover), then recovers. SIGTERM/SIGINT stop accepting, let in-flight requests finish
- * (bounded by shutdownTimeoutMs), shut the broker down and exit 0. One JSON line per lifecycle event
- * on stdout; errors on stderr; nothing per request.
+ * (bounded by shutdownTimeoutMs), shut the broker down and exit 0. Logs are pino JSON lines (see
+ * logger.ts): one per lifecycle event (`"event":"listening"` carries the port) and one per request on
+ * stdout, errors on stderr; pretty-printed on a terminal; `--log-level` picks how much.
  * Exit codes: 0 clean stop, 1 failure, 2 usage or configuration error.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Broker } from './broker/broker.js';
+import { Broker, type StartReport } from './broker/broker.js';
 import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
+import { createLogger } from './logger.js';
+import { SamsaMetrics } from './metrics/samsa-metrics.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 /** While draining, how often to close keep-alive connections whose last response has finished. */
 const DRAIN_POLL_MS = 100;
-
-function log(event: string, fields: Record<string, unknown> = {}): void {
-  process.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'info', event, ...fields })}\n`);
-}
-
-function logError(event: string, err: unknown): void {
-  const error = err instanceof Error ? (err.stack ?? err.message) : String(err);
-  process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', event, error })}\n`);
-}
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -54,6 +48,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
 /** Resolves with the exit code once the node has stopped. */
 async function serve(config: ServerConfig): Promise<number> {
+  const logger = createLogger({ level: config.logLevel });
   // Signals can arrive at any point, even while the broker opens; remember the first one.
   let stopSignal: NodeJS.Signals | undefined;
   let onStop: (() => void) | undefined;
@@ -63,7 +58,7 @@ async function serve(config: ServerConfig): Promise<number> {
   const requestStop = (signal: NodeJS.Signals) => {
     if (stopSignal !== undefined) {
       // A second signal means the operator no longer wants to wait.
-      logError('forced_exit', `second ${signal} while shutting down`);
+      logger.fatal({ event: 'forced_exit', signal }, `second ${signal} while shutting down`);
       process.exit(EXIT_FAILURE);
     }
     stopSignal = signal;
@@ -74,56 +69,71 @@ async function serve(config: ServerConfig): Promise<number> {
 
   let broker: Broker;
   try {
-    broker = await Broker.open({ dataDir: config.dataDir, nodeId: config.nodeId, brokerConfigs: config.brokerConfigs });
+    broker = await Broker.open({
+      dataDir: config.dataDir,
+      nodeId: config.nodeId,
+      brokerConfigs: config.brokerConfigs,
+      onError: (task, err) => logger.error({ event: 'background_task_failed', task, err }, `${task} failed`),
+    });
   } catch (err) {
     if (err instanceof InvalidConfigError) {
       process.stderr.write(`samsa: ${err.message}\n`);
       return EXIT_USAGE;
     }
-    logError('open_failed', err);
+    logger.error({ event: 'open_failed', err }, 'could not open the broker');
     return EXIT_FAILURE;
   }
 
   const app = createApp({
     broker,
     limits: { maxRequestBytes: config.maxRequestBytes, maxRecordsPerRequest: config.maxRecordsPerRequest },
+    metrics: new SamsaMetrics(broker),
+    logger,
+    minFreeDiskBytes: config.minFreeDiskBytes,
   });
   const server = createServer(app);
   try {
     await listen(server, config.port, config.host);
   } catch (err) {
-    logError('listen_failed', err);
+    logger.error({ event: 'listen_failed', err }, 'could not listen');
     await broker.shutdown();
     return EXIT_FAILURE;
   }
   const { port } = server.address() as AddressInfo;
-  log('listening', { host: config.host, port, nodeId: config.nodeId, dataDir: config.dataDir });
+  // The port must stay a plain number in this line: test/process/server-process.ts reads it from here.
+  logger.info(
+    { event: 'listening', host: config.host, port, nodeId: config.nodeId, dataDir: config.dataDir },
+    `listening on ${config.host}:${port}`,
+  );
 
-  const startedAtMs = Date.now();
   // Recovery runs while probes answer; a stop request does not wait for it to finish.
   const started = broker.start().then(
-    () => ({ ok: true as const }),
+    (report: StartReport) => ({ ok: true as const, report }),
     (err: unknown) => ({ ok: false as const, err }),
   );
   const first = await Promise.race([started, stopRequested.then(() => undefined)]);
   let exitCode = EXIT_OK;
   if (first?.ok === true) {
-    log('ready', { recoveryMs: Date.now() - startedAtMs });
+    const { durationMs, partitions, truncatedBytes, cleanShutdown } = first.report;
+    logger.info(
+      { event: 'ready', recoveryMs: durationMs, partitions, truncatedBytes, cleanShutdown },
+      `ready: ${partitions} partitions recovered in ${durationMs} ms`,
+    );
     await stopRequested;
   } else if (first?.ok === false) {
-    logError('start_failed', first.err);
+    logger.error({ event: 'start_failed', err: first.err }, 'start-up recovery failed');
     exitCode = EXIT_FAILURE;
   }
 
-  log('shutting_down', { signal: stopSignal ?? null });
+  logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
   await drain(server, config.shutdownTimeoutMs);
   try {
     await broker.shutdown();
   } catch (err) {
-    logError('shutdown_failed', err);
+    logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
     exitCode = EXIT_FAILURE;
   }
-  log('stopped', { exitCode });
+  logger.info({ event: 'stopped', exitCode }, 'stopped');
   return exitCode;
 }
 
@@ -157,7 +167,7 @@ async function drain(server: Server, timeoutMs: number): Promise<void> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
-    logError('fatal', err);
+    createLogger({ level: 'fatal' }).fatal({ event: 'fatal', err }, 'fatal error');
     process.exit(EXIT_FAILURE);
   },
 );

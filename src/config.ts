@@ -4,6 +4,8 @@
  * `SAMSA_LOG_RETENTION_MS=1000`) and are handed to Broker.open untouched; the broker validates them.
  * Pure: takes argv and env, returns a result; printing and exit codes belong to the CLI.
  */
+import { DEFAULT_MIN_FREE_DISK_BYTES } from './http/health.js';
+import { LOG_LEVELS, type LogLevel } from './logger.js';
 
 export interface ServerConfig {
   port: number;
@@ -16,6 +18,10 @@ export interface ServerConfig {
   maxRecordsPerRequest: number;
   /** How long shutdown waits for in-flight requests before cutting their connections. */
   shutdownTimeoutMs: number;
+  /** Least severe log level written: fatal, error, warn, info, debug, trace or silent. */
+  logLevel: LogLevel;
+  /** `/readyz` fails (`disk_full`) while the data dir's filesystem has fewer bytes available. */
+  minFreeDiskBytes: number;
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -49,6 +55,14 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
   maxRequestBytes: intSetting('max-request-bytes', 16 * 1024 * 1024, 1, MAX_INT32, 'Largest request body (bytes)'),
   maxRecordsPerRequest: intSetting('max-records-per-request', 10_000, 1, 10_000_000, 'Most records per produce'),
   shutdownTimeoutMs: intSetting('shutdown-timeout-ms', 10_000, 0, 600_000, 'Grace period for in-flight requests'),
+  logLevel: enumSetting('log-level', 'info', LOG_LEVELS, 'Least severe log level written'),
+  minFreeDiskBytes: intSetting(
+    'min-free-disk-bytes',
+    DEFAULT_MIN_FREE_DISK_BYTES,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    'Readiness fails below this free space (bytes)',
+  ),
 };
 
 /** Broker-wide Kafka configs accepted as flags and env vars, besides every `log.*` name. */
@@ -82,8 +96,11 @@ export function parseServeArgs(argv: readonly string[], env: Env): ConfigResult 
   const brokerConfigs: Record<string, string> = {};
 
   // Environment first, so flags read afterwards overwrite it.
+  const settingEnvNames = new Set(Object.values(SETTINGS).map((s) => s.env));
   for (const [name, value] of Object.entries(env)) {
     if (!name.startsWith('SAMSA_') || value === undefined || value === '') continue;
+    // SAMSA_LOG_LEVEL is the setting --log-level, not a Kafka `log.*` config.
+    if (settingEnvNames.has(name)) continue;
     const configName = name.slice('SAMSA_'.length).toLowerCase().replaceAll('_', '.');
     // SAMSA_* names that are neither a setting nor a broker config are ignored: the environment is
     // shared with other tools, unlike argv, where an unknown flag is a mistake.
@@ -149,6 +166,17 @@ function intSetting(flag: string, defaultValue: number, min: number, max: number
       const n = Number(text.trim());
       return n >= min && n <= max ? n : undefined;
     },
+  };
+}
+
+function enumSetting<T extends string>(flag: string, defaultValue: T, values: readonly T[], help: string): Setting<T> {
+  return {
+    flag,
+    env: envName(flag),
+    defaultValue,
+    help,
+    expected: `one of ${values.join(', ')}`,
+    parse: (text) => values.find((v) => v === text.trim().toLowerCase()),
   };
 }
 

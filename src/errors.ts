@@ -236,3 +236,8 @@ export class RecordFormatError extends SamsaError {
     super(message, 40801, 408);
   }
 }
+export class TooManyRequestsError extends SamsaError {
+  constructor(message: string) {
+    super(message, 42901, 429);
+  }
+}

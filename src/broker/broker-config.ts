@@ -1,5 +1,5 @@
 import { InvalidConfigError } from '../errors.js';
-import { validateBrokerTopicDefaults } from '../storage/log-config.js';
+import { TOPIC_CONFIG_DEFS, validateBrokerTopicDefaults } from '../storage/log-config.js';
 
 /**
  * Broker-wide settings, Kafka names. Topic-config synonyms (`log.retention.ms`, ...) are
@@ -13,6 +13,9 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   'log.flush.scheduler.interval.ms': { default: '1000', kind: 'int', min: 1 },
   'log.flush.offset.checkpoint.interval.ms': { default: '60000', kind: 'int', min: 1 },
   'log.cleaner.backoff.ms': { default: '15000', kind: 'int', min: 1 },
+  // Samsa's Idempotency-Key memory, per partition (see broker/idempotency-cache.ts).
+  'idempotency.max.keys': { default: '10000', kind: 'int', min: 1 },
+  'idempotency.ttl.ms': { default: '86400000', kind: 'int', min: 1 },
 };
 
 export interface BrokerSettings {
@@ -23,13 +26,17 @@ export interface BrokerSettings {
   flushCheckIntervalMs: number;
   checkpointIntervalMs: number;
   cleanerBackoffMs: number;
+  idempotency: { maxKeys: number; ttlMs: number };
   /** The broker-level topic defaults (synonyms), validated. */
   topicDefaults: Record<string, string>;
+  /** Every setting given at start-up (flags, env), validated and normalised; the rest are defaults. */
+  staticConfigs: Record<string, string>;
 }
 
 export function parseBrokerConfigs(configs: Record<string, string>): BrokerSettings {
   const topicDefaults = validateBrokerTopicDefaults(configs);
   const values: Record<string, string> = {};
+  const staticConfigs: Record<string, string> = { ...topicDefaults };
   for (const [name, def] of Object.entries(BROKER_SETTINGS)) values[name] = def.default;
   for (const [name, raw] of Object.entries(configs)) {
     if (name in topicDefaults) continue;
@@ -42,6 +49,7 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
       throw new InvalidConfigError(`${name} must be a whole number >= ${def.min ?? 0}, got '${raw}'`);
     }
     values[name] = v;
+    staticConfigs[name] = v;
   }
   const int = (n: string) => Number(values[n]);
   return {
@@ -52,6 +60,35 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
     flushCheckIntervalMs: int('log.flush.scheduler.interval.ms'),
     checkpointIntervalMs: int('log.flush.offset.checkpoint.interval.ms'),
     cleanerBackoffMs: int('log.cleaner.backoff.ms'),
+    idempotency: { maxKeys: int('idempotency.max.keys'), ttlMs: int('idempotency.ttl.ms') },
     topicDefaults,
+    staticConfigs,
   };
+}
+
+/** One broker setting as Kafka's DescribeConfigs reports it. */
+export interface BrokerConfigEntry {
+  name: string;
+  value: string;
+  /** Kafka's config source: given at start-up, or the built-in default. */
+  source: 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+  /** The built-in default, which a static value overrides. */
+  defaultValue: string;
+}
+
+/**
+ * Every broker setting Samsa reads, sorted by name: its own settings and the broker-wide synonyms
+ * of topic configs (`log.retention.ms`, ...). Read-only: they change by restarting with new flags.
+ */
+export function describeBrokerSettings(settings: BrokerSettings): BrokerConfigEntry[] {
+  const defaults = new Map<string, string>(Object.entries(BROKER_SETTINGS).map(([name, def]) => [name, def.default]));
+  for (const def of TOPIC_CONFIG_DEFS) defaults.set(def.brokerSynonym, def.default);
+  return [...defaults]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([name, defaultValue]) => {
+      const given = settings.staticConfigs[name];
+      return given === undefined
+        ? { name, value: defaultValue, source: 'DEFAULT_CONFIG', defaultValue }
+        : { name, value: given, source: 'STATIC_BROKER_CONFIG', defaultValue };
+    });
 }

@@ -35,18 +35,13 @@ import {
 import { producerIdOfKey, type RememberedBatch } from './idempotency-cache.js';
 import { Partition } from './partition.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
-import { validateTopicName } from './topic-name.js';
+import { CONSUMER_OFFSETS_TOPIC, isInternalTopic, validateTopicName } from './topic-name.js';
 
 /** Kafka's acks: 0 (no acknowledgement), 1 (leader has it), -1 = all (the ISR has it). */
 export type Acks = 0 | 1 | -1;
 
-/** Topics the broker keeps for itself: hidden from listings, closed to client writes. */
-export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
-const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC]);
-
-export function isInternalTopic(name: string): boolean {
-  return INTERNAL_TOPICS.has(name);
-}
+/** Internal topics are hidden from listings and closed to client writes (see topic-name.ts). */
+export { CONSUMER_OFFSETS_TOPIC, isInternalTopic };
 
 /** What changed about a topic; groups rebalance on these (regex matches, partition growth). */
 export interface TopicChange {

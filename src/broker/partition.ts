@@ -1,5 +1,6 @@
 import { NotEnoughReplicasError } from '../errors.js';
 import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
+import { IdempotencyCache, type IdempotencyLimits } from './idempotency-cache.js';
 
 /**
  * A partition as the broker sees it (Kafka's Partition): its local log plus leadership,
@@ -14,6 +15,8 @@ export class Partition {
   replicas: number[];
   isr: number[];
   private readonly waiters = new Set<() => void>();
+  /** Recent idempotency keys; null until first asked, then rebuilt from the log and kept current. */
+  private idempotency: IdempotencyCache | null = null;
 
   constructor(
     readonly topic: string,
@@ -43,6 +46,17 @@ export class Partition {
     const info = this.log.appendPrepared(prepared, this.leaderEpoch);
     this.maybeIncrementHighWatermark();
     return info;
+  }
+
+  /** This partition's recent idempotency keys, read from the log's batch headers on first use. */
+  idempotencyCache(limits: IdempotencyLimits, now: number): IdempotencyCache {
+    this.idempotency ??= IdempotencyCache.fromHeaders(this.log.batchHeadersSince(now - limits.ttlMs), limits, now);
+    return this.idempotency;
+  }
+
+  /** The table if it was built; appends before that are found by the build itself. */
+  get builtIdempotencyCache(): IdempotencyCache | null {
+    return this.idempotency;
   }
 
   /** HW = the smallest log end offset across the ISR; with ISR {self}, the local LEO. */

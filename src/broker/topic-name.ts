@@ -18,3 +18,11 @@ export function validateTopicName(name: string): void {
     );
   }
 }
+
+/** Kafka's internal topics (Topic.isInternal): hidden from default listings, flagged `is_internal` in v3. */
+export const CONSUMER_OFFSETS_TOPIC = '__consumer_offsets';
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, '__transaction_state']);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}

@@ -44,6 +44,8 @@ export interface PollOptions {
   timeoutMs: number;
   /** Byte cap for this response; <= 0: the instance's cap. */
   maxBytes: number;
+  /** Ends the wait early (the client went away): the poll returns what it has, usually nothing. */
+  signal?: AbortSignal;
 }
 
 /** Bytes read from a partition log per fetch while gathering a response. */
@@ -155,6 +157,21 @@ export class ConsumerInstance {
     return [];
   }
 
+  /** The generation of the group assignment being read (-1 without one). */
+  get currentGeneration(): number {
+    return this.generation;
+  }
+
+  /** Next offset to hand out for each partition of `topic` that has a position. */
+  positionsOf(topic: string): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const [k, offset] of this.positions) {
+      const i = k.lastIndexOf('\u0000');
+      if (k.slice(0, i) === topic) out.set(Number(k.slice(i + 1)), offset);
+    }
+    return out;
+  }
+
   /** The member id in the group, or null without group management. */
   get member(): string | null {
     return this.memberId;
@@ -247,6 +264,7 @@ export class ConsumerInstance {
       opts.maxBytes > 0 ? Math.min(opts.maxBytes, this.config.maxResponseBytes) : this.config.maxResponseBytes;
     const deadline = Date.now() + waitMs;
     for (;;) {
+      if (opts.signal?.aborted) return [];
       const partitions = await this.currentPartitions(deadline);
       if (partitions === null) return [];
       const generation = this.generation;
@@ -265,6 +283,7 @@ export class ConsumerInstance {
       await this.waitForRecords(
         partitions,
         gathered.wakeAtMs === null ? deadline : Math.min(deadline, gathered.wakeAtMs),
+        opts.signal,
       );
     }
   }
@@ -344,7 +363,11 @@ export class ConsumerInstance {
   }
 
   /** Waits for new data in any assigned partition, a group change, or `untilMs`. */
-  private async waitForRecords(partitions: readonly TopicPartition[], untilMs: number): Promise<void> {
+  private async waitForRecords(
+    partitions: readonly TopicPartition[],
+    untilMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const left = Math.max(0, untilMs - Date.now());
     const waits: Promise<void>[] = [];
     for (const tp of partitions) {
@@ -358,7 +381,20 @@ export class ConsumerInstance {
     }
     if (this.mode === 'subscribe') waits.push(this.coordinator.waitForGroupChange(this.group, left));
     if (waits.length === 0) waits.push(new Promise((r) => setTimeout(r, left)));
-    await Promise.race(waits);
+    let onAbort: (() => void) | undefined;
+    if (signal) {
+      waits.push(
+        new Promise<void>((resolve) => {
+          onAbort = () => resolve();
+          signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      );
+    }
+    try {
+      await Promise.race(waits);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   /**

@@ -13,7 +13,9 @@ export interface paths {
         };
         /**
          * Liveness probe
-         * @description Answers 200 as soon as the HTTP listener is up, including while the broker recovers its logs.
+         * @description Answers 200 as soon as the HTTP listener is up, including while the broker recovers its logs and
+         *     when the disk is full (a restart would fix neither; `/readyz` takes the node out of rotation).
+         *     Answers 503 with `reasons: [shutting_down]` once shutdown has begun.
          */
         get: operations["getHealth"];
         put?: never;
@@ -33,10 +35,36 @@ export interface paths {
         };
         /**
          * Readiness probe
-         * @description Answers 200 once every log has been recovered and the broker serves requests; 503 before
-         *     that (start-up recovery) and after shutdown has begun.
+         * @description Answers 200 once every log has been recovered and the broker serves requests. Answers 503, with
+         *     every reason that applies in `reasons`, while logs recover (`recovering_logs`), after shutdown
+         *     has begun (`shutting_down`), and while the data directory's filesystem has less space available
+         *     than `--min-free-disk-bytes` (`disk_full`; free space is read at most once every 5 seconds).
          */
         get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description The node's metrics in the Prometheus text format 0.0.4, or in OpenMetrics 1.0.0 when the
+         *     `Accept` header prefers `application/openmetrics-text` (as Prometheus 2.x does). Served while
+         *     logs recover too. Families are prefixed `samsa_`; see `deploy/grafana-dashboard.json` and
+         *     `deploy/alerts.yml` for how to read them. Values that need a scan (partition offsets and sizes,
+         *     consumer lag) are computed from memory at scrape time, never by walking the disk.
+         */
+        get: operations["getMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -58,7 +86,13 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a topic
+         * @description Confluent REST Proxy v2. `configs` holds every topic config with its effective value (the topic's
+         *     override, else the broker setting, else the default), as Confluent fills it from DescribeConfigs.
+         *     Unknown topic: 404 / 40403.
+         */
+        get: operations["getTopic"];
         put?: never;
         /**
          * Produce records to a topic
@@ -106,7 +140,12 @@ export interface paths {
             };
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Get a partition
+         * @description Confluent REST Proxy v2. The partition's leader (-1 when it has none) and replicas.
+         *     Unknown topic: 404 / 40403. Unknown partition: 404 / 40402.
+         */
+        get: operations["getPartition"];
         put?: never;
         /**
          * Produce records to one partition
@@ -155,6 +194,722 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id (`GET /v3/clusters`); another id answers 404.
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: components["parameters"]["V3ProduceClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules.
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["V3ProduceTopicName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Produce records, one or a stream (v3)
+         * @description Confluent REST Proxy v3 produce. The body is **one or more concatenated JSON objects**
+         *     (whitespace or newlines between them are fine), each a record. Send it with
+         *     `Transfer-Encoding: chunked` and keep the connection open to stream: every object gets one
+         *     delivery report, in input order, written as soon as its record is acknowledged, each report a
+         *     JSON object followed by `\r\n`. A single object therefore answers with exactly one report.
+         *
+         *     Once the first report is out the HTTP status is 200, and a record that fails gets an error
+         *     report `{"error_code": <code>, "message": "..."}` while the stream goes on: 400 for malformed
+         *     JSON or base64, 422 / 42206 for a payload Samsa cannot store (schema formats), 413 for an object
+         *     larger than `maxStreamedObjectBytes` (default 2 MiB), 40402 for an unknown partition, 40401 for
+         *     an unknown topic when `auto.create.topics.enable` is off. Bytes between objects that are not
+         *     whitespace, or a body that ends inside an object, end the stream after a 400 report.
+         *
+         *     Before any report: an unknown cluster id answers 404, an empty body 422 / 42206, a content type
+         *     other than `application/json` 415.
+         *
+         *     Key and value `type`: `BINARY` (base64 `data`), `JSON` (any JSON, stored as its JSON text),
+         *     `STRING` (stored as UTF-8). A null or absent `data` stores null. Schema types (`AVRO`,
+         *     `JSONSCHEMA`, `PROTOBUF`), schema selectors and an omitted `type` (Confluent then asks a
+         *     Schema Registry) answer 42206: schemas are not supported yet. `timestamp` is ISO-8601 or
+         *     milliseconds since the epoch (Samsa extension); append time when absent. Records are appended
+         *     with acks=all.
+         *
+         *     `Idempotency-Key` (Samsa extension): the first object of the stream uses the key as given, the
+         *     object at index `i > 0` uses `<key>#<i>`; a retried request then answers with the original
+         *     reports instead of writing again.
+         */
+        post: operations["produceRecordsV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/records:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id (`GET /v3/clusters`); another id answers 404.
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: components["parameters"]["V3ProduceClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules.
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["V3ProduceTopicName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Produce a batch of records (v3)
+         * @description Confluent REST Proxy v3 batch produce: `entries`, each a record as in `POST .../records` plus an
+         *     `id` (a string of 1 to 80 characters, unique in the batch). Answers 207 with one success or
+         *     failure per entry. An empty batch, more than `maxBatchEntries` entries (default 50, Confluent's
+         *     upper bound), duplicate ids or an id outside 1..80 characters answer 422 / 42208 and nothing is
+         *     written. An unknown cluster id answers 404.
+         */
+        post: operations["produceRecordsBatchV3"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List topic names
+         * @description Confluent REST Proxy v2. The names of every topic, sorted. Internal topics (names starting
+         *     with `__`, such as `__consumer_offsets`) are left out, as Kafka's AdminClient does by default.
+         */
+        get: operations["listTopics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/topics/{topic}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic: components["parameters"]["Topic"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a topic's partitions
+         * @description Confluent REST Proxy v2. Every partition with its leader and replicas. Unknown topic: 404 / 40403.
+         */
+        get: operations["listPartitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/brokers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List broker ids
+         * @description Confluent REST Proxy v2. The ids of the brokers in the cluster; one node is one broker.
+         */
+        get: operations["listBrokers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List clusters
+         * @description Confluent REST Proxy v3. The one cluster this node belongs to. The cluster id is generated when
+         *     the data directory is first used and kept with it.
+         */
+        get: operations["listKafkaClusters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the cluster
+         * @description Confluent REST Proxy v3. Links whose targets Samsa does not serve yet (`acls`, `broker_configs`,
+         *     `consumer_groups`, `partition_reassignments`) are present because Confluent clients expect the shape;
+         *     following them answers 404. An unknown cluster id answers 404 / 404.
+         */
+        get: operations["getKafkaCluster"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List brokers
+         * @description Confluent REST Proxy v3. Every broker (node) of the cluster.
+         */
+        get: operations["listKafkaBrokers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a broker
+         * @description Confluent REST Proxy v3. `host` and `port` are the HTTP address clients reach this node at
+         *     (Samsa has no Kafka-protocol listener yet). Unknown broker: 404 / 404.
+         */
+        get: operations["getKafkaBroker"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a broker's configs
+         * @description Confluent REST Proxy v3. Every broker setting Samsa reads, sorted by name, with its effective value:
+         *     `STATIC_BROKER_CONFIG` when given at start-up (flag or `SAMSA_*` variable), else `DEFAULT_CONFIG`.
+         *     All are read-only: they change by restarting with new settings.
+         */
+        get: operations["listKafkaBrokerConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one broker config
+         * @description Confluent REST Proxy v3. An unknown config name answers 404 / 404.
+         */
+        get: operations["getKafkaBrokerConfig"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List topics
+         * @description Confluent REST Proxy v3. Every topic, internal ones included, sorted by name.
+         */
+        get: operations["listKafkaTopics"];
+        put?: never;
+        /**
+         * Create a topic
+         * @description Confluent REST Proxy v3 (Kafka's CreateTopics). Only `topic_name` is required; a missing
+         *     `partitions_count` or `replication_factor` takes the broker default (`num.partitions`,
+         *     `default.replication.factor`). Answers 201 with the topic and a `Location` header, or 200 with
+         *     what would be created when `validate_only` is true (nothing is written then).
+         *
+         *     Errors: the topic exists, a config is unknown or its value invalid, or the replication factor is
+         *     larger than the number of brokers: 400 / 40002. An illegal name (Kafka's rule: 1 to 249 of
+         *     `a-z A-Z 0-9 . _ -`, not `.` or `..`; so no unicode, no `/`): 422 / 42206. No body: 422 / 42206.
+         */
+        post: operations["createKafkaTopic"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a topic
+         * @description Confluent REST Proxy v3. Unknown topic 404 / 40403.
+         */
+        get: operations["getKafkaTopic"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a topic
+         * @description Confluent REST Proxy v3 (Kafka's DeleteTopics). The topic's metadata goes first, then its partition
+         *     directories are removed from disk. Unknown topic: 404 / 40403.
+         */
+        delete: operations["deleteKafkaTopic"];
+        options?: never;
+        head?: never;
+        /**
+         * Increase a topic's partition count
+         * @description Confluent REST Proxy v3 (Kafka's CreatePartitions). New partitions start empty; keyed records may
+         *     hash to a different partition afterwards, as in Kafka. The count can only grow: the same or a
+         *     smaller count answers 400 / 40002.
+         */
+        patch: operations["updatePartitionCountKafkaTopic"];
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a topic's configs
+         * @description Confluent REST Proxy v3 (Kafka's DescribeConfigs with synonyms). Every topic config Samsa knows, with
+         *     its effective value and `source`: `DYNAMIC_TOPIC_CONFIG` (set on this topic), `STATIC_BROKER_CONFIG`
+         *     (the broker synonym was given at start-up) or `DEFAULT_CONFIG`. `synonyms` lists every level that
+         *     has a value, most specific first: the topic override, the broker setting, the default (the last
+         *     two under the broker's name, such as `log.retention.ms`).
+         */
+        get: operations["listKafkaTopicConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/configs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one topic config
+         * @description Confluent REST Proxy v3. A config name Samsa does not know answers 404 / 404.
+         */
+        get: operations["getKafkaTopicConfig"];
+        /**
+         * Set one topic config
+         * @description Confluent REST Proxy v3. Sets a topic-level override; it takes effect at once on every partition
+         *     (retention, segment size, cleanup policy, `max.message.bytes`, `min.insync.replicas`, ...).
+         *     Unknown config name: 404 / 404. Invalid value (e.g. `retention.ms` that is not a number): 400 / 40002.
+         */
+        put: operations["updateKafkaTopicConfig"];
+        post?: never;
+        /**
+         * Reset one topic config to its default
+         * @description Confluent REST Proxy v3. Removes the topic-level override, so the broker setting or the default
+         *     applies again, at once. Resetting a config that has no override is not an error. Unknown config
+         *     name: 404 / 404.
+         */
+        delete: operations["deleteKafkaTopicConfig"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/configs:alter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set or reset several topic configs at once
+         * @description Confluent REST Proxy v3 (Kafka's IncrementalAlterConfigs). Each entry has an `operation`: `SET`
+         *     (the default; needs a `value`) or `DELETE` (back to the default). All entries are validated first
+         *     and applied together, or none is: an unknown name or an invalid value answers 400 / 40002 and
+         *     changes nothing. With `validate_only` nothing is changed either way.
+         */
+        post: operations["updateKafkaTopicConfigBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a topic's partitions
+         * @description Confluent REST Proxy v3. Unknown topic 404 / 40403.
+         */
+        get: operations["listKafkaPartitions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a partition
+         * @description Confluent REST Proxy v3. `leader` is absent when the partition has no leader. The `reassignment`
+         *     link is present for Confluent clients; Samsa does not serve reassignments yet. Unknown topic
+         *     404 / 40403, unknown partition 404 / 40402.
+         */
+        get: operations["getKafkaPartition"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/offset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a partition's earliest and latest offsets
+         * @description Confluent REST Proxy v3 (`KafkaPartitionWithOffsets`). `earliest_offset` is the log start offset
+         *     (retention moves it forward); `latest_offset` is the high watermark, the offset the next record
+         *     will get. `offset_type` must be `earliest_and_latest`, the only type Confluent serves; any other
+         *     value answers 400 / 400. Unknown topic 404 / 40403, unknown partition 404 / 40402.
+         */
+        get: operations["getKafkaPartitionOffsets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a partition's replicas
+         * @description Confluent REST Proxy v3. Unknown topic 404 / 40403, unknown partition 404 / 40402.
+         */
+        get: operations["listKafkaReplicas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas/{broker_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one replica of a partition
+         * @description Confluent REST Proxy v3. A broker that holds no replica of the partition answers 404 / 404.
+         *     Unknown topic 404 / 40403, unknown partition 404 / 40402.
+         */
+        get: operations["getKafkaReplica"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -171,6 +926,14 @@ export interface components {
              * @example Topic 'orders' not found.
              */
             message: string;
+        };
+        /** @description The error body of a failed probe, with every reason that applies. */
+        NotReadyBody: {
+            /** @example 50302 */
+            error_code: number;
+            /** @example Broker is not ready: the broker is recovering its logs. */
+            message: string;
+            reasons: ("recovering_logs" | "shutting_down" | "disk_full")[];
         };
         HealthStatus: {
             /** @constant */
@@ -267,6 +1030,332 @@ export interface components {
             beginning_offset: number;
             /** @description The high watermark. */
             end_offset: number;
+        };
+        /**
+         * @description A v3 record key or value. `type` says how `data` becomes bytes: BINARY (base64), JSON (its JSON
+         *     text), STRING (UTF-8). Schema types and selectors are accepted by the schema but answer 42206.
+         */
+        V3ProduceData: {
+            /** @enum {string} */
+            type?: "BINARY" | "JSON" | "STRING" | "AVRO" | "JSONSCHEMA" | "PROTOBUF";
+            /** @description The payload; null or absent stores null. */
+            data?: unknown;
+            subject?: string;
+            subject_name_strategy?: string;
+            schema_id?: number;
+            schema_version?: number;
+            schema?: string;
+        };
+        V3ProduceHeader: {
+            name: string;
+            /** @description Base64 bytes; null or absent is a header without a value. */
+            value?: string | null;
+        };
+        V3ProduceRecordFields: {
+            /** @description The partition; else the key's murmur2 partition, else the sticky one. */
+            partition_id?: number | null;
+            headers?: components["schemas"]["V3ProduceHeader"][];
+            key?: components["schemas"]["V3ProduceData"] | null;
+            value?: components["schemas"]["V3ProduceData"] | null;
+            /** @description CreateTime, ISO-8601 (`2024-05-01T12:00:00Z`) or milliseconds since the epoch. */
+            timestamp?: string | number | null;
+        };
+        /** @description One record. Every field is optional. */
+        V3ProduceRequest: components["schemas"]["V3ProduceRecordFields"];
+        V3ProduceDataSize: {
+            type: string;
+            /** @description Stored bytes. */
+            size: number;
+        };
+        V3ProduceResult: {
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            offset: number;
+            /** @description ISO-8601, UTC. */
+            timestamp: string;
+            key?: components["schemas"]["V3ProduceDataSize"];
+            value?: components["schemas"]["V3ProduceDataSize"];
+        };
+        V3ProduceReport: {
+            /** @constant */
+            error_code: 200;
+        } & components["schemas"]["V3ProduceResult"];
+        V3ProduceReportOrError: components["schemas"]["V3ProduceReport"] | components["schemas"]["ErrorBody"];
+        V3ProduceBatchEntry: components["schemas"]["V3ProduceRecordFields"] & {
+            /** @description 1 to 80 characters, unique in the batch (else 422 / 42208). */
+            id: string;
+        };
+        V3ProduceBatchRequest: {
+            /** @description 1 to `maxBatchEntries` (default 50) entries; else 422 / 42208. */
+            entries: components["schemas"]["V3ProduceBatchEntry"][];
+        };
+        V3ProduceBatchSuccess: {
+            id: string;
+        } & components["schemas"]["V3ProduceResult"];
+        V3ProduceBatchFailure: {
+            id: string;
+            error_code: number;
+            message: string;
+        };
+        V3ProduceBatchResponse: {
+            successes: components["schemas"]["V3ProduceBatchSuccess"][];
+            failures: components["schemas"]["V3ProduceBatchFailure"][];
+        };
+        TopicNameList: string[];
+        V2Replica: {
+            /** @description Id of the broker holding the replica. */
+            broker: number;
+            leader: boolean;
+            in_sync: boolean;
+        };
+        V2Partition: {
+            partition: number;
+            /** @description Broker id of the leader, -1 when there is none. */
+            leader: number;
+            replicas: components["schemas"]["V2Replica"][];
+        };
+        V2Topic: {
+            name: string;
+            /** @description Every topic config by Kafka name, with its effective value. */
+            configs: {
+                [key: string]: string | null;
+            };
+            partitions: components["schemas"]["V2Partition"][];
+        };
+        V2BrokerList: {
+            brokers: number[];
+        };
+        /** @example 0 */
+        BrokerIdValue: number;
+        ResourceMetadata: {
+            /**
+             * @description Absolute URL of this resource, built like every v3 link: the node's advertised URL when one is
+             *     configured, else the request's scheme and `Host`, or `X-Forwarded-Proto`, `X-Forwarded-Host`
+             *     and `X-Forwarded-Prefix` when a proxy sets them.
+             */
+            self: string;
+            /** @description Confluent resource name, e.g. `crn:///kafka=<cluster>/topic=<topic>`. */
+            resource_name?: string;
+        };
+        CollectionMetadata: {
+            /** @description Absolute URL of this collection. */
+            self: string;
+            /** @description Always null; collections come in one page. */
+            next: string | null;
+        };
+        Relationship: {
+            /** @description Absolute URL of the related resource or collection. */
+            related: string;
+        };
+        ClusterData: {
+            /** @constant */
+            kind: "KafkaCluster";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            controller: components["schemas"]["Relationship"] | null;
+            acls: components["schemas"]["Relationship"];
+            brokers: components["schemas"]["Relationship"];
+            broker_configs: components["schemas"]["Relationship"];
+            consumer_groups: components["schemas"]["Relationship"];
+            topics: components["schemas"]["Relationship"];
+            partition_reassignments: components["schemas"]["Relationship"];
+        };
+        ClusterDataList: {
+            /** @constant */
+            kind: "KafkaClusterList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ClusterData"][];
+        };
+        BrokerData: {
+            /** @constant */
+            kind: "KafkaBroker";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            broker_id: number;
+            /** @description Host clients reach this node's HTTP API at. */
+            host: string | null;
+            /** @description Port clients reach this node's HTTP API at. */
+            port: number | null;
+            /** @description Always null; racks are not configurable yet. */
+            rack: string | null;
+            configs: components["schemas"]["Relationship"];
+            partition_replicas: components["schemas"]["Relationship"];
+        };
+        BrokerDataList: {
+            /** @constant */
+            kind: "KafkaBrokerList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["BrokerData"][];
+        };
+        /**
+         * @description Where a config value comes from, Kafka's names.
+         * @enum {string}
+         */
+        ConfigSource: "DYNAMIC_TOPIC_CONFIG" | "DYNAMIC_BROKER_CONFIG" | "DYNAMIC_DEFAULT_BROKER_CONFIG" | "STATIC_BROKER_CONFIG" | "DEFAULT_CONFIG" | "DYNAMIC_BROKER_LOGGER_CONFIG" | "DYNAMIC_CLUSTER_LINK_CONFIG" | "UNKNOWN";
+        ConfigSynonym: {
+            name: string;
+            value: string | null;
+            source: components["schemas"]["ConfigSource"];
+        };
+        TopicConfigData: {
+            /** @constant */
+            kind: "KafkaTopicConfig";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            name: string;
+            value: string | null;
+            /** @description True when the value is the built-in default (`source` is `DEFAULT_CONFIG`). */
+            is_default: boolean;
+            is_read_only: boolean;
+            is_sensitive: boolean;
+            source: components["schemas"]["ConfigSource"];
+            /** @description Every level that has a value, most specific first. */
+            synonyms: components["schemas"]["ConfigSynonym"][];
+        };
+        TopicConfigDataList: {
+            /** @constant */
+            kind: "KafkaTopicConfigList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["TopicConfigData"][];
+        };
+        BrokerConfigData: {
+            /** @constant */
+            kind: "KafkaBrokerConfig";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            broker_id: number;
+            name: string;
+            value: string | null;
+            is_default: boolean;
+            /** @description Always true; broker settings change by restarting with new flags or variables. */
+            is_read_only: boolean;
+            is_sensitive: boolean;
+            source: components["schemas"]["ConfigSource"];
+            synonyms: components["schemas"]["ConfigSynonym"][];
+        };
+        BrokerConfigDataList: {
+            /** @constant */
+            kind: "KafkaBrokerConfigList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["BrokerConfigData"][];
+        };
+        /** @enum {string} */
+        TopicOperation: "UNKNOWN" | "ALL" | "READ" | "WRITE" | "CREATE" | "DELETE" | "ALTER" | "DESCRIBE" | "DESCRIBE_CONFIGS" | "ALTER_CONFIGS";
+        TopicData: {
+            /** @constant */
+            kind: "KafkaTopic";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            is_internal: boolean;
+            replication_factor: number;
+            partitions_count: number;
+            partitions: components["schemas"]["Relationship"];
+            configs: components["schemas"]["Relationship"];
+            partition_reassignments: components["schemas"]["Relationship"];
+            /** @description Empty unless asked for; Samsa has no ACLs yet, so when asked every operation is listed. */
+            authorized_operations: components["schemas"]["TopicOperation"][];
+        };
+        TopicDataList: {
+            /** @constant */
+            kind: "KafkaTopicList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["TopicData"][];
+        };
+        PartitionData: {
+            /** @constant */
+            kind: "KafkaPartition";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            leader?: components["schemas"]["Relationship"];
+            replicas: components["schemas"]["Relationship"];
+            reassignment: components["schemas"]["Relationship"];
+        };
+        PartitionDataList: {
+            /** @constant */
+            kind: "KafkaPartitionList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["PartitionData"][];
+        };
+        PartitionWithOffsetsData: {
+            /** @constant */
+            kind: "KafkaPartitionWithOffsets";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            /** @description The log start offset. */
+            earliest_offset: number;
+            /** @description The high watermark. */
+            latest_offset: number;
+        };
+        ReplicaData: {
+            /** @constant */
+            kind: "KafkaReplica";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            broker_id: number;
+            is_leader: boolean;
+            is_in_sync: boolean;
+            broker: components["schemas"]["Relationship"];
+        };
+        ReplicaDataList: {
+            /** @constant */
+            kind: "KafkaReplicaList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ReplicaData"][];
+        };
+        ConfigNameValue: {
+            name: string;
+            /** @description The value as text, Kafka's way (`"86400000"`). null or absent leaves the config unset. */
+            value?: string | null;
+        };
+        CreateTopicRequest: {
+            /**
+             * @description Kafka's rules: 1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`. Checked by the broker, so an
+             *     illegal name answers 422 / 42206 as Confluent does.
+             * @example orders
+             */
+            topic_name: string;
+            /** @description Defaults to the broker's `num.partitions`. */
+            partitions_count?: number;
+            /** @description Defaults to the broker's `default.replication.factor`; at most the number of brokers. */
+            replication_factor?: number;
+            configs?: components["schemas"]["ConfigNameValue"][];
+            /**
+             * @description Check everything, create nothing, answer 200 with the topic that would be created.
+             * @default false
+             */
+            validate_only: boolean;
+        };
+        UpdatePartitionCountRequest: {
+            /** @description The new, larger partition count. */
+            partitions_count: number;
+        };
+        UpdateConfigRequest: {
+            /** @description The new value as text, Kafka's way (`"3600000"`). */
+            value: string;
+        };
+        AlterConfigEntry: {
+            name: string;
+            /** @description Required for `SET`; ignored for `DELETE`. */
+            value?: string | null;
+            /**
+             * @default SET
+             * @enum {string}
+             */
+            operation: "SET" | "DELETE";
+        };
+        AlterConfigBatchRequest: {
+            data: components["schemas"]["AlterConfigEntry"][];
+            /** @default false */
+            validate_only: boolean;
         };
     };
     responses: {
@@ -381,8 +1470,8 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The broker is still recovering its logs, or shutting down. */
-        ServiceUnavailable: {
+        /** @description The node cannot serve; `reasons` says why (`recovering_logs`, `shutting_down`, `disk_full`). */
+        NotReady: {
             headers: {
                 [name: string]: unknown;
             };
@@ -390,14 +1479,131 @@ export interface components {
                 /**
                  * @example {
                  *       "error_code": 50302,
-                 *       "message": "Broker is not ready; it is recovering its logs."
+                 *       "message": "Broker is not ready: the broker is recovering its logs.",
+                 *       "reasons": [
+                 *         "recovering_logs"
+                 *       ]
                  *     }
                  */
-                "application/json": components["schemas"]["ErrorBody"];
+                "application/json": components["schemas"]["NotReadyBody"];
             };
         };
         /** @description A server-side failure. The message never carries a stack trace. */
         ServerError: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The topic. */
+        TopicFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "KafkaTopic",
+                 *       "metadata": {
+                 *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders",
+                 *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders"
+                 *       },
+                 *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                 *       "topic_name": "orders",
+                 *       "is_internal": false,
+                 *       "replication_factor": 1,
+                 *       "partitions_count": 3,
+                 *       "partitions": {
+                 *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions"
+                 *       },
+                 *       "configs": {
+                 *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/configs"
+                 *       },
+                 *       "partition_reassignments": {
+                 *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/-/reassignment"
+                 *       },
+                 *       "authorized_operations": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["TopicData"];
+            };
+        };
+        /** @description The topic was created; `Location` is its URL. */
+        TopicCreated: {
+            headers: {
+                /** @description The new topic's `metadata.self`. */
+                Location?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "KafkaTopic",
+                 *       "metadata": {
+                 *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders",
+                 *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders"
+                 *       },
+                 *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                 *       "topic_name": "orders",
+                 *       "is_internal": false,
+                 *       "replication_factor": 1,
+                 *       "partitions_count": 3,
+                 *       "partitions": {
+                 *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions"
+                 *       },
+                 *       "configs": {
+                 *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/configs"
+                 *       },
+                 *       "partition_reassignments": {
+                 *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/-/reassignment"
+                 *       },
+                 *       "authorized_operations": []
+                 *     }
+                 */
+                "application/json": components["schemas"]["TopicData"];
+            };
+        };
+        /** @description `validate_only` was true: the topic that would be created; nothing was written. */
+        TopicValidated: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["TopicData"];
+            };
+        };
+        /**
+         * @description Something the path names does not exist: the cluster (404), a topic (40403), a partition (40402),
+         *     a broker or replica (404), or a config name (404).
+         */
+        AdminNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The request cannot be applied: the topic exists, a config name is unknown or its value invalid,
+         *     the partition count would not grow, or the replication factor exceeds the brokers (all 40002);
+         *     or the body is not well-formed JSON (400).
+         */
+        AdminBadRequest: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The request is well-formed but invalid: a field breaks the schema (422), or the body is empty or
+         *     the topic name illegal (42206).
+         */
+        AdminUnprocessableEntity: {
             headers: {
                 [name: string]: unknown;
             };
@@ -429,6 +1635,50 @@ export interface components {
          * @example 30000
          */
         TimeoutMs: number;
+        /**
+         * @description Samsa extension. A retried request carrying the same key for the same topic answers with the
+         *     original offsets instead of writing the records again. The broker remembers a key per partition
+         *     for `idempotency.ttl.ms` (default 24 h), at most `idempotency.max.keys` keys (default 10000) per
+         *     partition, across restarts and crashes (the key is stamped into the stored batches). Reusing a
+         *     key with a different body answers 422.
+         * @example 5f1c0f6e-order-1234
+         */
+        IdempotencyKey: string;
+        /**
+         * @description The cluster id (`GET /v3/clusters`); another id answers 404.
+         * @example 4L6g3nShT-eMCtK--X86sw
+         */
+        V3ProduceClusterId: string;
+        /**
+         * @description Topic name, Kafka's rules.
+         * @example orders
+         */
+        V3ProduceTopicName: components["schemas"]["TopicName"];
+        /**
+         * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+         * @example mUBfYYEaR-2ZqOLkGOHpkw
+         */
+        ClusterId: string;
+        /**
+         * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+         * @example orders
+         */
+        TopicNameV3: components["schemas"]["TopicName"];
+        /**
+         * @description Partition number.
+         * @example 0
+         */
+        PartitionIdV3: components["schemas"]["PartitionId"];
+        /**
+         * @description Broker (node) id.
+         * @example 0
+         */
+        BrokerId: components["schemas"]["BrokerIdValue"];
+        /**
+         * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+         * @example retention.ms
+         */
+        ConfigName: string;
     };
     requestBodies: {
         /** @description Records to append. The content type selects how keys, values and header values are encoded. */
@@ -538,6 +1788,7 @@ export interface operations {
                     "application/json": components["schemas"]["HealthStatus"];
                 };
             };
+            503: components["responses"]["NotReady"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -564,8 +1815,92 @@ export interface operations {
                     "application/json": components["schemas"]["ReadinessStatus"];
                 };
             };
-            503: components["responses"]["ServiceUnavailable"];
+            503: components["responses"]["NotReady"];
             "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exposition, in the negotiated format. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP samsa_records_in_total Records appended by producers, per topic, since start-up.
+                     *     # TYPE samsa_records_in_total counter
+                     *     samsa_records_in_total{topic="orders"} 42
+                     */
+                    "text/plain; version=0.0.4": string;
+                    /**
+                     * @example # HELP samsa_records_in Records appended by producers, per topic, since start-up.
+                     *     # TYPE samsa_records_in counter
+                     *     samsa_records_in_total{topic="orders"} 42
+                     *     # EOF
+                     */
+                    "application/openmetrics-text; version=1.0.0": string;
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getTopic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic: components["parameters"]["Topic"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "name": "orders",
+                     *       "configs": {
+                     *         "cleanup.policy": "delete",
+                     *         "retention.ms": "604800000"
+                     *       },
+                     *       "partitions": [
+                     *         {
+                     *           "partition": 0,
+                     *           "leader": 0,
+                     *           "replicas": [
+                     *             {
+                     *               "broker": 0,
+                     *               "leader": true,
+                     *               "in_sync": true
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Topic"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
     produceToTopic: {
@@ -584,7 +1919,17 @@ export interface operations {
                  */
                 timeout_ms?: components["parameters"]["TimeoutMs"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description Samsa extension. A retried request carrying the same key for the same topic answers with the
+                 *     original offsets instead of writing the records again. The broker remembers a key per partition
+                 *     for `idempotency.ttl.ms` (default 24 h), at most `idempotency.max.keys` keys (default 10000) per
+                 *     partition, across restarts and crashes (the key is stamped into the stored batches). Reusing a
+                 *     key with a different body answers 422.
+                 * @example 5f1c0f6e-order-1234
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
@@ -605,6 +1950,53 @@ export interface operations {
             "5XX": components["responses"]["ServerError"];
         };
     };
+    getPartition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic: components["parameters"]["Topic"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition: components["parameters"]["Partition"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "partition": 0,
+                     *       "leader": 0,
+                     *       "replicas": [
+                     *         {
+                     *           "broker": 0,
+                     *           "leader": true,
+                     *           "in_sync": true
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
     produceToPartition: {
         parameters: {
             query?: {
@@ -621,7 +2013,17 @@ export interface operations {
                  */
                 timeout_ms?: components["parameters"]["TimeoutMs"];
             };
-            header?: never;
+            header?: {
+                /**
+                 * @description Samsa extension. A retried request carrying the same key for the same topic answers with the
+                 *     original offsets instead of writing the records again. The broker remembers a key per partition
+                 *     for `idempotency.ttl.ms` (default 24 h), at most `idempotency.max.keys` keys (default 10000) per
+                 *     partition, across restarts and crashes (the key is stamped into the stored batches). Reusing a
+                 *     key with a different body answers 422.
+                 * @example 5f1c0f6e-order-1234
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
             path: {
                 /**
                  * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
@@ -684,6 +2086,1458 @@ export interface operations {
             };
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    produceRecordsV3: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Samsa extension. A retried request carrying the same key for the same topic answers with the
+                 *     original offsets instead of writing the records again. The broker remembers a key per partition
+                 *     for `idempotency.ttl.ms` (default 24 h), at most `idempotency.max.keys` keys (default 10000) per
+                 *     partition, across restarts and crashes (the key is stamped into the stored batches). Reusing a
+                 *     key with a different body answers 422.
+                 * @example 5f1c0f6e-order-1234
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description The cluster id (`GET /v3/clusters`); another id answers 404.
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: components["parameters"]["V3ProduceClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules.
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["V3ProduceTopicName"];
+            };
+            cookie?: never;
+        };
+        /** @description One record object, or many concatenated. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "partition_id": 0,
+                 *       "headers": [
+                 *         {
+                 *           "name": "trace-id",
+                 *           "value": "YWJjMTIz"
+                 *         }
+                 *       ],
+                 *       "key": {
+                 *         "type": "STRING",
+                 *         "data": "user-1"
+                 *       },
+                 *       "value": {
+                 *         "type": "JSON",
+                 *         "data": {
+                 *           "item": "book",
+                 *           "quantity": 2
+                 *         }
+                 *       },
+                 *       "timestamp": "2024-05-01T12:00:00Z"
+                 *     }
+                 */
+                "application/json": components["schemas"]["V3ProduceRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description One delivery report per request object, in order, each followed by `\r\n`: a success report
+             *     (`error_code` 200) or an error report.
+             */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error_code": 200,
+                     *       "cluster_id": "4L6g3nShT-eMCtK--X86sw",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "offset": 42,
+                     *       "timestamp": "2024-05-01T12:00:00.000Z",
+                     *       "key": {
+                     *         "type": "STRING",
+                     *         "size": 6
+                     *       },
+                     *       "value": {
+                     *         "type": "JSON",
+                     *         "size": 27
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3ProduceReportOrError"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    produceRecordsBatchV3: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id (`GET /v3/clusters`); another id answers 404.
+                 * @example 4L6g3nShT-eMCtK--X86sw
+                 */
+                cluster_id: components["parameters"]["V3ProduceClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules.
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["V3ProduceTopicName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "entries": [
+                 *         {
+                 *           "id": "1",
+                 *           "value": {
+                 *             "type": "JSON",
+                 *             "data": {
+                 *               "hello": "world"
+                 *             }
+                 *           }
+                 *         },
+                 *         {
+                 *           "id": "2",
+                 *           "key": {
+                 *             "type": "BINARY",
+                 *             "data": "a2V5"
+                 *           },
+                 *           "value": {
+                 *             "type": "STRING",
+                 *             "data": "text"
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["V3ProduceBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Every entry, as a success (with its report) or a failure (with its error). */
+            207: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "successes": [
+                     *         {
+                     *           "id": "1",
+                     *           "cluster_id": "4L6g3nShT-eMCtK--X86sw",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "offset": 43,
+                     *           "timestamp": "2024-05-01T12:00:00.000Z",
+                     *           "value": {
+                     *             "type": "JSON",
+                     *             "size": 17
+                     *           }
+                     *         }
+                     *       ],
+                     *       "failures": [
+                     *         {
+                     *           "id": "2",
+                     *           "error_code": 400,
+                     *           "message": "Bad Request: key.data is not a valid base64 string."
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["V3ProduceBatchResponse"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listTopics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Topic names. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       "orders",
+                     *       "payments"
+                     *     ]
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["TopicNameList"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listPartitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic: components["parameters"]["Topic"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partitions, by partition number. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "partition": 0,
+                     *         "leader": 0,
+                     *         "replicas": [
+                     *           {
+                     *             "broker": 0,
+                     *             "leader": true,
+                     *             "in_sync": true
+                     *           }
+                     *         ]
+                     *       }
+                     *     ]
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"][];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listBrokers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Broker ids. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "brokers": [
+                     *         0
+                     *       ]
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["V2BrokerList"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaClusters: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaClusterList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaCluster",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "controller": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0"
+                     *           },
+                     *           "acls": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/acls"
+                     *           },
+                     *           "brokers": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers"
+                     *           },
+                     *           "broker_configs": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/broker-configs"
+                     *           },
+                     *           "consumer_groups": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups"
+                     *           },
+                     *           "topics": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics"
+                     *           },
+                     *           "partition_reassignments": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/-/partitions/-/reassignment"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClusterDataList"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaCluster: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaCluster",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "controller": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0"
+                     *       },
+                     *       "acls": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/acls"
+                     *       },
+                     *       "brokers": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers"
+                     *       },
+                     *       "broker_configs": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/broker-configs"
+                     *       },
+                     *       "consumer_groups": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups"
+                     *       },
+                     *       "topics": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics"
+                     *       },
+                     *       "partition_reassignments": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/-/partitions/-/reassignment"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClusterData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaBrokers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The brokers. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaBrokerList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaBroker",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/broker=0"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "broker_id": 0,
+                     *           "host": "localhost",
+                     *           "port": 8082,
+                     *           "rack": null,
+                     *           "configs": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/configs"
+                     *           },
+                     *           "partition_replicas": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/partition-replicas"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BrokerDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaBroker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The broker. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaBroker",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/broker=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "broker_id": 0,
+                     *       "host": "localhost",
+                     *       "port": 8082,
+                     *       "rack": null,
+                     *       "configs": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/configs"
+                     *       },
+                     *       "partition_replicas": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/partition-replicas"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BrokerData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaBrokerConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The broker's configs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaBrokerConfigList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/configs",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaBrokerConfig",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/configs/log.retention.ms",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/broker=0/config=log.retention.ms"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "broker_id": 0,
+                     *           "name": "log.retention.ms",
+                     *           "value": "3600000",
+                     *           "is_default": false,
+                     *           "is_read_only": true,
+                     *           "is_sensitive": false,
+                     *           "source": "STATIC_BROKER_CONFIG",
+                     *           "synonyms": [
+                     *             {
+                     *               "name": "log.retention.ms",
+                     *               "value": "3600000",
+                     *               "source": "STATIC_BROKER_CONFIG"
+                     *             },
+                     *             {
+                     *               "name": "log.retention.ms",
+                     *               "value": "604800000",
+                     *               "source": "DEFAULT_CONFIG"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BrokerConfigDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaBrokerConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaBrokerConfig",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0/configs/num.partitions",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/broker=0/config=num.partitions"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "broker_id": 0,
+                     *       "name": "num.partitions",
+                     *       "value": "1",
+                     *       "is_default": true,
+                     *       "is_read_only": true,
+                     *       "is_sensitive": false,
+                     *       "source": "DEFAULT_CONFIG",
+                     *       "synonyms": [
+                     *         {
+                     *           "name": "num.partitions",
+                     *           "value": "1",
+                     *           "source": "DEFAULT_CONFIG"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["BrokerConfigData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaTopics: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Fill `authorized_operations` (camelCase here, as in Confluent). Samsa has no ACLs yet, so every
+                 *     operation is authorized.
+                 */
+                includeAuthorizedOperations?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topics. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaTopicList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaTopic",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "topic_name": "orders",
+                     *           "is_internal": false,
+                     *           "replication_factor": 1,
+                     *           "partitions_count": 3,
+                     *           "partitions": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions"
+                     *           },
+                     *           "configs": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/configs"
+                     *           },
+                     *           "partition_reassignments": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/-/reassignment"
+                     *           },
+                     *           "authorized_operations": []
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    createKafkaTopic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "topic_name": "orders",
+                 *       "partitions_count": 3,
+                 *       "replication_factor": 1,
+                 *       "configs": [
+                 *         {
+                 *           "name": "cleanup.policy",
+                 *           "value": "compact"
+                 *         },
+                 *         {
+                 *           "name": "retention.ms",
+                 *           "value": "86400000"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateTopicRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["TopicValidated"];
+            201: components["responses"]["TopicCreated"];
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaTopic: {
+        parameters: {
+            query?: {
+                /** @description Fill `authorized_operations`. Samsa has no ACLs yet, so every operation is authorized. */
+                include_authorized_operations?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["TopicFound"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteKafkaTopic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic and its data are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updatePartitionCountKafkaTopic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "partitions_count": 6
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdatePartitionCountRequest"];
+            };
+        };
+        responses: {
+            200: components["responses"]["TopicFound"];
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaTopicConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic's configs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaTopicConfigList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/configs",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaTopicConfig",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/configs/cleanup.policy",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/config=cleanup.policy"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "topic_name": "orders",
+                     *           "name": "cleanup.policy",
+                     *           "value": "compact",
+                     *           "is_default": false,
+                     *           "is_read_only": false,
+                     *           "is_sensitive": false,
+                     *           "source": "DYNAMIC_TOPIC_CONFIG",
+                     *           "synonyms": [
+                     *             {
+                     *               "name": "cleanup.policy",
+                     *               "value": "compact",
+                     *               "source": "DYNAMIC_TOPIC_CONFIG"
+                     *             },
+                     *             {
+                     *               "name": "log.cleanup.policy",
+                     *               "value": "delete",
+                     *               "source": "DEFAULT_CONFIG"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicConfigDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaTopicConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaTopicConfig",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/configs/retention.ms",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/config=retention.ms"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "topic_name": "orders",
+                     *       "name": "retention.ms",
+                     *       "value": "604800000",
+                     *       "is_default": true,
+                     *       "is_read_only": false,
+                     *       "is_sensitive": false,
+                     *       "source": "DEFAULT_CONFIG",
+                     *       "synonyms": [
+                     *         {
+                     *           "name": "log.retention.ms",
+                     *           "value": "604800000",
+                     *           "source": "DEFAULT_CONFIG"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TopicConfigData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaTopicConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "value": "3600000"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description The override is stored and in effect. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteKafkaTopicConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The override is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaTopicConfigBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "data": [
+                 *         {
+                 *           "name": "cleanup.policy",
+                 *           "operation": "DELETE"
+                 *         },
+                 *         {
+                 *           "name": "retention.bytes",
+                 *           "value": "1073741824"
+                 *         }
+                 *       ],
+                 *       "validate_only": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlterConfigBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Every change is stored and in effect (or, with `validate_only`, would be accepted). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaPartitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partitions, by partition id. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaPartitionList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaPartition",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "leader": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas/0"
+                     *           },
+                     *           "replicas": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas"
+                     *           },
+                     *           "reassignment": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/reassignment"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PartitionDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaPartition: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaPartition",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "leader": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas/0"
+                     *       },
+                     *       "replicas": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas"
+                     *       },
+                     *       "reassignment": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/reassignment"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PartitionData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaPartitionOffsets: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Which offsets to return; only `earliest_and_latest` exists.
+                 * @example earliest_and_latest
+                 */
+                offset_type?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partition's offsets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaPartitionWithOffsets",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/offset",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "earliest_offset": 0,
+                     *       "latest_offset": 42
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PartitionWithOffsetsData"];
+                };
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaReplicas: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replicas, in assignment order. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaReplicaList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaReplica",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas/0",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0/replica=0"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "broker_id": 0,
+                     *           "is_leader": true,
+                     *           "is_in_sync": true,
+                     *           "broker": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReplicaDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaReplica: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The replica. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaReplica",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas/0",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0/replica=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "broker_id": 0,
+                     *       "is_leader": true,
+                     *       "is_in_sync": true,
+                     *       "broker": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReplicaData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
     };

@@ -4,22 +4,37 @@
  */
 import express, { type Express } from 'express';
 import type { Broker } from '../broker/broker.js';
-import { ServiceUnavailableError } from '../errors.js';
+import { createLogger, type Logger } from '../logger.js';
+import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
-import { healthHandlers } from './health.js';
+import { DEFAULT_MIN_FREE_DISK_BYTES, healthHandlers, notReadyError } from './health.js';
+import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
+import { observeRequests } from './request-observer.js';
 import { buildRouter } from './spec-router.js';
+import { v2BrokerHandlers } from './v2-brokers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
 import { type ProduceLimits, v2ProduceHandlers } from './v2-produce.js';
+import { v2TopicHandlers } from './v2-topics.js';
+import { v3BrokerHandlers } from './v3-brokers.js';
+import { v3ClusterHandlers } from './v3-clusters.js';
+import { v3ConfigHandlers } from './v3-configs.js';
+import { v3PartitionHandlers } from './v3-partitions.js';
+import { DEFAULT_V3_PRODUCE_LIMITS, type V3ProduceLimits, v3ProduceHandlers } from './v3-produce.js';
+import { v3TopicHandlers } from './v3-topics.js';
 
-export interface HttpLimits extends ProduceLimits {
+export interface HttpLimits extends ProduceLimits, V3ProduceLimits {
   /** Largest request body accepted, in bytes after decompression; larger answers 413. */
   maxRequestBytes: number;
+  /** Largest object of a streamed v3 produce body, in bytes; a larger one gets a 413 report. */
+  maxStreamedObjectBytes: number;
 }
 
 export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   maxRequestBytes: 16 * 1024 * 1024,
   maxRecordsPerRequest: 10_000,
+  ...DEFAULT_V3_PRODUCE_LIMITS,
+  maxStreamedObjectBytes: 2 * 1024 * 1024,
 };
 
 export interface AppOptions {
@@ -27,30 +42,61 @@ export interface AppOptions {
   limits?: Partial<HttpLimits>;
   /** A spec compiled earlier; loaded from openapi.yaml when absent. */
   api?: CompiledApi;
+  /** API root for v3 links (`metadata.self`), e.g. `https://kafka.example.com`; else taken from each request. */
+  advertisedUrl?: string;
+  /** The node's metrics registry; a fresh one for this broker when absent. */
+  metrics?: SamsaMetrics;
+  /** Request lines and server errors go here; when absent, errors only, JSON on stderr. */
+  logger?: Logger;
+  /** `/readyz` fails (`disk_full`) while the data dir's filesystem has fewer bytes available. */
+  minFreeDiskBytes?: number;
 }
 
-// Probes must answer while the broker recovers; everything else waits for it.
-const SERVED_BEFORE_READY: ReadonlySet<OperationId> = new Set<OperationId>(['getHealth', 'getReadiness']);
+// Probes and scrapes must answer while the broker recovers; everything else waits for it.
+const SERVED_BEFORE_READY: ReadonlySet<OperationId> = new Set<OperationId>(['getHealth', 'getReadiness', 'getMetrics']);
 
-export function createApp({ broker, limits: overrides, api = loadApi() }: AppOptions): Express {
+export function createApp({
+  broker,
+  limits: overrides,
+  api = loadApi(),
+  advertisedUrl,
+  metrics = new SamsaMetrics(broker),
+  logger = createLogger({ level: 'error' }),
+  minFreeDiskBytes = DEFAULT_MIN_FREE_DISK_BYTES,
+}: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
   const app = express();
   app.disable('x-powered-by');
+  app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
   app.use(
     buildRouter(
       api,
-      { ...healthHandlers(broker), ...v2ProduceHandlers(broker, limits), ...v2PartitionHandlers(broker) },
+      {
+        ...healthHandlers(broker, { minFreeDiskBytes }),
+        ...metricsHandlers(metrics),
+        ...v2ProduceHandlers(broker, limits, metrics),
+        ...v2PartitionHandlers(broker),
+        ...v2TopicHandlers(broker),
+        ...v2BrokerHandlers(broker),
+        ...v3ClusterHandlers(broker),
+        ...v3BrokerHandlers(broker),
+        ...v3TopicHandlers(broker),
+        ...v3ConfigHandlers(broker),
+        ...v3PartitionHandlers(broker),
+        ...v3ProduceHandlers(broker, limits),
+      },
       {
         maxRequestBytes: limits.maxRequestBytes,
+        maxStreamedObjectBytes: limits.maxStreamedObjectBytes,
+        advertisedUrl,
         beforeOperation: (operationId) => {
-          if (!SERVED_BEFORE_READY.has(operationId) && !broker.ready) {
-            throw new ServiceUnavailableError('Broker is not ready; it is recovering its logs.');
-          }
+          const { phase } = broker;
+          if (phase !== 'ready' && !SERVED_BEFORE_READY.has(operationId)) throw notReadyError(phase);
         },
       },
     ),
   );
   app.use(routeNotFound);
-  app.use(errorHandler({ maxRequestBytes: limits.maxRequestBytes }));
+  app.use(errorHandler({ maxRequestBytes: limits.maxRequestBytes, logger }));
   return app;
 }

@@ -5,11 +5,21 @@
  * answered with a bare 500. Every 5xx except 503 is logged to stderr, with the stack the client never sees.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import { PayloadTooLargeError, RouteNotFoundError, SamsaError, UnsupportedMediaTypeError } from '../errors.js';
+import {
+  NotReadyError,
+  PayloadTooLargeError,
+  RouteNotFoundError,
+  SamsaError,
+  UnsupportedMediaTypeError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { requestIdOf } from './request-observer.js';
 
 interface ErrorBody {
   error_code: number;
   message: string;
+  /** Why a probe (or a request refused before readiness) fails: `recovering_logs`, `disk_full`, ... */
+  reasons?: readonly string[];
 }
 
 /** Last route: nothing in the spec matched this path. */
@@ -17,11 +27,18 @@ export const routeNotFound: RequestHandler = (_req, _res, next) => {
   next(new RouteNotFoundError());
 };
 
-export function errorHandler(opts: { maxRequestBytes: number }): ErrorRequestHandler {
+export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger }): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const answer = toAnswer(err, opts.maxRequestBytes);
     // 503 is expected (recovery, shutdown); any other 5xx is a bug or a damaged disk worth a line in the log.
-    if (answer.status >= 500 && answer.status !== 503) logServerError(err, req.method, req.originalUrl);
+    if (answer.status >= 500 && answer.status !== 503) {
+      if (opts.logger) {
+        opts.logger.error(
+          { event: 'unhandled_error', reqId: requestIdOf(res), method: req.method, url: req.originalUrl, err },
+          'unhandled error',
+        );
+      } else logServerError(err, req.method, req.originalUrl);
+    }
     if (res.headersSent) {
       // Too late for a clean answer; cutting the connection is the only honest signal left.
       res.destroy();
@@ -31,7 +48,20 @@ export function errorHandler(opts: { maxRequestBytes: number }): ErrorRequestHan
   };
 }
 
+/**
+ * The body of one failed item inside a streamed answer (a v3 delivery report), where the status line
+ * has already gone out; logged like any other answer when it is a server error.
+ */
+export function streamedErrorBody(err: unknown, method: string, url: string): ErrorBody {
+  const { status, body } = toAnswer(err, 0);
+  if (status >= 500 && status !== 503) logServerError(err, method, url);
+  return body;
+}
+
 function toAnswer(err: unknown, maxRequestBytes: number): { status: number; body: ErrorBody } {
+  if (err instanceof NotReadyError) {
+    return { status: err.httpStatus, body: { error_code: err.errorCode, message: err.message, reasons: err.reasons } };
+  }
   if (err instanceof SamsaError) return answer(err.httpStatus, err.errorCode, err.message);
 
   // body-parser (raw-body) and the express router report with http-errors: `type`, `status`, `expose`.

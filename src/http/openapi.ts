@@ -10,7 +10,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
-import { UnprocessableEntityError } from '../errors.js';
+import { type SamsaError, UnprocessableEntityError } from '../errors.js';
 import type { operations } from './api-types.js';
 
 // ---- handler types, derived from the generated api-types.ts ----
@@ -30,14 +30,82 @@ type BodyInput<O extends OperationId> = [BodyContent<O>] extends [never]
   ? { mediaType: undefined; body: undefined }
   : { [M in keyof BodyContent<O>]: { mediaType: M; body: BodyContent<O>[M] } }[keyof BodyContent<O>];
 
-export type HandlerInput<O extends OperationId> = { params: PathParams<O>; query: QueryParams<O> } & BodyInput<O>;
-/** A handler returns the 200 body; errors are thrown as SamsaError values. */
-export type SuccessBody<O extends OperationId> = operations[O]['responses'] extends { 200: { content: infer C } }
-  ? C[keyof C]
-  : never;
-export type Handler<O extends OperationId> = (input: HandlerInput<O>) => SuccessBody<O> | Promise<SuccessBody<O>>;
+/** Declared header parameters, under their spec names (e.g. `Idempotency-Key`); optional ones may be absent. */
+type HeaderParams<O extends OperationId> = operations[O]['parameters'] extends { header?: infer H }
+  ? NonNullable<H>
+  : Record<string, never>;
+
+export type HandlerInput<O extends OperationId> = {
+  params: PathParams<O>;
+  query: QueryParams<O>;
+  headers: HeaderParams<O>;
+} & BodyInput<O>;
+/** The 2xx statuses a handler may answer with; which ones an operation uses is declared in openapi.yaml. */
+type SuccessStatus = 200 | 201 | 202 | 204 | 207;
+type SuccessStatusOf<O extends OperationId> = keyof operations[O]['responses'] & SuccessStatus;
+/** A response without content (204) is `void`: the handler returns nothing. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler returns nothing, so a plain async function fits.
+type ResponseBody<R> = R extends { content: infer C } ? C[keyof C] : void;
+/** A handler returns the body of one of its 2xx answers; errors are thrown as SamsaError values. */
+export type SuccessBody<O extends OperationId> = {
+  [S in SuccessStatusOf<O>]: ResponseBody<operations[O]['responses'][S]>;
+}[SuccessStatusOf<O>];
+/**
+ * What a handler may know of, and say about, the HTTP exchange beyond its typed input: little, on
+ * purpose, so handlers stay a few lines that call the broker and shape the answer.
+ */
+export interface HttpExchange {
+  /** The API root as the client addressed it, e.g. `http://localhost:8082`, never with a trailing slash. */
+  readonly baseUrl: string;
+  /** Answers with another 2xx status the operation declares (the default is the lowest one declared). */
+  setStatus(status: number): void;
+  setHeader(name: string, value: string): void;
+  /**
+   * The content type the answer will carry: when the status declares several (such as `/metrics`),
+   * the one the request's Accept header prefers, else the first declared. A JSON type gets the result
+   * serialized; any other type sends the string (or Buffer) the handler returns as it is.
+   */
+  readonly responseType: string;
+}
+export type Handler<O extends OperationId> = (
+  input: HandlerInput<O>,
+  http: HttpExchange,
+) => SuccessBody<O> | Promise<SuccessBody<O>>;
+
+/**
+ * Operations whose request body is a stream of concatenated JSON objects (`x-samsa-streaming-body:
+ * true` in openapi.yaml; loadApi checks the two lists agree). The router validates each object on its
+ * own against the operation's body schema and writes each answer as soon as the handler yields it.
+ */
+export const STREAMING_OPERATIONS = ['produceRecordsV3'] as const;
+type StreamingOperationId = (typeof STREAMING_OPERATIONS)[number];
+
+/** One object of a streamed body: valid against the schema, or the error that object earns. */
+export type StreamedBody<O extends OperationId> =
+  | { body: BodyContent<O>[keyof BodyContent<O>]; error?: undefined }
+  | { body?: undefined; error: SamsaError };
+export type StreamingHandlerInput<O extends OperationId> = {
+  params: PathParams<O>;
+  query: QueryParams<O>;
+  headers: HeaderParams<O>;
+  mediaType: keyof BodyContent<O>;
+  /** The body's objects in order, read (with backpressure) only as fast as the handler pulls them. */
+  bodies: AsyncIterable<StreamedBody<O>>;
+};
+/**
+ * Yields one answer per body object, in order: a success body, or a SamsaError that becomes an
+ * `{error_code, message}` report while the stream goes on. Throwing before the first yield answers
+ * with an ordinary error response; after it, the error ends the stream as its last report.
+ */
+export type StreamingHandler<O extends OperationId> = (
+  input: StreamingHandlerInput<O>,
+  http: HttpExchange,
+) => AsyncIterable<SuccessBody<O> | SamsaError>;
+
 /** One handler per operationId in openapi.yaml, no more, no fewer. */
-export type HandlerTable = { [O in OperationId]: Handler<O> };
+export type HandlerTable = {
+  [O in OperationId]: O extends StreamingOperationId ? StreamingHandler<O> : Handler<O>;
+};
 
 // ---- the compiled spec ----
 
@@ -52,10 +120,18 @@ export interface CompiledOperation {
   /** Throws UnprocessableEntityError; coerces strings to the declared types. Returns a fresh object. */
   validateParams(raw: Record<string, unknown>): Record<string, unknown>;
   validateQuery(raw: Record<string, unknown>): Record<string, unknown>;
+  /** Reads declared header parameters from node's lower-cased headers; returns them under their spec names. */
+  validateHeaders(raw: Record<string, unknown>): Record<string, unknown>;
+  /** `x-samsa-streaming-body: true`: the body is a stream of JSON objects, see StreamingHandler. */
+  streamingBody: boolean;
   /** Media types (lowercase, no parameters) this operation accepts, each with its body validator. */
   bodyValidators: Map<string, (body: unknown) => void> | null;
-  /** Content type of the 200 answer. */
-  successContentType: string;
+  /** The 2xx answers the operation declares: status → content type (null for a body-less 204). */
+  successResponses: Map<number, string | null>;
+  /** 2xx statuses that declare several content types, with all of them in document order, for negotiation. */
+  negotiatedContentTypes: Map<number, readonly string[]>;
+  /** The lowest declared 2xx status: what the operation answers unless its handler picks another. */
+  successStatus: number;
 }
 
 export interface CompiledApi {
@@ -89,6 +165,7 @@ interface OperationObject {
   parameters?: (ParameterObject | Reference)[];
   requestBody?: RequestBodyObject | Reference;
   responses: Record<string, ResponseObject | Reference>;
+  'x-samsa-streaming-body'?: boolean;
 }
 type PathItemObject = Partial<Record<HttpMethod, OperationObject>> & { parameters?: (ParameterObject | Reference)[] };
 interface OpenApiDocument {
@@ -143,6 +220,12 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
       }
       const pathParams = [...parameters.values()].filter((p) => p.in === 'path');
       const queryParams = [...parameters.values()].filter((p) => p.in === 'query');
+      const headerParams = [...parameters.values()].filter((p) => p.in === 'header');
+      const streamingBody = op['x-samsa-streaming-body'] === true;
+      if (streamingBody !== (STREAMING_OPERATIONS as readonly string[]).includes(op.operationId)) {
+        throw new Error(`${where}: x-samsa-streaming-body and STREAMING_OPERATIONS in openapi.ts disagree`);
+      }
+      if (streamingBody && !op.requestBody) throw new Error(`${where}: a streaming body needs a requestBody`);
       for (const q of queryParams) {
         if (!q.required && q.schema.default === undefined) {
           throw new Error(`${where}: optional query parameter '${q.name}' needs a default (handlers see every one)`);
@@ -154,8 +237,11 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
         path,
         validateParams: compileParameters(paramAjv, pathParams, 'path parameter'),
         validateQuery: compileParameters(paramAjv, queryParams, 'query parameter'),
+        // Node lower-cases header names; the handler sees the spec's spelling.
+        validateHeaders: compileParameters(paramAjv, headerParams, 'header', (name) => name.toLowerCase()),
+        streamingBody,
         bodyValidators: compileBodies(bodyAjv, doc, op, where),
-        successContentType: successContentType(doc, op, where),
+        ...successResponses(doc, op, where),
       });
     }
     if (operations.length > 0) paths.set(path, operations);
@@ -204,7 +290,8 @@ function resolve<T>(doc: OpenApiDocument, value: T | Reference): T {
 function compileParameters(
   ajv: Ajv2020,
   params: ParameterObject[],
-  kind: 'path parameter' | 'query parameter',
+  kind: 'path parameter' | 'query parameter' | 'header',
+  rawName: (name: string) => string = (name) => name,
 ): (raw: Record<string, unknown>) => Record<string, unknown> {
   const schema = {
     type: 'object',
@@ -216,7 +303,7 @@ function compileParameters(
   return (raw) => {
     // Copy only declared parameters: ajv coerces in place, and undeclared ones are ignored as Confluent does.
     const input: Record<string, unknown> = {};
-    for (const name of names) if (raw[name] !== undefined) input[name] = raw[name];
+    for (const name of names) if (raw[rawName(name)] !== undefined) input[name] = raw[rawName(name)];
     if (!validate(input)) throw validationError(validate, (field) => `${kind} '${field}'`);
     return input;
   };
@@ -241,12 +328,36 @@ function compileBodies(
   return validators;
 }
 
-function successContentType(doc: OpenApiDocument, op: OperationObject, where: string): string {
-  const ok = op.responses['200'];
-  if (!ok) throw new Error(`${where}: only operations answering 200 are supported so far`);
-  const contentTypes = Object.keys(resolve<ResponseObject>(doc, ok).content ?? {});
-  if (contentTypes.length !== 1 || !contentTypes[0]) throw new Error(`${where}: 200 needs exactly one content type`);
-  return contentTypes[0];
+function successResponses(
+  doc: OpenApiDocument,
+  op: OperationObject,
+  where: string,
+): {
+  successResponses: Map<number, string | null>;
+  negotiatedContentTypes: Map<number, readonly string[]>;
+  successStatus: number;
+} {
+  const responses = new Map<number, string | null>();
+  const negotiated = new Map<number, readonly string[]>();
+  for (const [code, response] of Object.entries(op.responses)) {
+    if (!/^2\d\d$/.test(code)) continue;
+    const contentTypes = Object.keys(resolve<ResponseObject>(doc, response).content ?? {});
+    if (code === '204') {
+      if (contentTypes.length > 0) throw new Error(`${where}: 204 cannot have content`);
+      responses.set(204, null);
+    } else {
+      const [contentType] = contentTypes;
+      if (!contentType) throw new Error(`${where}: ${code} needs a content type`);
+      responses.set(Number(code), contentType);
+      if (contentTypes.length > 1) negotiated.set(Number(code), contentTypes);
+    }
+  }
+  if (responses.size === 0) throw new Error(`${where}: no 2xx response declared`);
+  return {
+    successResponses: responses,
+    negotiatedContentTypes: negotiated,
+    successStatus: Math.min(...responses.keys()),
+  };
 }
 
 /** The first schema violation as a 422 whose message names the field, e.g. `records[0].key must be string,null`. */
@@ -262,6 +373,9 @@ function validationError(validate: ValidateFunction, label: (field: string) => s
       break;
     case 'additionalProperties':
       message = `${label(child(String(error.params.additionalProperty)))} is not allowed`;
+      break;
+    case 'unevaluatedProperties':
+      message = `${label(child(String(error.params.unevaluatedProperty)))} is not allowed`;
       break;
     case 'enum':
       message = `${label(base)} must be one of: ${(error.params.allowedValues as unknown[]).join(', ')}`;

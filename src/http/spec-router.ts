@@ -5,18 +5,24 @@
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BadRequestError, MethodNotAllowedError, UnprocessableEntityError } from '../errors.js';
+import { baseUrlOf } from './base-url.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
-import type { CompiledApi, CompiledOperation, HandlerTable, OperationId } from './openapi.js';
+import type { CompiledApi, CompiledOperation, HandlerTable, HttpExchange, OperationId } from './openapi.js';
+import { invokeStreaming } from './streamed-operation.js';
 
 export interface SpecRouterOptions {
   /** Upper bound on a request body, after decompression; larger bodies answer 413. */
   maxRequestBytes: number;
   /** Runs first for every operation; throws to refuse it (e.g. 503 while the broker recovers). */
   beforeOperation?: (operationId: OperationId) => void;
+  /** The API root clients should use in links (v3 `metadata.self`); derived from each request when absent. */
+  advertisedUrl?: string;
+  /** Largest single object of a streamed body (`x-samsa-streaming-body`); a larger one earns an error report. */
+  maxStreamedObjectBytes?: number;
 }
 
 /** The loose shape every typed handler has once its input is erased; see the cast in buildRouter. */
-type ErasedHandler = (input: unknown) => unknown;
+export type ErasedHandler = (input: unknown, http: HttpExchange) => unknown;
 
 export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: SpecRouterOptions): Router {
   const specIds = new Set<string>();
@@ -24,8 +30,10 @@ export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: Spec
   for (const id of specIds) if (!(id in handlers)) throw new Error(`no handler for operation ${id}`);
   for (const id of Object.keys(handlers)) if (!specIds.has(id)) throw new Error(`handler ${id} is not in openapi.yaml`);
 
-  // caseSensitive: topic names are case-sensitive, so paths are too.
-  const router = express.Router({ caseSensitive: true });
+  // caseSensitive: topic names are case-sensitive, so paths are too. strict: false (express's default,
+  // spelled out because clients rely on it): every path also matches with one trailing slash, since
+  // Confluent clients send both `/v3/clusters` and `/v3/clusters/`.
+  const router = express.Router({ caseSensitive: true, strict: false });
   // type: every content type is read as bytes; the operation's own content-type check has already
   // refused what it does not accept, and JSON is parsed here so a parse error is ours to word.
   const readBody = express.raw({ type: () => true, limit: opts.maxRequestBytes });
@@ -37,12 +45,18 @@ export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: Spec
       // the same spec guarantee the erased input matches them at run time.
       const handler = handlers[op.operationId] as unknown as ErasedHandler;
       const stages: RequestHandler[] = [gate(op, opts)];
-      if (op.bodyValidators) stages.push(checkContentType(op.bodyValidators.keys()), readBody);
-      stages.push(invoke(op, handler));
+      if (op.bodyValidators) stages.push(checkContentType(op.bodyValidators.keys()));
+      // A streamed body is read object by object by its own stage, never buffered whole.
+      if (op.streamingBody) stages.push(invokeStreaming(op, handler, opts));
+      else {
+        if (op.bodyValidators) stages.push(readBody);
+        stages.push(invoke(op, handler, opts));
+      }
       route[op.method](...stages);
     }
     const allow = allowHeader(ops);
     route.all((_req, res, next) => {
+      res.locals[MATCHED] = { route: path } satisfies MatchedOperation;
       res.set('Allow', allow);
       next(new MethodNotAllowedError());
     });
@@ -50,9 +64,13 @@ export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: Spec
   return router;
 }
 
-/** `/topics/{topic}` → `/topics/:topic` (express 5 reads `{...}` as an optional group). */
+/**
+ * `/topics/{topic}` → `/topics/:topic` (express 5 reads `{...}` as an optional group). A literal
+ * colon, as in Confluent's custom methods (`/configs:alter`, `/records:batch`), is escaped first
+ * so express does not read it as a parameter.
+ */
 function toExpressPath(path: string): string {
-  return path.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
+  return path.replaceAll(':', '\\:').replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, ':$1');
 }
 
 function allowHeader(ops: CompiledOperation[]): string {
@@ -61,8 +79,23 @@ function allowHeader(ops: CompiledOperation[]): string {
   return [...methods].join(', ');
 }
 
+/** What the router matched, for logs and metrics: the spec path template (bounded), and the operation if any. */
+export interface MatchedOperation {
+  route: string;
+  /** Absent when the path matched but the method did not (405). */
+  operationId?: OperationId;
+}
+const MATCHED = 'samsaMatchedOperation';
+
+/** The spec path this exchange matched, or undefined when no spec path did (a 404 from routeNotFound). */
+export function matchedOperation(res: Response): MatchedOperation | undefined {
+  return res.locals[MATCHED] as MatchedOperation | undefined;
+}
+
 function gate(op: CompiledOperation, opts: SpecRouterOptions): RequestHandler {
-  return (_req, _res, next) => {
+  const matched: MatchedOperation = { route: op.path, operationId: op.operationId };
+  return (_req, res, next) => {
+    res.locals[MATCHED] = matched;
     opts.beforeOperation?.(op.operationId);
     next();
   };
@@ -78,10 +111,11 @@ function checkContentType(accepted: Iterable<string>): RequestHandler {
   };
 }
 
-function invoke(op: CompiledOperation, handler: ErasedHandler): RequestHandler {
+function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterOptions): RequestHandler {
   return async (req: Request, res: Response) => {
     const params = op.validateParams(req.params);
     const query = op.validateQuery(req.query as Record<string, unknown>);
+    const headers = op.validateHeaders(req.headers);
     let mediaType: string | undefined;
     let body: unknown;
     if (op.bodyValidators) {
@@ -91,9 +125,47 @@ function invoke(op: CompiledOperation, handler: ErasedHandler): RequestHandler {
       if (!validateBody) throw new Error(`content type ${mediaType} passed the check but has no validator`);
       validateBody(body);
     }
-    const result = await handler({ params, query, mediaType, body });
-    res.status(200).type(op.successContentType).send(JSON.stringify(result));
+    let status = op.successStatus;
+    const http: HttpExchange = {
+      // A getter: only the v3 handlers that build links pay for it.
+      get baseUrl() {
+        return baseUrlOf(req, opts.advertisedUrl);
+      },
+      setStatus(code) {
+        if (!op.successResponses.has(code)) throw new Error(`${op.operationId} does not declare a ${code} answer`);
+        status = code;
+      },
+      setHeader(name, value) {
+        res.set(name, value);
+      },
+      get responseType() {
+        const choices = op.negotiatedContentTypes.get(status);
+        return (choices && req.accepts(choices as string[])) || (op.successResponses.get(status) ?? '');
+      },
+    };
+    const result = await handler({ params, query, headers, mediaType, body }, http);
+    const contentType = op.negotiatedContentTypes.has(status) ? http.responseType : op.successResponses.get(status);
+    if (contentType === null || contentType === undefined) {
+      res.status(status).end();
+      return;
+    }
+    res.status(status).type(contentType);
+    if (isJsonType(contentType)) {
+      res.send(JSON.stringify(result));
+    } else {
+      // Text and bytes (the /metrics exposition) go out as the handler wrote them.
+      if (typeof result !== 'string' && !Buffer.isBuffer(result)) {
+        throw new Error(`${op.operationId} answers ${contentType} but returned neither a string nor a Buffer`);
+      }
+      res.send(result);
+    }
   };
+}
+
+/** `application/json` and every `+json` type (Confluent's `application/vnd.kafka.v2+json`). */
+function isJsonType(contentType: string): boolean {
+  const essence = essenceOf(contentType);
+  return essence === 'application/json' || essence?.endsWith('+json') === true;
 }
 
 function parseJson(raw: unknown): unknown {

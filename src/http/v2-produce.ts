@@ -5,6 +5,7 @@
  */
 import type { Acks, Broker, ProduceRecordResult } from '../broker/broker.js';
 import { UnprocessableEntityError } from '../errors.js';
+import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
 import type { HandlerInput, HandlerTable } from './openapi.js';
 import { formatOfMediaType, type RequestRecord, toProduceRecords } from './v2-embedded-format.js';
@@ -22,17 +23,30 @@ const ACKS: Record<ProduceInput['query']['acks'], Acks> = { '0': 0, '1': 1, all:
 export function v2ProduceHandlers(
   broker: Broker,
   limits: ProduceLimits,
+  metrics: SamsaMetrics,
 ): Pick<HandlerTable, 'produceToTopic' | 'produceToPartition'> {
+  // Every request that reaches a handler counts once in samsa_produce_requests_total, by outcome.
+  const counted = async (input: ProduceInput, pathPartition: number | undefined): Promise<ProduceResponse> => {
+    const acks = ACKS[input.query.acks];
+    try {
+      const response = await produce(broker, limits, input, pathPartition);
+      metrics.observeProduce('v2', acks);
+      return response;
+    } catch (err) {
+      metrics.observeProduce('v2', acks, err);
+      throw err;
+    }
+  };
   return {
-    produceToTopic: (input) => produce(broker, limits, input, undefined),
-    produceToPartition: (input) => produce(broker, limits, input, input.params.partition),
+    produceToTopic: (input) => counted(input, undefined),
+    produceToPartition: (input) => counted(input, input.params.partition),
   };
 }
 
 async function produce(
   broker: Broker,
   limits: ProduceLimits,
-  { params, query, mediaType, body }: ProduceInput,
+  { params, query, headers, mediaType, body }: ProduceInput,
   pathPartition: number | undefined,
 ): Promise<ProduceResponse> {
   if (body.records.length > limits.maxRecordsPerRequest) {
@@ -48,7 +62,11 @@ async function produce(
   }
   const records = toProduceRecords(formatOfMediaType(mediaType), body.records as readonly RequestRecord[]);
   if (pathPartition !== undefined) pinToPartition(records, pathPartition);
-  const results = await broker.produce(params.topic, records, { acks: ACKS[query.acks], timeoutMs: query.timeout_ms });
+  const results = await broker.produce(params.topic, records, {
+    acks: ACKS[query.acks],
+    timeoutMs: query.timeout_ms,
+    idempotencyKey: headers['Idempotency-Key'],
+  });
   return { offsets: results.map(toRecordOffset), key_schema_id: null, value_schema_id: null };
 }
 

@@ -23,6 +23,8 @@ export interface LogManagerOptions {
   /** Pause between cleaner passes (Kafka `log.cleaner.backoff.ms`). */
   cleanerBackoffMs: number;
   onError: (task: string, err: unknown) => void;
+  /** Told how long each fsync of a partition log took (metrics). */
+  onFlush?: (durationMs: number) => void;
 }
 
 export interface LoadReport {
@@ -109,6 +111,7 @@ export class LogManager {
     const { log, truncatedBytes } = PartitionLog.open(path.join(this.dataDir, name), topic, partition, config, {
       recoveryPoint: this.recoveryPoints.get(name) ?? 0,
       cleanShutdown: this.cleanShutdown,
+      onFlush: this.options.onFlush,
     });
     this.logs.set(name, log);
     return { log, truncatedBytes };

@@ -4,6 +4,7 @@ import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLar
 import { CompressionCodec } from './compression.js';
 import type { LogConfig } from './log-config.js';
 import {
+  type BatchHeader,
   decodeRecordBatch,
   encodeRecordBatch,
   type RecordInput,
@@ -49,6 +50,8 @@ export interface OpenOptions {
   recoveryPoint: number;
   /** The data dir carried a clean-shutdown marker: indexes can be trusted. */
   cleanShutdown: boolean;
+  /** Told how long each fsync of this log took (metrics); storage itself imports nothing above it. */
+  onFlush?: (durationMs: number) => void;
 }
 
 /**
@@ -76,6 +79,7 @@ export class PartitionLog {
     readonly partition: number,
     private config: LogConfig,
     recoveryPoint: number,
+    private readonly onFlush: (durationMs: number) => void = () => {},
   ) {
     this.recoveryPoint = recoveryPoint;
   }
@@ -101,7 +105,7 @@ export class PartitionLog {
     opts: OpenOptions,
   ): { log: PartitionLog; truncatedBytes: number } {
     fs.mkdirSync(dir, { recursive: true });
-    const log = new PartitionLog(dir, topic, partition, config, opts.recoveryPoint);
+    const log = new PartitionLog(dir, topic, partition, config, opts.recoveryPoint, opts.onFlush);
     const segConfig = PartitionLog.segmentConfig(config);
     const files = fs.readdirSync(dir);
     // Leftovers of an interrupted compaction: the original .log is still whole; an index
@@ -179,7 +183,7 @@ export class PartitionLog {
    * writing anything: a request touching several partitions prepares every batch first, so
    * a bad one (too large, no key on a compacted topic) fails the request before any append.
    */
-  prepare(records: readonly RecordInput[], now: number): PreparedBatch {
+  prepare(records: readonly RecordInput[], now: number, producerId?: number): PreparedBatch {
     const config = this.config;
     if (config.cleanupPolicyCompact) {
       for (const r of records) {
@@ -192,6 +196,7 @@ export class PartitionLog {
       compression: config.compressionGzip ? CompressionCodec.Gzip : CompressionCodec.None,
       timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
       logAppendTime: now,
+      producerId,
     });
     if (batch.length > config.maxMessageBytes) throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
     return { batch, recordCount: records.length, now };
@@ -252,9 +257,11 @@ export class PartitionLog {
     const next = LogSegment.create(this.dir, this.logEndOffset, PartitionLog.segmentConfig(this.config));
     this.segments.push(next);
     const newBase = next.baseOffset;
+    const flushStartedMs = performance.now();
     const done = old
       .flushAsync()
       .then(() => {
+        this.onFlush(performance.now() - flushStartedMs);
         if (newBase > this.recoveryPoint) this.recoveryPoint = newBase;
       })
       .catch(() => {
@@ -337,6 +344,21 @@ export class PartitionLog {
   }
 
   /**
+   * Headers of the batches that may hold a record with timestamp >= `timestamp`, oldest first,
+   * starting in each segment at the time index's lower bound (not on the produce path: the broker
+   * reads producer ids from them once per partition when first asked about an idempotency key).
+   */
+  *batchHeadersSince(timestamp: number): Generator<BatchHeader> {
+    this.ensureOpen();
+    for (const seg of this.segments.slice()) {
+      if (seg.maxTimestampSoFar < timestamp) continue;
+      const start = seg.translateOffset(Math.max(seg.timeIndex.lookup(timestamp), this.logStartOffset));
+      if (start === null) continue;
+      for (const { header } of seg.scan(start.position)) yield header;
+    }
+  }
+
+  /**
    * Kafka's delete retention: removes whole segments, oldest first, while they are older than
    * `retention.ms` or the log is larger than `retention.bytes`, never past the high watermark.
    * The log start offset moves to the first remaining segment. Returns segments deleted.
@@ -373,7 +395,9 @@ export class PartitionLog {
   /** fsyncs every segment and advances the recovery point to the log end offset. */
   flush(now = Date.now()): void {
     if (this.closed) return;
+    const startedMs = performance.now();
     for (const seg of this.segments) if (seg.nextOffset > this.recoveryPoint || seg === this.active) seg.flush();
+    this.onFlush(performance.now() - startedMs);
     this.recoveryPoint = this.logEndOffset;
     this.unflushedMessages = 0;
     this.lastFlushMs = now;

@@ -75,6 +75,12 @@ export interface BatchEncodeOptions {
   offsetDeltas?: ArrayLike<number>;
   /** lastOffsetDelta to keep when records were removed from the batch's tail. */
   lastOffsetDelta?: number;
+  /**
+   * A producer id to stamp (>= 0), with producerEpoch 0 and baseSequence 0; -1 (none) when absent.
+   * The broker uses it to tie a batch to the request that wrote it (see broker/idempotency-cache.ts);
+   * the batch stays non-transactional, so Kafka readers ignore it.
+   */
+  producerId?: number;
 }
 
 export interface BatchHeader {
@@ -201,9 +207,10 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEn
   buf.writeInt32BE(lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
   buf.writeBigInt64BE(BigInt(baseTimestamp), BASE_TIMESTAMP_OFFSET);
   buf.writeBigInt64BE(BigInt(logAppend ? (opts.logAppendTime ?? maxTimestamp) : maxTimestamp), MAX_TIMESTAMP_OFFSET);
-  buf.writeBigInt64BE(-1n, PRODUCER_ID_OFFSET);
-  buf.writeInt16BE(-1, PRODUCER_EPOCH_OFFSET);
-  buf.writeInt32BE(-1, BASE_SEQUENCE_OFFSET);
+  const producerId = opts.producerId ?? -1;
+  buf.writeBigInt64BE(BigInt(producerId), PRODUCER_ID_OFFSET);
+  buf.writeInt16BE(producerId >= 0 ? 0 : -1, PRODUCER_EPOCH_OFFSET);
+  buf.writeInt32BE(producerId >= 0 ? 0 : -1, BASE_SEQUENCE_OFFSET);
   buf.writeInt32BE(records.length, RECORDS_COUNT_OFFSET);
   buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET, end)), CRC_OFFSET);
   return buf;

@@ -16,8 +16,25 @@ test('defaults apply when neither flags nor env say anything', () => {
     maxRequestBytes: 16 * 1024 * 1024,
     maxRecordsPerRequest: 10_000,
     shutdownTimeoutMs: 10_000,
+    logLevel: 'info',
+    minFreeDiskBytes: 100 * 1024 * 1024,
     brokerConfigs: {},
   });
+});
+
+test('--log-level and SAMSA_LOG_LEVEL pick the log level; SAMSA_LOG_LEVEL is not a Kafka log.* config', () => {
+  const fromEnv = configOf(parseServeArgs([], { SAMSA_LOG_LEVEL: 'debug' }));
+  assert.equal(fromEnv.logLevel, 'debug');
+  assert.deepEqual(fromEnv.brokerConfigs, {});
+  assert.equal(configOf(parseServeArgs(['--log-level', 'WARN'], { SAMSA_LOG_LEVEL: 'debug' })).logLevel, 'warn');
+  const bad = parseServeArgs(['--log-level', 'loud'], {});
+  assert.equal(bad.kind, 'usage-error');
+  assert.match((bad as { message: string }).message, /--log-level must be one of fatal, error, warn, info/);
+});
+
+test('--min-free-disk-bytes accepts byte counts beyond 2 GiB', () => {
+  assert.equal(configOf(parseServeArgs(['--min-free-disk-bytes', '10737418240'], {})).minFreeDiskBytes, 10 * 2 ** 30);
+  assert.equal(configOf(parseServeArgs([], { SAMSA_MIN_FREE_DISK_BYTES: '0' })).minFreeDiskBytes, 0);
 });
 
 test('SAMSA_* env vars override defaults and flags override env', () => {

@@ -1,0 +1,37 @@
+/** Confluent REST v3 clusters: `GET /v3/clusters` and `GET /v3/clusters/{cluster_id}`. One node, one cluster. */
+import type { Broker } from '../broker/broker.js';
+import type { components } from './api-types.js';
+import type { HandlerTable } from './openapi.js';
+import { ClusterUrls, clusterUrls, collection } from './v3-resource.js';
+
+type ClusterData = components['schemas']['ClusterData'];
+
+export function v3ClusterHandlers(broker: Broker): Pick<HandlerTable, 'listKafkaClusters' | 'getKafkaCluster'> {
+  return {
+    listKafkaClusters: (_input, http) =>
+      collection('KafkaClusterList', `${http.baseUrl}/v3/clusters`, [
+        clusterData(broker, new ClusterUrls(http.baseUrl, broker.clusterId)),
+      ]),
+    getKafkaCluster: ({ params }, http) => clusterData(broker, clusterUrls(broker, params.cluster_id, http.baseUrl)),
+  };
+}
+
+/**
+ * Links to collections Samsa does not serve yet (acls, broker-configs, consumer-groups,
+ * reassignments) are kept: Confluent clients read the whole shape, and the targets answer 404.
+ */
+function clusterData(broker: Broker, urls: ClusterUrls): ClusterData {
+  return {
+    kind: 'KafkaCluster',
+    metadata: urls.metadata(),
+    cluster_id: urls.clusterId,
+    // Single node: this node is the controller.
+    controller: urls.link([['brokers', broker.nodeId]]),
+    acls: urls.link([], 'acls'),
+    brokers: urls.link([], 'brokers'),
+    broker_configs: urls.link([], 'broker-configs'),
+    consumer_groups: urls.link([], 'consumer-groups'),
+    topics: urls.link([], 'topics'),
+    partition_reassignments: urls.link([], 'topics/-/partitions/-/reassignment'),
+  };
+}

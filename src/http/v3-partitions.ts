@@ -1,0 +1,119 @@
+/**
+ * Confluent REST v3 partitions: list, get, earliest/latest offsets (`KafkaPartitionWithOffsets`)
+ * and replicas. Leadership and the ISR come from the broker's partition state.
+ */
+import type { Broker, PartitionDescription } from '../broker/broker.js';
+import { BadRequestError, UnknownPartitionError, UnknownReplicaError } from '../errors.js';
+import type { components } from './api-types.js';
+import type { HandlerTable } from './openapi.js';
+import { type ClusterUrls, clusterUrls, collection, type Step } from './v3-resource.js';
+
+type PartitionData = components['schemas']['PartitionData'];
+type ReplicaData = components['schemas']['ReplicaData'];
+
+export function v3PartitionHandlers(
+  broker: Broker,
+): Pick<
+  HandlerTable,
+  'listKafkaPartitions' | 'getKafkaPartition' | 'getKafkaPartitionOffsets' | 'listKafkaReplicas' | 'getKafkaReplica'
+> {
+  return {
+    listKafkaPartitions: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      const { partitions } = broker.describeTopic(params.topic_name);
+      return collection(
+        'KafkaPartitionList',
+        urls.url([['topics', params.topic_name]], 'partitions'),
+        partitions.map((p) => partitionData(urls, params.topic_name, p)),
+      );
+    },
+
+    getKafkaPartition: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      return partitionData(urls, params.topic_name, describePartition(broker, params.topic_name, params.partition_id));
+    },
+
+    getKafkaPartitionOffsets: ({ params, query }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      // Confluent serves this one offset type and answers 400 for any other.
+      if (query.offset_type !== 'earliest_and_latest') {
+        throw new BadRequestError(`offset_type '${query.offset_type}' is not supported; use earliest_and_latest.`);
+      }
+      const offsets = broker.listOffsets(params.topic_name, params.partition_id);
+      const steps = partitionSteps(params.topic_name, params.partition_id);
+      return {
+        kind: 'KafkaPartitionWithOffsets',
+        metadata: { self: urls.url(steps, 'offset'), resource_name: urls.resourceName(steps) },
+        cluster_id: urls.clusterId,
+        topic_name: params.topic_name,
+        partition_id: params.partition_id,
+        earliest_offset: offsets.logStartOffset,
+        // What a consumer can read up to, as Kafka's ListOffsets(latest) answers: the high watermark.
+        latest_offset: offsets.highWatermark,
+      };
+    },
+
+    listKafkaReplicas: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      const partition = describePartition(broker, params.topic_name, params.partition_id);
+      return collection(
+        'KafkaReplicaList',
+        urls.url(partitionSteps(params.topic_name, params.partition_id), 'replicas'),
+        partition.replicas.map((brokerId) => replicaData(urls, params.topic_name, partition, brokerId)),
+      );
+    },
+
+    getKafkaReplica: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      const partition = describePartition(broker, params.topic_name, params.partition_id);
+      if (!partition.replicas.includes(params.broker_id)) {
+        throw new UnknownReplicaError(params.topic_name, params.partition_id, params.broker_id);
+      }
+      return replicaData(urls, params.topic_name, partition, params.broker_id);
+    },
+  };
+}
+
+/** Unknown topic 404 / 40403 (from the broker), unknown partition 404 / 40402. */
+function describePartition(broker: Broker, topic: string, partition: number): PartitionDescription {
+  const found = broker.describeTopic(topic).partitions[partition];
+  if (!found) throw new UnknownPartitionError(topic, partition);
+  return found;
+}
+
+function partitionSteps(topic: string, partition: number): Step[] {
+  return [
+    ['topics', topic],
+    ['partitions', partition],
+  ];
+}
+
+function partitionData(urls: ClusterUrls, topic: string, partition: PartitionDescription): PartitionData {
+  const steps = partitionSteps(topic, partition.partition);
+  return {
+    kind: 'KafkaPartition',
+    metadata: urls.metadata(steps),
+    cluster_id: urls.clusterId,
+    topic_name: topic,
+    partition_id: partition.partition,
+    // Confluent omits `leader` when the partition has none (leader -1).
+    ...(partition.leader >= 0 ? { leader: urls.link([...steps, ['replicas', partition.leader]]) } : {}),
+    replicas: urls.link(steps, 'replicas'),
+    reassignment: urls.link(steps, 'reassignment'),
+  };
+}
+
+function replicaData(urls: ClusterUrls, topic: string, partition: PartitionDescription, brokerId: number): ReplicaData {
+  const steps: Step[] = [...partitionSteps(topic, partition.partition), ['replicas', brokerId]];
+  return {
+    kind: 'KafkaReplica',
+    metadata: urls.metadata(steps),
+    cluster_id: urls.clusterId,
+    topic_name: topic,
+    partition_id: partition.partition,
+    broker_id: brokerId,
+    is_leader: partition.leader === brokerId,
+    is_in_sync: partition.isr.includes(brokerId),
+    broker: urls.link([['brokers', brokerId]]),
+  };
+}
