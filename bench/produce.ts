@@ -1,0 +1,244 @@
+/**
+ * `npm run bench -- produce`: v2 produce throughput (records/s, MB/s of values) for the json and
+ * binary formats, 1 / 100 / 1000 records per request, acks=1 and acks=all, 8 keep-alive connections;
+ * and single-record latency (p50/p99, one connection). Every figure sits beside the same load against
+ * a bare express endpoint (express.raw + JSON.parse of the same body + a same-sized JSON answer), so
+ * the ratio says what Samsa costs over the HTTP stack it is built on.
+ *
+ * Both servers run in child processes (this file, re-run with `--serve samsa|bare`), so the load
+ * generator never shares their event loop; they are started the same way and loaded one at a time.
+ * Environment: BENCH_SECONDS (per case, default 2).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CONNECTIONS = 8;
+const VALUE_BYTES = 100;
+const RECORDS_PER_REQUEST = [1, 100, 1000] as const;
+const FORMATS = ['json', 'binary'] as const;
+const ACKS = ['1', 'all'] as const;
+const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const TOPIC = 'bench';
+
+type Format = (typeof FORMATS)[number];
+const CONTENT_TYPES: Record<Format, string> = {
+  json: 'application/vnd.kafka.json.v2+json',
+  binary: 'application/vnd.kafka.binary.v2+json',
+};
+
+// ---- the servers (child side) ----
+
+async function serve(kind: string): Promise<void> {
+  let server: http.Server;
+  if (kind === 'samsa') {
+    const { Broker } = await import('../src/broker/broker.js');
+    const { createApp } = await import('../src/http/app.js');
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
+    const broker = await Broker.open({ dataDir, nodeId: 0, brokerConfigs: {} });
+    await broker.start();
+    await broker.createTopic(TOPIC, { partitions: 1 });
+    server = http.createServer(createApp({ broker }));
+    const stop = async () => {
+      server.close();
+      await broker.shutdown();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      process.exit(0);
+    };
+    process.on('SIGTERM', () => void stop());
+  } else {
+    const { default: express } = await import('express');
+    const app = express();
+    // What Samsa's edge does before its handler, minus the spec: read the bytes, parse the JSON.
+    app.post('/topics/:topic', express.raw({ type: () => true, limit: 16 * 1024 * 1024 }), (req, res) => {
+      const body = JSON.parse((req.body as Buffer).toString('utf8')) as { records: unknown[] };
+      const offsets = body.records.map((_, i) => ({ partition: 0, offset: i, error_code: null, error: null }));
+      res
+        .status(200)
+        .type('application/vnd.kafka.v2+json')
+        .send(JSON.stringify({ offsets, key_schema_id: null, value_schema_id: null }));
+    });
+    server = http.createServer(app);
+    process.on('SIGTERM', () => {
+      server.close();
+      process.exit(0);
+    });
+  }
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  });
+}
+
+// ---- the load generator (parent side) ----
+
+interface Server {
+  child: ChildProcess;
+  port: number;
+}
+
+async function startChild(kind: 'samsa' | 'bare'): Promise<Server> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+async function stopChild(server: Server): Promise<void> {
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+function requestBody(format: Format, count: number): Buffer {
+  const records = Array.from({ length: count }, () =>
+    format === 'json'
+      ? { value: 'x'.repeat(VALUE_BYTES - 2) } // stored as its JSON text: 100 bytes with the quotes
+      : { value: randomBytes(VALUE_BYTES).toString('base64') },
+  );
+  return Buffer.from(JSON.stringify({ records }));
+}
+
+function post(agent: http.Agent, port: number, urlPath: string, contentType: string, body: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': contentType, 'content-length': body.length },
+      },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode} for ${urlPath}`));
+        res.resume();
+        res.on('end', resolve);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Throughput {
+  recordsPerSecond: number;
+  megabytesPerSecond: number;
+}
+
+async function throughput(port: number, format: Format, count: number, acks: string): Promise<Throughput> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const body = requestBody(format, count);
+  const urlPath = `/topics/${TOPIC}?acks=${acks}`;
+  // Warm up (JIT, connections), then measure.
+  const warmUntil = Date.now() + 300;
+  const run = async (until: number) => {
+    let requests = 0;
+    await Promise.all(
+      Array.from({ length: CONNECTIONS }, async () => {
+        while (Date.now() < until) {
+          await post(agent, port, urlPath, CONTENT_TYPES[format], body);
+          requests++;
+        }
+      }),
+    );
+    return requests;
+  };
+  await run(warmUntil);
+  const started = process.hrtime.bigint();
+  const requests = await run(Date.now() + CASE_SECONDS * 1000);
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  agent.destroy();
+  const recordsPerSecond = (requests * count) / seconds;
+  return { recordsPerSecond, megabytesPerSecond: (recordsPerSecond * VALUE_BYTES) / 1e6 };
+}
+
+async function latency(port: number): Promise<{ p50: number; p99: number }> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const body = requestBody('binary', 1);
+  const urlPath = `/topics/${TOPIC}?acks=all`;
+  const samples: number[] = [];
+  const until = Date.now() + CASE_SECONDS * 1000;
+  for (let i = 0; Date.now() < until; i++) {
+    const t0 = process.hrtime.bigint();
+    await post(agent, port, urlPath, CONTENT_TYPES.binary, body);
+    if (i >= 200) samples.push(Number(process.hrtime.bigint() - t0) / 1e6); // skip warm-up
+  }
+  agent.destroy();
+  samples.sort((a, b) => a - b);
+  const at = (q: number) => samples[Math.min(samples.length - 1, Math.floor(q * samples.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99) };
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits });
+
+export async function runProduceBench(): Promise<void> {
+  console.log(
+    `produce bench: ${CONNECTIONS} keep-alive connections, ${VALUE_BYTES}-byte values, ${CASE_SECONDS} s per case, ${os.cpus().length} CPUs, node ${process.version}`,
+  );
+  const header = ['case', 'samsa rec/s', 'samsa MB/s', 'bare rec/s', 'bare MB/s', 'ratio'];
+  const rows: string[][] = [];
+  for (const format of FORMATS) {
+    for (const count of RECORDS_PER_REQUEST) {
+      for (const acks of ACKS) {
+        const samsa = await startChild('samsa');
+        const mine = await throughput(samsa.port, format, count, acks);
+        await stopChild(samsa);
+        const bare = await startChild('bare');
+        const base = await throughput(bare.port, format, count, acks);
+        await stopChild(bare);
+        rows.push([
+          `${format} ${count}/req acks=${acks}`,
+          fmt(mine.recordsPerSecond),
+          fmt(mine.megabytesPerSecond, 1),
+          fmt(base.recordsPerSecond),
+          fmt(base.megabytesPerSecond, 1),
+          `${fmt((100 * mine.recordsPerSecond) / base.recordsPerSecond)}%`,
+        ]);
+        console.log(rows.at(-1)?.join('  |  '));
+      }
+    }
+  }
+  const samsa = await startChild('samsa');
+  const mine = await latency(samsa.port);
+  await stopChild(samsa);
+  const bare = await startChild('bare');
+  const base = await latency(bare.port);
+  await stopChild(bare);
+  console.log();
+  printTable(header, rows);
+  console.log();
+  printTable(
+    ['single-record latency (binary, acks=all, 1 connection)', 'samsa ms', 'bare ms', 'ratio'],
+    [
+      ['p50', fmt(mine.p50, 3), fmt(base.p50, 3), `${fmt(mine.p50 / base.p50, 2)}x`],
+      ['p99', fmt(mine.p99, 3), fmt(base.p99, 3), `${fmt(mine.p99 / base.p99, 2)}x`],
+    ],
+  );
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+}
+
+const serveAt = process.argv.indexOf('--serve');
+if (serveAt >= 0) await serve(process.argv[serveAt + 1] ?? 'bare');
+else if (process.argv[1] === fileURLToPath(import.meta.url)) await runProduceBench();
