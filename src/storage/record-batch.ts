@@ -105,9 +105,12 @@ function utf8Length(s: string): number {
 
 function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
   let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarlong(offsetDelta);
-  size += r.key === null ? 1 : sizeOfVarlong(r.key.length) + r.key.length;
-  size += r.value === null ? 1 : sizeOfVarlong(r.value.length) + r.value.length;
-  const headers = r.headers ?? [];
+  const key = r.key;
+  const value = r.value;
+  size += key === null ? 1 : sizeOfVarlong(key.length) + key.length;
+  size += value === null ? 1 : sizeOfVarlong(value.length) + value.length;
+  const headers = r.headers;
+  if (headers === undefined || headers.length === 0) return size + 1;
   size += sizeOfVarlong(headers.length);
   for (const h of headers) {
     const keyLength = utf8Length(h.key);
@@ -115,6 +118,12 @@ function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: num
     size += h.value === null ? 1 : sizeOfVarlong(h.value.length) + h.value.length;
   }
   return size;
+}
+
+/** Copies a field; Uint8Array.set avoids Buffer.copy's argument handling on the hot path. */
+function put(buf: Buffer, pos: number, bytes: Uint8Array): number {
+  buf.set(bytes, pos);
+  return pos + bytes.length;
 }
 
 function writeRecords(
@@ -131,26 +140,24 @@ function writeRecords(
     buf[pos++] = 0; // record attributes: unused
     pos = writeVarlong(buf, pos, r.timestamp - baseTimestamp);
     pos = writeVarlong(buf, pos, offsetDeltas ? (offsetDeltas[i] as number) : i);
-    if (r.key === null) pos = writeVarlong(buf, pos, -1);
-    else {
-      pos = writeVarlong(buf, pos, r.key.length);
-      pos += r.key.copy(buf, pos);
+    const key = r.key;
+    if (key === null)
+      buf[pos++] = 1; // zig-zag -1: null
+    else pos = put(buf, writeVarlong(buf, pos, key.length), key);
+    const value = r.value;
+    if (value === null) buf[pos++] = 1;
+    else pos = put(buf, writeVarlong(buf, pos, value.length), value);
+    const headers = r.headers;
+    if (headers === undefined || headers.length === 0) {
+      buf[pos++] = 0;
+      continue;
     }
-    if (r.value === null) pos = writeVarlong(buf, pos, -1);
-    else {
-      pos = writeVarlong(buf, pos, r.value.length);
-      pos += r.value.copy(buf, pos);
-    }
-    const headers = r.headers ?? [];
     pos = writeVarlong(buf, pos, headers.length);
     for (const h of headers) {
       pos = writeVarlong(buf, pos, utf8Length(h.key));
       pos += buf.write(h.key, pos, 'utf8');
-      if (h.value === null) pos = writeVarlong(buf, pos, -1);
-      else {
-        pos = writeVarlong(buf, pos, h.value.length);
-        pos += h.value.copy(buf, pos);
-      }
+      if (h.value === null) buf[pos++] = 1;
+      else pos = put(buf, writeVarlong(buf, pos, h.value.length), h.value);
     }
   }
   return pos;
