@@ -13,9 +13,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Gauge, Registry } from 'prom-client';
-import { Broker } from '../src/broker/broker.js';
 import { createApp } from '../src/http/app.js';
 import { SamsaMetrics } from '../src/metrics/samsa-metrics.js';
+import { SamsaNode } from '../src/samsa-node.js';
 
 const TOPICS = 10;
 const PARTITIONS_PER_TOPIC = 100;
@@ -77,10 +77,11 @@ const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 export async function runMetricsBench(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
-  const broker = await Broker.open({ dataDir, nodeId: 0, brokerConfigs: {} });
-  await broker.start();
+  const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {} });
+  await node.start();
+  const { broker } = node;
   const metrics = new SamsaMetrics(broker);
-  const server = http.createServer(createApp({ broker, metrics }));
+  const server = http.createServer(createApp({ node, metrics }));
   try {
     for (let t = 0; t < TOPICS; t++) {
       const topic = `topic-${t}`;
@@ -118,7 +119,7 @@ export async function runMetricsBench(): Promise<void> {
   } finally {
     keepAlive.destroy();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await broker.shutdown();
+    await node.shutdown();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -37,16 +37,17 @@ const CONTENT_TYPES: Record<Format, string> = {
 async function serve(kind: string): Promise<void> {
   let server: http.Server;
   if (kind === 'samsa') {
-    const { Broker } = await import('../src/broker/broker.js');
+    const { SamsaNode } = await import('../src/samsa-node.js');
     const { createApp } = await import('../src/http/app.js');
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-'));
-    const broker = await Broker.open({ dataDir, nodeId: 0, brokerConfigs: {} });
-    await broker.start();
+    const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {} });
+    await node.start();
+    const { broker } = node;
     await broker.createTopic(TOPIC, { partitions: 1 });
-    server = http.createServer(createApp({ broker }));
+    server = http.createServer(createApp({ node }));
     const stop = async () => {
       server.close();
-      await broker.shutdown();
+      await node.shutdown();
       fs.rmSync(dataDir, { recursive: true, force: true });
       process.exit(0);
     };

@@ -9,12 +9,13 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Broker, type StartReport } from './broker/broker.js';
+import type { StartReport } from './broker/broker.js';
 import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
 import { createLogger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
+import { SamsaNode } from './samsa-node.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -67,9 +68,9 @@ async function serve(config: ServerConfig): Promise<number> {
   process.on('SIGTERM', requestStop);
   process.on('SIGINT', requestStop);
 
-  let broker: Broker;
+  let node: SamsaNode;
   try {
-    broker = await Broker.open({
+    node = await SamsaNode.open({
       dataDir: config.dataDir,
       nodeId: config.nodeId,
       brokerConfigs: config.brokerConfigs,
@@ -84,8 +85,9 @@ async function serve(config: ServerConfig): Promise<number> {
     return EXIT_FAILURE;
   }
 
+  const { broker } = node;
   const app = createApp({
-    broker,
+    node,
     limits: { maxRequestBytes: config.maxRequestBytes, maxRecordsPerRequest: config.maxRecordsPerRequest },
     metrics: new SamsaMetrics(broker),
     logger,
@@ -96,7 +98,7 @@ async function serve(config: ServerConfig): Promise<number> {
     await listen(server, config.port, config.host);
   } catch (err) {
     logger.error({ event: 'listen_failed', err }, 'could not listen');
-    await broker.shutdown();
+    await node.shutdown();
     return EXIT_FAILURE;
   }
   const { port } = server.address() as AddressInfo;
@@ -107,7 +109,7 @@ async function serve(config: ServerConfig): Promise<number> {
   );
 
   // Recovery runs while probes answer; a stop request does not wait for it to finish.
-  const started = broker.start().then(
+  const started = node.start().then(
     (report: StartReport) => ({ ok: true as const, report }),
     (err: unknown) => ({ ok: false as const, err }),
   );
@@ -128,7 +130,7 @@ async function serve(config: ServerConfig): Promise<number> {
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
   await drain(server, config.shutdownTimeoutMs);
   try {
-    await broker.shutdown();
+    await node.shutdown();
   } catch (err) {
     logger.error({ event: 'shutdown_failed', err }, 'shutdown failed');
     exitCode = EXIT_FAILURE;

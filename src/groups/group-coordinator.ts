@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type Broker, isInternalTopic, type TopicChange } from '../broker/broker.js';
-import { GroupStateError, InvalidGroupIdError, UnknownGroupError } from '../errors.js';
+import { GroupStateError, InvalidGroupIdError, ServiceUnavailableError, UnknownGroupError } from '../errors.js';
 import { BackgroundTask } from '../storage/background-task.js';
 import type { MemberSubscription, TopicPartition } from './assignor.js';
 import { ASSIGNORS, assignorFor } from './assignors.js';
@@ -63,6 +63,7 @@ export class GroupCoordinator {
   readonly offsets: GroupMetadataManager;
   private readonly reaper: BackgroundTask;
   private unsubscribe: (() => void) | null = null;
+  private started = false;
 
   constructor(
     private readonly broker: Broker,
@@ -87,15 +88,23 @@ export class GroupCoordinator {
     }
     this.unsubscribe = this.broker.onTopicChange((change) => this.onTopicChange(change));
     this.reaper.start();
+    this.started = true;
   }
 
   async stop(): Promise<void> {
+    this.started = false;
     this.unsubscribe?.();
     await this.reaper.stop();
     for (const group of this.groups.values()) group.changed();
   }
 
+  /** Group operations wait for the offsets to be loaded (a few ms after the broker is ready). */
+  private ensureStarted(): void {
+    if (!this.started) throw new ServiceUnavailableError('The group coordinator is loading committed offsets.');
+  }
+
   private validateGroupId(groupId: string): void {
+    this.ensureStarted();
     if (groupId.length === 0) throw new InvalidGroupIdError('Group id must not be empty.');
     if (groupId.length > MAX_GROUP_ID_LENGTH)
       throw new InvalidGroupIdError(`Group id is longer than ${MAX_GROUP_ID_LENGTH} characters.`);

@@ -3,9 +3,9 @@
  * handlers call the Broker facade, and whose every error leaves through error-handler.ts.
  */
 import express, { type Express } from 'express';
-import type { Broker } from '../broker/broker.js';
 import { createLogger, type Logger } from '../logger.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
+import type { SamsaNode } from '../samsa-node.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { DEFAULT_MIN_FREE_DISK_BYTES, healthHandlers, notReadyError } from './health.js';
 import { metricsHandlers } from './metrics-scrape.js';
@@ -38,7 +38,8 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
 };
 
 export interface AppOptions {
-  broker: Broker;
+  /** The node every handler serves: broker, group coordinator and consumer instances. */
+  node: SamsaNode;
   limits?: Partial<HttpLimits>;
   /** A spec compiled earlier; loaded from openapi.yaml when absent. */
   api?: CompiledApi;
@@ -56,15 +57,16 @@ export interface AppOptions {
 const SERVED_BEFORE_READY: ReadonlySet<OperationId> = new Set<OperationId>(['getHealth', 'getReadiness', 'getMetrics']);
 
 export function createApp({
-  broker,
+  node,
   limits: overrides,
   api = loadApi(),
   advertisedUrl,
-  metrics = new SamsaMetrics(broker),
+  metrics = new SamsaMetrics(node.broker),
   logger = createLogger({ level: 'error' }),
   minFreeDiskBytes = DEFAULT_MIN_FREE_DISK_BYTES,
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
+  const { broker } = node;
   const app = express();
   app.disable('x-powered-by');
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));

@@ -8,7 +8,11 @@ import { RoundRobinAssignor } from '../../src/groups/round-robin-assignor.js';
 import { StickyAssignor } from '../../src/groups/sticky-assignor.js';
 
 const tp = (topic: string, partition: number): TopicPartition => ({ topic, partition });
-const member = (memberId: string, topics: readonly string[], owned: readonly TopicPartition[] = []): MemberSubscription => ({
+const member = (
+  memberId: string,
+  topics: readonly string[],
+  owned: readonly TopicPartition[] = [],
+): MemberSubscription => ({
   memberId,
   topics,
   owned,

@@ -79,14 +79,14 @@ test('/readyz says why it is not ready: recovering_logs while logs recover', asy
 test('/readyz fails with disk_full below --min-free-disk-bytes while /healthz stays 200', async () => {
   const node = await openNode();
   try {
-    const app = createApp({ broker: node.broker, minFreeDiskBytes: Number.MAX_SAFE_INTEGER });
+    const app = createApp({ node: node.samsa, minFreeDiskBytes: Number.MAX_SAFE_INTEGER });
     const ready = await request(app).get('/readyz');
     assert.equal(ready.status, 503);
     assert.deepEqual(ready.body.reasons, ['disk_full']);
     assert.match(ready.body.message, /\d+ bytes free, below the minimum of 9007199254740991/);
     assert.equal((await request(app).get('/healthz')).status, 200);
 
-    const roomy = createApp({ broker: node.broker, minFreeDiskBytes: 1 });
+    const roomy = createApp({ node: node.samsa, minFreeDiskBytes: 1 });
     assert.equal((await request(roomy).get('/readyz')).status, 200);
   } finally {
     await node.close();

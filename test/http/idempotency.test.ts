@@ -5,8 +5,9 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Express } from 'express';
 import request from 'supertest';
-import { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/broker/broker.js';
 import { createApp } from '../../src/http/app.js';
+import { SamsaNode } from '../../src/samsa-node.js';
 import { JSON_V2, openNode, readPartition, type TestNode } from './node-fixture.js';
 
 let node: TestNode;
@@ -135,11 +136,11 @@ test('the Idempotency-Key header is validated by the spec', async () => {
   assert.match(res.body.message, /Idempotency-Key/);
 });
 
-/** A broker on `dataDir` behind the real app. */
+/** A node on `dataDir` behind the real app. */
 async function open(dataDir: string, brokerConfigs: Record<string, string> = {}) {
-  const broker = await Broker.open({ dataDir, nodeId: 0, brokerConfigs });
-  await broker.start();
-  return { broker, app: createApp({ broker }) };
+  const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs });
+  await node.start();
+  return { broker: node.broker, app: createApp({ node }), shutdown: () => node.shutdown() };
 }
 
 test('keys survive a restart: the log carries them', async () => {
@@ -151,7 +152,7 @@ test('keys survive a restart: the log carries them', async () => {
     // Enough later traffic that the batch is not the last one in the log.
     for (let i = 0; i < 20; i++) await produce(n.app, '/topics/restart', { records: [{ value: i }] });
     const written = endOffsets(n.broker, 'restart');
-    await n.broker.shutdown();
+    await n.shutdown();
 
     n = await open(dataDir, { 'num.partitions': '3' });
     const again = await produce(n.app, '/topics/restart', MIXED, 'before-restart');
@@ -159,7 +160,7 @@ test('keys survive a restart: the log carries them', async () => {
     assert.deepEqual(endOffsets(n.broker, 'restart'), written);
     const changed = await produce(n.app, '/topics/restart', { records: [{ value: 'other' }] }, 'before-restart');
     assert.equal(changed.status, 422);
-    await n.broker.shutdown();
+    await n.shutdown();
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -180,7 +181,7 @@ test('memory is bounded: idempotency.max.keys per partition, then idempotency.tt
     assert.notEqual(await offsetOf('k1'), k1, 'k1 was forgotten and written again');
     await new Promise((resolve) => setTimeout(resolve, 400));
     assert.notEqual(await offsetOf('k3'), k2 + 1, 'k3 expired');
-    await n.broker.shutdown();
+    await n.shutdown();
   } finally {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

@@ -6,11 +6,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Express } from 'express';
-import { Broker } from '../../src/broker/broker.js';
+import type { Broker } from '../../src/broker/broker.js';
 import { createApp, type HttpLimits } from '../../src/http/app.js';
+import { SamsaNode } from '../../src/samsa-node.js';
 import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 
 export interface TestNode {
+  /** The whole node (broker, group coordinator, consumer instances). */
+  samsa: SamsaNode;
   broker: Broker;
   app: Express;
   dataDir: string;
@@ -21,14 +24,16 @@ export async function openNode(
   opts: { brokerConfigs?: Record<string, string>; limits?: Partial<HttpLimits>; start?: boolean } = {},
 ): Promise<TestNode> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-'));
-  const broker = await Broker.open({ dataDir, nodeId: 0, brokerConfigs: opts.brokerConfigs ?? {} });
-  if (opts.start !== false) await broker.start();
+  const samsa = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: opts.brokerConfigs ?? {} });
+  if (opts.start !== false) await samsa.start();
+  const { broker } = samsa;
   return {
+    samsa,
     broker,
-    app: createApp({ broker, limits: opts.limits ?? {} }),
+    app: createApp({ node: samsa, limits: opts.limits ?? {} }),
     dataDir,
     async close() {
-      await broker.shutdown();
+      await samsa.shutdown();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

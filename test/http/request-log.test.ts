@@ -31,7 +31,7 @@ test('a request line carries the request id, route template, status and duration
   const node = await openNode();
   const { logger, lines, raw } = memoryLogger('info');
   try {
-    const app = createApp({ broker: node.broker, logger });
+    const app = createApp({ node: node.samsa, logger });
     const secret = 'card-number-4111111111111111';
     const res = await request(app)
       .post('/topics/payments?acks=1')
@@ -61,7 +61,7 @@ test('a missing or unreasonable X-Request-Id is replaced by a fresh UUID', async
   const node = await openNode();
   const { logger, lines } = memoryLogger('info');
   try {
-    const app = createApp({ broker: node.broker, logger });
+    const app = createApp({ node: node.samsa, logger });
     const none = await request(app).get('/no/such/route');
     assert.equal(none.status, 404);
     assert.match(none.headers['x-request-id'] ?? '', UUID);
@@ -86,7 +86,7 @@ test('probes and scrapes are logged at debug, so info logs only carry real traff
   const debug = memoryLogger('debug');
   try {
     for (const { logger } of [info, debug]) {
-      const app = createApp({ broker: node.broker, logger });
+      const app = createApp({ node: node.samsa, logger });
       await request(app).get('/healthz');
       await request(app).get('/readyz');
       await request(app).get('/metrics');

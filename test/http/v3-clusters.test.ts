@@ -95,7 +95,7 @@ test('forwarded values that are not a plain scheme, host or path are ignored', a
 });
 
 test('an advertised URL wins over whatever the request says', async () => {
-  const app = createApp({ broker: node.broker, advertisedUrl: 'https://public.example.com/kafka/' });
+  const app = createApp({ node: node.samsa, advertisedUrl: 'https://public.example.com/kafka/' });
   const res = await request(app).get('/v3/clusters').set('host', 'internal:8082');
   assert.equal(res.body.metadata.self, 'https://public.example.com/kafka/v3/clusters');
   assert.equal(res.body.data[0].topics.related, `https://public.example.com/kafka/v3/clusters/${cid}/topics`);

@@ -278,7 +278,7 @@ test('attached sources feed lag (log end offset minus committed offset), members
   const node = await openNode({ brokerConfigs: { 'num.partitions': '2' } });
   try {
     const metrics = new SamsaMetrics(node.broker);
-    const app = createApp({ broker: node.broker, metrics });
+    const app = createApp({ node: node.samsa, metrics });
     await request(app).post('/topics/orders/partitions/0').set('content-type', JSON_V2).send(records(10));
     await request(app).post('/topics/orders/partitions/1').set('content-type', JSON_V2).send(records(4));
     let groups = [

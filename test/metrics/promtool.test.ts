@@ -49,7 +49,7 @@ async function busyScrape(node: TestNode): Promise<string> {
     },
     sse: { openStreams: () => 1, eventsTotalByTopic: () => [['orders', 1]], droppedSlowTotal: () => 0 },
   });
-  const app = createApp({ broker: node.broker, metrics });
+  const app = createApp({ node: node.samsa, metrics });
   await node.broker.createTopic('orders', { partitions: 2, configs: { 'flush.messages': '1' } });
   const body = JSON.stringify({ records: [{ value: { a: 1 } }, { key: 'k', value: 2 }] });
   await request(app).post('/topics/orders').set('content-type', 'application/json').send(body);

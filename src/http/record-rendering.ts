@@ -1,0 +1,40 @@
+import type { EmbeddedFormat } from '../consumers/consumer-instance.js';
+import { RecordFormatError } from '../errors.js';
+import type { RecordHeader } from '../storage/record-batch.js';
+
+export interface RenderedBytes {
+  value: unknown;
+  /** The format actually used: `string` when a json value is not JSON and `lenient` allowed it. */
+  format: EmbeddedFormat;
+}
+
+/**
+ * Renders stored bytes for a JSON body: base64 for binary, UTF-8 text for string, the parsed
+ * JSON value for json. A json value that is not JSON fails with 40801 (Confluent), or, when
+ * `lenient`, falls back to its text and says so (SSE streams never stall on one record).
+ */
+export function renderBytes(bytes: Buffer | null, format: EmbeddedFormat, lenient: boolean): RenderedBytes {
+  if (bytes === null) return { value: null, format };
+  if (format === 'binary') return { value: bytes.toString('base64'), format };
+  const text = bytes.toString('utf8');
+  if (format === 'string') return { value: text, format };
+  try {
+    return { value: JSON.parse(text), format };
+  } catch {
+    if (lenient) return { value: text, format: 'string' };
+    throw new RecordFormatError(
+      'A record is not valid JSON and cannot be returned in the json format; use binary or string.',
+    );
+  }
+}
+
+/** Header values: base64 in binary format, UTF-8 text otherwise (header values are rarely JSON). */
+export function renderHeaders(
+  headers: readonly RecordHeader[],
+  format: EmbeddedFormat,
+): { key: string; value: string | null }[] {
+  return headers.map((h) => ({
+    key: h.key,
+    value: h.value === null ? null : format === 'binary' ? h.value.toString('base64') : h.value.toString('utf8'),
+  }));
+}

@@ -1,0 +1,261 @@
+import type { ServerResponse } from 'node:http';
+import type { Broker } from '../broker/broker.js';
+import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
+import { SamsaError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
+import { renderBytes, renderHeaders } from './record-rendering.js';
+import { encodeResumeToken } from './sse-resume-token.js';
+
+export interface SseLimits {
+  /** A `: keep-alive` comment after this long without an event. */
+  keepAliveMs: number;
+  /** Most bytes a stream may have queued in its socket; more and the client is dropped. */
+  maxBufferedBytesPerStream: number;
+  /** How long a stream waits for a full socket to drain before dropping the client. */
+  slowClientTimeoutMs: number;
+  /** Most open streams on this node (503 above). */
+  maxStreams: number;
+  /** Most open streams from one client address (429 above). */
+  maxStreamsPerClient: number;
+  /** The reconnect delay sent once as `retry:`. */
+  retryMs: number;
+}
+
+export const DEFAULT_SSE_LIMITS: SseLimits = {
+  keepAliveMs: 15_000,
+  maxBufferedBytesPerStream: 1024 * 1024,
+  slowClientTimeoutMs: 30_000,
+  maxStreams: 1000,
+  maxStreamsPerClient: 50,
+  retryMs: 2000,
+};
+
+/** Most entries and characters of rendered `data:` text kept for sharing between streams. */
+const RENDER_CACHE_MAX_ENTRIES = 20_000;
+const RENDER_CACHE_MAX_CHARS = 32 * 1024 * 1024;
+
+export interface SseStats {
+  open: number;
+  eventsTotal: Map<string, number>;
+  droppedSlowTotal: number;
+}
+
+/**
+ * Every open SSE stream of this node: admission limits (per node and per client address), a
+ * shared cache of rendered `data:` text so a record is serialized once however many streams
+ * render it the same way, and the counters metrics read.
+ */
+export class SseHub {
+  private readonly perClient = new Map<string, number>();
+  private readonly cache = new Map<string, string>();
+  private cacheChars = 0;
+  readonly stats: SseStats = { open: 0, eventsTotal: new Map(), droppedSlowTotal: 0 };
+  private readonly streams = new Set<SseStream>();
+
+  constructor(
+    readonly limits: SseLimits,
+    broker: Broker,
+  ) {
+    // Offsets restart at 0 when a topic is deleted and recreated: forget its rendered text.
+    broker.onTopicChange((change) => {
+      if (change.kind === 'deleted') this.clearCache();
+    });
+  }
+
+  /** Reserves a slot for `client`, or throws 503 (node full) / 429 (client over its share). */
+  admit(client: string): () => void {
+    if (this.stats.open >= this.limits.maxStreams)
+      throw new ServiceUnavailableError(`This node already serves its maximum of ${this.limits.maxStreams} streams.`);
+    const mine = this.perClient.get(client) ?? 0;
+    if (mine >= this.limits.maxStreamsPerClient)
+      throw new TooManyRequestsError(`This client already has ${mine} open streams, the most allowed.`);
+    this.perClient.set(client, mine + 1);
+    this.stats.open++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.stats.open--;
+      const n = (this.perClient.get(client) ?? 1) - 1;
+      if (n <= 0) this.perClient.delete(client);
+      else this.perClient.set(client, n);
+    };
+  }
+
+  private clearCache(): void {
+    this.cache.clear();
+    this.cacheChars = 0;
+  }
+
+  /** The `data:` JSON of a record in a format, rendered once and shared. */
+  render(r: ConsumedRecord, format: EmbeddedFormat): string {
+    const key = `${format}\u0000${r.topic}\u0000${r.partition}\u0000${r.offset}`;
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    const k = renderBytes(r.key, format, true);
+    const v = renderBytes(r.value, format, true);
+    const text = JSON.stringify({
+      topic: r.topic,
+      partition: r.partition,
+      offset: r.offset,
+      timestamp: r.timestamp,
+      key: k.value,
+      value: v.value,
+      headers: renderHeaders(r.headers, format),
+      key_format: k.format,
+      value_format: v.format,
+    });
+    this.cache.set(key, text);
+    this.cacheChars += text.length;
+    // Oldest first: Map keeps insertion order.
+    while (this.cache.size > RENDER_CACHE_MAX_ENTRIES || this.cacheChars > RENDER_CACHE_MAX_CHARS) {
+      const oldest = this.cache.entries().next().value as [string, string];
+      this.cache.delete(oldest[0]);
+      this.cacheChars -= oldest[1].length;
+    }
+    return text;
+  }
+
+  countEvents(topic: string, n: number): void {
+    this.stats.eventsTotal.set(topic, (this.stats.eventsTotal.get(topic) ?? 0) + n);
+  }
+
+  track(stream: SseStream): () => void {
+    this.streams.add(stream);
+    return () => this.streams.delete(stream);
+  }
+
+  /** Ends every stream (shutdown). */
+  closeAll(): void {
+    for (const s of this.streams) s.close();
+  }
+}
+
+export interface SseStreamOptions {
+  topic: string;
+  format: EmbeddedFormat;
+  /** Only records whose key equals these bytes. */
+  key: Buffer | null;
+  /** Group streams commit what they write; others only carry positions in their ids. */
+  group: boolean;
+  /** Bytes read per poll: bounds what one write can queue. */
+  maxBatchBytes: number;
+}
+
+/**
+ * One open `text/event-stream` response: polls its consumer instance, writes one `record`
+ * event per record with a resume-token `id:`, waits for a full socket to drain before reading
+ * more (backpressure), sends keep-alive comments, and drops a client that stays stuck.
+ */
+export class SseStream {
+  private closed = false;
+  private readonly abort = new AbortController();
+  private lastGeneration = -1;
+
+  constructor(
+    private readonly hub: SseHub,
+    private readonly broker: Broker,
+    private readonly res: ServerResponse,
+    private readonly consumer: ConsumerInstance,
+    private readonly opts: SseStreamOptions,
+  ) {}
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.abort.abort();
+    if (!this.res.writableEnded) this.res.end();
+  }
+
+  private write(text: string): boolean {
+    return this.res.write(text);
+  }
+
+  private errorEvent(err: SamsaError): void {
+    if (this.res.writableEnded) return;
+    this.write(`event: error\ndata: ${JSON.stringify({ error_code: err.errorCode, message: err.message })}\n\n`);
+  }
+
+  /** Waits for `drain`; false if the client stayed stuck past the slow-client timeout or left. */
+  private drained(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.res.off('drain', onDrain);
+        this.res.off('close', onClose);
+        resolve(ok);
+      };
+      const onDrain = () => done(true);
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), this.hub.limits.slowClientTimeoutMs);
+      this.res.on('drain', onDrain);
+      this.res.on('close', onClose);
+    });
+  }
+
+  /** Runs until the client leaves, the topic goes away, or the server closes the stream. */
+  async run(): Promise<void> {
+    const untrack = this.hub.track(this);
+    this.res.on('close', () => this.close());
+    const { topic, format, key } = this.opts;
+    try {
+      this.write(`retry: ${this.hub.limits.retryMs}\n\n`);
+      while (!this.closed) {
+        if (!this.broker.listTopics().includes(topic)) {
+          this.errorEvent(new SamsaError(`Topic '${topic}' was deleted.`, 40403, 404));
+          break;
+        }
+        const positions = this.consumer.positionsOf(topic);
+        const records = await this.consumer.poll({
+          timeoutMs: this.hub.limits.keepAliveMs,
+          maxBytes: this.opts.maxBatchBytes,
+          signal: this.abort.signal,
+        });
+        if (this.closed) break;
+        let text = '';
+        if (this.opts.group && this.consumer.currentGeneration !== this.lastGeneration) {
+          this.lastGeneration = this.consumer.currentGeneration;
+          const partitions = this.consumer
+            .assignments()
+            .filter((tp) => tp.topic === topic)
+            .map((tp) => tp.partition);
+          text += `event: rebalance\ndata: ${JSON.stringify({ generation: this.lastGeneration, partitions })}\n\n`;
+        }
+        let events = 0;
+        for (const r of records) {
+          positions.set(r.partition, r.offset + 1);
+          if (key !== null && (r.key === null || !r.key.equals(key))) continue;
+          text += `event: record\nid: ${encodeResumeToken(positions)}\ndata: ${this.hub.render(r, format)}\n\n`;
+          events++;
+        }
+        if (records.length > 0 && text.length === 0 && !this.opts.group) {
+          // Everything was filtered out: still move the client's resume point forward.
+          text = `: skipped\nid: ${encodeResumeToken(positions)}\n\n`;
+        }
+        if (text.length === 0) text = ': keep-alive\n\n';
+        const flowing = this.write(text);
+        if (events > 0) this.hub.countEvents(topic, events);
+        if (this.opts.group && records.length > 0) this.consumer.commit();
+        if (this.res.writableLength > this.hub.limits.maxBufferedBytesPerStream) {
+          this.dropSlow();
+          break;
+        }
+        if (!flowing && !(await this.drained())) {
+          if (!this.closed) this.dropSlow();
+          break;
+        }
+      }
+    } catch (err) {
+      this.errorEvent(err instanceof SamsaError ? err : new SamsaError('The stream failed.', 50002, 500));
+      if (!(err instanceof SamsaError)) throw err;
+    } finally {
+      untrack();
+      this.consumer.close();
+      this.close();
+    }
+  }
+
+  private dropSlow(): void {
+    this.hub.stats.droppedSlowTotal++;
+    this.errorEvent(new SamsaError('The client reads too slowly; reconnect with Last-Event-ID to resume.', 42901, 429));
+  }
+}
