@@ -13,6 +13,7 @@ import type { StartReport } from './broker/broker.js';
 import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
+import { DEFAULT_SSE_LIMITS, SseHub } from './http/sse-stream.js';
 import { createLogger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { SamsaNode } from './samsa-node.js';
@@ -86,8 +87,24 @@ async function serve(config: ServerConfig): Promise<number> {
   }
 
   const { broker } = node;
+  const sseHub = new SseHub(
+    {
+      ...DEFAULT_SSE_LIMITS,
+      keepAliveMs: config.sseKeepAliveMs,
+      maxStreams: config.sseMaxStreams,
+      maxStreamsPerClient: config.sseMaxStreamsPerClient,
+      maxBufferedBytesPerStream: config.sseMaxBufferedBytes,
+      slowClientTimeoutMs: config.sseSlowClientTimeoutMs,
+    },
+    broker,
+  );
   const app = createApp({
     node,
+    sseHub,
+    corsOrigins: config.corsOrigins
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o.length > 0),
     limits: { maxRequestBytes: config.maxRequestBytes, maxRecordsPerRequest: config.maxRecordsPerRequest },
     metrics: new SamsaMetrics(broker),
     logger,
@@ -128,6 +145,8 @@ async function serve(config: ServerConfig): Promise<number> {
   }
 
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
+  // Streams never finish by themselves: end them so draining waits only for real requests.
+  sseHub.closeAll();
   await drain(server, config.shutdownTimeoutMs);
   try {
     await node.shutdown();

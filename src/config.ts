@@ -22,6 +22,17 @@ export interface ServerConfig {
   logLevel: LogLevel;
   /** `/readyz` fails (`disk_full`) while the data dir's filesystem has fewer bytes available. */
   minFreeDiskBytes: number;
+  /** Comma-separated origins whose browser pages may write (any origin may read); `*` for all. */
+  corsOrigins: string;
+  /** SSE: a keep-alive comment after this long without events. */
+  sseKeepAliveMs: number;
+  /** SSE: most open streams on this node, and from one client address. */
+  sseMaxStreams: number;
+  sseMaxStreamsPerClient: number;
+  /** SSE: most bytes queued in one stream's socket before the client is dropped. */
+  sseMaxBufferedBytes: number;
+  /** SSE: how long a stream waits for a full socket to drain before dropping the client. */
+  sseSlowClientTimeoutMs: number;
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -62,6 +73,30 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     0,
     Number.MAX_SAFE_INTEGER,
     'Readiness fails below this free space (bytes)',
+  ),
+  corsOrigins: textSetting('cors-origins', '', 'Origins allowed to write from browsers (comma-separated)'),
+  sseKeepAliveMs: intSetting('sse-keepalive-ms', 15_000, 100, 600_000, 'SSE keep-alive comment interval (ms)'),
+  sseMaxStreams: intSetting('sse-max-streams', 1000, 1, 1_000_000, 'Most open SSE streams on this node'),
+  sseMaxStreamsPerClient: intSetting(
+    'sse-max-streams-per-client',
+    50,
+    1,
+    1_000_000,
+    'Most open SSE streams per client address',
+  ),
+  sseMaxBufferedBytes: intSetting(
+    'sse-max-buffered-bytes',
+    1024 * 1024,
+    64 * 1024,
+    MAX_INT32,
+    'Bytes one SSE stream may queue',
+  ),
+  sseSlowClientTimeoutMs: intSetting(
+    'sse-slow-client-timeout-ms',
+    30_000,
+    100,
+    600_000,
+    'Drop an SSE client stuck this long (ms)',
   ),
 };
 

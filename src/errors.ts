@@ -241,3 +241,9 @@ export class TooManyRequestsError extends SamsaError {
     super(message, 42901, 429);
   }
 }
+/** A browser page from an origin not in `--cors-origins` tried to write (Confluent's 40301 "forbidden"). */
+export class CrossOriginWriteError extends SamsaError {
+  constructor(origin: string) {
+    super(`Origin ${origin} may not write to this server; list it in --cors-origins to allow it.`, 40301, 403);
+  }
+}

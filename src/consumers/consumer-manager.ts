@@ -172,6 +172,31 @@ export class ConsumerManager {
     return instance;
   }
 
+  /**
+   * A consumer for an edge that manages its own lifetime (an SSE stream): not addressable over
+   * the REST API, never expired by housekeeping, no auto-commit (the stream commits what it
+   * writes). `group` null means no group: manual assignment only.
+   */
+  createStreamConsumer(
+    group: string | null,
+    opts: { autoOffsetReset: OffsetResetPolicy; requestTimeoutMs: number; maxResponseBytes: number },
+  ): ConsumerInstance {
+    const config: ConsumerInstanceConfig = {
+      format: 'binary',
+      autoOffsetReset: opts.autoOffsetReset,
+      autoCommitEnable: false,
+      autoCommitIntervalMs: 0,
+      fetchMinBytes: -1,
+      requestTimeoutMs: opts.requestTimeoutMs,
+      maxResponseBytes: opts.maxResponseBytes,
+      sessionTimeoutMs: 45_000,
+      assignors: [DEFAULT_ASSIGNOR],
+      delayMs: 0,
+      instanceTimeoutMs: Number.POSITIVE_INFINITY,
+    };
+    return new ConsumerInstance(group ?? '', `stream-${randomUUID()}`, config, this.broker, this.coordinator);
+  }
+
   /** The live instance; touching it counts as a heartbeat. Expired or unknown: 404 / 40403. */
   get(group: string, name: string): ConsumerInstance {
     const instance = this.instances.get(this.key(group, name));

@@ -910,6 +910,79 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/topics/{topic}/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic: components["parameters"]["Topic"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Stream a topic's records as Server-Sent Events
+         * @description Samsa extension: a live `text/event-stream` for browsers (`new EventSource(url)`) and light
+         *     services. Each record is one event:
+         *
+         *     ```
+         *     event: record
+         *     id: <resume token>
+         *     data: {"topic":"t","partition":0,"offset":42,"timestamp":1700000000000,"key":"k","value":{"a":1},"headers":[],"key_format":"json","value_format":"json"}
+         *     ```
+         *
+         *     The `id` encodes the next offset of every partition of the stream, so a reconnect with
+         *     `Last-Event-ID` (header, or the `lastEventId` query parameter) resumes exactly after the last
+         *     event the client saw; it wins over `from`, `offset` and `timestamp`. Other events:
+         *     `rebalance` (group streams: `{"generation","partitions"}`), `error` (`{error_code, message}`,
+         *     sent before the server closes the stream, for example when the topic is deleted or the
+         *     client reads too slowly). A `: keep-alive` comment comes every 15 s without events, and
+         *     `retry:` once at the start.
+         *
+         *     With `group`, the stream joins that consumer group: the topic's partitions are balanced
+         *     across every open stream of the group (each record goes to one of them), rebalancing as
+         *     streams come and go, and offsets are committed as events are written. A group stream starts
+         *     from the group's committed offsets; `from` acts as `auto.offset.reset` where it has none.
+         *
+         *     Backpressure: a stream reads no more while its socket is full; a client that stays stuck
+         *     past the slow-client timeout, or lets more than the buffered-bytes limit queue up, gets an
+         *     `error` event and is dropped (it can resume by id). Streams per node and per client address
+         *     are limited (503 and 429).
+         */
+        get: operations["streamTopic"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui/tail.html": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A live tail of a topic in the browser
+         * @description A small page (plain HTML and a little JavaScript) that opens an `EventSource` on
+         *     `/topics/{topic}/stream` and shows records as they arrive: `/ui/tail.html?topic=orders`.
+         *     Optional `from`, `group`, `key` and `format` query parameters are passed on to the stream.
+         */
+        get: operations["getTailPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1467,6 +1540,21 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description This client address already has as many open streams as one client may. */
+        TooManyStreams: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 42901,
+                 *       "message": "This client already has 50 open streams, the most allowed."
+                 *     }
+                 */
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
@@ -3539,6 +3627,116 @@ export interface operations {
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
+        };
+    };
+    streamTopic: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Comma-separated partitions to stream (default all, merged). Ignored with `group`.
+                 * @example 0,2
+                 */
+                partitions?: string;
+                /**
+                 * @description Where to start without a resume token, `offset` or `timestamp`.
+                 * @example earliest
+                 */
+                from?: "earliest" | "latest";
+                /**
+                 * @description Start at this offset; needs exactly one partition (`partitions=N`).
+                 * @example 100
+                 */
+                offset?: number;
+                /**
+                 * @description Start, in every partition, at the first record at or after this time (epoch ms or ISO-8601).
+                 * @example 2026-11-25T08:00:00Z
+                 */
+                timestamp?: string;
+                /**
+                 * @description Join this consumer group (the queue model).
+                 * @example dashboards
+                 */
+                group?: string;
+                /**
+                 * @description Only records whose key, as UTF-8 text, equals this (for json keys, the JSON text, e.g. `"alice"` with quotes).
+                 * @example "alice"
+                 */
+                key?: string;
+                /**
+                 * @description How key, value and header values are rendered: `json` (parsed JSON, falling back to text for
+                 *     bytes that are not JSON; `key_format`/`value_format` say which), `string` (UTF-8 text) or
+                 *     `binary` (base64).
+                 * @example json
+                 */
+                format?: "json" | "string" | "binary";
+                /**
+                 * @description The resume token, for clients that cannot set the `Last-Event-ID` header.
+                 * @example AQIAAAEF
+                 */
+                lastEventId?: string;
+            };
+            header?: {
+                /**
+                 * @description The `id` of the last event the client received (EventSource sends it on reconnect).
+                 * @example AQIAAAEF
+                 */
+                "Last-Event-ID"?: string;
+            };
+            path: {
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic: components["parameters"]["Topic"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event stream, open until the client leaves or an `error` event ends it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example retry: 2000
+                     *
+                     *     event: record
+                     *     id: AQEAAQ
+                     *     data: {"topic":"orders","partition":0,"offset":0,"timestamp":1764057600000,"key":"alice","value":{"item":"book"},"headers":[],"key_format":"json","value_format":"json"}
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["TooManyStreams"];
+            503: components["responses"]["NotReady"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getTailPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html>... */
+                    "text/html": string;
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
         };
     };
 }

@@ -6,12 +6,15 @@ import express, { type Express } from 'express';
 import { createLogger, type Logger } from '../logger.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { SamsaNode } from '../samsa-node.js';
+import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { DEFAULT_MIN_FREE_DISK_BYTES, healthHandlers, notReadyError } from './health.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
 import { observeRequests } from './request-observer.js';
 import { buildRouter } from './spec-router.js';
+import { sseHandlers } from './sse.js';
+import { DEFAULT_SSE_LIMITS, SseHub } from './sse-stream.js';
 import { v2BrokerHandlers } from './v2-brokers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
 import { type ProduceLimits, v2ProduceHandlers } from './v2-produce.js';
@@ -51,10 +54,19 @@ export interface AppOptions {
   logger?: Logger;
   /** `/readyz` fails (`disk_full`) while the data dir's filesystem has fewer bytes available. */
   minFreeDiskBytes?: number;
+  /** The node's SSE streams; the caller keeps it to close every stream at shutdown. */
+  sseHub?: SseHub;
+  /** Origins whose pages may write (POST, PUT, PATCH, DELETE); any origin may read. */
+  corsOrigins?: readonly string[];
 }
 
 // Probes and scrapes must answer while the broker recovers; everything else waits for it.
-const SERVED_BEFORE_READY: ReadonlySet<OperationId> = new Set<OperationId>(['getHealth', 'getReadiness', 'getMetrics']);
+const SERVED_BEFORE_READY: ReadonlySet<OperationId> = new Set<OperationId>([
+  'getHealth',
+  'getReadiness',
+  'getMetrics',
+  'getTailPage',
+]);
 
 export function createApp({
   node,
@@ -64,12 +76,22 @@ export function createApp({
   metrics = new SamsaMetrics(node.broker),
   logger = createLogger({ level: 'error' }),
   minFreeDiskBytes = DEFAULT_MIN_FREE_DISK_BYTES,
+  sseHub = new SseHub(DEFAULT_SSE_LIMITS, node.broker),
+  corsOrigins = [],
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
   const { broker } = node;
   const app = express();
   app.disable('x-powered-by');
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
+  app.use(cors(corsOrigins));
+  metrics.attach({
+    sse: {
+      openStreams: () => sseHub.stats.open,
+      eventsTotalByTopic: () => sseHub.stats.eventsTotal,
+      droppedSlowTotal: () => sseHub.stats.droppedSlowTotal,
+    },
+  });
   app.use(
     buildRouter(
       api,
@@ -86,6 +108,7 @@ export function createApp({
         ...v3ConfigHandlers(broker),
         ...v3PartitionHandlers(broker),
         ...v3ProduceHandlers(broker, limits),
+        ...sseHandlers(node, sseHub),
       },
       {
         maxRequestBytes: limits.maxRequestBytes,

@@ -5,7 +5,9 @@
  * derived from the same document (via openapi-typescript's api-types.ts), so a handler only ever
  * sees input that already passed the schema it is typed with.
  */
+
 import { existsSync, readFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
@@ -66,6 +68,12 @@ export interface HttpExchange {
    * serialized; any other type sends the string (or Buffer) the handler returns as it is.
    */
   readonly responseType: string;
+  /**
+   * Hands the raw request and response to the handler, which then writes the answer itself (a
+   * `text/event-stream`, written for as long as the stream lives). Whatever the handler returns
+   * afterwards is ignored; errors thrown before this call still become JSON error bodies.
+   */
+  takeOver(): { req: IncomingMessage; res: ServerResponse };
 }
 export type Handler<O extends OperationId> = (
   input: HandlerInput<O>,
@@ -149,6 +157,7 @@ interface ParameterObject {
   in: 'path' | 'query' | 'header' | 'cookie';
   required?: boolean;
   schema: JsonSchema;
+  'x-samsa-absent'?: boolean;
 }
 interface MediaTypeObject {
   schema?: JsonSchema;
@@ -227,8 +236,10 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
       }
       if (streamingBody && !op.requestBody) throw new Error(`${where}: a streaming body needs a requestBody`);
       for (const q of queryParams) {
-        if (!q.required && q.schema.default === undefined) {
-          throw new Error(`${where}: optional query parameter '${q.name}' needs a default (handlers see every one)`);
+        // `x-samsa-absent: true` marks an optional parameter whose absence means something (an SSE
+        // stream's `offset`); its handler must treat it as possibly undefined despite the type.
+        if (!q.required && q.schema.default === undefined && q['x-samsa-absent'] !== true) {
+          throw new Error(`${where}: optional query parameter '${q.name}' needs a default or x-samsa-absent (handlers see every one)`);
         }
       }
       operations.push({

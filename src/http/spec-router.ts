@@ -126,6 +126,7 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
       validateBody(body);
     }
     let status = op.successStatus;
+    let takenOver = false;
     const http: HttpExchange = {
       // A getter: only the v3 handlers that build links pay for it.
       get baseUrl() {
@@ -142,8 +143,13 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
         const choices = op.negotiatedContentTypes.get(status);
         return (choices && req.accepts(choices as string[])) || (op.successResponses.get(status) ?? '');
       },
+      takeOver() {
+        takenOver = true;
+        return { req, res };
+      },
     };
     const result = await handler({ params, query, headers, mediaType, body }, http);
+    if (takenOver) return;
     const contentType = op.negotiatedContentTypes.has(status) ? http.responseType : op.successResponses.get(status);
     if (contentType === null || contentType === undefined) {
       res.status(status).end();

@@ -56,6 +56,9 @@ export function invokeStreaming(
         res.set(name, value);
       },
       responseType: op.successResponses.get(op.successStatus) ?? 'application/json',
+      takeOver() {
+        throw new Error(`${op.operationId} streams its answer through the router; it cannot take the response over`);
+      },
     };
     const answers = (handler({ params, query, headers, mediaType, bodies: bodies() }, http) as AsyncIterable<unknown>)[
       Symbol.asyncIterator
