@@ -4,6 +4,8 @@
  * `SAMSA_LOG_RETENTION_MS=1000`) and are handed to Broker.open untouched; the broker validates them.
  * Pure: takes argv and env, returns a result; printing and exit codes belong to the CLI.
  */
+
+import { brokerConfigNames } from './broker/broker-config.js';
 import { DEFAULT_MIN_FREE_DISK_BYTES } from './http/health.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
 
@@ -101,14 +103,7 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
 };
 
 /** Broker-wide Kafka configs accepted as flags and env vars, besides every `log.*` name. */
-const BROKER_CONFIG_NAMES: ReadonlySet<string> = new Set([
-  'num.partitions',
-  'auto.create.topics.enable',
-  'message.max.bytes',
-  'min.insync.replicas',
-  'compression.type',
-  'default.replication.factor',
-]);
+const BROKER_CONFIG_NAMES: ReadonlySet<string> = new Set(brokerConfigNames().filter((n) => !n.startsWith('log.')));
 
 function isBrokerConfigName(name: string): boolean {
   return (name.startsWith('log.') && name.length > 'log.'.length) || BROKER_CONFIG_NAMES.has(name);

@@ -18,6 +18,11 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   'idempotency.ttl.ms': { default: '86400000', kind: 'int', min: 1 },
 };
 
+/** Every broker setting name `samsa serve` accepts (its own, and the topic-config synonyms). */
+export function brokerConfigNames(): string[] {
+  return [...Object.keys(BROKER_SETTINGS), ...TOPIC_CONFIG_DEFS.map((d) => d.brokerSynonym)];
+}
+
 export interface BrokerSettings {
   numPartitions: number;
   defaultReplicationFactor: number;
