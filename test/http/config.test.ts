@@ -18,7 +18,31 @@ test('defaults apply when neither flags nor env say anything', () => {
     shutdownTimeoutMs: 10_000,
     logLevel: 'info',
     minFreeDiskBytes: 100 * 1024 * 1024,
+    corsOrigins: '',
+    sseKeepAliveMs: 15_000,
+    sseMaxStreams: 1000,
+    sseMaxStreamsPerClient: 50,
+    sseMaxBufferedBytes: 1024 * 1024,
+    sseSlowClientTimeoutMs: 30_000,
     brokerConfigs: {},
+  });
+});
+
+test('SSE limits and CORS origins come from flags and env like every setting', () => {
+  const c = configOf(
+    parseServeArgs(['--sse-max-streams', '7', '--cors-origins', 'https://a.example,https://b.example'], {
+      SAMSA_SSE_KEEPALIVE_MS: '500',
+    }),
+  );
+  assert.equal(c.sseMaxStreams, 7);
+  assert.equal(c.sseKeepAliveMs, 500);
+  assert.equal(c.corsOrigins, 'https://a.example,https://b.example');
+  assert.equal(parseServeArgs(['--sse-keepalive-ms', '5'], {}).kind, 'usage-error', 'below the 100 ms floor');
+});
+
+test('every broker setting the broker knows is accepted as a flag, e.g. idempotency.ttl.ms', () => {
+  assert.deepEqual(configOf(parseServeArgs(['--idempotency.ttl.ms', '1000'], {})).brokerConfigs, {
+    'idempotency.ttl.ms': '1000',
   });
 });
 
