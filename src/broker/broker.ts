@@ -289,6 +289,11 @@ export class Broker {
     return p;
   }
 
+  /** Whether a topic exists: a map lookup, cheap enough for every loop of a stream. */
+  hasTopic(name: string): boolean {
+    return this.store.getTopic(name) !== undefined;
+  }
+
   /** Topic names, sorted; internal topics only when asked for, as Kafka's admin client does. */
   listTopics(opts: { includeInternal?: boolean } = {}): string[] {
     return this.store
