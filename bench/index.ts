@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   storage: async () => (await import('./storage.js')).runStorageBench,
   produce: async () => (await import('./produce.js')).runProduceBench,
   metrics: async () => (await import('./metrics.js')).runMetricsBench,
+  consume: async () => (await import('./consume.js')).runConsumeBench,
 };
 
 const name = process.argv[2];

@@ -205,6 +205,18 @@ export class InvalidGroupIdError extends SamsaError {
     super(message, 42204, 422);
   }
 }
+/** A member id the v3 admin API does not find in the group (Confluent answers the bare 404). */
+export class UnknownConsumerError extends SamsaError {
+  constructor(group: string, consumerId: string) {
+    super(`Consumer ${consumerId} cannot be found in consumer group ${group}.`, 404, 404);
+  }
+}
+/** A partition a group has no committed offset for, asked about by the v3 lag API. */
+export class UnknownConsumerLagError extends SamsaError {
+  constructor(group: string, topic: string, partition: number) {
+    super(`Consumer group ${group} has no committed offset for ${topic}-${partition}.`, 404, 404);
+  }
+}
 export class ConsumerInstanceNotFoundError extends SamsaError {
   constructor(group: string, instance: string) {
     super(`Consumer instance not found: ${instance} in group ${group}.`, 40403, 404);

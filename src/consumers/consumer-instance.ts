@@ -190,6 +190,7 @@ export class ConsumerInstance {
       );
     }
     for (;;) {
+      if (this.closed) return null;
       if (this.memberId === null || !this.coordinator.isMember(this.group, this.memberId)) this.join();
       try {
         const a = await this.coordinator.sync(
@@ -264,7 +265,8 @@ export class ConsumerInstance {
       opts.maxBytes > 0 ? Math.min(opts.maxBytes, this.config.maxResponseBytes) : this.config.maxResponseBytes;
     const deadline = Date.now() + waitMs;
     for (;;) {
-      if (opts.signal?.aborted) return [];
+      // Deleted (or expired) while this poll waited: a closed instance reads nothing and never rejoins.
+      if (opts.signal?.aborted || this.closed) return [];
       const partitions = await this.currentPartitions(deadline);
       if (partitions === null) return [];
       const generation = this.generation;
@@ -275,8 +277,7 @@ export class ConsumerInstance {
       const now = Date.now();
       if (gathered.records.length > 0 && (gathered.bytes >= this.config.fetchMinBytes || now >= deadline)) {
         for (const [k, next] of gathered.nextPositions) this.positions.set(k, next);
-        for (const r of gathered.records)
-          this.broker.recordDelivered(r.topic, 1, (r.key?.length ?? 0) + (r.value?.length ?? 0));
+        this.countDelivered(gathered.records);
         return gathered.records;
       }
       if (now >= deadline) return [];
@@ -286,6 +287,24 @@ export class ConsumerInstance {
         opts.signal,
       );
     }
+  }
+
+  /** Per-topic traffic totals, one broker call per topic rather than per record. */
+  private countDelivered(records: readonly ConsumedRecord[]): void {
+    let topic: string | null = null;
+    let count = 0;
+    let bytes = 0;
+    for (const r of records) {
+      if (r.topic !== topic) {
+        if (topic !== null) this.broker.recordDelivered(topic, count, bytes);
+        topic = r.topic;
+        count = 0;
+        bytes = 0;
+      }
+      count++;
+      bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+    }
+    if (topic !== null) this.broker.recordDelivered(topic, count, bytes);
   }
 
   /** One pass over the partitions, from the current positions, within the byte cap. */
@@ -350,7 +369,16 @@ export class ConsumerInstance {
               full = true;
               return;
             }
-            records.push({ ...r, topic: tp.topic, partition: tp.partition });
+            // Spelled out: an object spread per record costs more than the rest of this loop.
+            records.push({
+              topic: tp.topic,
+              partition: tp.partition,
+              offset: r.offset,
+              timestamp: r.timestamp,
+              key: r.key,
+              value: r.value,
+              headers: r.headers,
+            });
             bytes += size;
             nextPositions.set(k, r.offset + 1);
           }
@@ -394,6 +422,21 @@ export class ConsumerInstance {
       await Promise.race(waits);
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * Hands back records a poll returned that the caller could not deliver after all (the HTTP edge
+   * met one it cannot render): each partition's position goes back to its first such record, so
+   * they are read again and none is skipped. Must run right after the poll, before any other call.
+   */
+  rewind(undelivered: readonly ConsumedRecord[]): void {
+    const seen = new Set<string>();
+    for (const r of undelivered) {
+      const k = tpKey(r.topic, r.partition);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      if (this.positions.has(k)) this.positions.set(k, r.offset);
     }
   }
 

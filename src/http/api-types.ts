@@ -983,6 +983,666 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/consumers/{group_name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a consumer instance in a group
+         * @description Confluent REST Proxy v2. Creates a REST consumer instance (a Kafka consumer living in this node)
+         *     in the group, and answers its `instance_id` and `base_uri`, the URL every later call of this
+         *     instance goes to. `base_uri` is built from the node's advertised URL, else from the request's
+         *     scheme and host (or `X-Forwarded-*`). An empty body means a binary consumer with a generated name.
+         *
+         *     Settings use Confluent's names (`responseMinBytes` and `requestWaitMs` are accepted as aliases
+         *     of `fetch.min.bytes` and `consumer.request.timeout.ms`); values may be strings or numbers.
+         *     Samsa extensions: `consumer.delay.ms` (hold back records younger than this, for late corrections),
+         *     `session.timeout.ms`, `partition.assignment.strategy` (`range`, `roundrobin`, `sticky`, or a
+         *     comma-separated preference list), `consumer.instance.timeout.ms` (idle expiry of this instance),
+         *     `auto.commit.interval.ms` and `consumer.request.max.bytes`.
+         *
+         *     A name already used in the group answers 409 / 40902; an invalid setting 422 / 42204.
+         *     Instances live in this node's memory, like Confluent's: after a restart, create them again
+         *     (committed offsets survive).
+         */
+        post: operations["createConsumerInstance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete a consumer instance
+         * @description Closes the instance: with `auto.commit.enable` it first commits the positions of the records it
+         *     returned, then it leaves the group at once (the group rebalances now, not after a session timeout).
+         *     Unknown or expired instance: 404 / 40403.
+         */
+        delete: operations["deleteConsumerInstance"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/subscription": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the subscription
+         * @description The subscribed topics. For a pattern subscription, `topics` lists the topics the pattern matches
+         *     now (as Kafka's `subscription()` does) and `topic_pattern` (a Samsa extension) the pattern.
+         */
+        get: operations["getConsumerSubscription"];
+        put?: never;
+        /**
+         * Subscribe to topics or to a topic pattern
+         * @description Joins the group with a subscription to a list of topics or to every topic matching
+         *     `topic_pattern` (a regular expression matched against the whole name), replacing any earlier
+         *     subscription; the group rebalances. When both are given `topics` wins; when neither is, nothing
+         *     happens (Confluent's behaviour). A pattern subscription starts reading a matching topic as soon
+         *     as it is created. An instance with a manual assignment cannot subscribe: 409 / 40903.
+         */
+        post: operations["subscribeConsumer"];
+        /**
+         * Unsubscribe
+         * @description Leaves the group (it rebalances) and forgets the subscription and any manual assignment.
+         */
+        delete: operations["unsubscribeConsumer"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the partitions the instance reads
+         * @description The manual assignment, or for a subscribed instance the partitions the group assigned it in the
+         *     current generation (empty while the group rebalances).
+         */
+        get: operations["getConsumerAssignments"];
+        put?: never;
+        /**
+         * Assign partitions manually
+         * @description A standalone consumer (Kafka's `assign()`): reads exactly these partitions, without group
+         *     management, replacing an earlier manual assignment. It may commit offsets for the group only
+         *     while the group has no subscribed members. An instance that has subscribed cannot assign:
+         *     409 / 40903. An unknown topic answers 404 / 40403.
+         */
+        post: operations["assignConsumerPartitions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/offsets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get committed offsets
+         * @description Confluent sends the partitions in the body of this GET (`curl -X GET -d '{"partitions":[...]}'`),
+         *     and so does Samsa. Without a body (a Samsa extension, for clients that cannot send one with a GET)
+         *     it answers for the partitions the instance reads now. `offset` is the committed value, the next
+         *     offset to read; partitions without a committed offset are left out.
+         */
+        get: operations["getConsumerCommittedOffsets"];
+        put?: never;
+        /**
+         * Commit offsets
+         * @description With `offsets`, commits `offset + 1` for each entry, as Confluent does: send the offset of the last
+         *     record you processed. Without a body (or without `offsets`), commits the positions of the records
+         *     this instance has returned, never of records it has not.
+         *     Offsets are stored in `__consumer_offsets` before the answer, so they survive a restart.
+         *     Answers 200 with an empty array, as Confluent does. A commit from a member whose generation is
+         *     over (the group rebalanced) is refused with 409 / 40903; `?async` is accepted and ignored
+         *     (every commit is synchronous).
+         */
+        post: operations["commitConsumerOffsets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seek to offsets or timestamps
+         * @description Sets the next offset to read: `offsets` seeks each partition to `offset`; `timestamps` seeks to
+         *     the first record whose timestamp is at or after `timestamp` (ISO-8601, or epoch milliseconds),
+         *     or to the end when there is none. Offsets are clamped to [log start offset, high watermark].
+         *     Only partitions the instance reads now may be sought: another answers 409 / 40903.
+         */
+        post: operations["seekConsumer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/positions/beginning": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seek to the beginning
+         * @description Seeks each partition to its log start offset (the first record retention kept).
+         */
+        post: operations["seekConsumerToBeginning"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/positions/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seek to the end
+         * @description Seeks each partition to its high watermark, so only records produced from now on are read.
+         */
+        post: operations["seekConsumerToEnd"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/consumers/{group_name}/instances/{instance}/records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read records
+         * @description Long-polls for records from the partitions the instance reads. Unlike Confluent, the answer goes
+         *     out as soon as records are available (or, with `fetch.min.bytes`, once that many bytes are
+         *     gathered), and only waits the full `timeout` when there are none. `[]` after the wait is normal,
+         *     and also while the group rebalances.
+         *
+         *     The answer carries the instance's format: `Accept` must be that format's type,
+         *     `application/vnd.kafka.v2+json`, `*\/*` or absent; another answers 406 / 40601. In the json format
+         *     a value that is not JSON answers 408 / 40801 (use binary or string for such topics), unless records
+         *     before it can be returned first. Records carry `timestamp` (epoch milliseconds) and `headers`
+         *     beyond Confluent's fields; header values are base64 in binary and UTF-8 text otherwise.
+         *
+         *     An answer holds at most `max_bytes` of keys and values (and at most the instance's cap, 64 MiB by
+         *     default), except that one record is always returned, however large. The instance's positions
+         *     advance only past the records returned. An instance that has neither subscribed nor been
+         *     assigned partitions answers 409 / 40903.
+         */
+        get: operations["readConsumerRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List consumer groups
+         * @description Confluent REST Proxy v3. Every group with members or committed offsets (including groups of
+         *     standalone consumers that only commit), sorted by id.
+         */
+        get: operations["listKafkaConsumerGroups"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a consumer group
+         * @description Confluent REST Proxy v3. `state` uses Kafka's names (`EMPTY`, `PREPARING_REBALANCE`,
+         *     `COMPLETING_REBALANCE`, `STABLE`, `DEAD`); `is_simple` is true while no member uses group
+         *     management; `partition_assignor` is the assignor of the current generation, empty when there is
+         *     none. Unknown group: 404 / 40405.
+         */
+        get: operations["getKafkaConsumerGroup"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an empty consumer group
+         * @description Samsa extension (Kafka's DeleteGroups): deletes a group that has no members, with its committed
+         *     offsets (tombstones in `__consumer_offsets`). A group with members answers 409 / 40903; an
+         *     unknown group 404 / 40405.
+         */
+        delete: operations["deleteKafkaConsumerGroup"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the members of a consumer group
+         * @description Confluent REST Proxy v3. One entry per member: `consumer_id` is the member id, `client_id` the
+         *     name of the REST consumer instance, `instance_id` (Kafka's static membership) is always null.
+         */
+        get: operations["listKafkaConsumers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description A member id, as `/consumers` lists them.
+                 * @example c1-2b4f
+                 */
+                consumer_id: components["parameters"]["ConsumerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a member of a consumer group
+         * @description Confluent REST Proxy v3. An unknown member answers 404 / 404.
+         */
+        get: operations["getKafkaConsumer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description A member id, as `/consumers` lists them.
+                 * @example c1-2b4f
+                 */
+                consumer_id: components["parameters"]["ConsumerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the partitions assigned to a member
+         * @description Confluent REST Proxy v3. The member's assignment in the current generation.
+         */
+        get: operations["listKafkaConsumerAssignments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the lag of a consumer group per partition
+         * @description Confluent REST Proxy v3. One entry per partition with a committed offset: `current_offset` is
+         *     the committed offset (the next to read), `log_end_offset` the high watermark, and `lag` their
+         *     difference. `consumer_id` and `client_id` name the member that reads the partition now, empty
+         *     when none does. Sorted by topic, then partition.
+         */
+        get: operations["listKafkaConsumerLags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the lag of a consumer group on one partition
+         * @description Confluent REST Proxy v3. As one entry of `/lags`; a partition the group has no committed offset
+         *     for answers 404 / 404.
+         */
+        get: operations["getKafkaConsumerLag"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lag-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get the lag summary of a consumer group
+         * @description Confluent REST Proxy v3. `total_lag` sums the lag of every partition with a committed offset;
+         *     `max_lag` is the largest, with the partition and member that have it (the first in topic and
+         *     partition order on a tie). A group without committed offsets has 0 lag and null `max_lag_*` names.
+         */
+        get: operations["getKafkaConsumerGroupLagSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/offsets:reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reset the committed offsets of a group without members
+         * @description Samsa extension (what `kafka-consumer-groups --reset-offsets --execute` does). Sets the committed
+         *     offsets of a group that has no members: `to` is `earliest` (log start offset), `latest` (high
+         *     watermark), `timestamp` (the first record at or after `timestamp`, ISO-8601 or epoch
+         *     milliseconds; the high watermark when there is none) or `offsets` (the explicit `offsets`,
+         *     clamped to [log start offset, high watermark]). The first three apply to every partition of
+         *     `topics` when given, else to every partition the group has a committed offset for.
+         *
+         *     A group with members answers 409 / 40903 (stop its consumers first). An unknown topic or
+         *     partition answers 404. Answers the offsets now committed.
+         */
+        post: operations["resetKafkaConsumerGroupOffsets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1430,6 +2090,257 @@ export interface components {
             /** @default false */
             validate_only: boolean;
         };
+        /**
+         * @description Confluent's create-instance body. Numbers and booleans may be sent as strings, as Confluent's
+         *     clients do; every value is checked by the server (422 / 42204 naming the setting).
+         */
+        CreateConsumerRequest: {
+            /**
+             * @description The instance name; generated (`rest-consumer-<uuid>`) when absent.
+             * @example my_consumer
+             */
+            name?: string;
+            /** @description Deprecated Confluent alias of `name`. */
+            id?: string;
+            /**
+             * @description `binary` (default), `json` or `string` (case-insensitive).
+             * @example json
+             */
+            format?: string;
+            /** @description Where to start without a committed offset, `earliest`, `latest` (default) or `none`. */
+            "auto.offset.reset"?: string;
+            /** @description Commit returned positions every `auto.commit.interval.ms` and on rebalance and delete (default true). */
+            "auto.commit.enable"?: string | boolean;
+            /** @description Auto-commit period (default 5000). */
+            "auto.commit.interval.ms"?: string | number;
+            /** @description Wait until this many bytes are gathered (or the timeout ends); -1 (default) answers as soon as any record is there. */
+            "fetch.min.bytes"?: string | number;
+            /** @description Confluent alias of `fetch.min.bytes`. */
+            responseMinBytes?: string | number;
+            /** @description Longest wait of a records request (default 1000). */
+            "consumer.request.timeout.ms"?: string | number;
+            /** @description Confluent alias of `consumer.request.timeout.ms`. */
+            requestWaitMs?: string | number;
+            /** @description Byte cap of one records answer (default and maximum 64 MiB). */
+            "consumer.request.max.bytes"?: string | number;
+            /** @description Samsa extension; hold back records younger than this (default 0). */
+            "consumer.delay.ms"?: string | number;
+            /** @description The member leaves the group after this long without calls (default 45000). */
+            "session.timeout.ms"?: string | number;
+            /** @description `range` (default), `roundrobin` or `sticky`, or a comma-separated preference list. */
+            "partition.assignment.strategy"?: string;
+            /** @description The instance is closed after this long without calls (default 300000). */
+            "consumer.instance.timeout.ms"?: string | number;
+        };
+        CreateConsumerResponse: {
+            instance_id: string;
+            /** @description The absolute URL of the instance; append `/subscription`, `/records`, ... to it. */
+            base_uri: string;
+        };
+        ConsumerTopicPartition: {
+            topic: components["schemas"]["TopicName"];
+            partition: number;
+        };
+        ConsumerPartitions: {
+            partitions: components["schemas"]["ConsumerTopicPartition"][];
+        };
+        ConsumerSubscriptionRequest: {
+            topics?: components["schemas"]["TopicName"][];
+            /** @description A regular expression; a topic is subscribed when the pattern matches its whole name. */
+            topic_pattern?: string;
+        };
+        ConsumerSubscription: {
+            topics: string[];
+            /** @description Samsa extension; the pattern of a pattern subscription, else null. */
+            topic_pattern?: string | null;
+        };
+        ConsumerOffsetEntry: {
+            topic: components["schemas"]["TopicName"];
+            partition: number;
+            offset: number;
+            metadata?: string | null;
+        };
+        ConsumerOffsetCommitRequest: {
+            offsets?: components["schemas"]["ConsumerOffsetEntry"][];
+        };
+        ConsumerCommittedOffsets: {
+            offsets: {
+                topic: string;
+                partition: number;
+                /** @description The committed offset, the next offset to read. */
+                offset: number;
+                metadata: string;
+            }[];
+        };
+        ConsumerTimestampEntry: {
+            topic: components["schemas"]["TopicName"];
+            partition: number;
+            /** @description ISO-8601 (`2024-05-01T12:00:00Z`) or epoch milliseconds. */
+            timestamp: string | number;
+            metadata?: string | null;
+        };
+        ConsumerSeekRequest: {
+            offsets?: components["schemas"]["ConsumerOffsetEntry"][];
+            timestamps?: components["schemas"]["ConsumerTimestampEntry"][];
+        };
+        ConsumerRecordHeader: {
+            key: string;
+            /** @description Base64 in the binary format, UTF-8 text otherwise. */
+            value: string | null;
+        };
+        ConsumerRecordFields: {
+            topic: string;
+            partition: number;
+            offset: number;
+            /** @description Samsa extension; the record's timestamp in epoch milliseconds. */
+            timestamp: number;
+            /** @description Samsa extension; the record's headers in order. */
+            headers: components["schemas"]["ConsumerRecordHeader"][];
+        };
+        ConsumerRecordBinary: components["schemas"]["ConsumerRecordFields"] & {
+            /** @description Base64. */
+            key: string | null;
+            /** @description Base64. */
+            value: string | null;
+        };
+        ConsumerRecordJson: components["schemas"]["ConsumerRecordFields"] & {
+            /** @description The stored bytes parsed as JSON. */
+            key: unknown;
+            /** @description The stored bytes parsed as JSON. */
+            value: unknown;
+        };
+        ConsumerRecordString: components["schemas"]["ConsumerRecordFields"] & {
+            /** @description UTF-8 text. */
+            key: string | null;
+            /** @description UTF-8 text. */
+            value: string | null;
+        };
+        /** @enum {string} */
+        ConsumerGroupState: "UNKNOWN" | "PREPARING_REBALANCE" | "COMPLETING_REBALANCE" | "STABLE" | "DEAD" | "EMPTY";
+        ConsumerGroupData: {
+            /** @constant */
+            kind: "KafkaConsumerGroup";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            is_simple: boolean;
+            partition_assignor: string;
+            state: components["schemas"]["ConsumerGroupState"];
+            /** @enum {string} */
+            type: "CLASSIC";
+            is_mixed_consumer_group: boolean;
+            coordinator: components["schemas"]["Relationship"];
+            consumers: components["schemas"]["Relationship"];
+            lag_summary: components["schemas"]["Relationship"];
+        };
+        ConsumerGroupDataList: {
+            /** @constant */
+            kind: "KafkaConsumerGroupList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ConsumerGroupData"][];
+        };
+        ConsumerData: {
+            /** @constant */
+            kind: "KafkaConsumer";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            consumer_id: string;
+            instance_id: string | null;
+            client_id: string;
+            assignments: components["schemas"]["Relationship"];
+        };
+        ConsumerDataList: {
+            /** @constant */
+            kind: "KafkaConsumerList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ConsumerData"][];
+        };
+        ConsumerAssignmentData: {
+            /** @constant */
+            kind: "KafkaConsumerAssignment";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            consumer_id: string;
+            topic_name: string;
+            partition_id: number;
+            partition: components["schemas"]["Relationship"];
+            lag: components["schemas"]["Relationship"];
+        };
+        ConsumerAssignmentDataList: {
+            /** @constant */
+            kind: "KafkaConsumerAssignmentList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ConsumerAssignmentData"][];
+        };
+        ConsumerLagData: {
+            /** @constant */
+            kind: "KafkaConsumerLag";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            topic_name: string;
+            partition_id: number;
+            /** @description The committed offset (the next offset the group reads). */
+            current_offset: number;
+            /** @description The high watermark (the offset the next committed record gets). */
+            log_end_offset: number;
+            /** @description `log_end_offset - current_offset`, never negative. */
+            lag: number;
+            /** @description The member reading the partition now; empty when none does. */
+            consumer_id: string;
+            instance_id: string | null;
+            /** @description The REST consumer instance reading the partition now; empty when none does. */
+            client_id: string;
+        };
+        ConsumerLagDataList: {
+            /** @constant */
+            kind: "KafkaConsumerLagList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ConsumerLagData"][];
+        };
+        ConsumerGroupLagSummaryData: {
+            /** @constant */
+            kind: "KafkaConsumerGroupLagSummary";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            consumer_group_id: string;
+            max_lag_consumer_id: string | null;
+            max_lag_instance_id: string | null;
+            max_lag_client_id: string | null;
+            max_lag_topic_name: string | null;
+            max_lag_partition_id: number | null;
+            max_lag: number;
+            total_lag: number;
+            max_lag_consumer?: components["schemas"]["Relationship"];
+            max_lag_partition?: components["schemas"]["Relationship"];
+        };
+        ConsumerGroupOffsetsResetRequest: {
+            /** @enum {string} */
+            to: "earliest" | "latest" | "timestamp" | "offsets";
+            /** @description With `to=timestamp`, ISO-8601 or epoch milliseconds. */
+            timestamp?: string | number;
+            /** @description With `earliest`, `latest` or `timestamp`, every partition of these topics. */
+            topics?: components["schemas"]["TopicName"][];
+            /** @description With `to=offsets`, the offsets to commit (the next offset to read). */
+            offsets?: {
+                topic_name: components["schemas"]["TopicName"];
+                partition_id: number;
+                offset: number;
+            }[];
+        };
+        ConsumerGroupOffsetsReset: {
+            /** @constant */
+            kind: "KafkaConsumerGroupOffsetsReset";
+            cluster_id: string;
+            consumer_group_id: string;
+            offsets: {
+                topic_name: string;
+                partition_id: number;
+                offset: number;
+            }[];
+        };
     };
     responses: {
         /**
@@ -1699,6 +2610,91 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
+        /** @description The consumer instance does not exist in this group, was deleted, or expired after `consumer.instance.timeout.ms` without calls; or a topic named in the body does not exist. */
+        ConsumerNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The name is taken in the group (40902), or the call conflicts with the instance's state (40903):
+         *     mixing subscribe and assign, reading without a subscription or assignment, seeking a partition it
+         *     does not read, committing for a generation that is over.
+         */
+        ConsumerConflict: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description An invalid consumer setting (42204), or a body field that breaks the schema (422). */
+        ConsumerUnprocessable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description `Accept` names an embedded format other than the instance's. */
+        ConsumerNotAcceptable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40601,
+                 *       "message": "The requested embedded data format does not match the deserializer for this consumer instance: it answers application/vnd.kafka.json.v2+json."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The first record to return cannot be rendered in the instance's format (a json consumer meeting a value that is not JSON). */
+        ConsumerRecordFormat: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40801,
+                 *       "message": "A record is not valid JSON and cannot be returned in the json format; use binary or string."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The cluster (404), the group (40405), the member (404) or the partition's lag (404) does not exist. */
+        GroupNotFound: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The group has members; stop (delete) its consumer instances first. */
+        GroupNotEmpty: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40903,
+                 *       "message": "Illegal state: group billing has active members"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
     };
     parameters: {
         /**
@@ -1767,6 +2763,26 @@ export interface components {
          * @example retention.ms
          */
         ConfigName: string;
+        /**
+         * @description Consumer group id (1 to 249 characters).
+         * @example my_group
+         */
+        ConsumerGroupName: string;
+        /**
+         * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+         * @example my_consumer
+         */
+        ConsumerInstanceName: string;
+        /**
+         * @description Consumer group id.
+         * @example billing
+         */
+        ConsumerGroupId: string;
+        /**
+         * @description A member id, as `/consumers` lists them.
+         * @example c1-2b4f
+         */
+        ConsumerId: string;
     };
     requestBodies: {
         /** @description Records to append. The content type selects how keys, values and header values are encoded. */
@@ -3737,6 +4753,1233 @@ export interface operations {
                 };
             };
             "4XX": components["responses"]["ClientError"];
+        };
+    };
+    createConsumerInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "my_consumer",
+                 *       "format": "json",
+                 *       "auto.offset.reset": "earliest",
+                 *       "auto.commit.enable": "false"
+                 *     }
+                 */
+                "application/vnd.kafka.v2+json": components["schemas"]["CreateConsumerRequest"];
+                "application/json": components["schemas"]["CreateConsumerRequest"];
+            };
+        };
+        responses: {
+            /** @description The instance was created. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "instance_id": "my_consumer",
+                     *       "base_uri": "http://localhost:8082/consumers/my_group/instances/my_consumer"
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["CreateConsumerResponse"];
+                };
+            };
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteConsumerInstance: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The instance is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getConsumerSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "topics": [
+                     *         "orders",
+                     *         "payments"
+                     *       ],
+                     *       "topic_pattern": null
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
+                };
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    subscribeConsumer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscriptionRequest"];
+                "application/json": components["schemas"]["ConsumerSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Subscribed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    unsubscribeConsumer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unsubscribed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getConsumerAssignments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assigned partitions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "partitions": [
+                     *         {
+                     *           "topic": "orders",
+                     *           "partition": 0
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
+                };
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    assignConsumerPartitions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "partitions": [
+                 *         {
+                 *           "topic": "orders",
+                 *           "partition": 0
+                 *         },
+                 *         {
+                 *           "topic": "orders",
+                 *           "partition": 1
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
+                "application/json": components["schemas"]["ConsumerPartitions"];
+            };
+        };
+        responses: {
+            /** @description Assigned. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getConsumerCommittedOffsets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "partitions": [
+                 *         {
+                 *           "topic": "orders",
+                 *           "partition": 0
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
+                "application/json": components["schemas"]["ConsumerPartitions"];
+            };
+        };
+        responses: {
+            /** @description The committed offsets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "offsets": [
+                     *         {
+                     *           "topic": "orders",
+                     *           "partition": 0,
+                     *           "offset": 42,
+                     *           "metadata": "processed by billing"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/vnd.kafka.v2+json": components["schemas"]["ConsumerCommittedOffsets"];
+                };
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    commitConsumerOffsets: {
+        parameters: {
+            query?: {
+                /** @description Accepted for Confluent compatibility; commits are always synchronous. */
+                async?: boolean;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "offsets": [
+                 *         {
+                 *           "topic": "orders",
+                 *           "partition": 0,
+                 *           "offset": 41,
+                 *           "metadata": "processed by billing"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerOffsetCommitRequest"];
+                "application/json": components["schemas"]["ConsumerOffsetCommitRequest"];
+            };
+        };
+        responses: {
+            /** @description Committed; the body is always an empty array. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example [] */
+                    "application/vnd.kafka.v2+json": unknown[];
+                };
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    seekConsumer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSeekRequest"];
+                "application/json": components["schemas"]["ConsumerSeekRequest"];
+            };
+        };
+        responses: {
+            /** @description The positions are set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    seekConsumerToBeginning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "partitions": [
+                 *         {
+                 *           "topic": "orders",
+                 *           "partition": 0
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
+                "application/json": components["schemas"]["ConsumerPartitions"];
+            };
+        };
+        responses: {
+            /** @description The positions are set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    seekConsumerToEnd: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "partitions": [
+                 *         {
+                 *           "topic": "orders",
+                 *           "partition": 0
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
+                "application/json": components["schemas"]["ConsumerPartitions"];
+            };
+        };
+        responses: {
+            /** @description The positions are set. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            409: components["responses"]["ConsumerConflict"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    readConsumerRecords: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Longest wait in milliseconds; it can only shorten the instance's `consumer.request.timeout.ms`
+                 *     (default 1000). 0 or absent means the instance's value.
+                 */
+                timeout?: number;
+                /** @description Most bytes of keys and values in the answer; 0 or absent means the instance's cap. */
+                max_bytes?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Consumer group id (1 to 249 characters).
+                 * @example my_group
+                 */
+                group_name: components["parameters"]["ConsumerGroupName"];
+                /**
+                 * @description The consumer instance's `instance_id`, as `POST /consumers/{group_name}` answered it.
+                 * @example my_consumer
+                 */
+                instance: components["parameters"]["ConsumerInstanceName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The records, in offset order per partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example [
+                     *       {
+                     *         "topic": "orders",
+                     *         "key": "a2V5",
+                     *         "value": "Y29uZmx1ZW50",
+                     *         "partition": 1,
+                     *         "offset": 100,
+                     *         "timestamp": 1714564800000,
+                     *         "headers": []
+                     *       }
+                     *     ]
+                     */
+                    "application/vnd.kafka.binary.v2+json": components["schemas"]["ConsumerRecordBinary"][];
+                    /**
+                     * @example [
+                     *       {
+                     *         "topic": "orders",
+                     *         "key": "order-17",
+                     *         "value": {
+                     *           "amount": 12.5
+                     *         },
+                     *         "partition": 1,
+                     *         "offset": 100,
+                     *         "timestamp": 1714564800000,
+                     *         "headers": [
+                     *           {
+                     *             "key": "trace-id",
+                     *             "value": "abc123"
+                     *           }
+                     *         ]
+                     *       }
+                     *     ]
+                     */
+                    "application/vnd.kafka.json.v2+json": components["schemas"]["ConsumerRecordJson"][];
+                    /**
+                     * @example [
+                     *       {
+                     *         "topic": "orders",
+                     *         "key": "order-17",
+                     *         "value": "shipped",
+                     *         "partition": 1,
+                     *         "offset": 100,
+                     *         "timestamp": 1714564800000,
+                     *         "headers": []
+                     *       }
+                     *     ]
+                     */
+                    "application/vnd.kafka.string.v2+json": components["schemas"]["ConsumerRecordString"][];
+                };
+            };
+            404: components["responses"]["ConsumerNotFound"];
+            406: components["responses"]["ConsumerNotAcceptable"];
+            408: components["responses"]["ConsumerRecordFormat"];
+            409: components["responses"]["ConsumerConflict"];
+            422: components["responses"]["ConsumerUnprocessable"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaConsumerGroups: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumer groups. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerGroupList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaConsumerGroup",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "consumer_group_id": "billing",
+                     *           "is_simple": false,
+                     *           "partition_assignor": "range",
+                     *           "state": "STABLE",
+                     *           "type": "CLASSIC",
+                     *           "is_mixed_consumer_group": false,
+                     *           "coordinator": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0"
+                     *           },
+                     *           "consumers": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers"
+                     *           },
+                     *           "lag_summary": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lag-summary"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerGroupDataList"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaConsumerGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The consumer group. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerGroup",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "consumer_group_id": "billing",
+                     *       "is_simple": false,
+                     *       "partition_assignor": "range",
+                     *       "state": "STABLE",
+                     *       "type": "CLASSIC",
+                     *       "is_mixed_consumer_group": false,
+                     *       "coordinator": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/brokers/0"
+                     *       },
+                     *       "consumers": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers"
+                     *       },
+                     *       "lag_summary": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lag-summary"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerGroupData"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteKafkaConsumerGroup: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The group and its offsets are gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            404: components["responses"]["GroupNotFound"];
+            409: components["responses"]["GroupNotEmpty"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaConsumers: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The members. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaConsumer",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/consumer=c1-2b4f"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "consumer_group_id": "billing",
+                     *           "consumer_id": "c1-2b4f",
+                     *           "instance_id": null,
+                     *           "client_id": "c1",
+                     *           "assignments": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f/assignments"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerDataList"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaConsumer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description A member id, as `/consumers` lists them.
+                 * @example c1-2b4f
+                 */
+                consumer_id: components["parameters"]["ConsumerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The member. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumer",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/consumer=c1-2b4f"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "consumer_group_id": "billing",
+                     *       "consumer_id": "c1-2b4f",
+                     *       "instance_id": null,
+                     *       "client_id": "c1",
+                     *       "assignments": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f/assignments"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerData"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaConsumerAssignments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description A member id, as `/consumers` lists them.
+                 * @example c1-2b4f
+                 */
+                consumer_id: components["parameters"]["ConsumerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assigned partitions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerAssignmentList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f/assignments",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaConsumerAssignment",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f/assignments/orders/partitions/0",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/consumer=c1-2b4f/assignment=orders/partition=0"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "consumer_group_id": "billing",
+                     *           "consumer_id": "c1-2b4f",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "partition": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0"
+                     *           },
+                     *           "lag": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lags/orders/partitions/0"
+                     *           }
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerAssignmentDataList"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaConsumerLags: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lag per partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerLagList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lags",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaConsumerLag",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lags/orders/partitions/0",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/lag=orders/partition=0"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "consumer_group_id": "billing",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "current_offset": 40,
+                     *           "log_end_offset": 42,
+                     *           "lag": 2,
+                     *           "consumer_id": "c1-2b4f",
+                     *           "instance_id": null,
+                     *           "client_id": "c1"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerLagDataList"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaConsumerLag: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lag on the partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerLag",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lags/orders/partitions/0",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/lag=orders/partition=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "consumer_group_id": "billing",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "current_offset": 40,
+                     *       "log_end_offset": 42,
+                     *       "lag": 2,
+                     *       "consumer_id": "c1-2b4f",
+                     *       "instance_id": null,
+                     *       "client_id": "c1"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerLagData"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaConsumerGroupLagSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The lag summary. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerGroupLagSummary",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lag-summary",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/lag-summary=billing"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "consumer_group_id": "billing",
+                     *       "max_lag_consumer_id": "c1-2b4f",
+                     *       "max_lag_instance_id": null,
+                     *       "max_lag_client_id": "c1",
+                     *       "max_lag_topic_name": "orders",
+                     *       "max_lag_partition_id": 0,
+                     *       "max_lag": 2,
+                     *       "total_lag": 3,
+                     *       "max_lag_consumer": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/consumers/c1-2b4f"
+                     *       },
+                     *       "max_lag_partition": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerGroupLagSummaryData"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    resetKafkaConsumerGroupOffsets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsumerGroupOffsetsResetRequest"];
+            };
+        };
+        responses: {
+            /** @description The offsets now committed. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaConsumerGroupOffsetsReset",
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "consumer_group_id": "billing",
+                     *       "offsets": [
+                     *         {
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "offset": 0
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConsumerGroupOffsetsReset"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            409: components["responses"]["GroupNotEmpty"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
         };
     };
 }

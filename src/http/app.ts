@@ -3,7 +3,9 @@
  * handlers call the Broker facade, and whose every error leaves through error-handler.ts.
  */
 import express, { type Express } from 'express';
+import { splitTpKey } from '../groups/group-metadata-manager.js';
 import { createLogger, type Logger } from '../logger.js';
+import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { SamsaNode } from '../samsa-node.js';
 import { cors } from './cors.js';
@@ -16,12 +18,14 @@ import { buildRouter } from './spec-router.js';
 import { sseHandlers } from './sse.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './sse-stream.js';
 import { v2BrokerHandlers } from './v2-brokers.js';
+import { v2ConsumerHandlers } from './v2-consumers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
 import { type ProduceLimits, v2ProduceHandlers } from './v2-produce.js';
 import { v2TopicHandlers } from './v2-topics.js';
 import { v3BrokerHandlers } from './v3-brokers.js';
 import { v3ClusterHandlers } from './v3-clusters.js';
 import { v3ConfigHandlers } from './v3-configs.js';
+import { v3ConsumerGroupHandlers } from './v3-consumer-groups.js';
 import { v3PartitionHandlers } from './v3-partitions.js';
 import { DEFAULT_V3_PRODUCE_LIMITS, type V3ProduceLimits, v3ProduceHandlers } from './v3-produce.js';
 import { v3TopicHandlers } from './v3-topics.js';
@@ -83,6 +87,8 @@ export function createApp({
   const { broker } = node;
   const app = express();
   app.disable('x-powered-by');
+  // No ETags: nothing here is cacheable, and hashing every answer (a records answer can be many MiB) costs CPU.
+  app.set('etag', false);
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
   app.use(cors(corsOrigins));
   metrics.attach({
@@ -92,6 +98,7 @@ export function createApp({
       droppedSlowTotal: () => sseHub.stats.droppedSlowTotal,
     },
   });
+  metrics.attach({ consumerGroups: consumerGroupSource(node) });
   app.use(
     buildRouter(
       api,
@@ -107,8 +114,10 @@ export function createApp({
         ...v3TopicHandlers(broker),
         ...v3ConfigHandlers(broker),
         ...v3PartitionHandlers(broker),
-        ...v3ProduceHandlers(broker, limits),
+        ...v3ProduceHandlers(broker, limits, metrics),
         ...sseHandlers(node, sseHub),
+        ...v2ConsumerHandlers(broker, node.consumers),
+        ...v3ConsumerGroupHandlers(broker, node.coordinator),
       },
       {
         maxRequestBytes: limits.maxRequestBytes,
@@ -124,4 +133,24 @@ export function createApp({
   app.use(routeNotFound);
   app.use(errorHandler({ maxRequestBytes: limits.maxRequestBytes, logger }));
   return app;
+}
+
+/** What /metrics reads of the consumer groups at each scrape: members, rebalances and committed offsets. */
+function consumerGroupSource(node: SamsaNode): ConsumerGroupSource {
+  const { coordinator, consumers } = node;
+  return {
+    *groups() {
+      for (const groupId of coordinator.listGroups()) {
+        const group = coordinator.describeGroup(groupId);
+        const committed = coordinator.committed(groupId);
+        yield {
+          group: groupId,
+          members: group.members.length,
+          rebalancesTotal: group.rebalances,
+          committedOffsets: [...committed].map(([k, c]) => ({ ...splitTpKey(k), offset: c.offset })),
+        };
+      }
+    },
+    consumerInstances: () => consumers.size,
+  };
 }

@@ -27,10 +27,18 @@ type PathParams<O extends OperationId> = operations[O]['parameters'] extends { p
  * no default: after validation (ajv `useDefaults`) every declared query parameter is present.
  */
 type QueryParams<O extends OperationId> = Required<NonNullable<operations[O]['parameters']['query']>>;
-type BodyContent<O extends OperationId> = operations[O] extends { requestBody: { content: infer C } } ? C : never;
+type DeclaredBody<O extends OperationId> = NonNullable<operations[O]['requestBody']>;
+type BodyContent<O extends OperationId> = [DeclaredBody<O>] extends [never]
+  ? never
+  : DeclaredBody<O> extends { content: infer C }
+    ? C
+    : never;
+type NoBody = { mediaType: undefined; body: undefined };
+/** `requestBody.required: false`: a request without a body reaches the handler with `body` undefined. */
+type OptionalBody<O extends OperationId> = operations[O] extends { requestBody: object } ? never : NoBody;
 type BodyInput<O extends OperationId> = [BodyContent<O>] extends [never]
-  ? { mediaType: undefined; body: undefined }
-  : { [M in keyof BodyContent<O>]: { mediaType: M; body: BodyContent<O>[M] } }[keyof BodyContent<O>];
+  ? NoBody
+  : { [M in keyof BodyContent<O>]: { mediaType: M; body: BodyContent<O>[M] } }[keyof BodyContent<O>] | OptionalBody<O>;
 
 /** Declared header parameters, under their spec names (e.g. `Idempotency-Key`); optional ones may be absent. */
 type HeaderParams<O extends OperationId> = operations[O]['parameters'] extends { header?: infer H }
@@ -68,6 +76,18 @@ export interface HttpExchange {
    * serialized; any other type sends the string (or Buffer) the handler returns as it is.
    */
   readonly responseType: string;
+  /**
+   * Which of `types` the request's Accept header prefers (the first when Accept is absent or `*\/*`),
+   * or false when it accepts none of them.
+   */
+  accepts(types: readonly string[]): string | false;
+  /**
+   * Answers with this content type, one the status declares (the v2 records answer carries the
+   * consumer instance's embedded format, whatever Accept preferred among the declared ones).
+   */
+  setResponseType(type: string): void;
+  /** Aborted when the client goes away before the answer is written (a long poll stops waiting). */
+  readonly signal: AbortSignal;
   /**
    * Hands the raw request and response to the handler, which then writes the answer itself (a
    * `text/event-stream`, written for as long as the stream lives). Whatever the handler returns
@@ -134,6 +154,8 @@ export interface CompiledOperation {
   streamingBody: boolean;
   /** Media types (lowercase, no parameters) this operation accepts, each with its body validator. */
   bodyValidators: Map<string, (body: unknown) => void> | null;
+  /** False when the spec says `requestBody.required: false`: a request may come without a body. */
+  bodyRequired: boolean;
   /** The 2xx answers the operation declares: status → content type (null for a body-less 204). */
   successResponses: Map<number, string | null>;
   /** 2xx statuses that declare several content types, with all of them in document order, for negotiation. */
@@ -239,7 +261,9 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
         // `x-samsa-absent: true` marks an optional parameter whose absence means something (an SSE
         // stream's `offset`); its handler must treat it as possibly undefined despite the type.
         if (!q.required && q.schema.default === undefined && q['x-samsa-absent'] !== true) {
-          throw new Error(`${where}: optional query parameter '${q.name}' needs a default or x-samsa-absent (handlers see every one)`);
+          throw new Error(
+            `${where}: optional query parameter '${q.name}' needs a default or x-samsa-absent (handlers see every one)`,
+          );
         }
       }
       operations.push({
@@ -252,6 +276,7 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
         validateHeaders: compileParameters(paramAjv, headerParams, 'header', (name) => name.toLowerCase()),
         streamingBody,
         bodyValidators: compileBodies(bodyAjv, doc, op, where),
+        bodyRequired: op.requestBody ? resolve<RequestBodyObject>(doc, op.requestBody).required === true : false,
         ...successResponses(doc, op, where),
       });
     }

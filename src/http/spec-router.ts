@@ -45,7 +45,7 @@ export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: Spec
       // the same spec guarantee the erased input matches them at run time.
       const handler = handlers[op.operationId] as unknown as ErasedHandler;
       const stages: RequestHandler[] = [gate(op, opts)];
-      if (op.bodyValidators) stages.push(checkContentType(op.bodyValidators.keys()));
+      if (op.bodyValidators) stages.push(checkContentType(op.bodyValidators.keys(), op.bodyRequired));
       // A streamed body is read object by object by its own stage, never buffered whole.
       if (op.streamingBody) stages.push(invokeStreaming(op, handler, opts));
       else {
@@ -102,9 +102,10 @@ function gate(op: CompiledOperation, opts: SpecRouterOptions): RequestHandler {
 }
 
 /** Refuses before reading the body, so a 415 never costs a 16 MiB upload. */
-function checkContentType(accepted: Iterable<string>): RequestHandler {
+function checkContentType(accepted: Iterable<string>, bodyRequired: boolean): RequestHandler {
   const acceptedSet = new Set(accepted);
   return (req, _res, next) => {
+    if (!bodyRequired && !hasBody(req)) return next();
     const essence = essenceOf(req.headers['content-type']);
     if (essence === undefined || !acceptedSet.has(essence)) throw unsupportedMediaType(essence, acceptedSet);
     next();
@@ -118,7 +119,7 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
     const headers = op.validateHeaders(req.headers);
     let mediaType: string | undefined;
     let body: unknown;
-    if (op.bodyValidators) {
+    if (op.bodyValidators && (op.bodyRequired || hasBody(req))) {
       mediaType = essenceOf(req.headers['content-type']) ?? '';
       body = parseJson(req.body);
       const validateBody = op.bodyValidators.get(mediaType);
@@ -126,6 +127,8 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
       validateBody(body);
     }
     let status = op.successStatus;
+    let chosenType: string | undefined;
+    let clientGone: AbortController | undefined;
     let takenOver = false;
     const http: HttpExchange = {
       // A getter: only the v3 handlers that build links pay for it.
@@ -140,8 +143,27 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
         res.set(name, value);
       },
       get responseType() {
+        if (chosenType !== undefined) return chosenType;
         const choices = op.negotiatedContentTypes.get(status);
         return (choices && req.accepts(choices as string[])) || (op.successResponses.get(status) ?? '');
+      },
+      accepts(types) {
+        return req.accepts(types as string[]);
+      },
+      get signal() {
+        if (!clientGone) {
+          const controller = new AbortController();
+          res.once('close', () => {
+            if (!res.writableFinished) controller.abort();
+          });
+          clientGone = controller;
+        }
+        return clientGone.signal;
+      },
+      setResponseType(type) {
+        const declared = op.negotiatedContentTypes.get(status) ?? [op.successResponses.get(status)];
+        if (!declared.includes(type)) throw new Error(`${op.operationId} does not declare ${type} for ${status}`);
+        chosenType = type;
       },
       takeOver() {
         takenOver = true;
@@ -150,7 +172,8 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
     };
     const result = await handler({ params, query, headers, mediaType, body }, http);
     if (takenOver) return;
-    const contentType = op.negotiatedContentTypes.has(status) ? http.responseType : op.successResponses.get(status);
+    const contentType =
+      chosenType ?? (op.negotiatedContentTypes.has(status) ? http.responseType : op.successResponses.get(status));
     if (contentType === null || contentType === undefined) {
       res.status(status).end();
       return;
@@ -166,6 +189,15 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
       res.send(result);
     }
   };
+}
+
+/**
+ * Whether the request carries a body (Node's rule, as body-parser applies it): a Transfer-Encoding,
+ * or a Content-Length above zero. Only operations whose body is optional ask.
+ */
+function hasBody(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
 /** `application/json` and every `+json` type (Confluent's `application/vnd.kafka.v2+json`). */

@@ -148,6 +148,8 @@ export interface SseStreamOptions {
  */
 export class SseStream {
   private closed = false;
+  /** Set when the topic is deleted; the poll is woken so the client hears of it at once. */
+  private topicDeleted = false;
   private readonly abort = new AbortController();
   private lastGeneration = -1;
 
@@ -197,10 +199,17 @@ export class SseStream {
     const untrack = this.hub.track(this);
     this.res.on('close', () => this.close());
     const { topic, format, key } = this.opts;
+    // A deleted partition never wakes the readers waiting on it: the deletion must end the wait.
+    const unwatch = this.broker.onTopicChange((change) => {
+      if (change.kind !== 'deleted' || change.topic !== topic) return;
+      this.topicDeleted = true;
+      this.abort.abort();
+    });
     try {
       this.write(`retry: ${this.hub.limits.retryMs}\n\n`);
+      if (!this.broker.listTopics().includes(topic)) this.topicDeleted = true;
       while (!this.closed) {
-        if (!this.broker.listTopics().includes(topic)) {
+        if (this.topicDeleted) {
           this.errorEvent(new SamsaError(`Topic '${topic}' was deleted.`, 40403, 404));
           break;
         }
@@ -211,6 +220,7 @@ export class SseStream {
           signal: this.abort.signal,
         });
         if (this.closed) break;
+        if (this.topicDeleted) continue;
         let text = '';
         if (this.opts.group && this.consumer.currentGeneration !== this.lastGeneration) {
           this.lastGeneration = this.consumer.currentGeneration;
@@ -248,6 +258,7 @@ export class SseStream {
       this.errorEvent(err instanceof SamsaError ? err : new SamsaError('The stream failed.', 50002, 500));
       if (!(err instanceof SamsaError)) throw err;
     } finally {
+      unwatch();
       untrack();
       this.consumer.close();
       this.close();
@@ -257,5 +268,12 @@ export class SseStream {
   private dropSlow(): void {
     this.hub.stats.droppedSlowTotal++;
     this.errorEvent(new SamsaError('The client reads too slowly; reconnect with Last-Event-ID to resume.', 42901, 429));
+    // The client is not reading: it gets one more slow-client timeout to take what is queued (the
+    // error event last), then its socket goes. Otherwise a client that never reads again would
+    // keep its queued bytes for as long as it stays connected, after its stream slot is free.
+    const timer = setTimeout(() => this.res.destroy(), this.hub.limits.slowClientTimeoutMs);
+    const settled = () => clearTimeout(timer);
+    this.res.once('finish', settled);
+    this.res.once('close', settled);
   }
 }

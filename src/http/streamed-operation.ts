@@ -56,6 +56,15 @@ export function invokeStreaming(
         res.set(name, value);
       },
       responseType: op.successResponses.get(op.successStatus) ?? 'application/json',
+      accepts(types) {
+        return req.accepts(types as string[]);
+      },
+      get signal(): AbortSignal {
+        throw new Error(`${op.operationId} streams its answer; the router follows the client, not the handler`);
+      },
+      setResponseType() {
+        throw new Error(`${op.operationId} streams its answer; its content type is fixed by the spec`);
+      },
       takeOver() {
         throw new Error(`${op.operationId} streams its answer through the router; it cannot take the response over`);
       },

@@ -6,6 +6,7 @@
  */
 import type { Broker, ProduceRecord, ProduceRecordResult } from '../broker/broker.js';
 import { BadRequestError, SamsaError, UnknownClusterError, UnprocessableEntityError } from '../errors.js';
+import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
 import type { HandlerInput, HandlerTable, StreamedBody } from './openapi.js';
 import { decodeStrictBase64 } from './v2-embedded-format.js';
@@ -31,13 +32,27 @@ const PRODUCE_OPTIONS = { acks: -1, timeoutMs: 30_000 } as const;
 /** Confluent's bounds on a batch entry id. */
 const MAX_ENTRY_ID_CHARS = 80;
 
+/**
+ * In samsa_produce_requests_total, each object of a stream counts once (each is its own produce),
+ * and a batch request counts once, failed only when the whole request is refused.
+ */
 export function v3ProduceHandlers(
   broker: Broker,
   limits: V3ProduceLimits,
+  metrics: SamsaMetrics,
 ): Pick<HandlerTable, 'produceRecordsV3' | 'produceRecordsBatchV3'> {
   return {
-    produceRecordsV3: (input) => produceStream(broker, limits, input),
-    produceRecordsBatchV3: (input) => produceBatch(broker, limits, input),
+    produceRecordsV3: (input) => produceStream(broker, limits, input, metrics),
+    produceRecordsBatchV3: async (input) => {
+      try {
+        const response = await produceBatch(broker, limits, input);
+        metrics.observeProduce('v3', PRODUCE_OPTIONS.acks);
+        return response;
+      } catch (err) {
+        metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, err);
+        throw err;
+      }
+    },
   };
 }
 
@@ -49,13 +64,17 @@ async function* produceStream(
   broker: Broker,
   limits: V3ProduceLimits,
   { params, headers, bodies }: StreamingInput,
+  metrics: SamsaMetrics,
 ): AsyncGenerator<Report | SamsaError> {
   checkCluster(broker, params.cluster_id);
   const idempotencyKey = headers['Idempotency-Key'];
   let index = 0;
   const produceOne = async (item: StreamedBody<'produceRecordsV3'>): Promise<Report | SamsaError> => {
     const i = index++;
-    if (item.error) return item.error;
+    if (item.error) {
+      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, item.error);
+      return item.error;
+    }
     try {
       const converted = toProduceRecord(item.body);
       const [result] = await broker.produce(params.topic_name, [converted.record], {
@@ -63,8 +82,10 @@ async function* produceStream(
         // The first object keeps the key as sent, so a one-record request retries with the same key.
         idempotencyKey: idempotencyKey === undefined ? undefined : i === 0 ? idempotencyKey : `${idempotencyKey}#${i}`,
       });
+      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks);
       return { error_code: 200, ...toResult(broker, params.topic_name, result as ProduceRecordResult, converted) };
     } catch (err) {
+      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, err);
       if (err instanceof SamsaError) return err;
       throw err;
     }

@@ -22,6 +22,10 @@ const CRN_ELEMENT: Readonly<Record<string, string>> = {
   partitions: 'partition',
   replicas: 'replica',
   configs: 'config',
+  'consumer-groups': 'consumer-group',
+  consumers: 'consumer',
+  assignments: 'assignment',
+  lags: 'lag',
 };
 
 /** URL and resource-name builders for the one cluster, rooted at the request's base URL. */

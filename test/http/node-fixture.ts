@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Express } from 'express';
 import type { Broker } from '../../src/broker/broker.js';
 import { createApp, type HttpLimits } from '../../src/http/app.js';
-import { SamsaNode } from '../../src/samsa-node.js';
+import { type NodeOptions, SamsaNode } from '../../src/samsa-node.js';
 import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 
 export interface TestNode {
@@ -21,10 +21,26 @@ export interface TestNode {
 }
 
 export async function openNode(
-  opts: { brokerConfigs?: Record<string, string>; limits?: Partial<HttpLimits>; start?: boolean } = {},
+  opts: {
+    brokerConfigs?: Record<string, string>;
+    limits?: Partial<HttpLimits>;
+    start?: boolean;
+    /** Consumer-instance settings, e.g. `{ housekeepingIntervalMs: 50 }` for expiry tests. */
+    consumers?: NodeOptions['consumers'];
+    /** How often the coordinator expires silent group members. */
+    sessionCheckIntervalMs?: number;
+    /** Reuse a data directory (a restart); a fresh temp directory when absent. */
+    dataDir?: string;
+  } = {},
 ): Promise<TestNode> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-'));
-  const samsa = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: opts.brokerConfigs ?? {} });
+  const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-'));
+  const samsa = await SamsaNode.open({
+    dataDir,
+    nodeId: 0,
+    brokerConfigs: opts.brokerConfigs ?? {},
+    consumers: opts.consumers,
+    sessionCheckIntervalMs: opts.sessionCheckIntervalMs,
+  });
   if (opts.start !== false) await samsa.start();
   const { broker } = samsa;
   return {

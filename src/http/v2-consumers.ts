@@ -1,0 +1,227 @@
+/**
+ * Confluent REST v2 consumer instances: create and delete, subscription, manual assignment,
+ * `GET records`, commit and committed offsets, and positions (seek). Every call finds its
+ * instance through `consumers.get` (which counts as the member's heartbeat); calls that read or
+ * move positions run one at a time per instance (`instance.exclusive`).
+ */
+import type { Broker } from '../broker/broker.js';
+import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
+import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
+import { NotAcceptableError, RecordFormatError, UnprocessableEntityError } from '../errors.js';
+import type { TopicPartition } from '../groups/assignor.js';
+import type { components } from './api-types.js';
+import type { HandlerTable } from './openapi.js';
+import { renderBytes, renderHeaders } from './record-rendering.js';
+
+type CreateConsumerRequest = components['schemas']['CreateConsumerRequest'];
+type ConsumerRecordJson = components['schemas']['ConsumerRecordJson'];
+
+const V2_JSON = 'application/vnd.kafka.v2+json';
+const RECORDS_TYPE: Readonly<Record<EmbeddedFormat, string>> = {
+  binary: 'application/vnd.kafka.binary.v2+json',
+  json: 'application/vnd.kafka.json.v2+json',
+  string: 'application/vnd.kafka.string.v2+json',
+};
+
+type V2ConsumerOperation =
+  | 'createConsumerInstance'
+  | 'deleteConsumerInstance'
+  | 'subscribeConsumer'
+  | 'getConsumerSubscription'
+  | 'unsubscribeConsumer'
+  | 'assignConsumerPartitions'
+  | 'getConsumerAssignments'
+  | 'commitConsumerOffsets'
+  | 'getConsumerCommittedOffsets'
+  | 'seekConsumer'
+  | 'seekConsumerToBeginning'
+  | 'seekConsumerToEnd'
+  | 'readConsumerRecords';
+
+/** The instance a path names: `/consumers/{group_name}/instances/{instance}/...`. */
+type InstancePath = { params: { group_name: string; instance: string } };
+
+export function v2ConsumerHandlers(
+  broker: Broker,
+  consumers: ConsumerManager,
+): Pick<HandlerTable, V2ConsumerOperation> {
+  const instanceOf = ({ params }: InstancePath): ConsumerInstance => consumers.get(params.group_name, params.instance);
+  return {
+    createConsumerInstance: ({ params, body }, http) => {
+      const instance = consumers.create(params.group_name, requestConfig(body ?? {}));
+      const path = `/consumers/${encodeURIComponent(instance.group)}/instances/${encodeURIComponent(instance.name)}`;
+      return { instance_id: instance.name, base_uri: `${http.baseUrl}${path}` };
+    },
+
+    deleteConsumerInstance: ({ params }) => {
+      consumers.delete(params.group_name, params.instance);
+    },
+
+    subscribeConsumer: (input) => {
+      const instance = instanceOf(input);
+      const { topics, topic_pattern: pattern } = input.body;
+      // Confluent: `topics` wins when both are given; neither is a no-op.
+      if (topics !== undefined && topics.length > 0)
+        instance.subscribe({ kind: 'topics', topics: [...new Set(topics)] });
+      else if (pattern !== undefined) instance.subscribe({ kind: 'pattern', pattern: compilePattern(pattern) });
+    },
+
+    getConsumerSubscription: (input) => {
+      const { topics, pattern } = instanceOf(input).currentSubscription();
+      if (pattern === null) return { topics, topic_pattern: null };
+      // Kafka's subscription() of a pattern subscriber lists the topics the pattern matches now.
+      const regexp = new RegExp(pattern);
+      return { topics: broker.listTopics().filter((t) => regexp.test(t)), topic_pattern: userPattern(pattern) };
+    },
+
+    unsubscribeConsumer: (input) => {
+      instanceOf(input).unsubscribe();
+    },
+
+    assignConsumerPartitions: (input) => {
+      instanceOf(input).assign(distinct(input.body.partitions));
+    },
+
+    getConsumerAssignments: (input) => ({ partitions: instanceOf(input).assignments() }),
+
+    commitConsumerOffsets: async (input) => {
+      const instance = instanceOf(input);
+      const entries = input.body?.offsets?.map((e) => ({
+        topic: e.topic,
+        partition: e.partition,
+        offset: e.offset,
+        metadata: e.metadata ?? undefined,
+      }));
+      await instance.exclusive(() => instance.commit(entries));
+      return [];
+    },
+
+    getConsumerCommittedOffsets: async (input) => {
+      const instance = instanceOf(input);
+      const offsets = await instance.exclusive(() =>
+        instance.committed(input.body ? distinct(input.body.partitions) : instance.assignments()),
+      );
+      return { offsets };
+    },
+
+    seekConsumer: async (input) => {
+      const instance = instanceOf(input);
+      const { offsets = [], timestamps = [] } = input.body;
+      // Parsed before any position moves, so a bad timestamp changes nothing.
+      const times = timestamps.map((t, i) => ({
+        tp: t,
+        timestamp: parseTimestamp(t.timestamp, `timestamps[${i}].timestamp`),
+      }));
+      await instance.exclusive(() => {
+        for (const o of offsets) instance.seek(o, o.offset);
+        for (const t of times) instance.seekToTimestamp(t.tp, t.timestamp);
+      });
+    },
+
+    seekConsumerToBeginning: async (input) => {
+      const instance = instanceOf(input);
+      await instance.exclusive(() => instance.seekToBeginning(distinct(input.body.partitions)));
+    },
+
+    seekConsumerToEnd: async (input) => {
+      const instance = instanceOf(input);
+      await instance.exclusive(() => instance.seekToEnd(distinct(input.body.partitions)));
+    },
+
+    readConsumerRecords: async (input, http) => {
+      const instance = instanceOf(input);
+      const type = RECORDS_TYPE[instance.config.format];
+      if (!http.accepts([type, V2_JSON, 'application/json'])) {
+        throw new NotAcceptableError(
+          `The requested embedded data format does not match the deserializer for this consumer instance: it answers ${type}.`,
+        );
+      }
+      http.setResponseType(type);
+      const { timeout, max_bytes } = input.query;
+      return instance.exclusive(async () => {
+        const records = await instance.poll({ timeoutMs: timeout, maxBytes: max_bytes, signal: http.signal });
+        return renderRecords(instance, records);
+      });
+    },
+  };
+}
+
+/** Confluent's names and aliases (`responseMinBytes`, `requestWaitMs`, `id`) mapped to one config. */
+function requestConfig(body: CreateConsumerRequest): ConsumerRequestConfig {
+  const { id, responseMinBytes, requestWaitMs, ...config } = body;
+  return {
+    ...config,
+    name: config.name ?? id,
+    'fetch.min.bytes': config['fetch.min.bytes'] ?? responseMinBytes,
+    'consumer.request.timeout.ms': config['consumer.request.timeout.ms'] ?? requestWaitMs,
+  };
+}
+
+/** Kafka (Java's `Pattern.matches`) matches a subscription pattern against the whole topic name. */
+function compilePattern(pattern: string): RegExp {
+  try {
+    return new RegExp(`^(?:${pattern})$`);
+  } catch (err) {
+    throw new UnprocessableEntityError(
+      `topic_pattern is not a valid regular expression: ${(err as Error).message}`,
+      42204,
+    );
+  }
+}
+
+function userPattern(source: string): string {
+  return source.startsWith('^(?:') && source.endsWith(')$') ? source.slice(4, -2) : source;
+}
+
+function distinct(partitions: readonly TopicPartition[]): TopicPartition[] {
+  const seen = new Map<string, TopicPartition>();
+  for (const tp of partitions)
+    seen.set(`${tp.topic}\u0000${tp.partition}`, { topic: tp.topic, partition: tp.partition });
+  return [...seen.values()];
+}
+
+/** ISO-8601 (Confluent's form) or epoch milliseconds. */
+export function parseTimestamp(value: string | number, field: string): number {
+  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (!Number.isSafeInteger(ms) || ms < 0)
+    throw new UnprocessableEntityError(`${field} must be an ISO-8601 date or epoch milliseconds`);
+  return ms;
+}
+
+type RenderedRecord = ConsumerRecordJson;
+
+/**
+ * The records of one answer, in the instance's format. A record that cannot be rendered (a json
+ * consumer meeting a value that is not JSON) ends the answer before it: the records so far go out
+ * and it is read again next time; when it is the first, the request fails with 40801.
+ */
+function renderRecords(instance: ConsumerInstance, records: ConsumedRecord[]): RenderedRecord[] {
+  const format = instance.config.format;
+  const out: RenderedRecord[] = new Array(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as ConsumedRecord;
+    try {
+      out[i] = renderRecord(r, format);
+    } catch (err) {
+      if (!(err instanceof RecordFormatError)) throw err;
+      instance.rewind(records.slice(i));
+      if (i === 0) throw err;
+      out.length = i;
+      break;
+    }
+  }
+  return out;
+}
+
+function renderRecord(r: ConsumedRecord, format: EmbeddedFormat): RenderedRecord {
+  const binary = format === 'binary';
+  return {
+    topic: r.topic,
+    key: binary ? (r.key === null ? null : r.key.toString('base64')) : renderBytes(r.key, format, false).value,
+    value: binary ? (r.value === null ? null : r.value.toString('base64')) : renderBytes(r.value, format, false).value,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    headers: r.headers.length === 0 ? [] : renderHeaders(r.headers, format),
+  };
+}
