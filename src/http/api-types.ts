@@ -5900,7 +5900,7 @@ export interface operations {
                      *       "kind": "KafkaConsumerGroupLagSummary",
                      *       "metadata": {
                      *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/consumer-groups/billing/lag-summary",
-                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing/lag-summary=billing"
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/consumer-group=billing"
                      *       },
                      *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
                      *       "consumer_group_id": "billing",

@@ -43,7 +43,9 @@ function operations(): Operation[] {
       const item = SPEC.paths[p] ?? {};
       const declared = [...(item.parameters ?? []), ...((item[op.method]?.parameters as unknown[]) ?? [])].map((x) => {
         const ref = (x as { $ref?: string }).$ref;
-        return ref ? (SPEC.components.parameters[ref.split('/').pop() as string] as { name: string; in: string }) : (x as { name: string; in: string });
+        return ref
+          ? (SPEC.components.parameters[ref.split('/').pop() as string] as { name: string; in: string })
+          : (x as { name: string; in: string });
       });
       out.push({
         method: op.method.toUpperCase(),
@@ -58,17 +60,42 @@ function operations(): Operation[] {
 }
 
 const hostileText = fc.oneof(
-  fc.constantFrom('../x', '..', '.', '%2e%2e%2fx', '..%2f..%2fetc', 'a/b', 'é', '', ' ', '\u0000', 'x'.repeat(300), '-1', '1e309', '99999999999999999999'),
+  fc.constantFrom(
+    '../x',
+    '..',
+    '.',
+    '%2e%2e%2fx',
+    '..%2f..%2fetc',
+    'a/b',
+    'é',
+    '',
+    ' ',
+    '\u0000',
+    'x'.repeat(300),
+    '-1',
+    '1e309',
+    '99999999999999999999',
+  ),
   fc.string({ maxLength: 30 }),
   fc.integer().map(String),
 );
-const nameLike = fc.oneof(fc.stringMatching(/^[a-z][a-z0-9._-]{0,20}$/), hostileText).filter((s) => s !== PROTECTED_TOPIC);
+const nameLike = fc
+  .oneof(fc.stringMatching(/^[a-z][a-z0-9._-]{0,20}$/), hostileText)
+  .filter((s) => s !== PROTECTED_TOPIC);
 
 /** Raw body bytes: valid JSON of any shape, or something hostile. */
 const bodyBytes = fc.oneof(
   fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v))),
-  fc.record({ records: fc.array(fc.record({ key: fc.jsonValue({ maxDepth: 2 }), value: fc.jsonValue({ maxDepth: 2 }) }), { maxLength: 5 }) }).map((v) => Buffer.from(JSON.stringify(v))),
-  fc.record({ records: fc.array(fc.record({ value: fc.string() }), { maxLength: 3 }) }).map((v) => Buffer.from(JSON.stringify(v))),
+  fc
+    .record({
+      records: fc.array(fc.record({ key: fc.jsonValue({ maxDepth: 2 }), value: fc.jsonValue({ maxDepth: 2 }) }), {
+        maxLength: 5,
+      }),
+    })
+    .map((v) => Buffer.from(JSON.stringify(v))),
+  fc
+    .record({ records: fc.array(fc.record({ value: fc.string() }), { maxLength: 3 }) })
+    .map((v) => Buffer.from(JSON.stringify(v))),
   fc.jsonValue({ maxDepth: 3 }).map((v) => {
     const text = JSON.stringify({ records: [{ value: v }] });
     return Buffer.from(text.slice(0, Math.max(0, text.length - 3))); // truncated
@@ -89,7 +116,13 @@ const request = fc.record({
   mediaChoice: fc.nat(10),
 });
 
-function send(port: number, method: string, url: string, headers: Record<string, string>, body: Buffer | null): Promise<{ status: number; text: string }> {
+function send(
+  port: number,
+  method: string,
+  url: string,
+  headers: Record<string, string>,
+  body: Buffer | null,
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: '127.0.0.1', port, method, path: url, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -124,12 +157,15 @@ async function readTopic(node: SamsaNode, topic: string): Promise<string[]> {
   const out: string[] = [];
   const { records } = await node.broker.fetch(topic, 0, 0, 16 * 1024 * 1024);
   forEachBatch(records, (_h, batch) => {
-    for (const r of decodeRecordBatch(batch)) out.push(`${r.offset}:${r.key?.toString('hex')}:${r.value?.toString('hex')}`);
+    for (const r of decodeRecordBatch(batch))
+      out.push(`${r.offset}:${r.key?.toString('hex')}:${r.value?.toString('hex')}`);
   });
   return out;
 }
 
-test('fuzzing every route never yields a 5xx, a crash, a file outside the data dir, or a changed record', { timeout: 600_000 }, async () => {
+test('fuzzing every route never yields a 5xx, a crash, a file outside the data dir, or a changed record', {
+  timeout: 600_000,
+}, async () => {
   const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-fuzz-'));
   const dataDir = path.join(sandbox, 'data');
   const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {} });
@@ -163,7 +199,10 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
           return encodeURIComponent(v);
         });
         const query = s.query
-          .map(([k, v]) => `${encodeURIComponent(op.queryNames[k % Math.max(1, op.queryNames.length)] ?? `x${k}`)}=${encodeURIComponent(v)}`)
+          .map(
+            ([k, v]) =>
+              `${encodeURIComponent(op.queryNames[k % Math.max(1, op.queryNames.length)] ?? `x${k}`)}=${encodeURIComponent(v)}`,
+          )
           .join('&');
         const headers: Record<string, string> = {};
         const hasBody = op.mediaTypes.length > 0;
@@ -176,7 +215,8 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
         sent++;
         const describe = `${op.method} ${url}?${query} (${headers['content-type'] ?? '-'}) → ${res.status} ${res.text.slice(0, 200)}`;
         if (res.status >= 500 || res.status === 0) failures.push(describe);
-        else if (res.status >= 400 && !/"error_code":\d+/.test(res.text)) failures.push(`no JSON error body: ${describe}`);
+        else if (res.status >= 400 && !/"error_code":\d+/.test(res.text))
+          failures.push(`no JSON error body: ${describe}`);
       }
     }
     assert.ok(sent >= 1000, `only ${sent} requests were sent`);
@@ -184,7 +224,11 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
 
     const health = await send(port, 'GET', '/healthz', {}, null);
     assert.equal(health.status, 200, 'the server still answers after the fuzzing');
-    assert.deepEqual(await readTopic(node, PROTECTED_TOPIC), before, 'records acknowledged before the fuzzing are unchanged');
+    assert.deepEqual(
+      await readTopic(node, PROTECTED_TOPIC),
+      before,
+      'records acknowledged before the fuzzing are unchanged',
+    );
     assert.deepEqual(fs.readdirSync(sandbox).sort(), sandboxBefore, 'nothing was written beside the data dir');
     assert.deepEqual(fs.readdirSync(repoRoot).sort(), repoBefore, 'nothing was written in the working directory');
     for (const entry of fs.readdirSync(dataDir)) {
