@@ -157,8 +157,21 @@ function requestConfig(body: CreateConsumerRequest): ConsumerRequestConfig {
   };
 }
 
+/**
+ * A quantified group that itself holds a quantifier, such as `(a+)+`: such patterns backtrack
+ * exponentially on a name that almost matches, and matching runs on the event loop, so one
+ * subscription could stall the node. They are refused; every useful topic pattern does without.
+ */
+const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/;
+
 /** Kafka (Java's `Pattern.matches`) matches a subscription pattern against the whole topic name. */
 function compilePattern(pattern: string): RegExp {
+  if (NESTED_QUANTIFIER.test(pattern)) {
+    throw new UnprocessableEntityError(
+      'topic_pattern repeats a group that itself repeats (like (a+)+); write it without nesting.',
+      42204,
+    );
+  }
   try {
     return new RegExp(`^(?:${pattern})$`);
   } catch (err) {

@@ -568,5 +568,12 @@ describe('v2 consumer instances', () => {
         .set('content-type', V2)
         .send({ topic_pattern: '(' });
       assert.equal(badPattern.status, 422);
+      // Nested quantifiers backtrack exponentially on the event loop: refused before any matching.
+      const nested = await request(node.app)
+        .post(`${c}/subscription`)
+        .set('content-type', V2)
+        .send({ topic_pattern: '(a+)+$' });
+      assert.equal(nested.status, 422);
+      assert.match(nested.body.message, /repeats a group/);
     }));
 });
