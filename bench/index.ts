@@ -6,6 +6,7 @@ const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   storage: async () => (await import('./storage.js')).runStorageBench,
   produce: async () => (await import('./produce.js')).runProduceBench,
   metrics: async () => (await import('./metrics.js')).runMetricsBench,
+  sse: async () => (await import('./sse.js')).runSseBench,
   consume: async () => (await import('./consume.js')).runConsumeBench,
 };
 

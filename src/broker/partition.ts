@@ -71,18 +71,21 @@ export class Partition {
 
   /**
    * Resolves when the high watermark passes `offset` or after `timeoutMs`, whichever is
-   * first: readers wait on appends instead of polling.
+   * first: readers wait on appends instead of polling. `signal` ends the wait early and frees
+   * the waiter (a reader that stopped waiting must not leave its timer behind).
    */
-  waitForData(offset: number, timeoutMs: number): Promise<void> {
-    if (this.highWatermark > offset || timeoutMs <= 0) return Promise.resolve();
+  waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.highWatermark > offset || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
         this.waiters.delete(wake);
+        signal?.removeEventListener('abort', wake);
         resolve();
       };
       const timer = setTimeout(wake, timeoutMs);
       this.waiters.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 }

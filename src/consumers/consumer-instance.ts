@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Broker } from '../broker/broker.js';
 import {
   GroupStateError,
@@ -390,38 +391,48 @@ export class ConsumerInstance {
     return { records, bytes, nextPositions, wakeAtMs };
   }
 
-  /** Waits for new data in any assigned partition, a group change, or `untilMs`. */
+  /**
+   * Waits for new data in any assigned partition, a group change, `untilMs` or `signal`. The waits
+   * that lose the race are cancelled: a waiter left on an idle partition would hold its timer and
+   * closure until its timeout, one per idle partition per wake-up of a busy one.
+   */
   private async waitForRecords(
     partitions: readonly TopicPartition[],
     untilMs: number,
     signal?: AbortSignal,
   ): Promise<void> {
+    if (signal?.aborted) return;
     const left = Math.max(0, untilMs - Date.now());
+    const settled = new AbortController();
+    // One listener per partition waited on, by design: not the leak node warns about past 10.
+    setMaxListeners(partitions.length + 2, settled.signal);
+    const onAbort = () => settled.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     const waits: Promise<void>[] = [];
     for (const tp of partitions) {
       const position = this.positions.get(tpKey(tp.topic, tp.partition));
       if (position === undefined) continue;
       try {
-        waits.push(this.broker.partition(tp.topic, tp.partition).waitForData(position, left));
+        waits.push(this.broker.partition(tp.topic, tp.partition).waitForData(position, left, settled.signal));
       } catch {
         // the topic was deleted; the group change below wakes us
       }
     }
-    if (this.mode === 'subscribe') waits.push(this.coordinator.waitForGroupChange(this.group, left));
-    if (waits.length === 0) waits.push(new Promise((r) => setTimeout(r, left)));
-    let onAbort: (() => void) | undefined;
-    if (signal) {
+    if (this.mode === 'subscribe') waits.push(this.coordinator.waitForGroupChange(this.group, left, settled.signal));
+    if (waits.length === 0) {
       waits.push(
         new Promise<void>((resolve) => {
-          onAbort = () => resolve();
-          signal.addEventListener('abort', onAbort, { once: true });
+          const timer = setTimeout(resolve, left);
+          settled.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
         }),
       );
     }
+    // An abort of `signal` resolves every wait above through `settled`.
     try {
       await Promise.race(waits);
     } finally {
-      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      settled.abort();
+      signal?.removeEventListener('abort', onAbort);
     }
   }
 

@@ -50,15 +50,18 @@ export class ConsumerGroup {
   }
 
   /** Resolves on the next transition or after `timeoutMs`. */
-  waitForChange(timeoutMs: number): Promise<void> {
+  waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
       const wake = () => {
         clearTimeout(timer);
         this.waiters.delete(wake);
+        signal?.removeEventListener('abort', wake);
         resolve();
       };
       const timer = setTimeout(wake, Math.max(0, timeoutMs));
       this.waiters.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
     });
   }
 

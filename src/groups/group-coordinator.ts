@@ -225,9 +225,9 @@ export class GroupCoordinator {
   }
 
   /** Resolves on the group's next transition or after `timeoutMs` (readers wait on data or this). */
-  waitForGroupChange(groupId: string, timeoutMs: number): Promise<void> {
+  waitForGroupChange(groupId: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const group = this.groups.get(groupId);
-    return group ? group.waitForChange(timeoutMs) : Promise.resolve();
+    return group ? group.waitForChange(timeoutMs, signal) : Promise.resolve();
   }
 
   /** Keeps a member alive without reading (any REST call of its instance). */
