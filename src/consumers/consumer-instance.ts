@@ -47,6 +47,8 @@ export interface PollOptions {
   maxBytes: number;
   /** Ends the wait early (the client went away): the poll returns what it has, usually nothing. */
   signal?: AbortSignal;
+  /** Return (empty) as soon as the group hands out a new generation, so the caller can tell the client. */
+  returnOnRebalance?: boolean;
 }
 
 /** Bytes read from a partition log per fetch while gathering a response. */
@@ -182,7 +184,7 @@ export class ConsumerInstance {
    * Finds the partitions to read: the manual assignment, or the group's (revoking and
    * rejoining as the coordinator requires). Null means "nothing to read yet".
    */
-  private async currentPartitions(deadline: number): Promise<TopicPartition[] | null> {
+  private async currentPartitions(deadline: number, signal?: AbortSignal): Promise<TopicPartition[] | null> {
     if (this.mode === 'assign') return this.manual;
     if (this.mode !== 'subscribe') {
       throw new GroupStateError(
@@ -199,6 +201,7 @@ export class ConsumerInstance {
           this.memberId as string,
           Math.max(0, deadline - Date.now()),
           (owned, generation) => this.revoke(owned, generation),
+          signal,
         );
         if (a === null) return null;
         if (a.generation !== this.generation) {
@@ -265,11 +268,14 @@ export class ConsumerInstance {
     const maxBytes =
       opts.maxBytes > 0 ? Math.min(opts.maxBytes, this.config.maxResponseBytes) : this.config.maxResponseBytes;
     const deadline = Date.now() + waitMs;
+    const startGeneration = this.generation;
     for (;;) {
       // Deleted (or expired) while this poll waited: a closed instance reads nothing and never rejoins.
       if (opts.signal?.aborted || this.closed) return [];
-      const partitions = await this.currentPartitions(deadline);
+      const partitions = await this.currentPartitions(deadline, opts.signal);
       if (partitions === null) return [];
+      // A stream reports a new assignment at once rather than when its wait ends.
+      if (opts.returnOnRebalance && this.generation !== startGeneration) return [];
       const generation = this.generation;
       const gathered = this.gather(partitions, maxBytes);
       const stillOwned =

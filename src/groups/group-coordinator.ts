@@ -187,6 +187,7 @@ export class GroupCoordinator {
     memberId: string,
     timeoutMs: number,
     revoke: (owned: readonly TopicPartition[], generation: number) => void,
+    signal?: AbortSignal,
   ): Promise<MemberAssignment | null> {
     const group = this.groupOf(groupId, false);
     const deadline = Date.now() + timeoutMs;
@@ -215,8 +216,8 @@ export class GroupCoordinator {
           return { generation: group.generation, partitions: m.assignment };
         }
         const left = deadline - Date.now();
-        if (left <= 0) return null;
-        await group.waitForChange(left);
+        if (left <= 0 || signal?.aborted) return null;
+        await group.waitForChange(left, signal);
       }
     } finally {
       m.inFlight--;

@@ -218,6 +218,7 @@ export class SseStream {
           timeoutMs: this.hub.limits.keepAliveMs,
           maxBytes: this.opts.maxBatchBytes,
           signal: this.abort.signal,
+          returnOnRebalance: this.opts.group,
         });
         if (this.closed) break;
         if (this.topicDeleted) continue;
