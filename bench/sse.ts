@@ -45,7 +45,7 @@ async function serve(kind: string): Promise<void> {
     await node.start();
     for (const topic of TOPICS) await node.broker.createTopic(topic, { partitions: 1 });
     // Every reader comes from 127.0.0.1: lift the per-client limit above the largest case.
-    const sseHub = new SseHub({ ...DEFAULT_SSE_LIMITS, maxStreamsPerClient: 1000 }, node.broker);
+    const sseHub = new SseHub({ ...DEFAULT_SSE_LIMITS, maxStreamsPerClient: 1000 });
     server = http.createServer(createApp({ node, sseHub }));
     process.on('SIGTERM', () => {
       sseHub.closeAll();
@@ -83,9 +83,15 @@ interface Server {
 }
 
 async function startChild(kind: 'samsa' | 'bare'): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server under load.
+  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  const child = spawn(
+    process.execPath,
+    [...serverArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {

@@ -87,17 +87,14 @@ async function serve(config: ServerConfig): Promise<number> {
   }
 
   const { broker } = node;
-  const sseHub = new SseHub(
-    {
-      ...DEFAULT_SSE_LIMITS,
-      keepAliveMs: config.sseKeepAliveMs,
-      maxStreams: config.sseMaxStreams,
-      maxStreamsPerClient: config.sseMaxStreamsPerClient,
-      maxBufferedBytesPerStream: config.sseMaxBufferedBytes,
-      slowClientTimeoutMs: config.sseSlowClientTimeoutMs,
-    },
-    broker,
-  );
+  const sseHub = new SseHub({
+    ...DEFAULT_SSE_LIMITS,
+    keepAliveMs: config.sseKeepAliveMs,
+    maxStreams: config.sseMaxStreams,
+    maxStreamsPerClient: config.sseMaxStreamsPerClient,
+    maxBufferedBytesPerStream: config.sseMaxBufferedBytes,
+    slowClientTimeoutMs: config.sseSlowClientTimeoutMs,
+  });
   const app = createApp({
     node,
     sseHub,

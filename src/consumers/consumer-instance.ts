@@ -11,7 +11,9 @@ import type { TopicPartition } from '../groups/assignor.js';
 import type { Subscription } from '../groups/consumer-group.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import { tpKey } from '../groups/group-metadata-manager.js';
-import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../storage/record-batch.js';
+import type { DecodedRecord } from '../storage/record-batch.js';
+import { forEachBatch } from '../storage/record-batch.js';
+import { DecodedBatchCache } from './decoded-batch-cache.js';
 
 export type EmbeddedFormat = 'binary' | 'json' | 'string';
 export type OffsetResetPolicy = 'earliest' | 'latest' | 'none';
@@ -38,6 +40,11 @@ export interface ConsumerInstanceConfig {
 export interface ConsumedRecord extends DecodedRecord {
   topic: string;
   partition: number;
+  /**
+   * The decoded record this one was read from, shared by every reader of the node (see
+   * DecodedBatchCache): edges key per-record work on it, such as SSE's rendered text.
+   */
+  source?: DecodedRecord;
 }
 
 export interface PollOptions {
@@ -50,6 +57,12 @@ export interface PollOptions {
   /** Return (empty) as soon as the group hands out a new generation, so the caller can tell the client. */
   returnOnRebalance?: boolean;
 }
+
+/**
+ * The reason passed when a wait is settled: abort() without one builds a DOMException every
+ * time, a measurable cost when a hundred streams wake per batch.
+ */
+const WAIT_SETTLED = 'settled';
 
 /** Bytes read from a partition log per fetch while gathering a response. */
 const FETCH_CHUNK_BYTES = 1024 * 1024;
@@ -83,6 +96,7 @@ export class ConsumerInstance {
     readonly config: ConsumerInstanceConfig,
     private readonly broker: Broker,
     private readonly coordinator: GroupCoordinator,
+    private readonly decoded: DecodedBatchCache = new DecodedBatchCache(),
   ) {}
 
   /** Runs `fn` after every earlier call of this instance has finished. */
@@ -363,7 +377,7 @@ export class ConsumerInstance {
         if (chunk.length === 0) break;
         forEachBatch(chunk, (header, batch) => {
           if (done || full) return;
-          for (const r of decodeRecordBatch(batch)) {
+          for (const r of this.decoded.records(tp.topic, tp.partition, header, batch)) {
             if (r.offset < fetchFrom) continue;
             if (r.timestamp > holdBackAfter) {
               const wake = r.timestamp + this.config.delayMs;
@@ -385,6 +399,7 @@ export class ConsumerInstance {
               key: r.key,
               value: r.value,
               headers: r.headers,
+              source: r,
             });
             bytes += size;
             nextPositions.set(k, r.offset + 1);
@@ -412,7 +427,7 @@ export class ConsumerInstance {
     const settled = new AbortController();
     // One listener per partition waited on, by design: not the leak node warns about past 10.
     setMaxListeners(partitions.length + 2, settled.signal);
-    const onAbort = () => settled.abort();
+    const onAbort = () => settled.abort(WAIT_SETTLED);
     signal?.addEventListener('abort', onAbort, { once: true });
     const waits: Promise<void>[] = [];
     for (const tp of partitions) {
@@ -437,7 +452,7 @@ export class ConsumerInstance {
     try {
       await Promise.race(waits);
     } finally {
-      settled.abort();
+      settled.abort(WAIT_SETTLED);
       signal?.removeEventListener('abort', onAbort);
     }
   }

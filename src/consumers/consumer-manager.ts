@@ -10,6 +10,7 @@ import {
   type EmbeddedFormat,
   type OffsetResetPolicy,
 } from './consumer-instance.js';
+import { DecodedBatchCache } from './decoded-batch-cache.js';
 
 /** Instance settings as a client sends them (Confluent's names and aliases), all optional. */
 export interface ConsumerRequestConfig {
@@ -59,6 +60,8 @@ function intSetting(name: string, raw: string | number | undefined, def: number,
  */
 export class ConsumerManager {
   private readonly instances = new Map<string, ConsumerInstance>();
+  /** One decode per batch for every reader of the node (REST consumers and streams). */
+  private readonly decoded = new DecodedBatchCache();
   private readonly housekeeping: BackgroundTask;
 
   constructor(
@@ -167,7 +170,7 @@ export class ConsumerManager {
         `this node already holds its maximum of ${this.opts.maxInstances} consumer instances`,
       );
     }
-    const instance = new ConsumerInstance(group, name, config, this.broker, this.coordinator);
+    const instance = new ConsumerInstance(group, name, config, this.broker, this.coordinator, this.decoded);
     this.instances.set(k, instance);
     return instance;
   }
@@ -194,7 +197,14 @@ export class ConsumerManager {
       delayMs: 0,
       instanceTimeoutMs: Number.POSITIVE_INFINITY,
     };
-    return new ConsumerInstance(group ?? '', `stream-${randomUUID()}`, config, this.broker, this.coordinator);
+    return new ConsumerInstance(
+      group ?? '',
+      `stream-${randomUUID()}`,
+      config,
+      this.broker,
+      this.coordinator,
+      this.decoded,
+    );
   }
 
   /** The live instance; touching it counts as a heartbeat. Expired or unknown: 404 / 40403. */

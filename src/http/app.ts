@@ -80,7 +80,7 @@ export function createApp({
   metrics = new SamsaMetrics(node.broker),
   logger = createLogger({ level: 'error' }),
   minFreeDiskBytes = DEFAULT_MIN_FREE_DISK_BYTES,
-  sseHub = new SseHub(DEFAULT_SSE_LIMITS, node.broker),
+  sseHub = new SseHub(DEFAULT_SSE_LIMITS),
   corsOrigins = [],
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };

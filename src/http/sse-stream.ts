@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import type { Broker } from '../broker/broker.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import { SamsaError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
+import type { DecodedRecord } from '../storage/record-batch.js';
 import { renderBytes, renderHeaders } from './record-rendering.js';
 import { encodeResumeToken } from './sse-resume-token.js';
 
@@ -29,10 +30,6 @@ export const DEFAULT_SSE_LIMITS: SseLimits = {
   retryMs: 2000,
 };
 
-/** Most entries and characters of rendered `data:` text kept for sharing between streams. */
-const RENDER_CACHE_MAX_ENTRIES = 20_000;
-const RENDER_CACHE_MAX_CHARS = 32 * 1024 * 1024;
-
 export interface SseStats {
   open: number;
   eventsTotal: Map<string, number>;
@@ -46,20 +43,15 @@ export interface SseStats {
  */
 export class SseHub {
   private readonly perClient = new Map<string, number>();
-  private readonly cache = new Map<string, string>();
-  private cacheChars = 0;
+  private readonly rendered: Record<EmbeddedFormat, WeakMap<DecodedRecord, string>> = {
+    json: new WeakMap(),
+    string: new WeakMap(),
+    binary: new WeakMap(),
+  };
   readonly stats: SseStats = { open: 0, eventsTotal: new Map(), droppedSlowTotal: 0 };
   private readonly streams = new Set<SseStream>();
 
-  constructor(
-    readonly limits: SseLimits,
-    broker: Broker,
-  ) {
-    // Offsets restart at 0 when a topic is deleted and recreated: forget its rendered text.
-    broker.onTopicChange((change) => {
-      if (change.kind === 'deleted') this.clearCache();
-    });
-  }
+  constructor(readonly limits: SseLimits) {}
 
   /** Reserves a slot for `client`, or throws 503 (node full) / 429 (client over its share). */
   admit(client: string): () => void {
@@ -81,15 +73,15 @@ export class SseHub {
     };
   }
 
-  private clearCache(): void {
-    this.cache.clear();
-    this.cacheChars = 0;
-  }
-
-  /** The `data:` JSON of a record in a format, rendered once and shared. */
+  /**
+   * The `data:` JSON of a record in a format, rendered once and shared by every stream that
+   * renders it the same way. The text hangs off the node's shared decoded record (weakly), so
+   * it lives exactly as long as the decoded batch cache keeps that record, and the key is the
+   * object itself: no string keys to build per event.
+   */
   render(r: ConsumedRecord, format: EmbeddedFormat): string {
-    const key = `${format}\u0000${r.topic}\u0000${r.partition}\u0000${r.offset}`;
-    const hit = this.cache.get(key);
+    const cache = this.rendered[format];
+    const hit = r.source === undefined ? undefined : cache.get(r.source);
     if (hit !== undefined) return hit;
     const k = renderBytes(r.key, format, true);
     const v = renderBytes(r.value, format, true);
@@ -104,14 +96,7 @@ export class SseHub {
       key_format: k.format,
       value_format: v.format,
     });
-    this.cache.set(key, text);
-    this.cacheChars += text.length;
-    // Oldest first: Map keeps insertion order.
-    while (this.cache.size > RENDER_CACHE_MAX_ENTRIES || this.cacheChars > RENDER_CACHE_MAX_CHARS) {
-      const oldest = this.cache.entries().next().value as [string, string];
-      this.cache.delete(oldest[0]);
-      this.cacheChars -= oldest[1].length;
-    }
+    if (r.source !== undefined) cache.set(r.source, text);
     return text;
   }
 

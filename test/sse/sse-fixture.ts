@@ -31,7 +31,7 @@ export async function startSseServer(
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-sse-'));
   const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {} });
   await node.start();
-  const hub = new SseHub({ ...DEFAULT_SSE_LIMITS, ...opts.limits }, node.broker);
+  const hub = new SseHub({ ...DEFAULT_SSE_LIMITS, ...opts.limits });
   const server = http.createServer(createApp({ node, sseHub: hub, corsOrigins: opts.corsOrigins ?? [] }));
   const sockets: Socket[] = [];
   server.on('connection', (s: Socket) => sockets.push(s));
