@@ -84,9 +84,15 @@ interface Server {
 }
 
 async function startChild(kind: 'samsa' | 'bare'): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the servers under load.
+  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  const child = spawn(
+    process.execPath,
+    [...serverArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => {
