@@ -7,14 +7,13 @@
  * The server runs in a child process (this file, re-run with `--serve`), so the client's JSON
  * parsing never shares its event loop. Environment: BENCH_RECORDS (default 400000), BENCH_SERVER_ARGS.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { announce, type ChildServer, startChild, stopChild } from './child-server.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 400_000);
 const PARTITIONS = 4;
@@ -51,7 +50,6 @@ async function serve(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-consume-'));
   const node = await openLoadedNode(dataDir);
   const server = http.createServer(createApp({ node }));
-  server.keepAliveTimeout = 60_000;
   process.on('SIGTERM', () => {
     server.close();
     void node.shutdown().then(() => {
@@ -59,40 +57,13 @@ async function serve(): Promise<void> {
       process.exit(0);
     });
   });
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-  });
+  announce(server);
 }
 
 // ---- the client (parent side) ----
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-}
-
-async function startChild(): Promise<Server> {
-  // BENCH_SERVER_ARGS, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`, profiles the server.
-  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
-  const child = spawn(process.execPath, [...serverArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /"port":(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-async function stopChild(server: Server): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
+function startServer(): Promise<ChildServer> {
+  return startChild(fileURLToPath(import.meta.url), []);
 }
 
 function call(
@@ -202,7 +173,7 @@ export async function runConsumeBench(): Promise<void> {
     `consume bench: ${fmt(RECORDS)} records of ${VALUE_BYTES} bytes in ${PARTITIONS} partitions, binary format, max_bytes=${MAX_BYTES}, ${os.cpus().length} CPUs, node ${process.version}`,
   );
   const raw = await rawEngineReads();
-  const server = await startChild();
+  const server = await startServer();
   const rows: string[][] = [];
   try {
     for (const instances of [1, 4]) {

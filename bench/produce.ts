@@ -9,14 +9,13 @@
  * generator never shares their event loop; they are started the same way and loaded one at a time.
  * Environment: BENCH_SECONDS (per case, default 2).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { announce, type ChildServer, startChild, stopChild } from './child-server.js';
 
 const CONNECTIONS = 8;
 const VALUE_BYTES = 100;
@@ -70,45 +69,13 @@ async function serve(kind: string): Promise<void> {
       process.exit(0);
     });
   }
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-  });
+  announce(server);
 }
 
 // ---- the load generator (parent side) ----
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-}
-
-async function startChild(kind: 'samsa' | 'bare'): Promise<Server> {
-  // BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the servers under load.
-  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
-  const child = spawn(
-    process.execPath,
-    [...serverArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /"port":(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-async function stopChild(server: Server): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
+function startServer(kind: 'samsa' | 'bare'): Promise<ChildServer> {
+  return startChild(fileURLToPath(import.meta.url), [kind]);
 }
 
 function requestBody(format: Format, count: number): Buffer {
@@ -202,10 +169,10 @@ export async function runProduceBench(): Promise<void> {
   for (const format of FORMATS) {
     for (const count of RECORDS_PER_REQUEST) {
       for (const acks of ACKS) {
-        const samsa = await startChild('samsa');
+        const samsa = await startServer('samsa');
         const mine = await throughput(samsa.port, format, count, acks);
         await stopChild(samsa);
-        const bare = await startChild('bare');
+        const bare = await startServer('bare');
         const base = await throughput(bare.port, format, count, acks);
         await stopChild(bare);
         rows.push([
@@ -220,10 +187,10 @@ export async function runProduceBench(): Promise<void> {
       }
     }
   }
-  const samsa = await startChild('samsa');
+  const samsa = await startServer('samsa');
   const mine = await latency(samsa.port);
   await stopChild(samsa);
-  const bare = await startChild('bare');
+  const bare = await startServer('bare');
   const base = await latency(bare.port);
   await stopChild(bare);
   console.log();

@@ -12,13 +12,12 @@
  * producer never share their event loop. Environment: BENCH_SECONDS (per fan-out case, default 3),
  * BENCH_LATENCY_SAMPLES (default 300).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { announce, type ChildServer, startChild, stopChild } from './child-server.js';
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_REQUEST = 100;
@@ -69,45 +68,13 @@ async function serve(kind: string): Promise<void> {
       process.exit(0);
     });
   }
-  server.keepAliveTimeout = 60_000;
-  server.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
-  });
+  announce(server);
 }
 
 // ---- the clients (parent side) ----
 
-interface Server {
-  child: ChildProcess;
-  port: number;
-}
-
-async function startChild(kind: 'samsa' | 'bare'): Promise<Server> {
-  // BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server under load.
-  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
-  const child = spawn(
-    process.execPath,
-    [...serverArgs, '--import', 'tsx', fileURLToPath(import.meta.url), '--serve', kind],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-      const m = /"port":(\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { child, port };
-}
-
-async function stopChild(server: Server): Promise<void> {
-  const exited = new Promise((resolve) => server.child.once('exit', resolve));
-  server.child.kill('SIGTERM');
-  await exited;
+function startServer(kind: 'samsa' | 'bare'): Promise<ChildServer> {
+  return startChild(fileURLToPath(import.meta.url), [kind]);
 }
 
 /** JSON values (stored as 100 bytes of JSON text), so streams render them in the default json format. */
@@ -212,7 +179,7 @@ function percentiles(samples: number[]): { p50: number; p99: number } {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const msSince = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
 
-async function latency(samsa: Server, bare: Server): Promise<void> {
+async function latency(samsa: ChildServer, bare: ChildServer): Promise<void> {
   const body = produceBody(1);
   const reader = new CountingReader();
   await reader.open(samsa.port, 'latency');
@@ -282,7 +249,7 @@ async function produceUntil(port: number, topic: string, until: number): Promise
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function fanOut(samsa: Server): Promise<void> {
+async function fanOut(samsa: ChildServer): Promise<void> {
   console.log(
     `\n(b) fan-out: ${VALUE_BYTES}-byte records, ${RECORDS_PER_REQUEST} per request, ${PRODUCER_CONNECTIONS} producer connections, ${CASE_SECONDS} s per case`,
   );
@@ -333,8 +300,8 @@ async function fanOut(samsa: Server): Promise<void> {
 
 export async function runSseBench(): Promise<void> {
   console.log(`sse bench: ${os.cpus().length} CPUs, node ${process.version}`);
-  const samsa = await startChild('samsa');
-  const bare = await startChild('bare');
+  const samsa = await startServer('samsa');
+  const bare = await startServer('bare');
   try {
     await latency(samsa, bare);
     await fanOut(samsa);

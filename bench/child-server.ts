@@ -1,0 +1,44 @@
+/**
+ * A benchmark's server in its own process, so the load generator never shares its event loop:
+ * the bench file re-runs itself with `--serve <args>`, and that child prints `{"port":N}` once it
+ * listens. BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ChildServer {
+  child: ChildProcess;
+  port: number;
+}
+
+export async function startChild(benchFile: string, serveArgs: string[]): Promise<ChildServer> {
+  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
+  const child = spawn(process.execPath, [...serverArgs, '--import', 'tsx', benchFile, '--serve', ...serveArgs], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+      const m = /"port":(\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${serveArgs.join(' ') || 'bench'} server exited with ${code}`)));
+  });
+  return { child, port };
+}
+
+export async function stopChild(server: ChildServer): Promise<void> {
+  const exited = new Promise((resolve) => server.child.once('exit', resolve));
+  server.child.kill('SIGTERM');
+  await exited;
+}
+
+/** The child side: listen on loopback and tell the parent the port. */
+export function announce(server: http.Server): void {
+  server.keepAliveTimeout = 60_000;
+  server.listen(0, '127.0.0.1', () => {
+    process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  });
+}
