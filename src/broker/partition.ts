@@ -1,6 +1,7 @@
 import { NotEnoughReplicasError } from '../errors.js';
 import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import { IdempotencyCache, type IdempotencyLimits } from './idempotency-cache.js';
+import { WaitQueue } from './wait-queue.js';
 
 /**
  * A partition as the broker sees it (Kafka's Partition): its local log plus leadership,
@@ -14,7 +15,7 @@ export class Partition {
   leaderEpoch = 0;
   replicas: number[];
   isr: number[];
-  private readonly waiters = new Set<() => void>();
+  private readonly readers = new WaitQueue();
   /** Recent idempotency keys; null until first asked, then rebuilt from the log and kept current. */
   private idempotency: IdempotencyCache | null = null;
 
@@ -64,9 +65,7 @@ export class Partition {
     const hw = this.log.logEndOffset;
     if (hw <= this.log.highWatermark) return;
     this.log.highWatermark = hw;
-    const waiting = [...this.waiters];
-    this.waiters.clear();
-    for (const wake of waiting) wake();
+    this.readers.wakeAll();
   }
 
   /**
@@ -75,17 +74,7 @@ export class Partition {
    * the waiter (a reader that stopped waiting must not leave its timer behind).
    */
   waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (this.highWatermark > offset || timeoutMs <= 0 || signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        signal?.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, timeoutMs);
-      this.waiters.add(wake);
-      signal?.addEventListener('abort', wake, { once: true });
-    });
+    if (this.highWatermark > offset || timeoutMs <= 0) return Promise.resolve();
+    return this.readers.wait(timeoutMs, signal);
   }
 }

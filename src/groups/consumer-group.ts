@@ -1,3 +1,4 @@
+import { WaitQueue } from '../broker/wait-queue.js';
 import type { TopicPartition } from './assignor.js';
 
 /** Kafka's classic group states. */
@@ -39,30 +40,17 @@ export class ConsumerGroup {
   protocol: string | null = null;
   readonly members = new Map<string, Member>();
   rebalances = 0;
-  private waiters = new Set<() => void>();
+  private readonly waiters = new WaitQueue();
 
   constructor(readonly groupId: string) {}
 
   changed(): void {
-    const waiting = this.waiters;
-    this.waiters = new Set();
-    for (const wake of waiting) wake();
+    this.waiters.wakeAll();
   }
 
   /** Resolves on the next transition or after `timeoutMs`. */
   waitForChange(timeoutMs: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.waiters.delete(wake);
-        signal?.removeEventListener('abort', wake);
-        resolve();
-      };
-      const timer = setTimeout(wake, Math.max(0, timeoutMs));
-      this.waiters.add(wake);
-      signal?.addEventListener('abort', wake, { once: true });
-    });
+    return this.waiters.wait(timeoutMs, signal);
   }
 
   /** Subscribers that matter for assignment: members with any subscription. */
