@@ -1,19 +1,27 @@
 /**
- * `npm run bench -- <name>`: runs one benchmark module of this folder. Each prints its figures
- * beside a baseline measured in the same run, and the ratio between them.
+ * `npm run bench -- <name>` runs one benchmark module of this folder; `npm run bench` runs them
+ * all, one after the other. Each prints its figures beside a baseline measured in the same run,
+ * and the ratio between them.
  */
 const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   storage: async () => (await import('./storage.js')).runStorageBench,
   produce: async () => (await import('./produce.js')).runProduceBench,
-  metrics: async () => (await import('./metrics.js')).runMetricsBench,
-  sse: async () => (await import('./sse.js')).runSseBench,
   consume: async () => (await import('./consume.js')).runConsumeBench,
+  sse: async () => (await import('./sse.js')).runSseBench,
+  metrics: async () => (await import('./metrics.js')).runMetricsBench,
 };
 
 const name = process.argv[2];
-const load = name === undefined ? undefined : BENCHES[name];
-if (load === undefined) {
-  console.error(`usage: npm run bench -- <name>\navailable: ${Object.keys(BENCHES).join(', ')}`);
-  process.exit(2);
+if (name === undefined) {
+  for (const [benchName, load] of Object.entries(BENCHES)) {
+    console.log(`\n=== ${benchName}`);
+    await (await load())();
+  }
+} else {
+  const load = BENCHES[name];
+  if (load === undefined) {
+    console.error(`usage: npm run bench [-- <name>]\navailable: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  await (await load())();
 }
-await (await load())();
