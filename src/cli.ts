@@ -97,6 +97,7 @@ async function serve(config: ServerConfig): Promise<number> {
   });
   const app = createApp({
     node,
+    advertisedUrl: config.advertisedUrl === '' ? undefined : config.advertisedUrl,
     sseHub,
     corsOrigins: config.corsOrigins
       .split(',')

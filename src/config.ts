@@ -26,6 +26,8 @@ export interface ServerConfig {
   minFreeDiskBytes: number;
   /** Comma-separated origins whose browser pages may write (any origin may read); `*` for all. */
   corsOrigins: string;
+  /** The URL clients reach this node at (behind a proxy), for v3 links and consumer `base_uri`; empty: from each request. */
+  advertisedUrl: string;
   /** SSE: a keep-alive comment after this long without events. */
   sseKeepAliveMs: number;
   /** SSE: most open streams on this node, and from one client address. */
@@ -77,6 +79,7 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     'Readiness fails below this free space (bytes)',
   ),
   corsOrigins: textSetting('cors-origins', '', 'Origins allowed to write from browsers (comma-separated)'),
+  advertisedUrl: textSetting('advertised-url', '', 'URL clients use to reach this node (links, base_uri)'),
   sseKeepAliveMs: intSetting('sse-keepalive-ms', 15_000, 100, 600_000, 'SSE keep-alive comment interval (ms)'),
   sseMaxStreams: intSetting('sse-max-streams', 1000, 1, 1_000_000, 'Most open SSE streams on this node'),
   sseMaxStreamsPerClient: intSetting(

@@ -19,6 +19,7 @@ test('defaults apply when neither flags nor env say anything', () => {
     logLevel: 'info',
     minFreeDiskBytes: 100 * 1024 * 1024,
     corsOrigins: '',
+    advertisedUrl: '',
     sseKeepAliveMs: 15_000,
     sseMaxStreams: 1000,
     sseMaxStreamsPerClient: 50,
