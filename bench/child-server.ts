@@ -4,7 +4,7 @@
  * listens. BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import type http from 'node:http';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export interface ChildServer {
@@ -40,5 +40,34 @@ export function announce(server: http.Server): void {
   server.keepAliveTimeout = 60_000;
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+  });
+}
+
+/** One POST on a keep-alive agent; rejects unless the answer is 200. The body is drained. */
+export function post(
+  agent: http.Agent,
+  port: number,
+  urlPath: string,
+  contentType: string,
+  body: Buffer,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: urlPath,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': contentType, 'content-length': body.length },
+      },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode} for ${urlPath}`));
+        res.resume();
+        res.on('end', resolve);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
 }

@@ -15,7 +15,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { announce, type ChildServer, startChild, stopChild } from './child-server.js';
+import { announce, type ChildServer, post, startChild, stopChild } from './child-server.js';
 
 const CONNECTIONS = 8;
 const VALUE_BYTES = 100;
@@ -85,28 +85,6 @@ function requestBody(format: Format, count: number): Buffer {
       : { value: randomBytes(VALUE_BYTES).toString('base64') },
   );
   return Buffer.from(JSON.stringify({ records }));
-}
-
-function post(agent: http.Agent, port: number, urlPath: string, contentType: string, body: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: urlPath,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': contentType, 'content-length': body.length },
-      },
-      (res) => {
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode} for ${urlPath}`));
-        res.resume();
-        res.on('end', resolve);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 interface Throughput {

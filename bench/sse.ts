@@ -17,7 +17,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { announce, type ChildServer, startChild, stopChild } from './child-server.js';
+import { announce, type ChildServer, post, startChild, stopChild } from './child-server.js';
 
 const VALUE_BYTES = 100;
 const RECORDS_PER_REQUEST = 100;
@@ -81,28 +81,6 @@ function startServer(kind: 'samsa' | 'bare'): Promise<ChildServer> {
 function produceBody(count: number): Buffer {
   const value = 'v'.repeat(VALUE_BYTES - 2);
   return Buffer.from(JSON.stringify({ records: Array.from({ length: count }, () => ({ value })) }));
-}
-
-function post(agent: http.Agent, port: number, urlPath: string, body: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: urlPath,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': JSON_V2, 'content-length': body.length },
-      },
-      (res) => {
-        if (res.statusCode !== 200) reject(new Error(`HTTP ${res.statusCode} for ${urlPath}`));
-        res.resume();
-        res.on('end', resolve);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const RECORD_MARK = Buffer.from('event: record\n');
@@ -190,7 +168,7 @@ async function latency(samsa: ChildServer, bare: ChildServer): Promise<void> {
     await sleep(2); // the stream is idle (waiting) when the record comes
     const arrived = reader.nextEvent();
     const t0 = process.hrtime.bigint();
-    await post(agent, samsa.port, '/topics/latency?acks=1', body);
+    await post(agent, samsa.port, '/topics/latency?acks=1', JSON_V2, body);
     const ackMs = msSince(t0);
     await arrived;
     if (i >= LATENCY_WARMUP) {
@@ -206,7 +184,7 @@ async function latency(samsa: ChildServer, bare: ChildServer): Promise<void> {
   for (let i = 0; i < LATENCY_WARMUP + LATENCY_SAMPLES; i++) {
     await sleep(2);
     const t0 = process.hrtime.bigint();
-    await post(bareAgent, bare.port, '/topics/latency', body);
+    await post(bareAgent, bare.port, '/topics/latency', JSON_V2, body);
     if (i >= LATENCY_WARMUP) roundTrips.push(msSince(t0));
   }
   bareAgent.destroy();
@@ -238,7 +216,7 @@ async function produceUntil(port: number, topic: string, until: number): Promise
   await Promise.all(
     Array.from({ length: PRODUCER_CONNECTIONS }, async () => {
       while (Date.now() < until) {
-        await post(agent, port, `/topics/${topic}?acks=1`, body);
+        await post(agent, port, `/topics/${topic}?acks=1`, JSON_V2, body);
         records += RECORDS_PER_REQUEST;
       }
     }),

@@ -44,7 +44,9 @@ if (files.length === 0) {
 const unique = [...new Set(files)].sort().map((file) => relative(root, file));
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', ...nodeFlags, ...unique],
+  // A test that hangs fails after 3 minutes instead of holding CI for its whole budget (a failing
+  // message-less assert.ok can hang under tsx while node quotes the transpiled source).
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-timeout=180000', ...nodeFlags, ...unique],
   { cwd: root, stdio: 'inherit' },
 );
 if (result.error) {
