@@ -75,17 +75,27 @@ async function pollUntil(
   }
 }
 
+/** Members `a` and `b` of group `g`, both subscribed to a new topic of `partitions` partitions. */
+async function twoMembers(
+  f: Fixture,
+  topic: string,
+  partitions: number,
+): Promise<[ConsumerInstance, ConsumerInstance]> {
+  await f.broker.createTopic(topic, { partitions });
+  const a = f.consumers.create('g', { ...base, name: 'a' });
+  const b = f.consumers.create('g', { ...base, name: 'b' });
+  a.subscribe({ kind: 'topics', topics: [topic] });
+  b.subscribe({ kind: 'topics', topics: [topic] });
+  return [a, b];
+}
+
 const ids = (records: ConsumedRecord[]) => records.map((r) => `${r.topic}/${r.partition}/${r.offset}`);
 
 describe('consumer groups', () => {
   test('two members split the partitions and together see every record exactly once', async () => {
     const f = await open();
     try {
-      await f.broker.createTopic('orders', { partitions: 4 });
-      const a = f.consumers.create('g', { ...base, name: 'a' });
-      const b = f.consumers.create('g', { ...base, name: 'b' });
-      a.subscribe({ kind: 'topics', topics: ['orders'] });
-      b.subscribe({ kind: 'topics', topics: ['orders'] });
+      const [a, b] = await twoMembers(f, 'orders', 4);
       await produce(f.broker, 'orders', 200);
       const seenA: ConsumedRecord[] = [];
       const seenB: ConsumedRecord[] = [];
@@ -114,11 +124,7 @@ describe('consumer groups', () => {
   test('when a member leaves, the other takes over from its committed offsets: nothing skipped, nothing repeated', async () => {
     const f = await open();
     try {
-      await f.broker.createTopic('t', { partitions: 2 });
-      const a = f.consumers.create('g', { ...base, name: 'a' });
-      const b = f.consumers.create('g', { ...base, name: 'b' });
-      a.subscribe({ kind: 'topics', topics: ['t'] });
-      b.subscribe({ kind: 'topics', topics: ['t'] });
+      const [a, b] = await twoMembers(f, 't', 2);
       await produce(f.broker, 't', 50, 'x', 0);
       await produce(f.broker, 't', 50, 'y', 1);
       const seen: ConsumedRecord[] = [];
@@ -147,11 +153,7 @@ describe('consumer groups', () => {
   test('a member that stops calling is expired after its session timeout and the group rebalances', async () => {
     const f = await open();
     try {
-      await f.broker.createTopic('t', { partitions: 2 });
-      const a = f.consumers.create('g', { ...base, name: 'a' });
-      const b = f.consumers.create('g', { ...base, name: 'b' });
-      a.subscribe({ kind: 'topics', topics: ['t'] });
-      b.subscribe({ kind: 'topics', topics: ['t'] });
+      const [a, b] = await twoMembers(f, 't', 2);
       await Promise.all([a.poll({ timeoutMs: 300, maxBytes: 0 }), b.poll({ timeoutMs: 300, maxBytes: 0 })]);
       assert.equal(f.coordinator.describeGroup('g').members.length, 2);
       const generation = f.coordinator.describeGroup('g').generation;
