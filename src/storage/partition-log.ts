@@ -385,6 +385,8 @@ export class PartitionLog {
     if (count === this.segments.length) this.roll();
     const doomed = this.segments.splice(0, count);
     for (const seg of doomed) {
+      seg.markDeleted();
+      // A segment whose post-roll fsync is in flight keeps its descriptor until that ends.
       const pending = this.flushing.get(seg);
       if (pending) void pending.then(() => seg.delete());
       else seg.delete();

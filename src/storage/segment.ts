@@ -30,6 +30,8 @@ const SCAN_CHUNK_BYTES = 64 * 1024;
 const RECOVERY_CHUNK_BYTES = 1024 * 1024;
 
 const SEGMENT_SUFFIXES = ['.log', '.index', '.timeindex'] as const;
+/** Files of a segment retention has removed from the log, waiting to be unlinked. */
+const DELETED_SUFFIX = '.deleted';
 
 /** `<20-digit base offset><suffix>`, Kafka's segment file names. */
 export function segmentFileName(baseOffset: number, suffix: string): string {
@@ -341,5 +343,20 @@ export class LogSegment {
   delete(): void {
     this.close();
     LogSegment.deleteFiles(this.dir, this.baseOffset);
+    for (const suffix of SEGMENT_SUFFIXES) {
+      fs.rmSync(path.join(this.dir, `${segmentFileName(this.baseOffset, suffix)}${DELETED_SUFFIX}`), { force: true });
+    }
+  }
+
+  /**
+   * Kafka's first step of deleting a segment: rename its files to `*.deleted` at once, so a
+   * crash before the files are removed cannot bring the segment back (start-up removes
+   * `*.deleted` files). Open descriptors stay valid; `delete()` removes the files later.
+   */
+  markDeleted(): void {
+    for (const suffix of SEGMENT_SUFFIXES) {
+      const file = path.join(this.dir, segmentFileName(this.baseOffset, suffix));
+      if (fs.existsSync(file)) fs.renameSync(file, `${file}${DELETED_SUFFIX}`);
+    }
   }
 }

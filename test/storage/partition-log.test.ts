@@ -588,9 +588,10 @@ describe('partition log: retention', () => {
       assert.equal(log.logStartOffset, stored.length);
       assert.equal(log.logEndOffset, stored.length);
       assert.equal(log.sizeBytes, 0);
-      // The old active segment is removed once its post-roll fsync completes.
-      await eventually(() => segmentLogFiles(log.dir).length === 1);
+      // The old active segment's files are renamed to *.deleted at once (Kafka's first step), even
+      // while its post-roll fsync is in flight, so a crash now cannot bring its records back.
       assert.deepEqual(segmentLogFiles(log.dir), [`${String(stored.length).padStart(20, '0')}.log`]);
+      await eventually(() => !fs.readdirSync(log.dir).some((f) => f.endsWith('.deleted')));
       assert.equal(
         log.append([{ key: null, value: Buffer.from('next'), timestamp: T0 + 60_000 }], T0 + 60_000).baseOffset,
         stored.length,
