@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { announce, type ChildServer, startChild, stopChild } from './child-server.js';
+import { printTable } from './markdown-table.js';
 
 const RECORDS = Number(process.env.BENCH_RECORDS ?? 400_000);
 const PARTITIONS = 4;
@@ -194,14 +195,6 @@ export async function runConsumeBench(): Promise<void> {
   }
   console.log();
   printTable(['case', 'records/s', 'raw engine reads records/s', 'ratio'], rows);
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
 }
 
 if (process.argv.includes('--serve')) await serve();

@@ -16,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { announce, type ChildServer, post, startChild, stopChild } from './child-server.js';
+import { printTable } from './markdown-table.js';
 
 const CONNECTIONS = 8;
 const VALUE_BYTES = 100;
@@ -181,14 +182,6 @@ export async function runProduceBench(): Promise<void> {
       ['p99', fmt(mine.p99, 3), fmt(base.p99, 3), `${fmt(mine.p99 / base.p99, 2)}x`],
     ],
   );
-}
-
-function printTable(header: string[], rows: string[][]): void {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join(' | ')} |`;
-  console.log(line(header));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
 }
 
 const serveAt = process.argv.indexOf('--serve');
