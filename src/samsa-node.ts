@@ -1,4 +1,4 @@
-import { Broker, type BrokerOptions, type StartReport } from './broker/broker.js';
+import { Broker, type BrokerOptions, reportBackgroundError, type StartReport } from './broker/broker.js';
 import { ConsumerManager, type ConsumerManagerOptions } from './consumers/consumer-manager.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 
@@ -15,12 +15,6 @@ export const DEFAULT_CONSUMER_OPTIONS: Omit<ConsumerManagerOptions, 'onError'> =
   housekeepingIntervalMs: 1000,
 };
 
-function defaultOnError(task: string, err: unknown): void {
-  process.stderr.write(
-    `${JSON.stringify({ level: 'error', task, message: String((err as Error)?.message ?? err) })}\n`,
-  );
-}
-
 /**
  * One Samsa node, wired: the broker (logs, topics, partitions), the group coordinator and the
  * REST consumer instances, started and stopped in dependency order. Every edge (HTTP today)
@@ -34,7 +28,7 @@ export class SamsaNode {
   ) {}
 
   static async open(opts: NodeOptions): Promise<SamsaNode> {
-    const onError = opts.onError ?? defaultOnError;
+    const onError = opts.onError ?? reportBackgroundError;
     const broker = await Broker.open({ ...opts, onError });
     const coordinator = new GroupCoordinator(broker, {
       sessionCheckIntervalMs: opts.sessionCheckIntervalMs ?? 1000,

@@ -49,6 +49,13 @@ export interface TopicChange {
   topic: string;
 }
 
+/** Where background-task failures go when no handler is given: one JSON line on stderr. */
+export function reportBackgroundError(task: string, err: unknown): void {
+  process.stderr.write(
+    `${JSON.stringify({ level: 'error', task, message: String((err as Error)?.message ?? err) })}\n`,
+  );
+}
+
 /** Most partitions one topic may have; a bound on files and memory per topic. */
 export const MAX_PARTITIONS_PER_TOPIC = 10_000;
 
@@ -170,13 +177,7 @@ export class Broker {
     this.settings = parseBrokerConfigs(opts.brokerConfigs);
     this.store = new LocalMetadataStore(opts.dataDir, opts.nodeId);
     this.clusterId = this.store.clusterId;
-    const onError =
-      opts.onError ??
-      ((task: string, err: unknown) => {
-        process.stderr.write(
-          `${JSON.stringify({ level: 'error', task, message: String((err as Error)?.message ?? err) })}\n`,
-        );
-      });
+    const onError = opts.onError ?? reportBackgroundError;
     this.logManager = new LogManager({
       dataDir: opts.dataDir,
       retentionCheckIntervalMs: this.settings.retentionCheckIntervalMs,

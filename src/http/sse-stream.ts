@@ -192,7 +192,7 @@ export class SseStream {
     });
     try {
       this.write(`retry: ${this.hub.limits.retryMs}\n\n`);
-      if (!this.broker.listTopics().includes(topic)) this.topicDeleted = true;
+      if (!this.broker.hasTopic(topic)) this.topicDeleted = true;
       while (!this.closed) {
         if (this.topicDeleted) {
           this.errorEvent(new SamsaError(`Topic '${topic}' was deleted.`, 40403, 404));
