@@ -10,7 +10,7 @@ import {
 import type { TopicPartition } from '../groups/assignor.js';
 import type { Subscription } from '../groups/consumer-group.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
-import { tpKey } from '../groups/group-metadata-manager.js';
+import { splitTpKey, tpKey } from '../groups/group-metadata-manager.js';
 import type { DecodedRecord } from '../storage/record-batch.js';
 import { forEachBatch } from '../storage/record-batch.js';
 import { DecodedBatchCache } from './decoded-batch-cache.js';
@@ -183,15 +183,10 @@ export class ConsumerInstance {
   positionsOf(topic: string): Map<number, number> {
     const out = new Map<number, number>();
     for (const [k, offset] of this.positions) {
-      const i = k.lastIndexOf('\u0000');
-      if (k.slice(0, i) === topic) out.set(Number(k.slice(i + 1)), offset);
+      const tp = splitTpKey(k);
+      if (tp.topic === topic) out.set(tp.partition, offset);
     }
     return out;
-  }
-
-  /** The member id in the group, or null without group management. */
-  get member(): string | null {
-    return this.memberId;
   }
 
   /**
@@ -479,10 +474,7 @@ export class ConsumerInstance {
   commit(entries?: readonly { topic: string; partition: number; offset: number; metadata?: string }[]): void {
     const toCommit = entries
       ? entries.map((e) => ({ topic: e.topic, partition: e.partition, offset: e.offset + 1, metadata: e.metadata }))
-      : [...this.positions].map(([k, offset]) => {
-          const i = k.lastIndexOf('\u0000');
-          return { topic: k.slice(0, i), partition: Number(k.slice(i + 1)), offset };
-        });
+      : [...this.positions].map(([k, offset]) => ({ ...splitTpKey(k), offset }));
     if (toCommit.length === 0) return;
     const member =
       this.mode === 'subscribe' && this.memberId !== null

@@ -34,8 +34,6 @@ export const MAGIC_V2 = 2;
 
 const COMPRESSION_MASK = 0x07;
 const TIMESTAMP_TYPE_MASK = 0x08;
-const TRANSACTIONAL_MASK = 0x10;
-const CONTROL_MASK = 0x20;
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
 
@@ -273,12 +271,6 @@ export function compressionOf(attributes: number): number {
 }
 export function timestampTypeOf(attributes: number): TimestampType {
   return attributes & TIMESTAMP_TYPE_MASK ? 'LogAppendTime' : 'CreateTime';
-}
-export function isControlBatch(attributes: number): boolean {
-  return (attributes & CONTROL_MASK) !== 0;
-}
-export function isTransactional(attributes: number): boolean {
-  return (attributes & TRANSACTIONAL_MASK) !== 0;
 }
 
 /** Stamps the offset the log assigns; outside the CRC, so the batch stays valid. */

@@ -11,10 +11,6 @@ function zigzag(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
 }
 
-function unzigzag(z: number): number {
-  return z % 2 === 0 ? z / 2 : -(z + 1) / 2;
-}
-
 /** Bytes a signed (zig-zag) varint/varlong takes. */
 export function sizeOfVarlong(n: number): number {
   // Fast paths for the common small values (lengths, deltas); each bound is 7 more bits.
@@ -52,18 +48,4 @@ export function writeVarlong(buf: Uint8Array, pos: number, n: number): number {
   }
   buf[pos++] = z;
   return pos;
-}
-
-/** Reads a signed varint/varlong; `maxBytes` bounds it (5 for varint, 10 for varlong). */
-export function readVarlong(buf: Buffer, pos: number, maxBytes: number): { value: number; next: number } {
-  let z = 0;
-  let scale = 1;
-  for (let i = 0; i < maxBytes; i++) {
-    if (pos >= buf.length) throw new RangeError('varint runs past the end of the buffer');
-    const b = buf[pos++] as number;
-    z += (b & 0x7f) * scale;
-    if ((b & 0x80) === 0) return { value: unzigzag(z), next: pos };
-    scale *= 128;
-  }
-  throw new RangeError(`varint longer than ${maxBytes} bytes`);
 }
