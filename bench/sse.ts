@@ -22,7 +22,9 @@ import { announce, type ChildServer, post, startChild, stopChild } from './child
 const VALUE_BYTES = 100;
 const RECORDS_PER_REQUEST = 100;
 const PRODUCER_CONNECTIONS = 4;
-const READER_COUNTS = [1, 10, 100] as const;
+const READER_COUNTS: readonly number[] = process.env.BENCH_SSE_READERS
+  ? process.env.BENCH_SSE_READERS.split(',').map(Number)
+  : [1, 10, 100];
 const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const LATENCY_SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 300);
 const LATENCY_WARMUP = 50;

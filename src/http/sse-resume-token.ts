@@ -10,23 +10,52 @@ const VERSION = 1;
 /** A token longer than this is refused before decoding (bounds the work per request). */
 export const MAX_RESUME_TOKEN_CHARS = 16 * 1024;
 
-function pushVarint(out: number[], n: number): void {
+/** Scratch space for encoding, grown when a stream has many partitions (one token at a time). */
+let scratch = Buffer.allocUnsafe(256);
+
+function putVarint(pos: number, n: number): number {
   let v = n;
-  while (v >= 0x80) {
-    out.push((v % 128) | 0x80);
-    v = Math.floor(v / 128);
+  if (v < 0x80000000) {
+    while (v >= 0x80) {
+      scratch[pos++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+  } else {
+    while (v >= 0x80) {
+      scratch[pos++] = (v % 128) | 0x80;
+      v = Math.floor(v / 128);
+    }
   }
-  out.push(v);
+  scratch[pos++] = v;
+  return pos;
 }
 
-export function encodeResumeToken(positions: ReadonlyMap<number, number>): string {
-  const bytes: number[] = [VERSION];
-  pushVarint(bytes, positions.size);
-  for (const [partition, offset] of [...positions].sort((a, b) => a[0] - b[0])) {
-    pushVarint(bytes, partition);
-    pushVarint(bytes, offset);
+function isSorted(keys: Iterable<number>): boolean {
+  let previous = -1;
+  for (const k of keys) {
+    if (k < previous) return false;
+    previous = k;
   }
-  return Buffer.from(bytes).toString('base64url');
+  return true;
+}
+
+/**
+ * Written once per event per stream, so it avoids the obvious allocations: varints go into one
+ * scratch buffer (at most 8 bytes each for offsets below 2^53), and the pairs are only sorted when
+ * the map is not already in partition order (it is, as streams fill it).
+ */
+export function encodeResumeToken(positions: ReadonlyMap<number, number>): string {
+  const need = 6 + positions.size * 13;
+  if (scratch.length < need) scratch = Buffer.allocUnsafe(need * 2);
+  scratch[0] = VERSION;
+  let pos = putVarint(1, positions.size);
+  if (isSorted(positions.keys())) {
+    for (const [partition, offset] of positions) pos = putVarint(putVarint(pos, partition), offset);
+  } else {
+    for (const [partition, offset] of [...positions].sort((a, b) => a[0] - b[0]))
+      pos = putVarint(putVarint(pos, partition), offset);
+  }
+  return scratch.toString('base64url', 0, pos);
 }
 
 export function decodeResumeToken(token: string): Map<number, number> {

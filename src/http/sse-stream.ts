@@ -19,6 +19,8 @@ export interface SseLimits {
   maxStreamsPerClient: number;
   /** The reconnect delay sent once as `retry:`. */
   retryMs: number;
+  /** Most bytes of whole event runs kept for streams that read in step (see SseHub.sharedChunk). */
+  maxSharedChunkBytes: number;
 }
 
 export const DEFAULT_SSE_LIMITS: SseLimits = {
@@ -28,7 +30,17 @@ export const DEFAULT_SSE_LIMITS: SseLimits = {
   maxStreams: 1000,
   maxStreamsPerClient: 50,
   retryMs: 2000,
+  maxSharedChunkBytes: 16 * 1024 * 1024,
 };
+
+/** A run of `record` events, encoded once, that every stream in the same state writes as it is. */
+export interface SharedChunk {
+  bytes: Buffer;
+  events: number;
+}
+
+/** Most differently-positioned runs kept per first record (streams rarely disagree more). */
+const MAX_CHUNKS_PER_RECORD = 8;
 
 export interface SseStats {
   open: number;
@@ -50,6 +62,9 @@ export class SseHub {
   };
   readonly stats: SseStats = { open: 0, eventsTotal: new Map(), droppedSlowTotal: 0 };
   private readonly streams = new Set<SseStream>();
+  /** Newest first-record last; a stream's poll is keyed by the shared decoded record it starts with. */
+  private readonly chunks = new Map<DecodedRecord, Map<string, SharedChunk>>();
+  private chunkBytes = 0;
 
   constructor(readonly limits: SseLimits) {}
 
@@ -98,6 +113,36 @@ export class SseHub {
     });
     if (r.source !== undefined) cache.set(r.source, text);
     return text;
+  }
+
+  /**
+   * Streams tailing a topic in step (a hundred browsers on one live topic) poll the same records
+   * from the same positions, so their whole run of events, ids included, is the same bytes. The
+   * run is keyed by the shared decoded record it starts with (identity, so a topic deleted and
+   * created again never matches) and by `state`: the format, key filter and the positions before
+   * and after the run, which together fix the records and their ids. The first stream renders;
+   * the others write its bytes. Bounded by `maxSharedChunkBytes`, oldest first out.
+   */
+  sharedChunk(first: DecodedRecord, state: string, build: () => SharedChunk): SharedChunk {
+    let byState = this.chunks.get(first);
+    const hit = byState?.get(state);
+    if (hit !== undefined) return hit;
+    const chunk = build();
+    const size = chunk.bytes.length;
+    if (size > this.limits.maxSharedChunkBytes) return chunk;
+    if (byState === undefined) {
+      byState = new Map();
+      this.chunks.set(first, byState);
+    }
+    if (byState.size >= MAX_CHUNKS_PER_RECORD) return chunk;
+    byState.set(state, chunk);
+    this.chunkBytes += size;
+    while (this.chunkBytes > this.limits.maxSharedChunkBytes) {
+      const [oldest, runs] = this.chunks.entries().next().value as [DecodedRecord, Map<string, SharedChunk>];
+      this.chunks.delete(oldest);
+      for (const run of runs.values()) this.chunkBytes -= run.bytes.length;
+    }
+    return chunk;
   }
 
   countEvents(topic: string, n: number): void {
@@ -153,13 +198,9 @@ export class SseStream {
     if (!this.res.writableEnded) this.res.end();
   }
 
-  private write(text: string): boolean {
-    return this.res.write(text);
-  }
-
   private errorEvent(err: SamsaError): void {
     if (this.res.writableEnded) return;
-    this.write(`event: error\ndata: ${JSON.stringify({ error_code: err.errorCode, message: err.message })}\n\n`);
+    this.res.write(`event: error\ndata: ${JSON.stringify({ error_code: err.errorCode, message: err.message })}\n\n`);
   }
 
   /** Waits for `drain`; false if the client stayed stuck past the slow-client timeout or left. */
@@ -183,7 +224,7 @@ export class SseStream {
   async run(): Promise<void> {
     const untrack = this.hub.track(this);
     this.res.on('close', () => this.close());
-    const { topic, format, key } = this.opts;
+    const { topic } = this.opts;
     // A deleted partition never wakes the readers waiting on it: the deletion must end the wait.
     const unwatch = this.broker.onTopicChange((change) => {
       if (change.kind !== 'deleted' || change.topic !== topic) return;
@@ -191,7 +232,7 @@ export class SseStream {
       this.abort.abort();
     });
     try {
-      this.write(`retry: ${this.hub.limits.retryMs}\n\n`);
+      this.res.write(`retry: ${this.hub.limits.retryMs}\n\n`);
       if (!this.broker.hasTopic(topic)) this.topicDeleted = true;
       while (!this.closed) {
         if (this.topicDeleted) {
@@ -207,28 +248,29 @@ export class SseStream {
         });
         if (this.closed) break;
         if (this.topicDeleted) continue;
-        let text = '';
+        let out: string | Buffer = '';
+        let events = 0;
         if (this.opts.group && this.consumer.currentGeneration !== this.lastGeneration) {
           this.lastGeneration = this.consumer.currentGeneration;
           const partitions = this.consumer
             .assignments()
             .filter((tp) => tp.topic === topic)
             .map((tp) => tp.partition);
-          text += `event: rebalance\ndata: ${JSON.stringify({ generation: this.lastGeneration, partitions })}\n\n`;
+          out = `event: rebalance\ndata: ${JSON.stringify({ generation: this.lastGeneration, partitions })}\n\n`;
         }
-        let events = 0;
-        for (const r of records) {
-          positions.set(r.partition, r.offset + 1);
-          if (key !== null && (r.key === null || !r.key.equals(key))) continue;
-          text += `event: record\nid: ${encodeResumeToken(positions)}\ndata: ${this.hub.render(r, format)}\n\n`;
-          events++;
+        const first = records[0]?.source;
+        if (this.opts.group) {
+          // Group runs end in a commit and differ by assignment: rendered per stream.
+          const run = this.renderText(records, positions);
+          out += run.text;
+          events = run.events;
+        } else if (first !== undefined) {
+          const chunk = this.sharedRun(first, records, positions);
+          out = chunk.bytes;
+          events = chunk.events;
         }
-        if (records.length > 0 && text.length === 0 && !this.opts.group) {
-          // Everything was filtered out: still move the client's resume point forward.
-          text = `: skipped\nid: ${encodeResumeToken(positions)}\n\n`;
-        }
-        if (text.length === 0) text = ': keep-alive\n\n';
-        const flowing = this.write(text);
+        if (out.length === 0) out = ': keep-alive\n\n';
+        const flowing = this.res.write(out);
         if (events > 0) this.hub.countEvents(topic, events);
         if (this.opts.group && records.length > 0) this.consumer.commit();
         if (this.res.writableLength > this.hub.limits.maxBufferedBytesPerStream) {
@@ -249,6 +291,48 @@ export class SseStream {
       this.consumer.close();
       this.close();
     }
+  }
+
+  /** One `record` event per record that passes the key filter, each with the positions after it. */
+  private renderText(
+    records: readonly ConsumedRecord[],
+    positions: Map<number, number>,
+  ): { text: string; events: number } {
+    const { format, key } = this.opts;
+    let text = '';
+    let events = 0;
+    for (const r of records) {
+      positions.set(r.partition, r.offset + 1);
+      if (key !== null && (r.key === null || !r.key.equals(key))) continue;
+      text += `event: record\nid: ${encodeResumeToken(positions)}\ndata: ${this.hub.render(r, format)}\n\n`;
+      events++;
+    }
+    return { text, events };
+  }
+
+  /**
+   * The run of events for `records` (a non-group stream's poll), shared with every stream in the
+   * same state (SseHub.sharedChunk): the format, the key filter and the positions before and after
+   * fix the records and every id. When the key filter let nothing through, a comment still moves
+   * the client's resume point past the skipped records. Moves `positions` past the run.
+   */
+  private sharedRun(
+    first: DecodedRecord,
+    records: readonly ConsumedRecord[],
+    positions: Map<number, number>,
+  ): SharedChunk {
+    const { format, key } = this.opts;
+    const before = encodeResumeToken(positions);
+    const after = this.consumer.positionsOf(this.opts.topic);
+    const filter = key === null ? '' : `k${key.toString('hex')}`;
+    const state = `${format}\u0000${filter}\u0000${before}\u0000${encodeResumeToken(after)}\u0000${records.length}`;
+    const chunk = this.hub.sharedChunk(first, state, () => {
+      const { text, events } = this.renderText(records, new Map(positions));
+      const bytes = Buffer.from(events > 0 ? text : `: skipped\nid: ${encodeResumeToken(after)}\n\n`, 'utf8');
+      return { bytes, events };
+    });
+    for (const [partition, next] of after) positions.set(partition, next);
+    return chunk;
   }
 
   private dropSlow(): void {

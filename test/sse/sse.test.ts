@@ -826,4 +826,62 @@ describe('fan-out', () => {
     const r = { topic: 't', partition: 0, offset: 0, timestamp: 1, key: null, value: Buffer.from('1'), headers: [] };
     assert.equal(s.hub.render({ ...r }, 'json'), s.hub.render({ ...r }, 'json'));
   });
+
+  test('streams in step share whole runs of events; a filter, format or position of their own is never mixed in', async () => {
+    const s = await server();
+    await s.node.broker.createTopic('t', { partitions: 1 });
+    const keyed = (from: number, n: number) =>
+      range(n, from).map((i) => ({ key: i % 2 === 0 ? 'a' : 'b', value: { i } }));
+    await produceJson(s.baseUrl, 't', keyed(0, 30));
+    const twinA = tail(`${s.baseUrl}/topics/t/stream?from=earliest`);
+    const twinB = tail(`${s.baseUrl}/topics/t/stream?from=earliest`);
+    const onlyA = tail(`${s.baseUrl}/topics/t/stream?from=earliest&key=%22a%22`);
+    const asString = tail(`${s.baseUrl}/topics/t/stream?from=earliest&format=string`);
+    const late = tail(`${s.baseUrl}/topics/t/stream?partitions=0&offset=10`);
+    await twinA.waitForRecords(30);
+    await twinB.waitForRecords(30);
+    await late.waitForRecords(20);
+    // Live records reach every stream too, each rendered its own way.
+    await produceJson(s.baseUrl, 't', keyed(30, 10));
+    await twinA.waitForRecords(40);
+    await twinB.waitForRecords(40);
+    await onlyA.waitForRecords(20);
+    await asString.waitForRecords(40);
+    await late.waitForRecords(30);
+
+    assert.deepEqual(twinB.of('record'), twinA.of('record'), 'twins get the same events, ids and all');
+    const check = (t: Tail, offsets: number[], what: string) => {
+      const events = t.of('record');
+      assert.deepEqual(
+        events.map((e) => (JSON.parse(e.data) as StreamedRecord).offset),
+        offsets,
+        `${what}: the expected records, in order`,
+      );
+      for (const e of events) {
+        const offset = (JSON.parse(e.data) as StreamedRecord).offset;
+        assert.deepEqual([...decodeResumeToken(e.id)], [[0, offset + 1]], `${what}: the id of offset ${offset}`);
+      }
+    };
+    check(twinA, range(40), 'from earliest');
+    check(
+      onlyA,
+      range(20).map((i) => 2 * i),
+      'key filter',
+    );
+    assert.ok(
+      onlyA.records().every((r) => r.key === 'a'),
+      'the key filter lets only key "a" through',
+    );
+    check(asString, range(40), 'format=string');
+    assert.ok(
+      asString.records().every((r) => r.value_format === 'string' && typeof r.value === 'string'),
+      'format=string renders values as text',
+    );
+    assert.ok(
+      twinA.records().every((r) => r.value_format === 'json' && typeof r.value === 'object'),
+      "the json streams got json, not the string stream's text",
+    );
+    check(late, range(30, 10), 'offset=10');
+    for (const t of [twinA, twinB, onlyA, asString, late]) t.close();
+  });
 });
