@@ -101,27 +101,37 @@ function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-function recordBodySize(r: RecordInput, offsetDelta: number, timestampDelta: number): number {
-  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarlong(offsetDelta);
-  const key = r.key;
-  const value = r.value;
-  size += key === null ? 1 : sizeOfVarlong(key.length) + key.length;
-  size += value === null ? 1 : sizeOfVarlong(value.length) + value.length;
-  const headers = r.headers;
-  if (headers === undefined || headers.length === 0) return size + 1;
-  size += sizeOfVarlong(headers.length);
+/** Bytes of a length-prefixed field (zig-zag varint length, then the bytes; null is length -1). */
+function fieldSize(bytes: Uint8Array | null): number {
+  if (bytes === null) return 1;
+  const n = bytes.length;
+  return (n < 64 ? 1 : n < 8192 ? 2 : sizeOfVarlong(n)) + n;
+}
+
+function headersSize(headers: readonly RecordHeader[]): number {
+  let size = sizeOfVarlong(headers.length);
   for (const h of headers) {
     const keyLength = utf8Length(h.key);
-    size += sizeOfVarlong(keyLength) + keyLength;
-    size += h.value === null ? 1 : sizeOfVarlong(h.value.length) + h.value.length;
+    size += sizeOfVarlong(keyLength) + keyLength + fieldSize(h.value);
   }
   return size;
 }
 
-/** Copies a field; Uint8Array.set avoids Buffer.copy's argument handling on the hot path. */
-function put(buf: Buffer, pos: number, bytes: Uint8Array): number {
+/**
+ * The produce path's inner loop, so it spells out the one-byte varint cases (lengths under 64,
+ * small deltas) instead of calling the general writer, and copies with Uint8Array.set, which
+ * costs less than Buffer.copy's argument handling.
+ */
+function putField(buf: Buffer, pos: number, bytes: Uint8Array | null): number {
+  if (bytes === null) {
+    buf[pos] = 1; // zig-zag -1: null
+    return pos + 1;
+  }
+  const n = bytes.length;
+  if (n < 64) buf[pos++] = n << 1;
+  else pos = writeVarlong(buf, pos, n);
   buf.set(bytes, pos);
-  return pos + bytes.length;
+  return pos + n;
 }
 
 function writeRecords(
@@ -134,17 +144,17 @@ function writeRecords(
 ): number {
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as RecordInput;
-    pos = writeVarlong(buf, pos, bodySizes[i] as number);
+    const body = bodySizes[i] as number;
+    if (body < 64) buf[pos++] = body << 1;
+    else pos = writeVarlong(buf, pos, body);
     buf[pos++] = 0; // record attributes: unused
-    pos = writeVarlong(buf, pos, r.timestamp - baseTimestamp);
-    pos = writeVarlong(buf, pos, offsetDeltas ? (offsetDeltas[i] as number) : i);
-    const key = r.key;
-    if (key === null)
-      buf[pos++] = 1; // zig-zag -1: null
-    else pos = put(buf, writeVarlong(buf, pos, key.length), key);
-    const value = r.value;
-    if (value === null) buf[pos++] = 1;
-    else pos = put(buf, writeVarlong(buf, pos, value.length), value);
+    const timestampDelta = r.timestamp - baseTimestamp;
+    if (timestampDelta >= 0 && timestampDelta < 64) buf[pos++] = timestampDelta << 1;
+    else pos = writeVarlong(buf, pos, timestampDelta);
+    const offsetDelta = offsetDeltas ? (offsetDeltas[i] as number) : i;
+    if (offsetDelta >= 0 && offsetDelta < 64) buf[pos++] = offsetDelta << 1;
+    else pos = writeVarlong(buf, pos, offsetDelta);
+    pos = putField(buf, putField(buf, pos, r.key), r.value);
     const headers = r.headers;
     if (headers === undefined || headers.length === 0) {
       buf[pos++] = 0;
@@ -154,8 +164,7 @@ function writeRecords(
     for (const h of headers) {
       pos = writeVarlong(buf, pos, utf8Length(h.key));
       pos += buf.write(h.key, pos, 'utf8');
-      if (h.value === null) buf[pos++] = 1;
-      else pos = put(buf, writeVarlong(buf, pos, h.value.length), h.value);
+      pos = putField(buf, pos, h.value);
     }
   }
   return pos;
@@ -182,9 +191,17 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEn
   for (let i = 0; i < records.length; i++) {
     const r = records[i] as RecordInput;
     const delta = offsetDeltas ? (offsetDeltas[i] as number) : i;
-    const body = recordBodySize(r, delta, r.timestamp - baseTimestamp);
+    const timestampDelta = r.timestamp - baseTimestamp;
+    const headers = r.headers;
+    const body =
+      1 +
+      (timestampDelta >= 0 && timestampDelta < 64 ? 1 : sizeOfVarlong(timestampDelta)) +
+      (delta < 64 && delta >= 0 ? 1 : sizeOfVarlong(delta)) +
+      fieldSize(r.key) +
+      fieldSize(r.value) +
+      (headers === undefined || headers.length === 0 ? 1 : headersSize(headers));
     bodySizes[i] = body;
-    recordsSize += sizeOfVarlong(body) + body;
+    recordsSize += (body < 64 ? 1 : sizeOfVarlong(body)) + body;
   }
 
   let buf: Buffer;

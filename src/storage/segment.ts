@@ -238,6 +238,8 @@ export class LogSegment {
     if (this.maxTimestampSoFar >= 0 && !this.timeIndex.isFull) {
       this.timeIndex.maybeAppend(this.maxTimestampSoFar, this.offsetOfMaxTimestampSoFar);
     }
+    this.offsetIndex.writePending();
+    this.timeIndex.writePending();
   }
 
   get isFull(): boolean {

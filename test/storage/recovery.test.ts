@@ -352,6 +352,40 @@ describe('recovery of indexes and the clean-shutdown fast path', () => {
     return stored;
   }
 
+  test('index entries written behind are not lost to a crash: the unclean open rebuilds them', async () => {
+    const root = makeTempDir();
+    try {
+      const { log: crashed } = openLog(root, config);
+      const stored = buildLog(
+        crashed,
+        Array.from({ length: 60 }, (_, i) => 1 + (i % 4)),
+        (n) => 50 + ((n * 13) % 150),
+      );
+      const entriesInMemory = crashed.segmentList().map((s) => [s.offsetIndex.entries, s.timeIndex.entries]);
+      const active = crashed.segmentList().at(-1);
+      assert.ok(active !== undefined && active.offsetIndex.entries > 0, 'the active segment has index entries');
+      const activeFileEntries = fs.statSync(active.offsetIndex.path).size / 8;
+      assert.ok(
+        activeFileEntries < active.offsetIndex.entries,
+        `some entries wait in memory (${activeFileEntries} of ${active.offsetIndex.entries} in the file)`,
+      );
+      // kill -9: the first instance is never flushed or closed; a second opens the same files.
+      const { log } = openLog(root, config, UNCLEAN);
+      assert.deepEqual(
+        log.segmentList().map((s) => [s.offsetIndex.entries, s.timeIndex.entries]),
+        entriesInMemory,
+        'every segment has the entries the crashed instance had',
+      );
+      assertEveryOffsetReads(log, stored, 700);
+      log.highWatermark = log.logEndOffset;
+      for (const r of stored.filter((_, i) => i % 5 === 0))
+        assert.equal(log.offsetForTimestamp(r.timestamp)?.offset, r.offset);
+      await log.close();
+    } finally {
+      removeDir(root);
+    }
+  });
+
   test('a deleted or garbage .index or .timeindex is rebuilt even on a clean open', async () => {
     const root = makeTempDir();
     try {
@@ -377,6 +411,7 @@ describe('recovery of indexes and the clean-shutdown fast path', () => {
       const { log, truncatedBytes } = openLog(root, config, CLEAN);
       assert.equal(truncatedBytes, 0);
       assert.equal(log.logEndOffset, stored.length);
+      log.flush(); // entries are written behind: a flush puts them in the files
       assert.deepEqual(indexBytes(dir), originals, 'every index is back to what appends wrote');
       assertEveryOffsetReads(log, stored, 700);
       log.highWatermark = log.logEndOffset;
