@@ -7,7 +7,8 @@
  *
  * Both servers run in child processes (this file, re-run with `--serve samsa|bare`), so the load
  * generator never shares their event loop; they are started the same way and loaded one at a time.
- * Environment: BENCH_SECONDS (per case, default 2).
+ * Environment: BENCH_SECONDS (per case, default 2), BENCH_PRODUCE_CASES (only the cases whose name
+ * contains one of these comma-separated texts, e.g. `json 1000/req`).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -24,6 +25,9 @@ const RECORDS_PER_REQUEST = [1, 100, 1000] as const;
 const FORMATS = ['json', 'binary'] as const;
 const ACKS = ['1', 'all'] as const;
 const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+/** Warm-up per case, not measured: long enough for the JIT to settle on a fresh server. */
+const WARM_UP_MS = 1000;
+const CASE_FILTER = (process.env.BENCH_PRODUCE_CASES ?? '').split(',').filter((c) => c.length > 0);
 const TOPIC = 'bench';
 
 type Format = (typeof FORMATS)[number];
@@ -98,7 +102,7 @@ async function throughput(port: number, format: Format, count: number, acks: str
   const body = requestBody(format, count);
   const urlPath = `/topics/${TOPIC}?acks=${acks}`;
   // Warm up (JIT, connections), then measure.
-  const warmUntil = Date.now() + 300;
+  const warmUntil = Date.now() + WARM_UP_MS;
   const run = async (until: number) => {
     let requests = 0;
     await Promise.all(
@@ -148,6 +152,8 @@ export async function runProduceBench(): Promise<void> {
   for (const format of FORMATS) {
     for (const count of RECORDS_PER_REQUEST) {
       for (const acks of ACKS) {
+        const name = `${format} ${count}/req acks=${acks}`;
+        if (CASE_FILTER.length > 0 && !CASE_FILTER.some((c) => name.includes(c))) continue;
         const samsa = await startServer('samsa');
         const mine = await throughput(samsa.port, format, count, acks);
         await stopChild(samsa);
@@ -155,7 +161,7 @@ export async function runProduceBench(): Promise<void> {
         const base = await throughput(bare.port, format, count, acks);
         await stopChild(bare);
         rows.push([
-          `${format} ${count}/req acks=${acks}`,
+          name,
           fmt(mine.recordsPerSecond),
           fmt(mine.megabytesPerSecond, 1),
           fmt(base.recordsPerSecond),

@@ -51,39 +51,36 @@ export function toProduceRecords(format: EmbeddedFormat, records: readonly Reque
   });
 }
 
-/** What JSON.stringify escapes in a string: quote, backslash, control characters, lone surrogates. */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what it looks for
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-/**
- * Confluent's KafkaJsonSerializer writes the JSON text: the string "k" is stored with its quotes.
- * A string with nothing to escape is its JSON text between quotes, which costs far less than a
- * JSON.stringify call (whose fixed cost dominates for 100-byte values); anything else is
- * stringified. The same text either way.
- */
-function jsonText(data: unknown): string | null {
-  if (data === undefined || data === null) return null;
-  if (typeof data === 'string' && !NEEDS_ESCAPE.test(data)) return `"${data}"`;
-  return JSON.stringify(data);
+/** Characters a value takes inside `JSON.stringify` of its array, assuming no string needs escaping. */
+function unescapedLength(data: unknown): number {
+  if (data === undefined || data === null) return 4; // null
+  if (typeof data === 'string') return data.length + 2;
+  return JSON.stringify(data).length;
 }
 
 /**
- * The JSON texts of a request's keys or values as UTF-8, encoded in one call into one buffer
- * that each record's bytes are a view of: per-record Buffer.from calls were the largest cost of a
- * JSON produce after parsing. When every character is ASCII (bytes = characters), the views
- * follow the string lengths; otherwise each text's byte length is measured.
+ * Confluent's KafkaJsonSerializer writes the JSON text: the string "k" is stored with its quotes.
+ * One JSON.stringify of the whole array, one Buffer.from, and each record's bytes are a view of
+ * it: per-value JSON.stringify and Buffer.from calls, whose fixed costs dominate for 100-byte
+ * values, were the largest cost of a JSON produce after parsing. Escaping only ever lengthens a
+ * string's text, so when the array's text is exactly as long as the unescaped texts would make
+ * it, every view is right; otherwise (escapes, or non-ASCII making bytes differ from characters)
+ * each value is stringified and encoded on its own.
  */
 function jsonTexts(data: readonly unknown[]): (Buffer | null)[] {
-  const texts = data.map(jsonText);
-  const joined = texts.join(''); // null joins as ''
-  const all = Buffer.from(joined, 'utf8');
-  const ascii = all.length === joined.length;
-  let pos = 0;
-  return texts.map((t) => {
-    if (t === null) return null;
-    const end = pos + (ascii ? t.length : Buffer.byteLength(t, 'utf8'));
-    const bytes = all.subarray(pos, end);
-    pos = end;
+  const whole = JSON.stringify(data);
+  const lengths = data.map(unescapedLength);
+  let expected = 1 + data.length; // brackets and commas
+  for (const n of lengths) expected += n;
+  const all = expected === whole.length ? Buffer.from(whole, 'utf8') : null;
+  if (all === null || all.length !== whole.length) {
+    return data.map((d) => (d === undefined || d === null ? null : Buffer.from(JSON.stringify(d), 'utf8')));
+  }
+  let pos = 1;
+  return data.map((d, i) => {
+    const n = lengths[i] as number;
+    const bytes = d === undefined || d === null ? null : all.subarray(pos, pos + n);
+    pos += n + 1;
     return bytes;
   });
 }
