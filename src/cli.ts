@@ -94,6 +94,7 @@ async function serve(config: ServerConfig): Promise<number> {
     maxStreamsPerClient: config.sseMaxStreamsPerClient,
     maxBufferedBytesPerStream: config.sseMaxBufferedBytes,
     slowClientTimeoutMs: config.sseSlowClientTimeoutMs,
+    maxSharedChunkBytes: config.sseMaxSharedBytes,
   });
   const app = createApp({
     node,

@@ -37,6 +37,8 @@ export interface ServerConfig {
   sseMaxBufferedBytes: number;
   /** SSE: how long a stream waits for a full socket to drain before dropping the client. */
   sseSlowClientTimeoutMs: number;
+  /** SSE: most bytes of event runs kept for streams that read in step. */
+  sseMaxSharedBytes: number;
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -102,6 +104,13 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     100,
     600_000,
     'Drop an SSE client stuck this long (ms)',
+  ),
+  sseMaxSharedBytes: intSetting(
+    'sse-max-shared-bytes',
+    16 * 1024 * 1024,
+    0,
+    MAX_INT32,
+    'Bytes of event runs kept for SSE streams that read in step',
   ),
 };
 

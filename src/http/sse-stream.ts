@@ -259,15 +259,16 @@ export class SseStream {
           out = `event: rebalance\ndata: ${JSON.stringify({ generation: this.lastGeneration, partitions })}\n\n`;
         }
         const first = records[0]?.source;
-        if (this.opts.group) {
+        if (!this.opts.group && first !== undefined) {
+          const chunk = this.sharedRun(first, records, positions);
+          out = chunk.bytes;
+          events = chunk.events;
+        } else if (records.length > 0) {
           // Group runs end in a commit and differ by assignment: rendered per stream.
           const run = this.renderText(records, positions);
           out += run.text;
           events = run.events;
-        } else if (first !== undefined) {
-          const chunk = this.sharedRun(first, records, positions);
-          out = chunk.bytes;
-          events = chunk.events;
+          if (events === 0 && !this.opts.group) out = `: skipped\nid: ${encodeResumeToken(positions)}\n\n`;
         }
         if (out.length === 0) out = ': keep-alive\n\n';
         const flowing = this.res.write(out);

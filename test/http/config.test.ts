@@ -25,6 +25,7 @@ test('defaults apply when neither flags nor env say anything', () => {
     sseMaxStreamsPerClient: 50,
     sseMaxBufferedBytes: 1024 * 1024,
     sseSlowClientTimeoutMs: 30_000,
+    sseMaxSharedBytes: 16 * 1024 * 1024,
     brokerConfigs: {},
   });
 });
