@@ -41,6 +41,11 @@ export interface SharedChunk {
 
 /** Most differently-positioned runs kept per first record (streams rarely disagree more). */
 const MAX_CHUNKS_PER_RECORD = 8;
+/**
+ * Most first records with runs kept. A kept record holds its decoded batch, which can be far larger
+ * than the runs counted in `maxSharedChunkBytes`; in-step streams only need the newest few.
+ */
+const MAX_CHUNK_FIRST_RECORDS = 256;
 
 export interface SseStats {
   open: number;
@@ -121,7 +126,8 @@ export class SseHub {
    * run is keyed by the shared decoded record it starts with (identity, so a topic deleted and
    * created again never matches) and by `state`: the format, key filter and the positions before
    * and after the run, which together fix the records and their ids. The first stream renders;
-   * the others write its bytes. Bounded by `maxSharedChunkBytes`, oldest first out.
+   * the others write its bytes. Bounded by `maxSharedChunkBytes` and MAX_CHUNK_FIRST_RECORDS, oldest
+   * first out.
    */
   sharedChunk(first: DecodedRecord, state: string, build: () => SharedChunk): SharedChunk {
     let byState = this.chunks.get(first);
@@ -137,7 +143,7 @@ export class SseHub {
     if (byState.size >= MAX_CHUNKS_PER_RECORD) return chunk;
     byState.set(state, chunk);
     this.chunkBytes += size;
-    while (this.chunkBytes > this.limits.maxSharedChunkBytes) {
+    while (this.chunkBytes > this.limits.maxSharedChunkBytes || this.chunks.size > MAX_CHUNK_FIRST_RECORDS) {
       const [oldest, runs] = this.chunks.entries().next().value as [DecodedRecord, Map<string, SharedChunk>];
       this.chunks.delete(oldest);
       for (const run of runs.values()) this.chunkBytes -= run.bytes.length;
