@@ -1,19 +1,20 @@
 import fs from 'node:fs';
 
+/** Most entries held in memory before they are written out. */
+const WRITE_BEHIND_ENTRIES = 256;
+
 /**
  * What the offset and time indexes share (Kafka's AbstractIndex): a file of fixed-size,
  * big-endian entries, mirrored in memory for binary search. Kafka preallocates and mmaps the
  * file; Node has no mmap, so entries are appended with positional writes and the file is
  * always exactly `persisted * entrySizeBytes` long (what Kafka trims it to when a segment closes).
- * New entries are written behind, a run at a time (at `flush`, `close`, or every
- * WRITE_BEHIND_ENTRIES): an append then costs one write syscall, the log's, not three. This is
- * as safe as Kafka's mmap, whose pages also reach the file whenever the OS likes: a crash can
- * only lose entries above the recovery point, and recovery rebuilds those segments' indexes
- * from the log. An index has no checksum: when it disagrees with its log it is rebuilt.
+ * New entries are written behind, a run at a time (at `flush`, when the segment rolls, at
+ * `close`, or every WRITE_BEHIND_ENTRIES): an append then costs one write syscall, the log's,
+ * not three. This is as safe as Kafka's mmap, whose pages also reach the file whenever the OS
+ * likes: a crash can only lose entries above the recovery point, and recovery rebuilds those
+ * segments' indexes from the log. An index has no checksum: when it disagrees with its log it is
+ * rebuilt.
  */
-/** Most entries held in memory before they are written out. */
-const WRITE_BEHIND_ENTRIES = 256;
-
 export abstract class AbstractIndex {
   protected fd: number;
   protected count = 0;
