@@ -341,26 +341,35 @@ describe('recovery after an unclean shutdown', () => {
 describe('recovery of indexes and the clean-shutdown fast path', () => {
   const config: LogConfig = logConfig({ 'segment.bytes': 6000, 'index.interval.bytes': 300 });
 
-  async function buildClosedLog(root: string): Promise<StoredRecord[]> {
+  /** Sixty batches of 1-4 records over several segments, left open. */
+  function buildOpenLog(root: string): { log: PartitionLog; stored: StoredRecord[] } {
     const { log } = openLog(root, config);
     const stored = buildLog(
       log,
       Array.from({ length: 60 }, (_, i) => 1 + (i % 4)),
       (n) => 50 + ((n * 13) % 150),
     );
+    return { log, stored };
+  }
+
+  async function buildClosedLog(root: string): Promise<StoredRecord[]> {
+    const { log, stored } = buildOpenLog(root);
     await log.close();
     return stored;
+  }
+
+  /** Every offset reads back, and every `stride`-th record's timestamp finds it. */
+  function assertLookups(log: PartitionLog, stored: readonly StoredRecord[], stride: number): void {
+    assertEveryOffsetReads(log, stored, 700);
+    log.highWatermark = log.logEndOffset;
+    for (const r of stored.filter((_, i) => i % stride === 0))
+      assert.equal(log.offsetForTimestamp(r.timestamp)?.offset, r.offset);
   }
 
   test('index entries written behind are not lost to a crash: the unclean open rebuilds them', async () => {
     const root = makeTempDir();
     try {
-      const { log: crashed } = openLog(root, config);
-      const stored = buildLog(
-        crashed,
-        Array.from({ length: 60 }, (_, i) => 1 + (i % 4)),
-        (n) => 50 + ((n * 13) % 150),
-      );
+      const { log: crashed, stored } = buildOpenLog(root);
       const entriesInMemory = crashed.segmentList().map((s) => [s.offsetIndex.entries, s.timeIndex.entries]);
       const active = crashed.segmentList().at(-1);
       assert.ok(active !== undefined && active.offsetIndex.entries > 0, 'the active segment has index entries');
@@ -376,10 +385,7 @@ describe('recovery of indexes and the clean-shutdown fast path', () => {
         entriesInMemory,
         'every segment has the entries the crashed instance had',
       );
-      assertEveryOffsetReads(log, stored, 700);
-      log.highWatermark = log.logEndOffset;
-      for (const r of stored.filter((_, i) => i % 5 === 0))
-        assert.equal(log.offsetForTimestamp(r.timestamp)?.offset, r.offset);
+      assertLookups(log, stored, 5);
       await log.close();
     } finally {
       removeDir(root);
@@ -413,10 +419,7 @@ describe('recovery of indexes and the clean-shutdown fast path', () => {
       assert.equal(log.logEndOffset, stored.length);
       log.flush(); // entries are written behind: a flush puts them in the files
       assert.deepEqual(indexBytes(dir), originals, 'every index is back to what appends wrote');
-      assertEveryOffsetReads(log, stored, 700);
-      log.highWatermark = log.logEndOffset;
-      for (const r of stored.filter((_, i) => i % 7 === 0))
-        assert.equal(log.offsetForTimestamp(r.timestamp)?.offset, r.offset);
+      assertLookups(log, stored, 7);
       await log.close();
     } finally {
       removeDir(root);
