@@ -26,6 +26,7 @@ import {
   type RecordHeader,
   type RecordInput,
 } from '../storage/record-batch.js';
+import { columnsOf, fieldAt, type RecordColumns } from '../storage/record-columns.js';
 import {
   type BrokerConfigEntry,
   type BrokerSettings,
@@ -91,6 +92,24 @@ export interface ProduceRecordResult {
   partition: number;
   offset: number;
   timestamp: number;
+}
+
+/**
+ * A produce request in columns (see storage/record-columns.ts), as the v2 edge builds it: no object
+ * per record. A NaN timestamp is one the request did not give; the broker stamps its clock.
+ */
+export interface ProduceColumns {
+  records: RecordColumns;
+  /** Explicit partition of each record, -1 where the record names none; null when none names one. */
+  partitions: Int32Array | null;
+}
+
+/** Where each record of a ProduceColumns request went, in request order. */
+export interface ProduceColumnsResult {
+  partitions: Int32Array;
+  offsets: Float64Array;
+  /** LogAppendTime when the topic uses it, else the record's CreateTime. */
+  timestamps: Float64Array;
 }
 
 export interface PartitionOffsets {
@@ -407,6 +426,16 @@ export class Broker {
     this.emitTopicChange({ kind: 'deleted', topic: name });
   }
 
+  /** `produceColumns` for record objects (the v3 edge, tests): one result object per record. */
+  async produce(topic: string, records: ProduceRecord[], opts: ProduceOptions): Promise<ProduceRecordResult[]> {
+    const result = await this.produceColumns(topic, produceColumnsOf(records), opts);
+    return records.map((_, i) => ({
+      partition: result.partitions[i] as number,
+      offset: result.offsets[i] as number,
+      timestamp: result.timestamps[i] as number,
+    }));
+  }
+
   /**
    * Produces records to a topic: explicit partition wins, else murmur2 of the key, else the
    * sticky partition of this request. One batch and one append per partition. Every batch is
@@ -414,7 +443,7 @@ export class Broker {
    * nothing. The topic is auto-created when `auto.create.topics.enable` is on, otherwise an
    * unknown topic fails at once (40401).
    */
-  async produce(topic: string, records: ProduceRecord[], opts: ProduceOptions): Promise<ProduceRecordResult[]> {
+  async produceColumns(topic: string, input: ProduceColumns, opts: ProduceOptions): Promise<ProduceColumnsResult> {
     this.ensureReady();
     if (isInternalTopic(topic))
       throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
@@ -423,46 +452,60 @@ export class Broker {
       this.createTopicNow(topic, {});
     }
     const list = this.partitions.get(topic) as Partition[];
-    const count = list.length;
+    const partitionCount = list.length;
     const now = Date.now();
     let producerId: number | undefined;
     if (opts.idempotencyKey !== undefined) {
       producerId = producerIdOfKey(opts.idempotencyKey);
-      const earlier = this.replayIdempotent(topic, list, records, producerId, now);
+      const earlier = this.replayIdempotent(topic, list, input, producerId, now);
       if (earlier) return earlier;
     }
+    const { records, partitions: explicit } = input;
+    const count = records.count;
+    const { keys, timestamps } = records;
     let stickyPartition = -1;
-    const assigned = new Int32Array(records.length);
-    const groups = new Map<number, RecordInput[]>();
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i] as ProduceRecord;
-      let p: number;
-      if (r.partition !== undefined) {
-        if (!Number.isInteger(r.partition) || r.partition < 0 || r.partition >= count)
-          throw new UnknownPartitionError(topic, r.partition);
-        p = r.partition;
-      } else if (r.key !== null) p = partitionForKey(r.key, count);
-      else {
-        if (stickyPartition < 0) stickyPartition = this.sticky.partitionFor(topic, count);
+    const assigned = new Int32Array(count);
+    let spread = false;
+    for (let i = 0; i < count; i++) {
+      let p = explicit === null ? -1 : (explicit[i] as number);
+      if (p >= 0) {
+        if (p >= partitionCount) throw new UnknownPartitionError(topic, p);
+      } else if (p !== -1) {
+        throw new UnknownPartitionError(topic, p);
+      } else if ((keys.lengths[i] as number) >= 0) {
+        p = partitionForKey(fieldAt(keys, i) as Buffer, partitionCount);
+      } else {
+        if (stickyPartition < 0) stickyPartition = this.sticky.partitionFor(topic, partitionCount);
         p = stickyPartition;
       }
       assigned[i] = p;
-      let group = groups.get(p);
-      if (!group) {
-        group = [];
-        groups.set(p, group);
+      if (p !== assigned[0]) spread = true;
+      // The request's own CreateTime, or the broker's clock when it gave none.
+      if (Number.isNaN(timestamps[i] as number)) timestamps[i] = now;
+    }
+    // Most requests go to one partition: then the batch is the whole request, no row list.
+    const rowsOf = new Map<number, number[] | undefined>();
+    if (!spread) rowsOf.set(assigned[0] as number, undefined);
+    else {
+      for (let i = 0; i < count; i++) {
+        const p = assigned[i] as number;
+        let rows = rowsOf.get(p);
+        if (!rows) {
+          rows = [];
+          rowsOf.set(p, rows);
+        }
+        rows.push(i);
       }
-      group.push({ key: r.key, value: r.value, headers: r.headers, timestamp: r.timestamp ?? now });
     }
     const prepared = new Map<number, PreparedBatch>();
-    for (const [p, group] of groups) prepared.set(p, (list[p] as Partition).log.prepare(group, now, producerId));
+    for (const [p, rows] of rowsOf) prepared.set(p, (list[p] as Partition).log.prepare(records, now, producerId, rows));
     const requireMinIsr = opts.acks === -1;
-    const baseOffsets = new Map<number, { base: number; appendTime: number }>();
+    const bases = new Map<number, { base: number; appendTime: number }>();
     const traffic = this.trafficOf(topic);
     for (const [p, batch] of prepared) {
       const partition = list[p] as Partition;
       const info = partition.appendAsLeader(batch, requireMinIsr);
-      baseOffsets.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
+      bases.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
       if (producerId !== undefined) {
         partition.builtIdempotencyCache?.remember(producerId, {
           baseOffset: info.baseOffset,
@@ -475,14 +518,18 @@ export class Broker {
     }
     // Single node: the ISR is {self}, so the high watermark already covers these appends and
     // acks=all is satisfied without waiting; timeoutMs bounds that wait once followers exist.
-    const nextInGroup = new Map<number, number>();
-    return records.map((r, i) => {
+    const offsets = new Float64Array(count);
+    const resultTimestamps = new Float64Array(count);
+    const nextInPartition = new Map<number, number>();
+    for (let i = 0; i < count; i++) {
       const p = assigned[i] as number;
-      const k = nextInGroup.get(p) ?? 0;
-      nextInGroup.set(p, k + 1);
-      const { base, appendTime } = baseOffsets.get(p) as { base: number; appendTime: number };
-      return { partition: p, offset: base + k, timestamp: appendTime >= 0 ? appendTime : (r.timestamp ?? now) };
-    });
+      const k = nextInPartition.get(p) ?? 0;
+      nextInPartition.set(p, k + 1);
+      const { base, appendTime } = bases.get(p) as { base: number; appendTime: number };
+      offsets[i] = base + k;
+      resultTimestamps[i] = appendTime >= 0 ? appendTime : (timestamps[i] as number);
+    }
+    return { partitions: assigned, offsets, timestamps: resultTimestamps };
   }
 
   /**
@@ -493,10 +540,10 @@ export class Broker {
   private replayIdempotent(
     topic: string,
     list: Partition[],
-    records: readonly ProduceRecord[],
+    input: ProduceColumns,
     producerId: number,
     now: number,
-  ): ProduceRecordResult[] | null {
+  ): ProduceColumnsResult | null {
     const found = new Map<number, RememberedBatch>();
     for (const p of list) {
       const batch = p.idempotencyCache(this.settings.idempotency, now).get(producerId, now);
@@ -506,12 +553,15 @@ export class Broker {
     const reused = (detail: string) => new IdempotencyKeyReusedError(topic, detail);
     // Explicit and keyed records land where they did the first time; the unkeyed ones all went to
     // that request's one sticky partition: the batch holding more records than the others explain.
-    const assigned = new Int32Array(records.length);
+    const { records, partitions: explicit } = input;
+    const count = records.count;
+    const assigned = new Int32Array(count);
     const perPartition = new Map<number, number>();
     let unkeyed = 0;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i] as ProduceRecord;
-      const p = r.partition ?? (r.key !== null ? partitionForKey(r.key, list.length) : -1);
+    for (let i = 0; i < count; i++) {
+      const key = fieldAt(records.keys, i);
+      const named = explicit === null ? -1 : (explicit[i] as number);
+      const p = named >= 0 ? named : key !== null ? partitionForKey(key, list.length) : -1;
       assigned[i] = p;
       if (p < 0) unkeyed++;
       else perPartition.set(p, (perPartition.get(p) ?? 0) + 1);
@@ -520,7 +570,7 @@ export class Broker {
       let sticky = -1;
       for (const [p, batch] of found) if (batch.recordCount - (perPartition.get(p) ?? 0) === unkeyed) sticky = p;
       if (sticky < 0) throw reused('its records were spread over partitions differently');
-      for (let i = 0; i < records.length; i++) if (assigned[i] === -1) assigned[i] = sticky;
+      for (let i = 0; i < count; i++) if (assigned[i] === -1) assigned[i] = sticky;
       perPartition.set(sticky, (perPartition.get(sticky) ?? 0) + unkeyed);
     }
     if (perPartition.size !== found.size) throw reused('it wrote to other partitions');
@@ -536,15 +586,19 @@ export class Broker {
       }
       stored.set(p, decoded);
     }
+    const offsets = new Float64Array(count);
+    const timestamps = new Float64Array(count);
     const nextInPartition = new Map<number, number>();
-    return records.map((r, i) => {
+    for (let i = 0; i < count; i++) {
       const p = assigned[i] as number;
       const k = nextInPartition.get(p) ?? 0;
       nextInPartition.set(p, k + 1);
       const s = (stored.get(p) as DecodedRecord[])[k] as DecodedRecord;
-      if (!sameRecord(r, s)) throw reused(`record ${i} differs`);
-      return { partition: p, offset: s.offset, timestamp: s.timestamp };
-    });
+      if (!sameRecord(records, i, s)) throw reused(`record ${i} differs`);
+      offsets[i] = s.offset;
+      timestamps[i] = s.timestamp;
+    }
+    return { partitions: assigned, offsets, timestamps };
   }
 
   /** The records of a remembered batch, or null when it is no longer stored (or no longer the same batch). */
@@ -680,10 +734,29 @@ function sameBytes(a: Buffer | null, b: Buffer | null): boolean {
 }
 
 /** Same key, value, headers and (when the request set one) CreateTime. */
-function sameRecord(r: ProduceRecord, s: DecodedRecord): boolean {
-  if (!sameBytes(r.key, s.key) || !sameBytes(r.value, s.value)) return false;
-  if (r.timestamp !== undefined && r.timestamp !== s.timestamp) return false;
-  const headers = r.headers ?? [];
+function sameRecord(records: RecordColumns, i: number, s: DecodedRecord): boolean {
+  if (!sameBytes(fieldAt(records.keys, i), s.key) || !sameBytes(fieldAt(records.values, i), s.value)) return false;
+  const timestamp = records.timestamps[i] as number;
+  if (!Number.isNaN(timestamp) && timestamp !== s.timestamp) return false;
+  const headers = records.headers?.[i] ?? [];
   if (headers.length !== s.headers.length) return false;
-  return headers.every((h, i) => h.key === s.headers[i]?.key && sameBytes(h.value, s.headers[i]?.value ?? null));
+  return headers.every((h, j) => h.key === s.headers[j]?.key && sameBytes(h.value, s.headers[j]?.value ?? null));
+}
+
+/** Record objects in columns: their buffers are shared, not copied; a missing timestamp is NaN. */
+export function produceColumnsOf(records: readonly ProduceRecord[]): ProduceColumns {
+  const named = records.some((r) => r.partition !== undefined);
+  return {
+    records: columnsOf(records.map((r) => ({ ...r, timestamp: r.timestamp ?? Number.NaN }))),
+    partitions: named ? Int32Array.from(records, (r) => partitionIndex(r.partition)) : null,
+  };
+}
+
+/**
+ * A record's explicit partition as the Int32Array column holds it: -1 for none, -2 for a number
+ * that is no partition index (negative, fractional or huge), which produceColumns refuses.
+ */
+function partitionIndex(partition: number | undefined): number {
+  if (partition === undefined) return -1;
+  return Number.isInteger(partition) && partition >= 0 && partition <= 0x7fffffff ? partition : -2;
 }

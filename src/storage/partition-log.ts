@@ -12,6 +12,7 @@ import {
   setBaseOffset,
   setPartitionLeaderEpoch,
 } from './record-batch.js';
+import { columnsOf, isColumns, type RecordColumns } from './record-columns.js';
 import { LogSegment, type SegmentConfig, segmentFileName } from './segment.js';
 
 export interface AppendInfo {
@@ -183,11 +184,19 @@ export class PartitionLog {
    * writing anything: a request touching several partitions prepares every batch first, so
    * a bad one (too large, no key on a compacted topic) fails the request before any append.
    */
-  prepare(records: readonly RecordInput[], now: number, producerId?: number): PreparedBatch {
+  prepare(
+    input: readonly RecordInput[] | RecordColumns,
+    now: number,
+    producerId?: number,
+    rows?: ArrayLike<number>,
+  ): PreparedBatch {
     const config = this.config;
+    const records = isColumns(input) ? input : columnsOf(input);
+    const count = rows ? rows.length : records.count;
     if (config.cleanupPolicyCompact) {
-      for (const r of records) {
-        if (r.key === null)
+      const keyLengths = records.keys.lengths;
+      for (let k = 0; k < count; k++) {
+        if ((keyLengths[rows ? (rows[k] as number) : k] as number) < 0)
           throw new InvalidRecordError(`Compacted topic ${this.topic} cannot accept a record without a key.`);
       }
     }
@@ -197,9 +206,10 @@ export class PartitionLog {
       timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
       logAppendTime: now,
       producerId,
+      rows,
     });
     if (batch.length > config.maxMessageBytes) throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
-    return { batch, recordCount: records.length, now };
+    return { batch, recordCount: count, now };
   }
 
   /**
@@ -229,7 +239,7 @@ export class PartitionLog {
   }
 
   /** `prepare` then `appendPrepared`: one batch, one write. */
-  append(records: readonly RecordInput[], now: number, leaderEpoch = -1): AppendInfo {
+  append(records: readonly RecordInput[] | RecordColumns, now: number, leaderEpoch = -1): AppendInfo {
     this.ensureOpen();
     return this.appendPrepared(this.prepare(records, now), leaderEpoch);
   }

@@ -1,6 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { CorruptRecordError } from '../errors.js';
 import { type CompressionCodec, compress, decompress } from './compression.js';
+import { columnsOf, type FieldColumn, isColumns, type RecordColumns } from './record-columns.js';
 import { MAX_VARINT_BYTES, MAX_VARLONG_BYTES, sizeOfVarlong, writeVarlong } from './varint.js';
 
 /**
@@ -79,6 +80,8 @@ export interface BatchEncodeOptions {
    * the batch stays non-transactional, so Kafka readers ignore it.
    */
   producerId?: number;
+  /** Indexes into the input of the records this batch holds, in order (default: all of them). */
+  rows?: ArrayLike<number>;
 }
 
 export interface BatchHeader {
@@ -101,61 +104,101 @@ function utf8Length(s: string): number {
   return Buffer.byteLength(s, 'utf8');
 }
 
-/** Bytes of a length-prefixed field (zig-zag varint length, then the bytes; null is length -1). */
-function fieldSize(bytes: Uint8Array | null): number {
-  if (bytes === null) return 1;
-  const n = bytes.length;
-  return (n < 64 ? 1 : n < 8192 ? 2 : sizeOfVarlong(n)) + n;
+/** Bytes of a length-prefixed field of `length` bytes (zig-zag varint length, then the bytes; null is length -1). */
+function fieldSize(length: number): number {
+  if (length < 0) return 1;
+  return (length < 64 ? 1 : length < 8192 ? 2 : sizeOfVarlong(length)) + length;
 }
 
 function headersSize(headers: readonly RecordHeader[]): number {
   let size = sizeOfVarlong(headers.length);
   for (const h of headers) {
     const keyLength = utf8Length(h.key);
-    size += sizeOfVarlong(keyLength) + keyLength + fieldSize(h.value);
+    size += sizeOfVarlong(keyLength) + keyLength + fieldSize(h.value === null ? -1 : h.value.length);
   }
   return size;
 }
 
 /**
- * The produce path's inner loop, so it spells out the one-byte varint cases (lengths under 64,
- * small deltas) instead of calling the general writer, and copies with Uint8Array.set, which
- * costs less than Buffer.copy's argument handling.
+ * Copies `n` bytes of `src` at `start` into `dst` at `pos`. Fields of produce requests are small
+ * (keys of a few bytes, values of about a hundred), where the fixed cost of a native copy
+ * (Buffer.copy, Uint8Array.set: 40-90 ns each here) outweighs the bytes: four bytes at a time
+ * through DataViews costs about a third of that for 100 bytes. Integer reads only: a float64 round
+ * trip could rewrite NaN bit patterns.
  */
-function putField(buf: Buffer, pos: number, bytes: Uint8Array | null): number {
-  if (bytes === null) {
+function copyBytes(
+  dst: Buffer,
+  dstView: DataView,
+  pos: number,
+  src: Buffer,
+  srcView: DataView,
+  start: number,
+  n: number,
+) {
+  if (n >= NATIVE_COPY_BYTES) {
+    src.copy(dst, pos, start, start + n);
+    return;
+  }
+  let j = 0;
+  for (; j + 4 <= n; j += 4) dstView.setInt32(pos + j, srcView.getInt32(start + j, true), true);
+  for (; j < n; j++) dst[pos + j] = src[start + j] as number;
+}
+
+/** From this field length up, one native copy beats the DataView loop. */
+const NATIVE_COPY_BYTES = 128;
+
+function viewOf(buf: Buffer): DataView {
+  return new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/**
+ * The produce path's inner loop, so it spells out the one-byte varint cases (lengths under 64,
+ * small deltas) instead of calling the general writer. A field is copied straight from its
+ * column's buffer by position: no view object per field.
+ */
+function putField(buf: Buffer, bufView: DataView, pos: number, column: FieldColumn, view: DataView, i: number): number {
+  const n = column.lengths[i] as number;
+  if (n < 0) {
     buf[pos] = 1; // zig-zag -1: null
     return pos + 1;
   }
-  const n = bytes.length;
   if (n < 64) buf[pos++] = n << 1;
   else pos = writeVarlong(buf, pos, n);
-  buf.set(bytes, pos);
+  const views = column.views;
+  if (views) buf.set(views[i] as Uint8Array, pos);
+  else copyBytes(buf, bufView, pos, column.bytes, view, column.starts[i] as number, n);
   return pos + n;
 }
 
 function writeRecords(
   buf: Buffer,
   pos: number,
-  records: readonly RecordInput[],
+  records: RecordColumns,
+  rows: ArrayLike<number> | undefined,
   bodySizes: Int32Array,
   baseTimestamp: number,
   offsetDeltas: ArrayLike<number> | undefined,
 ): number {
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as RecordInput;
-    const body = bodySizes[i] as number;
+  const { keys, values, timestamps, headers: headerColumn } = records;
+  const n = bodySizes.length;
+  const bufView = viewOf(buf);
+  const keysView = viewOf(keys.bytes);
+  const valuesView = viewOf(values.bytes);
+  for (let k = 0; k < n; k++) {
+    const i = rows ? (rows[k] as number) : k;
+    const body = bodySizes[k] as number;
     if (body < 64) buf[pos++] = body << 1;
     else pos = writeVarlong(buf, pos, body);
     buf[pos++] = 0; // record attributes: unused
-    const timestampDelta = r.timestamp - baseTimestamp;
+    const timestampDelta = (timestamps[i] as number) - baseTimestamp;
     if (timestampDelta >= 0 && timestampDelta < 64) buf[pos++] = timestampDelta << 1;
     else pos = writeVarlong(buf, pos, timestampDelta);
-    const offsetDelta = offsetDeltas ? (offsetDeltas[i] as number) : i;
+    const offsetDelta = offsetDeltas ? (offsetDeltas[k] as number) : k;
     if (offsetDelta >= 0 && offsetDelta < 64) buf[pos++] = offsetDelta << 1;
     else pos = writeVarlong(buf, pos, offsetDelta);
-    pos = putField(buf, putField(buf, pos, r.key), r.value);
-    const headers = r.headers;
+    pos = putField(buf, bufView, pos, keys, keysView, i);
+    pos = putField(buf, bufView, pos, values, valuesView, i);
+    const headers = headerColumn === null ? undefined : headerColumn[i];
     if (headers === undefined || headers.length === 0) {
       buf[pos++] = 0;
       continue;
@@ -164,7 +207,12 @@ function writeRecords(
     for (const h of headers) {
       pos = writeVarlong(buf, pos, utf8Length(h.key));
       pos += buf.write(h.key, pos, 'utf8');
-      pos = putField(buf, pos, h.value);
+      if (h.value === null) buf[pos++] = 1;
+      else {
+        pos = writeVarlong(buf, pos, h.value.length);
+        buf.set(h.value, pos);
+        pos += h.value.length;
+      }
     }
   }
   return pos;
@@ -172,35 +220,41 @@ function writeRecords(
 
 /**
  * Encodes records as one v2 batch. The result is what goes to disk and to readers, unchanged:
- * a produce request is encoded exactly once.
+ * a produce request is encoded exactly once. `opts.rows` picks the records of `input` that form
+ * this batch (one partition's share of a request), in order; all of them when absent.
  */
-export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEncodeOptions): Buffer {
-  if (records.length === 0) throw new RangeError('a record batch holds at least one record');
+export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns, opts: BatchEncodeOptions): Buffer {
+  const records = isColumns(input) ? input : columnsOf(input);
+  const rows = opts.rows;
+  const count = rows ? rows.length : records.count;
+  if (count === 0) throw new RangeError('a record batch holds at least one record');
   const codec = opts.compression ?? 0;
   const offsetDeltas = opts.offsetDeltas;
+  const { keys, values, timestamps, headers: headerColumn } = records;
   let baseTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    if (r.timestamp < baseTimestamp) baseTimestamp = r.timestamp;
-    if (r.timestamp > maxTimestamp) maxTimestamp = r.timestamp;
+  for (let k = 0; k < count; k++) {
+    const t = timestamps[rows ? (rows[k] as number) : k] as number;
+    if (t < baseTimestamp) baseTimestamp = t;
+    if (t > maxTimestamp) maxTimestamp = t;
   }
   // Kafka writes the first record's timestamp as the base; the minimum keeps every delta
   // non-negative too, and both are valid for readers, which add the delta to the base.
-  const bodySizes = new Int32Array(records.length);
+  const bodySizes = new Int32Array(count);
   let recordsSize = 0;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as RecordInput;
-    const delta = offsetDeltas ? (offsetDeltas[i] as number) : i;
-    const timestampDelta = r.timestamp - baseTimestamp;
-    const headers = r.headers;
+  for (let k = 0; k < count; k++) {
+    const i = rows ? (rows[k] as number) : k;
+    const delta = offsetDeltas ? (offsetDeltas[k] as number) : k;
+    const timestampDelta = (timestamps[i] as number) - baseTimestamp;
+    const headers = headerColumn === null ? undefined : headerColumn[i];
     const body =
       1 +
       (timestampDelta >= 0 && timestampDelta < 64 ? 1 : sizeOfVarlong(timestampDelta)) +
       (delta < 64 && delta >= 0 ? 1 : sizeOfVarlong(delta)) +
-      fieldSize(r.key) +
-      fieldSize(r.value) +
+      fieldSize(keys.lengths[i] as number) +
+      fieldSize(values.lengths[i] as number) +
       (headers === undefined || headers.length === 0 ? 1 : headersSize(headers));
-    bodySizes[i] = body;
+    bodySizes[k] = body;
     recordsSize += (body < 64 ? 1 : sizeOfVarlong(body)) + body;
   }
 
@@ -208,10 +262,10 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEn
   let end: number;
   if (codec === 0) {
     buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + recordsSize);
-    end = writeRecords(buf, RECORD_BATCH_OVERHEAD, records, bodySizes, baseTimestamp, offsetDeltas);
+    end = writeRecords(buf, RECORD_BATCH_OVERHEAD, records, rows, bodySizes, baseTimestamp, offsetDeltas);
   } else {
     const raw = Buffer.allocUnsafe(recordsSize);
-    writeRecords(raw, 0, records, bodySizes, baseTimestamp, offsetDeltas);
+    writeRecords(raw, 0, records, rows, bodySizes, baseTimestamp, offsetDeltas);
     const packed = compress(codec, raw);
     buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + packed.length);
     packed.copy(buf, RECORD_BATCH_OVERHEAD);
@@ -219,8 +273,7 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEn
   }
 
   const logAppend = opts.timestampType === 'LogAppendTime';
-  const lastOffsetDelta =
-    opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[records.length - 1] as number) : records.length - 1);
+  const lastOffsetDelta = opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[count - 1] as number) : count - 1);
   buf.writeBigInt64BE(BigInt(opts.baseOffset), BASE_OFFSET_OFFSET);
   buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
   buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
@@ -233,7 +286,7 @@ export function encodeRecordBatch(records: readonly RecordInput[], opts: BatchEn
   buf.writeBigInt64BE(BigInt(producerId), PRODUCER_ID_OFFSET);
   buf.writeInt16BE(producerId >= 0 ? 0 : -1, PRODUCER_EPOCH_OFFSET);
   buf.writeInt32BE(producerId >= 0 ? 0 : -1, BASE_SEQUENCE_OFFSET);
-  buf.writeInt32BE(records.length, RECORDS_COUNT_OFFSET);
+  buf.writeInt32BE(count, RECORDS_COUNT_OFFSET);
   buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET, end)), CRC_OFFSET);
   return buf;
 }
