@@ -7,7 +7,14 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { BadRequestError, MethodNotAllowedError, UnprocessableEntityError } from '../errors.js';
 import { baseUrlOf } from './base-url.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
-import type { CompiledApi, CompiledOperation, HandlerTable, HttpExchange, OperationId } from './openapi.js';
+import {
+  type CompiledApi,
+  type CompiledOperation,
+  type HandlerTable,
+  type HttpExchange,
+  type OperationId,
+  RenderedJson,
+} from './openapi.js';
 import { invokeStreaming } from './streamed-operation.js';
 
 export interface SpecRouterOptions {
@@ -180,7 +187,7 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
     }
     res.status(status).type(contentType);
     if (isJsonType(contentType)) {
-      res.send(JSON.stringify(result));
+      res.send(result instanceof RenderedJson ? result.text : JSON.stringify(result));
     } else {
       // Text and bytes (the /metrics exposition) go out as the handler wrote them.
       if (typeof result !== 'string' && !Buffer.isBuffer(result)) {

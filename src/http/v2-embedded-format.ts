@@ -3,8 +3,10 @@
  * becomes the bytes stored in the log. Every record is converted before any is produced, so one bad
  * field fails the whole request and nothing is written.
  */
-import type { ProduceRecord } from '../broker/broker.js';
+import type { ProduceColumns } from '../broker/broker.js';
 import { UnprocessableEntityError } from '../errors.js';
+import type { RecordHeader } from '../storage/record-batch.js';
+import { type FieldColumn, fieldColumnOf, NULL_LENGTH, nullColumn } from '../storage/record-columns.js';
 
 export type EmbeddedFormat = 'json' | 'binary' | 'string';
 
@@ -24,31 +26,54 @@ export function formatOfMediaType(mediaType: string): EmbeddedFormat {
   return 'json';
 }
 
-export function toProduceRecords(format: EmbeddedFormat, records: readonly RequestRecord[]): ProduceRecord[] {
+/**
+ * The request's records in columns (see storage/record-columns.ts): each field of every record is
+ * converted into one buffer per column, so a 1000-record request makes a handful of objects, not
+ * several per record. Any bad field fails the whole request before anything is written.
+ */
+export function toProduceColumns(format: EmbeddedFormat, records: readonly RequestRecord[]): ProduceColumns {
+  const count = records.length;
+  const timestamps = new Float64Array(count).fill(Number.NaN); // NaN: the broker's clock
+  let partitions: Int32Array | null = null;
+  let headers: (RecordHeader[] | undefined)[] | null = null;
   // Header values are text except in the binary format, where everything is base64.
   const encodeHeader = format === 'binary' ? decodeBase64 : encodeUtf8;
-  let keys: (Buffer | null)[];
-  let values: (Buffer | null)[];
-  if (format === 'json') {
-    keys = jsonTexts(records.map((r) => r.key));
-    values = jsonTexts(records.map((r) => r.value));
-  } else {
-    const encodeData = format === 'binary' ? decodeBase64 : encodeUtf8;
-    keys = records.map((r, i) => encodeData(r.key, `records[${i}].key`));
-    values = records.map((r, i) => encodeData(r.value, `records[${i}].value`));
-  }
-  return records.map((record, i) => {
-    const produced: ProduceRecord = { key: keys[i] ?? null, value: values[i] ?? null };
-    if (record.partition !== undefined) produced.partition = record.partition;
-    if (record.timestamp !== undefined) produced.timestamp = record.timestamp;
-    if (record.headers !== undefined) {
-      produced.headers = record.headers.map((h, j) => ({
+  for (let i = 0; i < count; i++) {
+    const r = records[i] as RequestRecord;
+    if (r.timestamp !== undefined) timestamps[i] = r.timestamp;
+    if (r.partition !== undefined) {
+      partitions ??= new Int32Array(count).fill(-1);
+      partitions[i] = r.partition;
+    }
+    if (r.headers !== undefined && r.headers.length > 0) {
+      headers ??= new Array(count).fill(undefined);
+      headers[i] = r.headers.map((h, j) => ({
         key: h.key,
         value: encodeHeader(h.value, `records[${i}].headers[${j}].value`),
       }));
     }
-    return produced;
-  });
+  }
+  const columnOf = format === 'json' ? jsonColumn : format === 'binary' ? base64Column : utf8Column;
+  return {
+    records: {
+      count,
+      keys: columnOf(
+        records.map((r) => r.key),
+        'key',
+      ),
+      values: columnOf(
+        records.map((r) => r.value),
+        'value',
+      ),
+      timestamps,
+      headers,
+    },
+    partitions,
+  };
+}
+
+function isAbsent(data: unknown): boolean {
+  return data === undefined || data === null;
 }
 
 /** Characters a value takes inside `JSON.stringify` of its array, assuming no string needs escaping. */
@@ -60,29 +85,89 @@ function unescapedLength(data: unknown): number {
 
 /**
  * Confluent's KafkaJsonSerializer writes the JSON text: the string "k" is stored with its quotes.
- * One JSON.stringify of the whole array, one Buffer.from, and each record's bytes are a view of
- * it: per-value JSON.stringify and Buffer.from calls, whose fixed costs dominate for 100-byte
- * values, were the largest cost of a JSON produce after parsing. Escaping only ever lengthens a
- * string's text, so when the array's text is exactly as long as the unescaped texts would make
- * it, every view is right; otherwise (escapes, or non-ASCII making bytes differ from characters)
- * each value is stringified and encoded on its own.
+ * One JSON.stringify of the whole array and one Buffer.from, and each field is a slice of it:
+ * per-value JSON.stringify and Buffer.from calls, whose fixed costs dominate for 100-byte values,
+ * were the largest cost of a JSON produce after parsing. Escaping only ever lengthens a string's
+ * text, so when the array's text is exactly as long as the unescaped texts would make it, every
+ * slice is right; otherwise (escapes, or non-ASCII making bytes differ from characters) each value
+ * is stringified and encoded on its own.
  */
-function jsonTexts(data: readonly unknown[]): (Buffer | null)[] {
+function jsonColumn(data: readonly unknown[]): FieldColumn {
+  if (data.every(isAbsent)) return nullColumn(data.length);
   const whole = JSON.stringify(data);
-  const lengths = data.map(unescapedLength);
+  const lengths = new Int32Array(data.length);
   let expected = 1 + data.length; // brackets and commas
-  for (const n of lengths) expected += n;
-  const all = expected === whole.length ? Buffer.from(whole, 'utf8') : null;
-  if (all === null || all.length !== whole.length) {
-    return data.map((d) => (d === undefined || d === null ? null : Buffer.from(JSON.stringify(d), 'utf8')));
+  for (let i = 0; i < data.length; i++) {
+    const n = unescapedLength(data[i]);
+    lengths[i] = n;
+    expected += n;
   }
+  const bytes = expected === whole.length ? Buffer.from(whole, 'utf8') : null;
+  if (bytes === null || bytes.length !== whole.length) {
+    return fieldColumnOf(data.map((d) => (isAbsent(d) ? null : Buffer.from(JSON.stringify(d), 'utf8'))));
+  }
+  const starts = new Int32Array(data.length);
   let pos = 1;
-  return data.map((d, i) => {
-    const n = lengths[i] as number;
-    const bytes = d === undefined || d === null ? null : all.subarray(pos, pos + n);
-    pos += n + 1;
-    return bytes;
+  for (let i = 0; i < data.length; i++) {
+    starts[i] = pos;
+    pos += (lengths[i] as number) + 1;
+    if (isAbsent(data[i])) lengths[i] = NULL_LENGTH;
+  }
+  return { bytes, starts, lengths };
+}
+
+/** The string format: UTF-8 text, one Buffer.from for the whole column when it is all ASCII. */
+function utf8Column(data: readonly unknown[], field: string): FieldColumn {
+  if (data.every(isAbsent)) return nullColumn(data.length);
+  const texts = data.map((d, i) => {
+    if (isAbsent(d)) return '';
+    if (typeof d !== 'string')
+      throw new UnprocessableEntityError(`records[${i}].${field} must be a string or null.`, 42206);
+    return d;
   });
+  const joined = texts.join('');
+  const bytes = Buffer.from(joined, 'utf8');
+  if (bytes.length !== joined.length) {
+    // Not all ASCII: encode each on its own (a lone surrogate at a seam would pair up in the join).
+    return fieldColumnOf(data.map((d, i) => (isAbsent(d) ? null : Buffer.from(texts[i] as string, 'utf8'))));
+  }
+  const starts = new Int32Array(data.length);
+  const lengths = new Int32Array(data.length);
+  let pos = 0;
+  for (let i = 0; i < data.length; i++) {
+    const n = (texts[i] as string).length;
+    starts[i] = pos;
+    lengths[i] = isAbsent(data[i]) ? NULL_LENGTH : n;
+    pos += n;
+  }
+  return { bytes, starts, lengths };
+}
+
+/** The binary format: every field's base64 decoded straight into one buffer, no Buffer per field. */
+function base64Column(data: readonly unknown[], field: string): FieldColumn {
+  if (data.every(isAbsent)) return nullColumn(data.length);
+  let capacity = 0;
+  for (const d of data) if (typeof d === 'string') capacity += Math.ceil((d.length * 3) / 4);
+  const bytes = Buffer.allocUnsafe(capacity);
+  const starts = new Int32Array(data.length);
+  const lengths = new Int32Array(data.length);
+  let pos = 0;
+  for (let i = 0; i < data.length; i++) {
+    const d = data[i];
+    starts[i] = pos;
+    if (isAbsent(d)) {
+      lengths[i] = NULL_LENGTH;
+      continue;
+    }
+    const expected = typeof d === 'string' ? strictBase64Length(d) : -1;
+    const n = expected < 0 ? -1 : bytes.write(d as string, pos, 'base64');
+    if (n < 0 || n !== expected) {
+      throw new UnprocessableEntityError(`records[${i}].${field} is not a valid base64 string.`, 42206);
+    }
+    lengths[i] = n;
+    pos += n;
+  }
+  return { bytes, starts, lengths };
 }
 
 function decodeBase64(data: unknown, field: string): Buffer | null {
@@ -95,21 +180,32 @@ function decodeBase64(data: unknown, field: string): Buffer | null {
 /**
  * Base64 in the standard alphabet, padding optional (as Java's Base64.getDecoder() that Confluent
  * uses), or null when `text` is not that. Node's decoder silently skips characters outside the
- * alphabet, so a string with any is caught by decoding to fewer bytes than its length promises; the
- * URL-safe `-` and `_`, which Node would accept, are refused explicitly. Decode-then-check replaced a
- * regex test that cost more than the decoding itself on the produce path.
+ * alphabet, so a string with any is caught by decoding to fewer bytes than its length promises
+ * (see strictBase64Length). Decode-then-check replaced a regex test that cost more than the
+ * decoding itself on the produce path.
  */
 export function decodeStrictBase64(text: string): Buffer | null {
+  const expected = strictBase64Length(text);
+  if (expected < 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  return bytes.length === expected ? bytes : null;
+}
+
+/**
+ * The bytes `text` decodes to if it is strict base64, or -1 when its length or padding already
+ * says it is not. A decoder that then yields fewer bytes skipped characters outside the alphabet.
+ * The URL-safe `-` and `_`, which Node would accept, are refused here.
+ */
+function strictBase64Length(text: string): number {
   let end = text.length;
   if (end > 0 && text.charCodeAt(end - 1) === EQUALS) {
-    if (end % 4 !== 0) return null;
+    if (end % 4 !== 0) return -1;
     end--;
     if (text.charCodeAt(end - 1) === EQUALS) end--;
   }
-  if (end % 4 === 1) return null; // a lone trailing character carries only 6 bits
-  if (text.includes('-') || text.includes('_')) return null;
-  const bytes = Buffer.from(text, 'base64');
-  return bytes.length === Math.floor((end * 3) / 4) ? bytes : null;
+  if (end % 4 === 1) return -1; // a lone trailing character carries only 6 bits
+  if (text.includes('-') || text.includes('_')) return -1;
+  return Math.floor((end * 3) / 4);
 }
 
 const EQUALS = 0x3d;
