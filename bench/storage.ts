@@ -1,7 +1,8 @@
 /**
  * `npm run bench -- storage`: the log engine against the file system it sits on.
  *
- * Append: `PartitionLog.append` of 100-byte values in batches of 1, 100 and 1000 records, each
+ * Append: `PartitionLog.append` of 100-byte values (keyed, in columns as the produce path hands
+ * them over) in batches of 1, 100 and 1000 records, each
  * beside a raw baseline measured in the same run: `fs.writeSync` appends of a pre-encoded batch of
  * the same size to a plain file, as many times. The ratio ours/raw says what encoding, the CRC,
  * index upkeep and bookkeeping cost over the bare write. "encode only" (`prepare`) and "write
@@ -21,7 +22,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLogConfig } from '../src/storage/log-config.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
-import { encodeRecordBatch, forEachBatch, type RecordInput } from '../src/storage/record-batch.js';
+import { encodeRecordBatch, forEachBatch } from '../src/storage/record-batch.js';
+import { fieldColumnOf, type RecordColumns } from '../src/storage/record-columns.js';
 
 const MIB = 1024 * 1024;
 const VALUE_BYTES = 100;
@@ -35,13 +37,19 @@ interface Row {
   baseline?: { bytes: number; seconds: number };
 }
 
-function recordsOf(count: number): RecordInput[] {
+/**
+ * `count` records in columns, the form the produce path hands the log (storage/record-columns.ts):
+ * every key in one buffer, every value in another.
+ */
+function recordsOf(count: number): RecordColumns {
   const now = Date.now();
-  return Array.from({ length: count }, (_, i) => ({
-    key: Buffer.from(`key-${i % 1000}`),
-    value: Buffer.alloc(VALUE_BYTES, i & 0xff),
-    timestamp: now + i,
-  }));
+  return {
+    count,
+    keys: fieldColumnOf(Array.from({ length: count }, (_, i) => Buffer.from(`key-${i % 1000}`))),
+    values: fieldColumnOf(Array.from({ length: count }, (_, i) => Buffer.alloc(VALUE_BYTES, i & 0xff))),
+    timestamps: Float64Array.from({ length: count }, (_, i) => now + i),
+    headers: null,
+  };
 }
 
 /**
