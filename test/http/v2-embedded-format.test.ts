@@ -88,14 +88,57 @@ describe('embedded formats in columns', () => {
     );
   });
 
+  test('binary: a request long enough to be decoded in several runs keeps every field whole', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.uint8Array({ maxLength: 300 }), { nil: null }), { minLength: 400, maxLength: 700 }),
+        (fields) => {
+          const texts = fields.map((b) => (b === null ? null : Buffer.from(b).toString('base64')));
+          const { records } = toProduceColumns(
+            'binary',
+            texts.map((value) => ({ value })),
+          );
+          fields.forEach((b, i) => {
+            const got = fieldAt(records.values, i);
+            assert.ok(b === null ? got === null : got?.equals(b) === true, `records[${i}].value of ${b?.length} bytes`);
+          });
+        },
+      ),
+      { numRuns: 20 },
+    );
+  });
+
   test('binary: a field that is not strict base64 fails the request, naming the field', () => {
-    for (const bad of ['abcde', 'a', 'ab=c', 'YWJj-', 'YW_j', 'YW Jj', 'YWJj\n', '!!!!', 'YQ===']) {
-      assert.throws(
-        () => toProduceColumns('binary', [{ value: 'YWJj' }, { key: 'a2V5', value: bad }]),
-        (err: unknown) =>
-          err instanceof UnprocessableEntityError && err.errorCode === 42206 && /records\[1\]\.value/.test(err.message),
-        `${JSON.stringify(bad)} is refused as records[1].value`,
-      );
+    const bads = [
+      'abcde',
+      'a',
+      'ab=c',
+      'YWJj-',
+      'YW_j',
+      'YW Jj',
+      'YWJj\n',
+      '!!!!',
+      'YQ===',
+      'Q===',
+      'QQ=A',
+      'YW=J',
+      'YWé=',
+      'QQ==QQ==',
+    ];
+    // Fields are decoded in runs of about 32 KiB of text: the bad one comes first, in a later run, or last.
+    const good = Buffer.alloc(100, 7).toString('base64');
+    for (const bad of bads) {
+      for (const at of [0, 1, 300, 599]) {
+        const records = Array.from({ length: 600 }, (_, i) => ({ key: 'a2V5', value: i === at ? bad : good }));
+        assert.throws(
+          () => toProduceColumns('binary', records),
+          (err: unknown) =>
+            err instanceof UnprocessableEntityError &&
+            err.errorCode === 42206 &&
+            err.message.includes(`records[${at}].value `),
+          `${JSON.stringify(bad)} is refused as records[${at}].value`,
+        );
+      }
     }
   });
 
