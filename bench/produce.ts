@@ -7,8 +7,9 @@
  *
  * Both servers run in child processes (this file, re-run with `--serve samsa|bare`), so the load
  * generator never shares their event loop; they are started the same way and loaded one at a time.
- * Each case alternates samsa and bare over BENCH_PRODUCE_ROUNDS rounds (default 2), a fresh server
- * each time, and keeps each one's best: on this VM one round of either swings by a third.
+ * Each case starts both servers, then alternates runs against them over BENCH_PRODUCE_ROUNDS rounds
+ * (default 3) and reports each one's median run: on this VM one run of either swings by a third
+ * (more for bare express), and the median of alternating runs is steadier than any single pair.
  * Environment: BENCH_SECONDS (per run, default 2), BENCH_PRODUCE_CASES (only the cases whose name
  * contains one of these comma-separated texts, e.g. `json 1000/req`), BENCH_VERBOSE (print every run).
  */
@@ -29,7 +30,8 @@ const ACKS = ['1', 'all'] as const;
 const CASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
 /** Warm-up per case, not measured: long enough for the JIT to settle on a fresh server. */
 const WARM_UP_MS = 1000;
-const ROUNDS = Math.max(1, Number(process.env.BENCH_PRODUCE_ROUNDS ?? 2));
+const ROUNDS = Math.max(1, Number(process.env.BENCH_PRODUCE_ROUNDS ?? 3));
+const VERBOSE = process.env.BENCH_VERBOSE !== undefined;
 const CASE_FILTER = (process.env.BENCH_PRODUCE_CASES ?? '').split(',').filter((c) => c.length > 0);
 const TOPIC = 'bench';
 
@@ -127,19 +129,10 @@ async function throughput(port: number, format: Format, count: number, acks: str
   return { recordsPerSecond, megabytesPerSecond: (recordsPerSecond * VALUE_BYTES) / 1e6 };
 }
 
-async function throughputOf(kind: 'samsa' | 'bare', format: Format, count: number, acks: string) {
-  const server = await startServer(kind);
-  try {
-    const t = await throughput(server.port, format, count, acks);
-    if (process.env.BENCH_VERBOSE) console.log(kind, format, count, acks, Math.round(t.recordsPerSecond));
-    return t;
-  } finally {
-    await stopChild(server);
-  }
-}
-
-function faster(a: Throughput | undefined, b: Throughput): Throughput {
-  return a === undefined || b.recordsPerSecond > a.recordsPerSecond ? b : a;
+/** The median run by records/s (the upper middle one for an even count). */
+function median(runs: Throughput[]): Throughput {
+  const sorted = [...runs].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
+  return sorted[Math.floor(sorted.length / 2)] as Throughput;
 }
 
 async function latency(port: number): Promise<{ p50: number; p99: number }> {
@@ -163,7 +156,7 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 
 export async function runProduceBench(): Promise<void> {
   console.log(
-    `produce bench: ${CONNECTIONS} keep-alive connections, ${VALUE_BYTES}-byte values, ${CASE_SECONDS} s per run, best of ${ROUNDS} alternating rounds (samsa, bare), ${os.cpus().length} CPUs, node ${process.version}`,
+    `produce bench: ${CONNECTIONS} keep-alive connections, ${VALUE_BYTES}-byte values, ${CASE_SECONDS} s per run, median of ${ROUNDS} alternating runs (samsa, bare), ${os.cpus().length} CPUs, node ${process.version}`,
   );
   const header = ['case', 'samsa rec/s', 'samsa MB/s', 'bare rec/s', 'bare MB/s', 'ratio'];
   const rows: string[][] = [];
@@ -172,13 +165,31 @@ export async function runProduceBench(): Promise<void> {
       for (const acks of ACKS) {
         const name = `${format} ${count}/req acks=${acks}`;
         if (CASE_FILTER.length > 0 && !CASE_FILTER.some((c) => name.includes(c))) continue;
-        let mine: Throughput | undefined;
-        let base: Throughput | undefined;
-        for (let round = 0; round < ROUNDS; round++) {
-          mine = faster(mine, await throughputOf('samsa', format, count, acks));
-          base = faster(base, await throughputOf('bare', format, count, acks));
+        const samsa = await startServer('samsa');
+        const bare = await startServer('bare');
+        const samsaRuns: Throughput[] = [];
+        const bareRuns: Throughput[] = [];
+        try {
+          for (let round = 0; round < ROUNDS; round++) {
+            samsaRuns.push(await throughput(samsa.port, format, count, acks));
+            bareRuns.push(await throughput(bare.port, format, count, acks));
+            if (VERBOSE)
+              console.log(
+                name,
+                'round',
+                round,
+                'samsa',
+                fmt(samsaRuns[round]?.recordsPerSecond ?? 0),
+                'bare',
+                fmt(bareRuns[round]?.recordsPerSecond ?? 0),
+              );
+          }
+        } finally {
+          await stopChild(samsa);
+          await stopChild(bare);
         }
-        if (!mine || !base) continue;
+        const mine = median(samsaRuns);
+        const base = median(bareRuns);
         rows.push([
           name,
           fmt(mine.recordsPerSecond),
