@@ -473,7 +473,9 @@ export class Broker {
       } else if (p !== -1) {
         throw new UnknownPartitionError(topic, p);
       } else if ((keys.lengths[i] as number) >= 0) {
-        p = partitionForKey(fieldAt(keys, i) as Buffer, partitionCount);
+        p = keys.views
+          ? partitionForKey(keys.views[i] as Uint8Array, partitionCount)
+          : partitionForKey(keys.bytes, partitionCount, keys.starts[i] as number, keys.lengths[i] as number);
       } else {
         if (stickyPartition < 0) stickyPartition = this.sticky.partitionFor(topic, partitionCount);
         p = stickyPartition;

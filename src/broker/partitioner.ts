@@ -8,13 +8,12 @@
 const SEED = 0x9747b28c;
 const M = 0x5bd1e995;
 
-/** Kafka's Utils.murmur2 (32-bit, signed result like Java's int). */
-export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+/** Kafka's Utils.murmur2 (32-bit, signed result like Java's int) of `length` bytes of `data` at `start`. */
+export function murmur2(data: Uint8Array, start = 0, length = data.length - start): number {
   let h = SEED ^ length;
   const length4 = length >>> 2;
   for (let i = 0; i < length4; i++) {
-    const i4 = i * 4;
+    const i4 = start + i * 4;
     let k =
       (data[i4] as number) |
       ((data[i4 + 1] as number) << 8) |
@@ -26,7 +25,7 @@ export function murmur2(data: Uint8Array): number {
     h = Math.imul(h, M);
     h ^= k;
   }
-  const tail = length & ~3;
+  const tail = start + (length & ~3);
   const rest = length & 3;
   if (rest >= 3) h ^= (data[tail + 2] as number) << 16;
   if (rest >= 2) h ^= (data[tail + 1] as number) << 8;
@@ -40,9 +39,9 @@ export function murmur2(data: Uint8Array): number {
   return h | 0;
 }
 
-/** The partition Kafka's producers pick for `key`. */
-export function partitionForKey(key: Uint8Array, partitions: number): number {
-  return (murmur2(key) & 0x7fffffff) % partitions;
+/** The partition Kafka's producers pick for a key: `length` bytes of `data` at `start` (all of it by default). */
+export function partitionForKey(data: Uint8Array, partitions: number, start = 0, length = data.length - start): number {
+  return (murmur2(data, start, length) & 0x7fffffff) % partitions;
 }
 
 /**

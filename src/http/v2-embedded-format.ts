@@ -6,7 +6,7 @@
 import type { ProduceColumns } from '../broker/broker.js';
 import { UnprocessableEntityError } from '../errors.js';
 import type { RecordHeader } from '../storage/record-batch.js';
-import { type FieldColumn, fieldColumnOf, NULL_LENGTH, nullColumn } from '../storage/record-columns.js';
+import { type FieldColumn, NULL_LENGTH, nullColumn, viewColumnOf } from '../storage/record-columns.js';
 
 export type EmbeddedFormat = 'json' | 'binary' | 'string';
 
@@ -104,7 +104,7 @@ function jsonColumn(data: readonly unknown[]): FieldColumn {
   }
   const bytes = expected === whole.length ? Buffer.from(whole, 'utf8') : null;
   if (bytes === null || bytes.length !== whole.length) {
-    return fieldColumnOf(data.map((d) => (isAbsent(d) ? null : Buffer.from(JSON.stringify(d), 'utf8'))));
+    return viewColumnOf(data.map((d) => (isAbsent(d) ? null : Buffer.from(JSON.stringify(d), 'utf8'))));
   }
   const starts = new Int32Array(data.length);
   let pos = 1;
@@ -129,7 +129,7 @@ function utf8Column(data: readonly unknown[], field: string): FieldColumn {
   const bytes = Buffer.from(joined, 'utf8');
   if (bytes.length !== joined.length) {
     // Not all ASCII: encode each on its own (a lone surrogate at a seam would pair up in the join).
-    return fieldColumnOf(data.map((d, i) => (isAbsent(d) ? null : Buffer.from(texts[i] as string, 'utf8'))));
+    return viewColumnOf(data.map((d, i) => (isAbsent(d) ? null : Buffer.from(texts[i] as string, 'utf8'))));
   }
   const starts = new Int32Array(data.length);
   const lengths = new Int32Array(data.length);

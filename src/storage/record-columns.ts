@@ -2,8 +2,7 @@
  * Records in columns: the form the produce path hands the log. A request's keys (and its values)
  * are slices of one buffer, found by start and length, so a 1000-record request costs a handful
  * of objects instead of several per record (a Buffer view per field, a record object per layer).
- * Those objects and their garbage were a large share of a produce request's CPU. Kafka's producer
- * does the same: a record batch is built in one ByteBuffer, never as record objects.
+ * Those objects and their garbage were a large share of a produce request's CPU.
  */
 import type { RecordHeader, RecordInput } from './record-batch.js';
 
@@ -12,8 +11,8 @@ export const NULL_LENGTH = -1;
 
 /**
  * One field of every record: field i is `bytes[starts[i], starts[i] + lengths[i])`, or null when
- * lengths[i] is -1. Records that arrive as objects (compaction, the group coordinator, tests) keep
- * their own buffers instead: then field i is `views[i]`, and `bytes` and `starts` are unused.
+ * lengths[i] is -1. Records that arrive as objects (the v3 edge, compaction, the group coordinator)
+ * keep their own buffers instead: then field i is `views[i]`, and `bytes` and `starts` are unused.
  */
 export interface FieldColumn {
   readonly bytes: Buffer;
@@ -71,34 +70,31 @@ export function fieldColumnOf(fields: readonly (Uint8Array | null)[]): FieldColu
   return { bytes, starts, lengths };
 }
 
-/** Columns over record objects (compaction, the group coordinator, tests), sharing their buffers: no copy. */
+/** A column over fields that are buffers of their own, shared, not copied. */
+export function viewColumnOf(fields: readonly (Uint8Array | null)[]): FieldColumn {
+  const lengths = new Int32Array(fields.length);
+  for (let i = 0; i < fields.length; i++) lengths[i] = fields[i]?.length ?? NULL_LENGTH;
+  return { bytes: EMPTY, starts: NO_STARTS, lengths, views: fields };
+}
+
+/** Columns over record objects (the v3 edge, compaction, the group coordinator), sharing their buffers: no copy. */
 export function columnsOf(records: readonly RecordInput[]): RecordColumns {
   const count = records.length;
   const keys: (Uint8Array | null)[] = new Array(count);
   const values: (Uint8Array | null)[] = new Array(count);
-  const keyLengths = new Int32Array(count);
-  const valueLengths = new Int32Array(count);
   const timestamps = new Float64Array(count);
   let headers: (readonly RecordHeader[] | undefined)[] | null = null;
   for (let i = 0; i < count; i++) {
     const r = records[i] as RecordInput;
     keys[i] = r.key;
     values[i] = r.value;
-    keyLengths[i] = r.key === null ? NULL_LENGTH : r.key.length;
-    valueLengths[i] = r.value === null ? NULL_LENGTH : r.value.length;
     timestamps[i] = r.timestamp;
     if (r.headers !== undefined && r.headers.length > 0) {
       headers ??= new Array(count).fill(undefined);
       headers[i] = r.headers;
     }
   }
-  return {
-    count,
-    keys: { bytes: EMPTY, starts: NO_STARTS, lengths: keyLengths, views: keys },
-    values: { bytes: EMPTY, starts: NO_STARTS, lengths: valueLengths, views: values },
-    timestamps,
-    headers,
-  };
+  return { count, keys: viewColumnOf(keys), values: viewColumnOf(values), timestamps, headers };
 }
 
 /** Whether `input` is already in columns. */

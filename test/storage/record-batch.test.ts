@@ -424,6 +424,13 @@ describe('murmur2 partitioning', () => {
       const partitionMetadata = Array.from({ length: partitions }, (_, p) => ({ partitionId: p, leader: 0 }));
       const expected = partitioner({ topic: 'orders', partitionMetadata, message: { key } });
       assert.equal(partitionForKey(key, partitions), expected, `key ${key.toString('hex')}, ${partitions} partitions`);
+      // The produce path hashes a key where it lies in its request's key buffer.
+      const around = Buffer.concat([randomBytes(i % 7), key, randomBytes(3)]);
+      assert.equal(
+        partitionForKey(around, partitions, i % 7, key.length),
+        expected,
+        `key ${key.toString('hex')} at ${i % 7} in a larger buffer, ${partitions} partitions`,
+      );
     }
   });
 });
