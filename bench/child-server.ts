@@ -2,6 +2,8 @@
  * A benchmark's server in its own process, so the load generator never shares its event loop:
  * the bench file re-runs itself with `--serve <args>`, and that child prints `{"port":N}` once it
  * listens. BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the server.
+ * Over an IPC channel the parent can ask the child for its CPU time (`cpuMicros`), so a bench can
+ * report what a record costs the server, whatever share of the two cores the scheduler gave it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
@@ -15,7 +17,7 @@ export interface ChildServer {
 export async function startChild(benchFile: string, serveArgs: string[]): Promise<ChildServer> {
   const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
   const child = spawn(process.execPath, [...serverArgs, '--import', 'tsx', benchFile, '--serve', ...serveArgs], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const port = await new Promise<number>((resolve, reject) => {
     let out = '';
@@ -29,6 +31,22 @@ export async function startChild(benchFile: string, serveArgs: string[]): Promis
   return { child, port };
 }
 
+/** User + system CPU time the child has used so far, in microseconds. */
+export function cpuMicros(server: ChildServer): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (m: unknown) => {
+      if (typeof m === 'object' && m !== null && 'cpuMicros' in m) {
+        server.child.off('message', onMessage);
+        resolve(Number((m as { cpuMicros: number }).cpuMicros));
+      }
+    };
+    server.child.on('message', onMessage);
+    server.child.send('cpu', (err) => {
+      if (err) reject(err);
+    });
+  });
+}
+
 export async function stopChild(server: ChildServer): Promise<void> {
   const exited = new Promise((resolve) => server.child.once('exit', resolve));
   server.child.kill('SIGTERM');
@@ -38,6 +56,11 @@ export async function stopChild(server: ChildServer): Promise<void> {
 /** The child side: listen on loopback and tell the parent the port. */
 export function announce(server: http.Server): void {
   server.keepAliveTimeout = 60_000;
+  process.on('message', (m) => {
+    if (m !== 'cpu') return;
+    const { user, system } = process.cpuUsage();
+    process.send?.({ cpuMicros: user + system });
+  });
   server.listen(0, '127.0.0.1', () => {
     process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
   });

@@ -8,8 +8,10 @@
  * Both servers run in child processes (this file, re-run with `--serve samsa|bare`), so the load
  * generator never shares their event loop; they are started the same way and loaded one at a time.
  * Each case starts both servers, then alternates runs against them over BENCH_PRODUCE_ROUNDS rounds
- * (default 3) and reports each one's median run: on this VM one run of either swings by a third
- * (more for bare express), and the median of alternating runs is steadier than any single pair.
+ * (default 3) and reports each one's median: on this VM one run of either swings by a third (more
+ * for bare express), and the median of alternating runs is steadier than any single pair. Beside
+ * the rates, each server's own CPU time per record (asked of the child over IPC before and after
+ * the measured window): what the rate would follow on cores of its own, and far steadier here.
  * Environment: BENCH_SECONDS (per run, default 2), BENCH_PRODUCE_CASES (only the cases whose name
  * contains one of these comma-separated texts, e.g. `json 1000/req`), BENCH_VERBOSE (print every run).
  */
@@ -19,7 +21,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { announce, type ChildServer, post, startChild, stopChild } from './child-server.js';
+import { announce, type ChildServer, cpuMicros, post, startChild, stopChild } from './child-server.js';
 import { printTable } from './markdown-table.js';
 
 const CONNECTIONS = 8;
@@ -99,10 +101,12 @@ function requestBody(format: Format, count: number): Buffer {
 
 interface Throughput {
   recordsPerSecond: number;
-  megabytesPerSecond: number;
+  /** The server's own CPU time (user + system) per record over the measured window. */
+  cpuMicrosPerRecord: number;
 }
 
-async function throughput(port: number, format: Format, count: number, acks: string): Promise<Throughput> {
+async function throughput(server: ChildServer, format: Format, count: number, acks: string): Promise<Throughput> {
+  const port = server.port;
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const body = requestBody(format, count);
   const urlPath = `/topics/${TOPIC}?acks=${acks}`;
@@ -121,18 +125,20 @@ async function throughput(port: number, format: Format, count: number, acks: str
     return requests;
   };
   await run(warmUntil);
+  const cpuBefore = await cpuMicros(server);
   const started = process.hrtime.bigint();
   const requests = await run(Date.now() + CASE_SECONDS * 1000);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpuUsed = (await cpuMicros(server)) - cpuBefore;
   agent.destroy();
   const recordsPerSecond = (requests * count) / seconds;
-  return { recordsPerSecond, megabytesPerSecond: (recordsPerSecond * VALUE_BYTES) / 1e6 };
+  return { recordsPerSecond, cpuMicrosPerRecord: cpuUsed / (requests * count) };
 }
 
-/** The median run by records/s (the upper middle one for an even count). */
-function median(runs: Throughput[]): Throughput {
-  const sorted = [...runs].sort((a, b) => a.recordsPerSecond - b.recordsPerSecond);
-  return sorted[Math.floor(sorted.length / 2)] as Throughput;
+/** The median of `values` (the upper middle one for an even count). */
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] as number;
 }
 
 async function latency(port: number): Promise<{ p50: number; p99: number }> {
@@ -158,7 +164,17 @@ export async function runProduceBench(): Promise<void> {
   console.log(
     `produce bench: ${CONNECTIONS} keep-alive connections, ${VALUE_BYTES}-byte values, ${CASE_SECONDS} s per run, median of ${ROUNDS} alternating runs (samsa, bare), ${os.cpus().length} CPUs, node ${process.version}`,
   );
-  const header = ['case', 'samsa rec/s', 'samsa MB/s', 'bare rec/s', 'bare MB/s', 'ratio'];
+  const header = [
+    'case',
+    'samsa rec/s',
+    'samsa MB/s',
+    'bare rec/s',
+    'bare MB/s',
+    'ratio',
+    'samsa CPU µs/rec',
+    'bare CPU µs/rec',
+    'CPU ratio',
+  ];
   const rows: string[][] = [];
   for (const format of FORMATS) {
     for (const count of RECORDS_PER_REQUEST) {
@@ -171,32 +187,34 @@ export async function runProduceBench(): Promise<void> {
         const bareRuns: Throughput[] = [];
         try {
           for (let round = 0; round < ROUNDS; round++) {
-            samsaRuns.push(await throughput(samsa.port, format, count, acks));
-            bareRuns.push(await throughput(bare.port, format, count, acks));
-            if (VERBOSE)
+            const mine = await throughput(samsa, format, count, acks);
+            const base = await throughput(bare, format, count, acks);
+            samsaRuns.push(mine);
+            bareRuns.push(base);
+            if (VERBOSE) {
               console.log(
-                name,
-                'round',
-                round,
-                'samsa',
-                fmt(samsaRuns[round]?.recordsPerSecond ?? 0),
-                'bare',
-                fmt(bareRuns[round]?.recordsPerSecond ?? 0),
+                `${name} round ${round}: samsa ${fmt(mine.recordsPerSecond)} rec/s, ${fmt(mine.cpuMicrosPerRecord, 2)} CPU µs/rec; bare ${fmt(base.recordsPerSecond)} rec/s, ${fmt(base.cpuMicrosPerRecord, 2)} CPU µs/rec`,
               );
+            }
           }
         } finally {
           await stopChild(samsa);
           await stopChild(bare);
         }
-        const mine = median(samsaRuns);
-        const base = median(bareRuns);
+        const mineRate = median(samsaRuns.map((r) => r.recordsPerSecond));
+        const baseRate = median(bareRuns.map((r) => r.recordsPerSecond));
+        const mineCpu = median(samsaRuns.map((r) => r.cpuMicrosPerRecord));
+        const baseCpu = median(bareRuns.map((r) => r.cpuMicrosPerRecord));
         rows.push([
           name,
-          fmt(mine.recordsPerSecond),
-          fmt(mine.megabytesPerSecond, 1),
-          fmt(base.recordsPerSecond),
-          fmt(base.megabytesPerSecond, 1),
-          `${fmt((100 * mine.recordsPerSecond) / base.recordsPerSecond)}%`,
+          fmt(mineRate),
+          fmt((mineRate * VALUE_BYTES) / 1e6, 1),
+          fmt(baseRate),
+          fmt((baseRate * VALUE_BYTES) / 1e6, 1),
+          `${fmt((100 * mineRate) / baseRate)}%`,
+          fmt(mineCpu, 2),
+          fmt(baseCpu, 2),
+          `${fmt((100 * baseCpu) / mineCpu)}%`,
         ]);
         console.log(rows.at(-1)?.join('  |  '));
       }
