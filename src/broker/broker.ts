@@ -522,14 +522,19 @@ export class Broker {
     // acks=all is satisfied without waiting; timeoutMs bounds that wait once followers exist.
     const offsets = new Float64Array(count);
     const resultTimestamps = new Float64Array(count);
-    const nextInPartition = new Map<number, number>();
+    // Record i of a one-partition request is at base + i; a spread one counts per partition.
+    const nextInPartition = spread ? new Map<number, number>() : null;
+    let at = bases.get(assigned[0] as number) as { base: number; appendTime: number };
     for (let i = 0; i < count; i++) {
-      const p = assigned[i] as number;
-      const k = nextInPartition.get(p) ?? 0;
-      nextInPartition.set(p, k + 1);
-      const { base, appendTime } = bases.get(p) as { base: number; appendTime: number };
-      offsets[i] = base + k;
-      resultTimestamps[i] = appendTime >= 0 ? appendTime : (timestamps[i] as number);
+      let k = i;
+      if (nextInPartition !== null) {
+        const p = assigned[i] as number;
+        k = nextInPartition.get(p) ?? 0;
+        nextInPartition.set(p, k + 1);
+        at = bases.get(p) as { base: number; appendTime: number };
+      }
+      offsets[i] = at.base + k;
+      resultTimestamps[i] = at.appendTime >= 0 ? at.appendTime : (timestamps[i] as number);
     }
     return { partitions: assigned, offsets, timestamps: resultTimestamps };
   }
