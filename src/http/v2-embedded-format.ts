@@ -76,45 +76,86 @@ function isAbsent(data: unknown): boolean {
   return data === undefined || data === null;
 }
 
-/** Characters a value takes inside `JSON.stringify` of its array, assuming no string needs escaping. */
-function unescapedLength(data: unknown): number {
-  if (data === undefined || data === null) return 4; // null
-  if (typeof data === 'string') return data.length + 2;
-  return JSON.stringify(data).length;
-}
-
 /**
  * Confluent's KafkaJsonSerializer writes the JSON text: the string "k" is stored with its quotes.
  * One JSON.stringify of the whole array and one Buffer.from, and each field is a slice of it:
  * per-value JSON.stringify and Buffer.from calls, whose fixed costs dominate for 100-byte values,
- * were the largest cost of a JSON produce after parsing. Escaping only ever lengthens a string's
- * text, so when the array's text is exactly as long as the unescaped texts would make it, every
- * slice is right; otherwise (escapes, or non-ASCII making bytes differ from characters) each value
- * is stringified and encoded on its own.
+ * were the largest cost of a JSON produce after parsing. Non-ASCII text makes byte and character
+ * positions differ, and then each value is stringified and encoded on its own.
  */
 function jsonColumn(data: readonly unknown[]): FieldColumn {
   if (data.every(isAbsent)) return nullColumn(data.length);
   const whole = JSON.stringify(data);
-  const lengths = new Int32Array(data.length);
-  let expected = 1 + data.length; // brackets and commas
-  for (let i = 0; i < data.length; i++) {
-    const n = unescapedLength(data[i]);
-    lengths[i] = n;
-    expected += n;
-  }
-  const bytes = expected === whole.length ? Buffer.from(whole, 'utf8') : null;
-  if (bytes === null || bytes.length !== whole.length) {
+  const bytes = Buffer.from(whole, 'utf8');
+  const spans = bytes.length === whole.length ? elementSpans(whole, data) : null;
+  if (spans === null) {
     return viewColumnOf(data.map((d) => (isAbsent(d) ? null : Buffer.from(JSON.stringify(d), 'utf8'))));
   }
-  const starts = new Int32Array(data.length);
-  let pos = 1;
-  for (let i = 0; i < data.length; i++) {
-    starts[i] = pos;
-    pos += (lengths[i] as number) + 1;
-    if (isAbsent(data[i])) lengths[i] = NULL_LENGTH;
-  }
-  return { bytes, starts, lengths };
+  return { bytes, starts: spans.starts, lengths: spans.lengths };
 }
+
+/**
+ * Where each element of `data` lies in `whole`, its JSON.stringify (no whitespace); null lengths
+ * for absent ones. Strings are the common case and cost nothing to place: a string's text is its
+ * length plus two quotes unless it needed escaping, and escaping only lengthens, so when the texts
+ * add up to the whole, none did. Otherwise (escapes, objects, numbers) the whole is scanned.
+ */
+function elementSpans(whole: string, data: readonly unknown[]): { starts: Int32Array; lengths: Int32Array } | null {
+  const count = data.length;
+  const starts = new Int32Array(count);
+  const lengths = new Int32Array(count);
+  let pos = 1; // after '['
+  let placed = true;
+  for (let i = 0; i < count; i++) {
+    const d = data[i];
+    const n = isAbsent(d) ? 4 : typeof d === 'string' ? d.length + 2 : -1;
+    if (n < 0) {
+      placed = false;
+      break;
+    }
+    starts[i] = pos;
+    lengths[i] = isAbsent(d) ? NULL_LENGTH : n;
+    pos += n + 1;
+  }
+  if (placed && pos === whole.length) return { starts, lengths };
+  pos = 1;
+  for (let i = 0; i < count; i++) {
+    const end = jsonTextEnd(whole, pos);
+    starts[i] = pos;
+    lengths[i] = isAbsent(data[i]) ? NULL_LENGTH : end - pos;
+    pos = end + 1; // past the comma (or the closing ']')
+  }
+  return pos === whole.length ? { starts, lengths } : null;
+}
+
+/** Where the JSON value that starts at `pos` of JSON.stringify output ends (exclusive). */
+function jsonTextEnd(text: string, pos: number): number {
+  let depth = 0;
+  for (let i = pos; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      for (i++; i < text.length; i++) {
+        const s = text.charCodeAt(i);
+        if (s === BACKSLASH) i++;
+        else if (s === QUOTE) break;
+      }
+      if (depth === 0) return i + 1;
+    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
+    else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      if (depth === 0) return i; // the array's own ']' ends a number, true, false or null
+      if (--depth === 0) return i + 1;
+    } else if (c === COMMA && depth === 0) return i;
+  }
+  return text.length;
+}
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const COMMA = 0x2c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
 
 /** The string format: UTF-8 text, one Buffer.from for the whole column when it is all ASCII. */
 function utf8Column(data: readonly unknown[], field: string): FieldColumn {
