@@ -9,6 +9,7 @@
  * scanning bytes is safe for any UTF-8 input.
  */
 import { BadRequestError, PayloadTooLargeError, type SamsaError } from '../errors.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
 
 export interface JsonObjectStreamLimits {
   /** Largest object kept, in bytes of its JSON text; a larger one yields a 413 error and is skipped. */
@@ -23,13 +24,6 @@ export interface JsonObjectStreamLimits {
 export type JsonObjectItem =
   | { text: string; error?: undefined }
   | { text?: undefined; error: SamsaError; fatal: boolean };
-
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
 
 function isWhitespace(byte: number): boolean {
   return byte === 0x20 || byte === 0x0a || byte === 0x0d || byte === 0x09;

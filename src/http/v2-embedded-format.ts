@@ -7,6 +7,7 @@ import type { ProduceColumns } from '../broker/broker.js';
 import { UnprocessableEntityError } from '../errors.js';
 import type { RecordHeader } from '../storage/record-batch.js';
 import { type FieldColumn, NULL_LENGTH, nullColumn, viewColumnOf } from '../storage/record-columns.js';
+import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
 
 export type EmbeddedFormat = 'json' | 'binary' | 'string';
 
@@ -148,14 +149,6 @@ function jsonTextEnd(text: string, pos: number): number {
   }
   return text.length;
 }
-
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 
 /** The string format: UTF-8 text, one Buffer.from for the whole column when it is all ASCII. */
 function utf8Column(data: readonly unknown[], field: string): FieldColumn {
