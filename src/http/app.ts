@@ -20,7 +20,7 @@ import { DEFAULT_SSE_LIMITS, SseHub } from './sse-stream.js';
 import { v2BrokerHandlers } from './v2-brokers.js';
 import { v2ConsumerHandlers } from './v2-consumers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
-import { type ProduceLimits, v2ProduceHandlers } from './v2-produce.js';
+import { type ProduceLimits, v2ProduceHandlers, v2ProduceShortcuts } from './v2-produce.js';
 import { v2TopicHandlers } from './v2-topics.js';
 import { v3BrokerHandlers } from './v3-brokers.js';
 import { v3ClusterHandlers } from './v3-clusters.js';
@@ -122,6 +122,7 @@ export function createApp({
       {
         maxRequestBytes: limits.maxRequestBytes,
         maxStreamedObjectBytes: limits.maxStreamedObjectBytes,
+        bodyShortcuts: v2ProduceShortcuts(broker, limits, metrics),
         advertisedUrl,
         beforeOperation: (operationId) => {
           const { phase } = broker;

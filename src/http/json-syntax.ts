@@ -6,3 +6,5 @@ export const OPEN_BRACE = 0x7b;
 export const CLOSE_BRACE = 0x7d;
 export const OPEN_BRACKET = 0x5b;
 export const CLOSE_BRACKET = 0x5d;
+export const COLON = 0x3a;
+export const MINUS = 0x2d;

@@ -111,6 +111,25 @@ export type Handler<O extends OperationId> = (
 ) => SuccessBody<O> | RenderedJson<SuccessBody<O>> | Promise<SuccessBody<O> | RenderedJson<SuccessBody<O>>>;
 
 /**
+ * A faster reading of one operation's raw request body, for the shape it knows: `scan` returns
+ * null for any other body, and the request then goes the spec's way (parse, validate, handler).
+ * What `scan` keeps the spec's validators would accept, and `handle` answers as the handler would
+ * have: each shortcut's tests hold it to that.
+ */
+export interface BodyShortcut<O extends OperationId, S> {
+  scan(raw: Buffer, mediaType: string): S | null;
+  handle(scanned: S, input: Omit<HandlerInput<O>, 'body'>, http: HttpExchange): ReturnType<Handler<O>>;
+}
+
+/** Shortcuts by operation, their scanned form erased (each is typed where it is defined). */
+export type BodyShortcutTable = { [O in OperationId]?: BodyShortcut<O, unknown> };
+
+/** Erases a shortcut's scanned type for the table: its own `scan` feeds its own `handle`. */
+export function bodyShortcut<O extends OperationId, S>(shortcut: BodyShortcut<O, S>): BodyShortcut<O, unknown> {
+  return shortcut as BodyShortcut<O, unknown>;
+}
+
+/**
  * Operations whose request body is a stream of concatenated JSON objects (`x-samsa-streaming-body:
  * true` in openapi.yaml; loadApi checks the two lists agree). The router validates each object on its
  * own against the operation's body schema and writes each answer as soon as the handler yields it.

@@ -8,6 +8,7 @@ import { BadRequestError, MethodNotAllowedError, UnprocessableEntityError } from
 import { baseUrlOf } from './base-url.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
 import {
+  type BodyShortcutTable,
   type CompiledApi,
   type CompiledOperation,
   type HandlerTable,
@@ -26,16 +27,25 @@ export interface SpecRouterOptions {
   advertisedUrl?: string;
   /** Largest single object of a streamed body (`x-samsa-streaming-body`); a larger one earns an error report. */
   maxStreamedObjectBytes?: number;
+  /** Operations whose common bodies are read by a shortcut instead of parse + validate (see BodyShortcut). */
+  bodyShortcuts?: BodyShortcutTable;
 }
 
 /** The loose shape every typed handler has once its input is erased; see the cast in buildRouter. */
 export type ErasedHandler = (input: unknown, http: HttpExchange) => unknown;
+type ErasedShortcut = {
+  scan(raw: Buffer, mediaType: string): unknown;
+  handle(scanned: unknown, input: unknown, http: HttpExchange): unknown;
+};
 
 export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: SpecRouterOptions): Router {
   const specIds = new Set<string>();
   for (const ops of api.paths.values()) for (const op of ops) specIds.add(op.operationId);
   for (const id of specIds) if (!(id in handlers)) throw new Error(`no handler for operation ${id}`);
   for (const id of Object.keys(handlers)) if (!specIds.has(id)) throw new Error(`handler ${id} is not in openapi.yaml`);
+  for (const id of Object.keys(opts.bodyShortcuts ?? {})) {
+    if (!specIds.has(id)) throw new Error(`body shortcut ${id} is not in openapi.yaml`);
+  }
 
   // caseSensitive: topic names are case-sensitive, so paths are too. strict: false (express's default,
   // spelled out because clients rely on it): every path also matches with one trailing slash, since
@@ -120,14 +130,19 @@ function checkContentType(accepted: Iterable<string>, bodyRequired: boolean): Re
 }
 
 function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterOptions): RequestHandler {
+  const shortcut = opts.bodyShortcuts?.[op.operationId] as ErasedShortcut | undefined;
   return async (req: Request, res: Response) => {
     const params = op.validateParams(req.params);
     const query = op.validateQuery(req.query as Record<string, unknown>);
     const headers = op.validateHeaders(req.headers);
     let mediaType: string | undefined;
     let body: unknown;
+    let scanned: unknown = null;
     if (op.bodyValidators && (op.bodyRequired || hasBody(req))) {
       mediaType = essenceOf(req.headers['content-type']) ?? '';
+      if (shortcut && Buffer.isBuffer(req.body)) scanned = shortcut.scan(req.body, mediaType);
+    }
+    if (op.bodyValidators && mediaType !== undefined && scanned === null) {
       body = parseJson(req.body);
       const validateBody = op.bodyValidators.get(mediaType);
       if (!validateBody) throw new Error(`content type ${mediaType} passed the check but has no validator`);
@@ -177,7 +192,9 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
         return { req, res };
       },
     };
-    const result = await handler({ params, query, headers, mediaType, body }, http);
+    const result = await (scanned === null || !shortcut
+      ? handler({ params, query, headers, mediaType, body }, http)
+      : shortcut.handle(scanned, { params, query, headers, mediaType }, http));
     if (takenOver) return;
     const contentType =
       chosenType ?? (op.negotiatedContentTypes.has(status) ? http.responseType : op.successResponses.get(status));

@@ -7,8 +7,9 @@ import type { Acks, Broker, ProduceColumns, ProduceColumnsResult } from '../brok
 import { UnprocessableEntityError } from '../errors.js';
 import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
-import { type HandlerInput, type HandlerTable, RenderedJson } from './openapi.js';
+import { type BodyShortcutTable, bodyShortcut, type HandlerInput, type HandlerTable, RenderedJson } from './openapi.js';
 import { formatOfMediaType, type RequestRecord, toProduceColumns } from './v2-embedded-format.js';
+import { scanProduceBody } from './v2-produce-scan.js';
 
 export interface ProduceLimits {
   /** Most records one request may carry; more answers 422 / 42208. */
@@ -25,33 +26,70 @@ export function v2ProduceHandlers(
   limits: ProduceLimits,
   metrics: SamsaMetrics,
 ): Pick<HandlerTable, 'produceToTopic' | 'produceToPartition'> {
-  // Every request that reaches a handler counts once in samsa_produce_requests_total, by outcome.
-  const counted = async (
-    input: ProduceInput,
+  const produce = countedProduce(broker, metrics);
+  return {
+    produceToTopic: (input) => produce(input, () => columnsOfBody(input, limits), undefined),
+    produceToPartition: (input) => produce(input, () => columnsOfBody(input, limits), input.params.partition),
+  };
+}
+
+/**
+ * The same two operations for bodies v2-produce-scan.ts reads without parsing (most of them): the
+ * scan finds the columns in the raw bytes, and the produce is the handlers' own.
+ */
+export function v2ProduceShortcuts(
+  broker: Broker,
+  limits: ProduceLimits,
+  metrics: SamsaMetrics,
+): Pick<BodyShortcutTable, 'produceToTopic' | 'produceToPartition'> {
+  const produce = countedProduce(broker, metrics);
+  const scan = (raw: Buffer, mediaType: string) =>
+    scanProduceBody(raw, formatOfMediaType(mediaType), limits.maxRecordsPerRequest);
+  return {
+    produceToTopic: bodyShortcut<'produceToTopic', ProduceColumns>({
+      scan,
+      handle: (columns, input) => produce(input, () => columns, undefined),
+    }),
+    produceToPartition: bodyShortcut<'produceToPartition', ProduceColumns>({
+      scan,
+      handle: (columns, input) => produce(input, () => columns, input.params.partition),
+    }),
+  };
+}
+
+/** Produces, and counts every request that reaches it once in samsa_produce_requests_total, by outcome. */
+function countedProduce(broker: Broker, metrics: SamsaMetrics) {
+  return async (
+    { params, query, headers }: Omit<ProduceInput, 'body'>,
+    columnsOf: () => ProduceColumns,
     pathPartition: number | undefined,
   ): Promise<RenderedJson<ProduceResponse>> => {
-    const acks = ACKS[input.query.acks];
+    const acks = ACKS[query.acks];
     try {
-      const response = await produce(broker, limits, input, pathPartition);
+      const columns = columnsOf();
+      if (pathPartition !== undefined) pinToPartition(columns, pathPartition);
+      const result = await broker.produceColumns(params.topic, columns, {
+        acks,
+        timeoutMs: query.timeout_ms,
+        idempotencyKey: headers['Idempotency-Key'],
+      });
       metrics.observeProduce('v2', acks);
-      return response;
+      return renderProduceResponse(result);
     } catch (err) {
       metrics.observeProduce('v2', acks, err);
       throw err;
     }
   };
-  return {
-    produceToTopic: (input) => counted(input, undefined),
-    produceToPartition: (input) => counted(input, input.params.partition),
-  };
 }
 
-async function produce(
-  broker: Broker,
+/**
+ * What a schema cannot say about a parsed body (configurable limits, schema fields we do not
+ * support yet), then its columns. Exported for the scan's tests, as the way it must agree with.
+ */
+export function columnsOfBody(
+  { mediaType, body }: Pick<ProduceInput, 'mediaType' | 'body'>,
   limits: ProduceLimits,
-  { params, query, headers, mediaType, body }: ProduceInput,
-  pathPartition: number | undefined,
-): Promise<RenderedJson<ProduceResponse>> {
+): ProduceColumns {
   if (body.records.length > limits.maxRecordsPerRequest) {
     throw new UnprocessableEntityError(
       `A request may hold at most ${limits.maxRecordsPerRequest} records; got ${body.records.length}.`,
@@ -63,14 +101,7 @@ async function produce(
       throw new UnprocessableEntityError(`Schemas are not supported yet: remove ${field} from the request.`, 42206);
     }
   }
-  const columns = toProduceColumns(formatOfMediaType(mediaType), body.records as readonly RequestRecord[]);
-  if (pathPartition !== undefined) pinToPartition(columns, pathPartition);
-  const result = await broker.produceColumns(params.topic, columns, {
-    acks: ACKS[query.acks],
-    timeoutMs: query.timeout_ms,
-    idempotencyKey: headers['Idempotency-Key'],
-  });
-  return renderProduceResponse(result);
+  return toProduceColumns(formatOfMediaType(mediaType), body.records as readonly RequestRecord[]);
 }
 
 /** The path names the partition; a record that names another one is refused rather than silently moved. */
