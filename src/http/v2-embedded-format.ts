@@ -187,7 +187,7 @@ function utf8Column(data: readonly unknown[], field: string): FieldColumn {
  * alphabet; a run that decodes to fewer bytes than its texts promise holds one, and is decoded
  * field by field to name it.
  */
-export function base64Column(data: readonly unknown[], field: string): FieldColumn {
+function base64Column(data: readonly unknown[], field: string): FieldColumn {
   if (data.every(isAbsent)) return nullColumn(data.length);
   const count = data.length;
   const starts = new Int32Array(count);

@@ -9,7 +9,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import type { ProduceColumns } from '../../src/broker/broker.js';
-import { JsonStringEnd } from '../../src/http/json-string-end.js';
 import { loadApi } from '../../src/http/openapi.js';
 import type { EmbeddedFormat } from '../../src/http/v2-embedded-format.js';
 import { columnsOfBody } from '../../src/http/v2-produce.js';
@@ -262,49 +261,5 @@ describe('v2 produce scan', () => {
     assert.equal(fieldAt(columns.records.keys, 1), null, 'an absent key is null');
     assert.deepEqual([...(columns.partitions ?? [])], [3, -1], 'partitions, -1 where none is named');
     assert.equal(columns.records.values.bytes, raw, 'no copy: the column is the body');
-  });
-});
-
-describe('JSON string end (WebAssembly SIMD)', () => {
-  const reference = (bytes: Uint8Array, p: number, end: number) => {
-    for (let i = p; i < end; i++) {
-      const c = bytes[i] as number;
-      if (c === 0x22 || c === 0x5c || c < 0x20) return i;
-    }
-    return end;
-  };
-  const byte = fc.oneof(
-    { weight: 8, arbitrary: fc.integer({ min: 0x20, max: 0xff }).filter((c) => c !== 0x22 && c !== 0x5c) },
-    fc.constantFrom(0x22, 0x5c, 0x00, 0x1f, 0x20, 0x7f, 0x80),
-  );
-
-  test('finds the first quote, backslash or control byte at any position, bytes beyond the end ignored', () => {
-    const finder = new JsonStringEnd();
-    fc.assert(
-      fc.property(
-        fc.array(byte, { maxLength: 200 }),
-        fc.array(byte, { minLength: 300, maxLength: 300 }),
-        fc.nat(),
-        fc.nat(),
-        (bodyBytes, earlier, a, b) => {
-          // A longer body first leaves its bytes behind the next one's end.
-          finder.load(Uint8Array.from(earlier));
-          const bytes = Uint8Array.from(bodyBytes);
-          finder.load(bytes);
-          const p = bytes.length === 0 ? 0 : a % (bytes.length + 1);
-          const end = p + (bytes.length === 0 ? 0 : b % (bytes.length - p + 1));
-          assert.equal(finder.stop(p, end), reference(bytes, p, end), `stop(${p}, ${end}) over ${bytes.length} bytes`);
-        },
-      ),
-      { numRuns: 2000 },
-    );
-  });
-
-  test('grows its memory for a body larger than one page', () => {
-    const finder = new JsonStringEnd();
-    const bytes = Buffer.alloc(300_000, 0x61);
-    bytes[299_990] = 0x22;
-    finder.load(bytes);
-    assert.equal(finder.stop(0, bytes.length), 299_990);
   });
 });
