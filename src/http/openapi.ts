@@ -96,13 +96,13 @@ export interface HttpExchange {
   takeOver(): { req: IncomingMessage; res: ServerResponse };
 }
 /**
- * A JSON success body that its handler wrote as text itself, for a hot path where building objects
- * only for JSON.stringify costs more than writing the text (v2 produce: one offset per record).
- * `T` is the body type the text stands for, so a handler still answers with its declared type.
+ * A JSON success body that its handler wrote itself, as UTF-8 bytes, for a hot path where building
+ * objects only for JSON.stringify costs more than writing the text (v2 produce: one offset per
+ * record). `T` is the body type the bytes stand for, so a handler still answers with its declared type.
  */
 export class RenderedJson<T> {
   declare readonly body?: T;
-  constructor(readonly text: string) {}
+  constructor(readonly utf8: Buffer) {}
 }
 
 export type Handler<O extends OperationId> = (

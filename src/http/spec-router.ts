@@ -203,8 +203,11 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
       return;
     }
     res.status(status).type(contentType);
-    if (isJsonType(contentType)) {
-      res.send(result instanceof RenderedJson ? result.text : JSON.stringify(result));
+    if (result instanceof RenderedJson) {
+      // The charset express adds when it sends a string (it leaves a Buffer's type alone).
+      res.set('Content-Type', `${res.get('Content-Type')}; charset=utf-8`).send(result.utf8);
+    } else if (isJsonType(contentType)) {
+      res.send(JSON.stringify(result));
     } else {
       // Text and bytes (the /metrics exposition) go out as the handler wrote them.
       if (typeof result !== 'string' && !Buffer.isBuffer(result)) {
