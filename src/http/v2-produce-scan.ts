@@ -35,12 +35,22 @@ const MAX_DEPTH = 64;
 const MAX_INTEGER_DIGITS = 15;
 /** Most keys in one object of a json value (the repeated-key check compares every pair). */
 const MAX_OBJECT_KEYS = 64;
+/** Kernel memory kept between requests; a larger body's is given back once it is scanned. */
+const KEPT_KERNEL_BYTES = 4 * 1024 * 1024;
 
 /** The request's columns, or null when the body is not in the shape this scan keeps (see above). */
 export function scanProduceBody(raw: Buffer, format: EmbeddedFormat, maxRecords: number): ProduceColumns | null {
   if (raw.length === 0 || !isUtf8(raw)) return null;
   // Base64 decodes to at most three quarters of its text.
   KERNELS.load(raw, format === 'binary' ? Math.ceil((raw.length * 3) / 4) : 0);
+  try {
+    return scanLoaded(raw, format, maxRecords);
+  } finally {
+    KERNELS.release(KEPT_KERNEL_BYTES); // the columns hold copies, or slices of `raw`: nothing points into it
+  }
+}
+
+function scanLoaded(raw: Buffer, format: EmbeddedFormat, maxRecords: number): ProduceColumns | null {
   const scanner = new BodyScanner(raw, format === 'json', maxRecords);
   try {
     scanner.scanBody();

@@ -112,13 +112,20 @@ describe('scan kernels', () => {
     }
   });
 
-  test('memory grows for a body larger than one page', () => {
+  test('memory grows for a body larger than one page, and release gives it back', () => {
     const kernels = new ScanKernels();
     const bytes = Buffer.alloc(300_000, 0x61);
     bytes[299_990] = 0x22;
     kernels.load(bytes, 300_000);
+    assert.ok(kernels.memoryBytes >= 600_000, `memory for body and output: ${kernels.memoryBytes}`);
     assert.equal(kernels.stringEnd(0, bytes.length), 299_990);
     assert.equal(kernels.decodeBase64(0, 299_988, 0), true, 'all "a": valid base64');
     assert.equal(kernels.output(3).toString('hex'), Buffer.from('aaaa', 'base64').subarray(0, 3).toString('hex'));
+    kernels.release(1_000_000);
+    assert.ok(kernels.memoryBytes >= 600_000, 'memory under the kept size stays');
+    kernels.release(100_000);
+    assert.equal(kernels.memoryBytes, 64 * 1024, 'memory over the kept size is given back: one page again');
+    kernels.load(Buffer.from('ab"'), 0);
+    assert.equal(kernels.stringEnd(0, 3), 2, 'the kernels work after a release');
   });
 });

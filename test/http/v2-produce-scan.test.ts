@@ -245,6 +245,20 @@ describe('v2 produce scan', () => {
     });
   }
 
+  test('a body of several MiB scans whole, and the scan after it too', () => {
+    const big = Buffer.alloc(2 * 1024 * 1024 + 7).fill(0xa5);
+    const raw = Buffer.from(
+      JSON.stringify({ records: [{ value: big.toString('base64') }, { key: 'AQ==', value: 'AQID' }] }),
+    );
+    const columns = scanProduceBody(raw, 'binary', MAX_RECORDS);
+    assert.ok(columns !== null, 'the scan keeps this body');
+    assert.ok(fieldAt(columns.records.values, 0)?.equals(big), 'the 2 MiB value decodes whole');
+    assert.equal(fieldAt(columns.records.values, 1)?.toString('hex'), '010203');
+    assert.equal(fieldAt(columns.records.keys, 1)?.toString('hex'), '01');
+    const small = scanProduceBody(Buffer.from('{"records":[{"value":"AAEC"}]}'), 'binary', MAX_RECORDS);
+    assert.equal(small && fieldAt(small.records.values, 0)?.toString('hex'), '000102');
+  });
+
   test('declines a body that is not UTF-8', () => {
     const raw = Buffer.concat([Buffer.from('{"records":[{"value":"a'), Buffer.from([0xff]), Buffer.from('"}]}')]);
     assert.equal(scanProduceBody(raw, 'string', MAX_RECORDS), null);

@@ -20,21 +20,38 @@ interface KernelExports {
 }
 
 const PAGE_BYTES = 64 * 1024;
+
+function instantiate(): KernelExports {
+  return new WebAssembly.Instance(new WebAssembly.Module(SCAN_KERNELS_WASM)).exports as KernelExports;
+}
 /** Bytes a 16-byte step may read or write past the end of what it works on. */
 const SLACK_BYTES = 16;
 
 /**
  * One body at a time: `load` copies it into the module's memory, and the kernels then work on it
- * by offset. Output (decoded base64) goes to a region behind the body. The memory grows to the
- * largest body loaded and its output (at most about twice the request size limit) and stays so.
+ * by offset. Output (decoded base64) goes to a region behind the body. The memory grows to hold
+ * the body and its output (at most 1.75 times the request size limit) until `release`.
  */
 export class ScanKernels {
-  private readonly kernels: KernelExports;
+  private kernels: KernelExports;
   /** Where output starts: past the body and its slack, 16-aligned. */
   private outputStart = 0;
 
   constructor() {
-    this.kernels = new WebAssembly.Instance(new WebAssembly.Module(SCAN_KERNELS_WASM)).exports as KernelExports;
+    this.kernels = instantiate();
+  }
+
+  /**
+   * Gives back memory grown past `keepBytes` for an unusually large body (WebAssembly memory
+   * cannot shrink, so the instance is replaced); the next body starts from one page again.
+   */
+  release(keepBytes: number): void {
+    if (this.kernels.memory.buffer.byteLength > keepBytes) this.kernels = instantiate();
+  }
+
+  /** Bytes of memory the kernels hold now. */
+  get memoryBytes(): number {
+    return this.kernels.memory.buffer.byteLength;
   }
 
   /** Copies `body` to offset 0, with room for `outputBytes` of output behind it. */
