@@ -1,19 +1,22 @@
 /**
- * `npm run gen:wasm`: assembles src/http/wasm/*.wat into a TypeScript module of the bytes beside
- * each (`<name>.wasm.ts`), so the server needs no assembler and no build step to load them.
- * test/http/scan-kernels.test.ts fails when a .wat file and its bytes disagree.
+ * `npm run gen:wasm`: assembles every src/<layer>/wasm/*.wat into a TypeScript module of the bytes
+ * beside it (`<name>.wasm.ts`), so the server needs no assembler and no build step to load them.
+ * Each module's test fails when its .wat file and its bytes disagree.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'http', 'wasm');
+const src = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src');
 
 /** The module's bytes assembled from its WebAssembly text. */
 export async function assemble(watPath) {
   const wabt = await wabtInit();
-  const module = wabt.parseWat(path.basename(watPath), fs.readFileSync(watPath, 'utf8'), { simd: true });
+  const module = wabt.parseWat(path.basename(watPath), fs.readFileSync(watPath, 'utf8'), {
+    simd: true,
+    bulk_memory: true,
+  });
   try {
     module.validate();
     return Buffer.from(module.toBinary({}).buffer);
@@ -31,10 +34,14 @@ export function constantName(name) {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
-    const name = file.slice(0, -'.wat'.length);
-    const bytes = await assemble(path.join(dir, file));
-    fs.writeFileSync(path.join(dir, `${name}.wasm.ts`), moduleSource(name, bytes));
-    console.log(`${name}.wasm.ts: ${bytes.length} bytes`);
+  for (const layer of fs.readdirSync(src)) {
+    const dir = path.join(src, layer, 'wasm');
+    if (!fs.existsSync(dir)) continue;
+    for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
+      const name = file.slice(0, -'.wat'.length);
+      const bytes = await assemble(path.join(dir, file));
+      fs.writeFileSync(path.join(dir, `${name}.wasm.ts`), moduleSource(name, bytes));
+      console.log(`${layer}/wasm/${name}.wasm.ts: ${bytes.length} bytes`);
+    }
   }
 }

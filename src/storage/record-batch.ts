@@ -3,6 +3,7 @@ import { CorruptRecordError } from '../errors.js';
 import { type CompressionCodec, compress, decompress } from './compression.js';
 import { columnsOf, type FieldColumn, isColumns, type RecordColumns } from './record-columns.js';
 import { MAX_VARINT_BYTES, MAX_VARLONG_BYTES, sizeOfVarlong, writeVarlong } from './varint.js';
+import { encodeRecordsInWasm } from './wasm/record-encoder.js';
 
 /**
  * Kafka record batch, magic 2 (KIP-98), byte for byte:
@@ -255,13 +256,28 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
   const { keys, values, timestamps, headers: headerColumn } = records;
   let baseTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
+  let integral = true;
   for (let k = 0; k < count; k++) {
     const t = timestamps[rows ? (rows[k] as number) : k] as number;
     if (t < baseTimestamp) baseTimestamp = t;
     if (t > maxTimestamp) maxTimestamp = t;
+    if (!Number.isInteger(t)) integral = false;
   }
   // Kafka writes the first record's timestamp as the base; the minimum keeps every delta
   // non-negative too, and both are valid for readers, which add the delta to the base.
+  if (
+    codec === 0 &&
+    integral &&
+    count >= WASM_MIN_RECORDS &&
+    offsetDeltas === undefined &&
+    headerColumn === null &&
+    keys.views === undefined &&
+    values.views === undefined &&
+    (rows === undefined || rows.length * WASM_MAX_ROWS_SHARE >= records.count)
+  ) {
+    const buf = encodeRecordsInWasm(records, rows, count, baseTimestamp, RECORD_BATCH_OVERHEAD);
+    return finishBatch(buf, buf.length, count, baseTimestamp, maxTimestamp, codec, opts);
+  }
   const bodySizes = new Int32Array(count);
   let recordsSize = 0;
   for (let k = 0; k < count; k++) {
@@ -309,6 +325,25 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     end = RECORD_BATCH_OVERHEAD + packed.length;
   }
 
+  return finishBatch(buf, end, count, baseTimestamp, maxTimestamp, codec, opts);
+}
+
+/** A batch of at least this many records is encoded in WebAssembly; below it, copying the columns in costs more than it saves. */
+const WASM_MIN_RECORDS = 16;
+/** A batch of a few of a request's rows is not worth copying every row's columns in: at least one in four. */
+const WASM_MAX_ROWS_SHARE = 4;
+
+/** Writes the 61-byte header of the batch in buf[0, end), records already in place, and its CRC. */
+function finishBatch(
+  buf: Buffer,
+  end: number,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  codec: number,
+  opts: BatchEncodeOptions,
+): Buffer {
+  const offsetDeltas = opts.offsetDeltas;
   const logAppend = opts.timestampType === 'LogAppendTime';
   const lastOffsetDelta = opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[count - 1] as number) : count - 1);
   buf.writeBigInt64BE(BigInt(opts.baseOffset), BASE_OFFSET_OFFSET);
