@@ -39,6 +39,8 @@ interface EncoderExports {
 const PAGE_BYTES = 64 * 1024;
 /** Most bytes of a record's framing: length (5), attributes (1), timestamp delta (10), offset delta (5), two field lengths (5 each), header count (1). */
 const MAX_FRAMING_BYTES = 32;
+/** Bytes a 16-byte copy step may read or write past a field (see $field in the .wat). */
+const STEP_SLACK_BYTES = 16;
 /** Memory kept between batches; a larger batch's is given back after it is encoded. */
 const KEPT_MEMORY_BYTES = 8 * 1024 * 1024;
 
@@ -73,7 +75,7 @@ export function encodeRecordsInWasm(
   const rowsAt = timestampsAt + rowCount * 8;
   const outputAt = align8(rowsAt + (rows ? count * 4 : 0));
   const outputBound = count * MAX_FRAMING_BYTES + keys.bytes.length + values.bytes.length;
-  const needed = outputAt + outputBound;
+  const needed = outputAt + outputBound + STEP_SLACK_BYTES;
   const { memory } = encoder;
   if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
   const heap = memory.buffer;
