@@ -1,5 +1,5 @@
 ;; The per-record loop of the record batch encoder (src/storage/record-batch.ts): Kafka's v2
-;; record layout, one record after another, each field copied with memory.copy. `npm run gen:wasm`
+;; record layout, one record after another, fields copied 16 bytes a step. `npm run gen:wasm`
 ;; assembles this file into record-encoder.wasm.ts; test/storage/record-encoder.test.ts checks the
 ;; two agree and that its output is byte for byte the JavaScript encoder's.
 ;;
