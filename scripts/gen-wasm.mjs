@@ -1,7 +1,7 @@
 /**
  * `npm run gen:wasm`: assembles every src/<layer>/wasm/*.wat into a TypeScript module of the bytes
  * beside it (`<name>.wasm.ts`), so the server needs no assembler and no build step to load them.
- * Each module's test fails when its .wat file and its bytes disagree.
+ * test/wasm-sources.test.ts fails when a .wat file and its bytes disagree.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -33,15 +33,24 @@ export function constantName(name) {
   return `${name.replaceAll('-', '_').toUpperCase()}_WASM`;
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) {
+/** Every src/<layer>/wasm/<name>.wat, with the .wasm.ts file generated beside it. */
+export function wasmSources() {
+  const sources = [];
   for (const layer of fs.readdirSync(src)) {
     const dir = path.join(src, layer, 'wasm');
     if (!fs.existsSync(dir)) continue;
     for (const file of fs.readdirSync(dir).filter((f) => f.endsWith('.wat'))) {
       const name = file.slice(0, -'.wat'.length);
-      const bytes = await assemble(path.join(dir, file));
-      fs.writeFileSync(path.join(dir, `${name}.wasm.ts`), moduleSource(name, bytes));
-      console.log(`${layer}/wasm/${name}.wasm.ts: ${bytes.length} bytes`);
+      sources.push({ name, watPath: path.join(dir, file), tsPath: path.join(dir, `${name}.wasm.ts`) });
     }
+  }
+  return sources;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const { name, watPath, tsPath } of wasmSources()) {
+    const bytes = await assemble(watPath);
+    fs.writeFileSync(tsPath, moduleSource(name, bytes));
+    console.log(`${path.relative(src, tsPath)}: ${bytes.length} bytes`);
   }
 }

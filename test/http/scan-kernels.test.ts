@@ -1,34 +1,14 @@
 /**
  * The WebAssembly SIMD kernels of the v2 produce scan, against plain definitions: the first byte
- * that ends or spoils a JSON string, and Node's own base64 decoder. Also that the bytes the server
- * loads are what scan-kernels.wat assembles to (`npm run gen:wasm` after editing the .wat).
+ * that ends or spoils a JSON string, and Node's own base64 decoder. (test/wasm-sources.test.ts
+ * checks the loaded bytes are what scan-kernels.wat assembles to.)
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-// @ts-expect-error: a plain .mjs script, without type declarations
-import { assemble } from '../../scripts/gen-wasm.mjs';
 import { ScanKernels } from '../../src/http/wasm/scan-kernels.js';
-import { SCAN_KERNELS_WASM } from '../../src/http/wasm/scan-kernels.wasm.js';
-
-const WAT = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'src',
-  'http',
-  'wasm',
-  'scan-kernels.wat',
-);
 
 describe('scan kernels', () => {
-  test('the loaded bytes are the assembly of scan-kernels.wat', async () => {
-    const assembled: Buffer = await assemble(WAT);
-    assert.ok(assembled.equals(SCAN_KERNELS_WASM), 'scan-kernels.wasm.ts is stale: run npm run gen:wasm');
-  });
-
   const stringEnd = (bytes: Uint8Array, p: number, end: number) => {
     for (let i = p; i < end; i++) {
       const c = bytes[i] as number;

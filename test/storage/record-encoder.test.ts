@@ -2,28 +2,13 @@
  * The WebAssembly record loop (src/storage/wasm/record-encoder.wat) against the JavaScript one it
  * stands in for: record-batch.ts takes the WebAssembly loop for batches of 16 or more records in
  * columns, and the JavaScript one for the same records as objects, so the two encodings of one
- * input must be the same bytes. Also that the loaded bytes are what the .wat file assembles to.
+ * input must be the same bytes.
  */
 import assert from 'node:assert/strict';
-import path from 'node:path';
 import { describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-// @ts-expect-error: a plain .mjs script, without type declarations
-import { assemble } from '../../scripts/gen-wasm.mjs';
 import { decodeRecordBatch, encodeRecordBatch, type RecordInput } from '../../src/storage/record-batch.js';
 import { type FieldColumn, NULL_LENGTH, type RecordColumns } from '../../src/storage/record-columns.js';
-import { RECORD_ENCODER_WASM } from '../../src/storage/wasm/record-encoder.wasm.js';
-
-const WAT = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'src',
-  'storage',
-  'wasm',
-  'record-encoder.wat',
-);
 
 /** Keys and values as slices of one shared buffer, with gaps between them, as the v2 produce scan hands them over. */
 function sharedColumns(inputs: RecordInput[]): RecordColumns {
@@ -56,11 +41,6 @@ function sharedColumns(inputs: RecordInput[]): RecordColumns {
 }
 
 describe('record encoder (WebAssembly)', () => {
-  test('the loaded bytes are the assembly of record-encoder.wat', async () => {
-    const assembled: Buffer = await assemble(WAT);
-    assert.ok(assembled.equals(RECORD_ENCODER_WASM), 'record-encoder.wasm.ts is stale: run npm run gen:wasm');
-  });
-
   test('encodes batches of 16 and more exactly as the JavaScript loop, whole or by rows', () => {
     const field = fc.option(
       fc.oneof(

@@ -1,6 +1,6 @@
 ;; The two loops of the v2 produce scan (src/http/v2-produce-scan.ts) that JavaScript is slow at,
 ;; 16 bytes per step with WebAssembly SIMD. `npm run gen:wasm` assembles this file into
-;; scan-kernels.wasm.ts; test/http/scan-kernels.test.ts checks the two agree.
+;; scan-kernels.wasm.ts; test/wasm-sources.test.ts checks the two agree.
 ;;
 ;; The caller copies a request body into this memory from offset 0 and keeps 16 readable bytes
 ;; behind it: both loops load 16 bytes at a time and may read past the end of what they look at.

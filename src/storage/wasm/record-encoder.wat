@@ -1,7 +1,7 @@
 ;; The per-record loop of the record batch encoder (src/storage/record-batch.ts): Kafka's v2
 ;; record layout, one record after another, fields copied 16 bytes a step. `npm run gen:wasm`
-;; assembles this file into record-encoder.wasm.ts; test/storage/record-encoder.test.ts checks the
-;; two agree and that its output is byte for byte the JavaScript encoder's.
+;; assembles this file into record-encoder.wasm.ts (test/wasm-sources.test.ts checks the two
+;; agree); test/storage/record-encoder.test.ts checks its output is the JavaScript encoder's.
 ;;
 ;; A record: length varint, attributes int8 (0), timestamp delta varlong, offset delta varint,
 ;; key length varint (-1: null) and key, value length varint and value, header count varint (0).
