@@ -205,9 +205,8 @@ function base64Column(data: readonly unknown[], field: string): FieldColumn {
     const expected = typeof d === 'string' ? strictBase64Length(d) : -1;
     if (expected < 0) throw notBase64(i, field);
     const text = d as string;
-    // The one or two padding characters strictBase64Length allowed; any other '=' ends the run's decode early.
-    let end = text.length;
-    if (end > 0 && text.charCodeAt(end - 1) === EQUALS) end -= text.charCodeAt(end - 2) === EQUALS ? 2 : 1;
+    // Without the one or two padding characters strictBase64Length allowed; any other '=' ends the run's decode early.
+    const end = unpaddedBase64Length(text.length, text.charCodeAt(text.length - 1), text.charCodeAt(text.length - 2));
     const padding = (4 - (end % 4)) % 4;
     pieces[i] = padding === 0 ? text.slice(0, end) : text.slice(0, end) + 'AAA'.slice(0, padding);
     lengths[i] = expected;
@@ -267,15 +266,25 @@ export function decodeStrictBase64(text: string): Buffer | null {
  * The URL-safe `-` and `_`, which Node would accept, are refused here.
  */
 function strictBase64Length(text: string): number {
-  let end = text.length;
-  if (end > 0 && text.charCodeAt(end - 1) === EQUALS) {
-    if (end % 4 !== 0) return -1;
-    end--;
-    if (text.charCodeAt(end - 1) === EQUALS) end--;
-  }
-  if (end % 4 === 1) return -1; // a lone trailing character carries only 6 bits
-  if (text.includes('-') || text.includes('_')) return -1;
+  const n = text.length;
+  const end = unpaddedBase64Length(n, text.charCodeAt(n - 1), text.charCodeAt(n - 2));
+  if (end < 0 || text.includes('-') || text.includes('_')) return -1;
   return Math.floor((end * 3) / 4);
+}
+
+/**
+ * Characters of a base64 text of `length` before its padding, given its last two character codes,
+ * or -1 when the length and padding already say it is not base64: padding is one or two `=` and
+ * only on a multiple of four, and a lone last character carries only 6 bits. v2-produce-scan.ts
+ * applies the same rule to the body's bytes.
+ */
+export function unpaddedBase64Length(length: number, last: number, beforeLast: number): number {
+  let end = length;
+  if (end > 0 && last === EQUALS) {
+    if (end % 4 !== 0) return -1;
+    end -= beforeLast === EQUALS ? 2 : 1;
+  }
+  return end % 4 === 1 ? -1 : end;
 }
 
 const EQUALS = 0x3d;

@@ -26,7 +26,7 @@ import { isUtf8 } from 'node:buffer';
 import type { ProduceColumns } from '../broker/broker.js';
 import { type FieldColumn, NULL_LENGTH, nullColumn } from '../storage/record-columns.js';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
-import type { EmbeddedFormat } from './v2-embedded-format.js';
+import { type EmbeddedFormat, unpaddedBase64Length } from './v2-embedded-format.js';
 import { ScanKernels } from './wasm/scan-kernels.js';
 
 /** Deepest nesting of objects and arrays kept in a json value; deeper goes the spec's way. */
@@ -123,8 +123,8 @@ function textColumn(spans: Spans, count: number, raw: Buffer): FieldColumn {
 
 /**
  * Binary fields decoded from base64 into one buffer, or null when one is not base64 as
- * v2-embedded-format.ts's strictBase64Length defines it (padding optional, at most two `=` and
- * only on a multiple of four, no lone last character, nothing outside the standard alphabet).
+ * v2-embedded-format.ts defines it (its padding rule, unpaddedBase64Length, and nothing outside
+ * the standard alphabet).
  */
 function base64Column(spans: Spans, count: number, raw: Buffer): FieldColumn | null {
   if (!spans.present) return nullColumn(count);
@@ -139,12 +139,9 @@ function base64Column(spans: Spans, count: number, raw: Buffer): FieldColumn | n
       continue;
     }
     const start = spans.starts[i] as number;
-    if (length > 0 && raw[start + length - 1] === EQUALS) {
-      if (length % 4 !== 0) return null;
-      length--;
-      if (raw[start + length - 1] === EQUALS) length--;
-    }
-    if (length % 4 === 1 || !KERNELS.decodeBase64(start, length, out)) return null;
+    const end = start + length;
+    length = unpaddedBase64Length(length, raw[end - 1] as number, raw[end - 2] as number);
+    if (length < 0 || !KERNELS.decodeBase64(start, length, out)) return null;
     const bytes = (length * 3) >> 2;
     lengths[i] = bytes;
     out += bytes;
@@ -434,4 +431,3 @@ const E_LOWER = 0x65;
 const E_UPPER = 0x45;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
-const EQUALS = 0x3d;

@@ -5,25 +5,16 @@
  * value in JavaScript cost more than the parse it replaced. Here 16 bytes are looked at per step:
  * about 15 ns to find the end of a 100-byte string, and 90 ns to decode 136 characters of base64.
  */
+import { ensureMemoryBytes, instantiateWasm, type WasmMemory } from '../../wasm-module.js';
 import { SCAN_KERNELS_WASM } from './scan-kernels.wasm.js';
-
-/** The little of the WebAssembly global this needs (Node has it; the TypeScript lib here does not declare it). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-};
 
 interface KernelExports {
   stringEnd(p: number, end: number): number;
   decodeBase64(src: number, length: number, dst: number): number;
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
 }
 
-const PAGE_BYTES = 64 * 1024;
-
-function instantiate(): KernelExports {
-  return new WebAssembly.Instance(new WebAssembly.Module(SCAN_KERNELS_WASM)).exports as KernelExports;
-}
+const instantiate = () => instantiateWasm<KernelExports>(SCAN_KERNELS_WASM);
 /** Bytes a 16-byte step may read or write past the end of what it works on. */
 const SLACK_BYTES = 16;
 
@@ -58,8 +49,7 @@ export class ScanKernels {
   load(body: Uint8Array, outputBytes: number): void {
     const { memory } = this.kernels;
     this.outputStart = (body.length + SLACK_BYTES + 15) & ~15;
-    const needed = this.outputStart + outputBytes + SLACK_BYTES;
-    if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
+    ensureMemoryBytes(memory, this.outputStart + outputBytes + SLACK_BYTES);
     new Uint8Array(memory.buffer, 0, body.length).set(body);
   }
 

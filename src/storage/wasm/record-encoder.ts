@@ -10,14 +10,10 @@
  * everything else (and small batches, where the copies cost more than they save) to its
  * JavaScript loop, which stays the definition: the tests hold this one to its bytes.
  */
+
+import { ensureMemoryBytes, instantiateWasm, type WasmMemory } from '../../wasm-module.js';
 import type { RecordColumns } from '../record-columns.js';
 import { RECORD_ENCODER_WASM } from './record-encoder.wasm.js';
-
-/** The little of the WebAssembly global this needs (Node has it; the TypeScript lib here does not declare it). */
-declare const WebAssembly: {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
-};
 
 interface EncoderExports {
   encodeRecords(
@@ -33,10 +29,9 @@ interface EncoderExports {
     baseTimestamp: bigint,
     dst: number,
   ): number;
-  memory: { readonly buffer: ArrayBuffer; grow(pages: number): number };
+  memory: WasmMemory;
 }
 
-const PAGE_BYTES = 64 * 1024;
 /** Most bytes of a record's framing: length (5), attributes (1), timestamp delta (10), offset delta (5), two field lengths (5 each), header count (1). */
 const MAX_FRAMING_BYTES = 32;
 /** Bytes a 16-byte copy step may read or write past a field (see $field in the .wat). */
@@ -44,9 +39,7 @@ const STEP_SLACK_BYTES = 16;
 /** Memory kept between batches; a larger batch's is given back after it is encoded. */
 const KEPT_MEMORY_BYTES = 8 * 1024 * 1024;
 
-function instantiate(): EncoderExports {
-  return new WebAssembly.Instance(new WebAssembly.Module(RECORD_ENCODER_WASM)).exports as EncoderExports;
-}
+const instantiate = () => instantiateWasm<EncoderExports>(RECORD_ENCODER_WASM);
 
 let encoder: EncoderExports | undefined;
 
@@ -75,10 +68,8 @@ export function encodeRecordsInWasm(
   const rowsAt = timestampsAt + rowCount * 8;
   const outputAt = align8(rowsAt + (rows ? count * 4 : 0));
   const outputBound = count * MAX_FRAMING_BYTES + keys.bytes.length + values.bytes.length;
-  const needed = outputAt + outputBound + STEP_SLACK_BYTES;
-  const { memory } = encoder;
-  if (memory.buffer.byteLength < needed) memory.grow(Math.ceil((needed - memory.buffer.byteLength) / PAGE_BYTES));
-  const heap = memory.buffer;
+  ensureMemoryBytes(encoder.memory, outputAt + outputBound + STEP_SLACK_BYTES);
+  const heap = encoder.memory.buffer;
 
   new Uint8Array(heap, keyBytesAt, keys.bytes.length).set(keys.bytes);
   if (!sharedBytes) new Uint8Array(heap, valueBytesAt, values.bytes.length).set(values.bytes);
