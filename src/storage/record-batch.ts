@@ -276,7 +276,7 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     (rows === undefined || rows.length * WASM_MAX_ROWS_SHARE >= records.count)
   ) {
     const buf = encodeRecordsInWasm(records, rows, count, baseTimestamp, RECORD_BATCH_OVERHEAD);
-    return finishBatch(buf, buf.length, count, baseTimestamp, maxTimestamp, codec, opts);
+    return finishBatch(buf, count, baseTimestamp, maxTimestamp, codec, opts);
   }
   const bodySizes = new Int32Array(count);
   let recordsSize = 0;
@@ -297,7 +297,6 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
   }
 
   let buf: Buffer;
-  let end: number;
   if (codec === 0) {
     // Staged only when the batch is the whole request: a partition's share would stage every value.
     const stagedAt = RECORD_BATCH_OVERHEAD + recordsSize;
@@ -305,7 +304,7 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
       rows === undefined && values.views === undefined && values.bytes.length >= count * STAGED_COPY_MIN_BYTES;
     const whole = Buffer.allocUnsafe(stagedAt + (staged ? values.bytes.length : 0));
     if (staged) values.bytes.copy(whole, stagedAt);
-    end = writeRecords(
+    const end = writeRecords(
       whole,
       RECORD_BATCH_OVERHEAD,
       records,
@@ -322,10 +321,9 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     const packed = compress(codec, raw);
     buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + packed.length);
     packed.copy(buf, RECORD_BATCH_OVERHEAD);
-    end = RECORD_BATCH_OVERHEAD + packed.length;
   }
 
-  return finishBatch(buf, end, count, baseTimestamp, maxTimestamp, codec, opts);
+  return finishBatch(buf, count, baseTimestamp, maxTimestamp, codec, opts);
 }
 
 /** A batch of at least this many records is encoded in WebAssembly; below it, copying the columns in costs more than it saves. */
@@ -333,10 +331,9 @@ const WASM_MIN_RECORDS = 16;
 /** A batch of a few of a request's rows is not worth copying every row's columns in: at least one in four. */
 const WASM_MAX_ROWS_SHARE = 4;
 
-/** Writes the 61-byte header of the batch in buf[0, end), records already in place, and its CRC. */
+/** Writes the 61-byte header of the batch `buf`, its records already in place, and its CRC. */
 function finishBatch(
   buf: Buffer,
-  end: number,
   count: number,
   baseTimestamp: number,
   maxTimestamp: number,
@@ -347,7 +344,7 @@ function finishBatch(
   const logAppend = opts.timestampType === 'LogAppendTime';
   const lastOffsetDelta = opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[count - 1] as number) : count - 1);
   buf.writeBigInt64BE(BigInt(opts.baseOffset), BASE_OFFSET_OFFSET);
-  buf.writeInt32BE(end - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
+  buf.writeInt32BE(buf.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
   buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
   buf.writeInt8(MAGIC_V2, MAGIC_OFFSET);
   buf.writeInt16BE(codec | (logAppend ? TIMESTAMP_TYPE_MASK : 0), ATTRIBUTES_OFFSET);
@@ -359,7 +356,7 @@ function finishBatch(
   buf.writeInt16BE(producerId >= 0 ? 0 : -1, PRODUCER_EPOCH_OFFSET);
   buf.writeInt32BE(producerId >= 0 ? 0 : -1, BASE_SEQUENCE_OFFSET);
   buf.writeInt32BE(count, RECORDS_COUNT_OFFSET);
-  buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET, end)), CRC_OFFSET);
+  buf.writeUInt32BE(crc32c(buf.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
   return buf;
 }
 
