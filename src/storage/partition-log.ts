@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
+import { batchBuffers } from './batch-buffers.js';
 import { CompressionCodec } from './compression.js';
 import type { LogConfig } from './log-config.js';
 import {
@@ -24,7 +25,10 @@ export interface AppendInfo {
   sizeBytes: number;
 }
 
-/** A batch encoded and checked by `prepare`, waiting for its offsets. */
+/**
+ * A batch encoded and checked by `prepare`, waiting for its offsets. It is appended once: its
+ * buffer belongs to the log from then on (see batch-buffers.ts).
+ */
 export interface PreparedBatch {
   readonly batch: Buffer;
   readonly recordCount: number;
@@ -202,13 +206,17 @@ export class PartitionLog {
     }
     const batch = encodeRecordBatch(records, {
       baseOffset: 0,
+      allocate: takeBatchBuffer,
       compression: config.compressionGzip ? CompressionCodec.Gzip : CompressionCodec.None,
       timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
       logAppendTime: now,
       producerId,
       rows,
     });
-    if (batch.length > config.maxMessageBytes) throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
+    if (batch.length > config.maxMessageBytes) {
+      batchBuffers.give(batch);
+      throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
+    }
     return { batch, recordCount: count, now };
   }
 
@@ -455,3 +463,5 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+const takeBatchBuffer = (size: number) => batchBuffers.take(size);

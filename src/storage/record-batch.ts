@@ -83,6 +83,8 @@ export interface BatchEncodeOptions {
   producerId?: number;
   /** Indexes into the input of the records this batch holds, in order (default: all of them). */
   rows?: ArrayLike<number>;
+  /** Memory for the batch (default `Buffer.allocUnsafe`); the log takes it from batch-buffers.ts. */
+  allocate?: (size: number) => Buffer;
 }
 
 export interface BatchHeader {
@@ -253,6 +255,7 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
   if (count === 0) throw new RangeError('a record batch holds at least one record');
   const codec = opts.compression ?? 0;
   const offsetDeltas = opts.offsetDeltas;
+  const allocate = opts.allocate ?? allocUnsafe;
   const { keys, values, timestamps, headers: headerColumn } = records;
   let baseTimestamp = Number.POSITIVE_INFINITY;
   let maxTimestamp = Number.NEGATIVE_INFINITY;
@@ -275,7 +278,7 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     values.views === undefined &&
     (rows === undefined || rows.length * WASM_MAX_ROWS_SHARE >= records.count)
   ) {
-    const buf = encodeRecordsInWasm(records, rows, count, baseTimestamp, RECORD_BATCH_OVERHEAD);
+    const buf = encodeRecordsInWasm(records, rows, count, baseTimestamp, RECORD_BATCH_OVERHEAD, allocate);
     return finishBatch(buf, count, baseTimestamp, maxTimestamp, codec, opts);
   }
   const bodySizes = new Int32Array(count);
@@ -302,7 +305,7 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     const stagedAt = RECORD_BATCH_OVERHEAD + recordsSize;
     const staged =
       rows === undefined && values.views === undefined && values.bytes.length >= count * STAGED_COPY_MIN_BYTES;
-    const whole = Buffer.allocUnsafe(stagedAt + (staged ? values.bytes.length : 0));
+    const whole = allocate(stagedAt + (staged ? values.bytes.length : 0));
     if (staged) values.bytes.copy(whole, stagedAt);
     const end = writeRecords(
       whole,
@@ -319,12 +322,14 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     const raw = Buffer.allocUnsafe(recordsSize);
     writeRecords(raw, 0, records, rows, bodySizes, baseTimestamp, offsetDeltas);
     const packed = compress(codec, raw);
-    buf = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + packed.length);
+    buf = allocate(RECORD_BATCH_OVERHEAD + packed.length);
     packed.copy(buf, RECORD_BATCH_OVERHEAD);
   }
 
   return finishBatch(buf, count, baseTimestamp, maxTimestamp, codec, opts);
 }
+
+const allocUnsafe = (size: number) => Buffer.allocUnsafe(size);
 
 /** A batch of at least this many records is encoded in WebAssembly; below it, copying the columns in costs more than it saves. */
 const WASM_MIN_RECORDS = 16;

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptRecordError } from '../errors.js';
+import { batchBuffers } from './batch-buffers.js';
 import { OffsetIndex } from './offset-index.js';
 import {
   type BatchHeader,
@@ -219,7 +220,10 @@ export class LogSegment {
     this.bytesSinceLastIndexEntry += header.sizeBytes;
   }
 
-  /** Appends one whole, validated batch whose offsets follow `nextOffset`. */
+  /**
+   * Appends one whole, validated batch whose offsets follow `nextOffset`. The buffer is the
+   * segment's from here: once written, memory from batch-buffers.ts goes back there.
+   */
   append(batch: Buffer, header: BatchHeader): void {
     if (header.baseOffset < this.nextOffset) {
       throw new Error(`append at offset ${header.baseOffset} below segment end ${this.nextOffset}`);
@@ -229,6 +233,7 @@ export class LogSegment {
     while (written < batch.length) {
       written += fs.writeSync(this.logFd, batch, written, batch.length - written, position + written);
     }
+    batchBuffers.give(batch);
     this.sizeBytes += batch.length;
     this.indexBatch(header, position);
   }

@@ -44,7 +44,7 @@ const instantiate = () => instantiateWasm<EncoderExports>(RECORD_ENCODER_WASM);
 let encoder: EncoderExports | undefined;
 
 /**
- * The records of one batch, encoded into a new buffer behind `headroom` bytes (the batch header's
+ * The records of one batch, encoded into a buffer from `allocate` behind `headroom` bytes (the batch header's
  * room): record k is row rows[k] of `records` (row k without rows), with offset delta k.
  * `records` must have no headers and no views (see above); every timestamp an integer.
  */
@@ -54,6 +54,7 @@ export function encodeRecordsInWasm(
   count: number,
   baseTimestamp: number,
   headroom: number,
+  allocate: (size: number) => Buffer,
 ): Buffer {
   encoder ??= instantiate();
   const { keys, values } = records;
@@ -94,7 +95,7 @@ export function encodeRecordsInWasm(
     outputAt,
   );
   const size = end - outputAt;
-  const batch = Buffer.allocUnsafe(headroom + size);
+  const batch = allocate(headroom + size);
   batch.set(new Uint8Array(heap, outputAt, size), headroom);
   if (heap.byteLength > KEPT_MEMORY_BYTES) encoder = instantiate();
   return batch;
