@@ -6,7 +6,8 @@
  * beside a raw baseline measured in the same run: `fs.writeSync` appends of a pre-encoded batch of
  * the same size to a plain file, as many times. The ratio ours/raw says what encoding, the CRC,
  * index upkeep and bookkeeping cost over the bare write. "encode only" (`prepare`) and "write
- * prepared" (`appendPrepared`, against its own raw baseline) show the two halves apart.
+ * prepared" (`appendPrepared`, against its own raw baseline) show the two halves apart, and
+ * "CRC-32C only" the checksum inside the first.
  * Read: `PartitionLog.read` through the whole batch-1000 log with 1 MiB maxBytes vs `fs.readSync`
  * of the same file in 1 MiB chunks (both from the page cache, right after writing).
  *
@@ -20,10 +21,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { crc32c } from '@node-rs/crc32';
 import { batchBuffers } from '../src/storage/batch-buffers.js';
 import { buildLogConfig } from '../src/storage/log-config.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
-import { encodeRecordBatch, forEachBatch } from '../src/storage/record-batch.js';
+import { ATTRIBUTES_OFFSET, encodeRecordBatch, forEachBatch } from '../src/storage/record-batch.js';
 import { fieldColumnOf, type RecordColumns } from '../src/storage/record-columns.js';
 
 const MIB = 1024 * 1024;
@@ -157,6 +159,28 @@ function encodeOnly(batchSize: number, volumeBytes: number): Row {
   };
 }
 
+/**
+ * The CRC-32C of each batch alone (@node-rs/crc32 over attributes..end, as `encodeRecordBatch`
+ * computes it): the part of encoding no encoder change can remove, beside the raw write it must
+ * share the time with.
+ */
+function crcOnly(batchSize: number, volumeBytes: number): Row {
+  const batch = encodeRecordBatch(recordsOf(batchSize), { baseOffset: 0 });
+  const batches = Math.max(1, Math.floor(volumeBytes / batch.length));
+  const covered = batch.subarray(ATTRIBUTES_OFFSET);
+  let sink = 0;
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < batches; i++) sink ^= crc32c(covered);
+  const elapsed = seconds(start);
+  if (sink === -1) console.log('(impossible)');
+  return {
+    case: `CRC-32C only, batch ${batchSize}`,
+    records: batches * batchSize,
+    bytes: batches * batch.length,
+    seconds: elapsed,
+  };
+}
+
 function readThrough(log: PartitionLog): Row {
   log.highWatermark = log.logEndOffset;
   let offset = log.logStartOffset;
@@ -250,6 +274,7 @@ export async function runStorageBench(): Promise<void> {
       if (row) rows.push({ ...row, baseline: raw });
     }
     rows.push(encodeOnly(1000, batchedBytes));
+    rows.push(crcOnly(1000, batchedBytes));
     for (const batchSize of [100, 1000]) {
       let row: Row | undefined;
       let raw: { bytes: number; seconds: number } | undefined;
