@@ -1,6 +1,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { CorruptRecordError } from '../errors.js';
 import { type CompressionCodec, compress, decompress } from './compression.js';
+import { readInt64BE, writeInt64BE } from './int64.js';
 import { columnsOf, type FieldColumn, isColumns, type RecordColumns } from './record-columns.js';
 import { MAX_VARINT_BYTES, MAX_VARLONG_BYTES, sizeOfVarlong, writeVarlong } from './varint.js';
 import { encodeRecordsInWasm } from './wasm/record-encoder.js';
@@ -128,24 +129,33 @@ function headersSize(headers: readonly RecordHeader[]): number {
  * two buffers (Buffer.copy with a range: about 90 ns here) outweighs the bytes: four bytes at a
  * time through DataViews costs about 10 ns for a short key and 65 ns for 100 bytes. Integer reads
  * only: a float64 round trip could rewrite NaN bit patterns.
+ *
+ * The views cost something to make too (three of them, about 500 ns in all), which only a batch
+ * of many records pays back: a small one passes null and copies short fields a byte at a time.
  */
 function copyBytes(
   dst: Buffer,
-  dstView: DataView,
+  dstView: DataView | null,
   pos: number,
   src: Buffer,
-  srcView: DataView,
+  srcView: DataView | null,
   start: number,
   n: number,
 ) {
-  if (n >= NATIVE_COPY_BYTES) {
+  if (n >= NATIVE_COPY_BYTES || (dstView === null && n >= SHORT_FIELD_BYTES)) {
     src.copy(dst, pos, start, start + n);
     return;
   }
   let j = 0;
-  for (; j + 4 <= n; j += 4) dstView.setInt32(pos + j, srcView.getInt32(start + j, true), true);
+  if (dstView !== null && srcView !== null)
+    for (; j + 4 <= n; j += 4) dstView.setInt32(pos + j, srcView.getInt32(start + j, true), true);
   for (; j < n; j++) dst[pos + j] = src[start + j] as number;
 }
+
+/** Without views, fields shorter than this are copied a byte at a time. */
+const SHORT_FIELD_BYTES = 16;
+/** A batch of fewer records than this is encoded without DataViews, and without staging its values. */
+const SMALL_BATCH_RECORDS = 16;
 
 /** From this field length up, one native copy beats the DataView loop. */
 const NATIVE_COPY_BYTES = 128;
@@ -161,10 +171,10 @@ function viewOf(buf: Buffer): DataView {
  */
 function putField(
   buf: Buffer,
-  bufView: DataView,
+  bufView: DataView | null,
   pos: number,
   column: FieldColumn,
-  view: DataView,
+  view: DataView | null,
   i: number,
   stagedAt: number,
 ): number {
@@ -206,9 +216,10 @@ function writeRecords(
 ): number {
   const { keys, values, timestamps, headers: headerColumn } = records;
   const n = bodySizes.length;
-  const bufView = viewOf(buf);
-  const keysView = viewOf(keys.bytes);
-  const valuesView = viewOf(values.bytes);
+  const small = n < SMALL_BATCH_RECORDS;
+  const bufView = small ? null : viewOf(buf);
+  const keysView = small ? null : viewOf(keys.bytes);
+  const valuesView = small ? null : viewOf(values.bytes);
   for (let k = 0; k < n; k++) {
     const i = rows ? (rows[k] as number) : k;
     const body = bodySizes[k] as number;
@@ -304,7 +315,10 @@ export function encodeRecordBatch(input: readonly RecordInput[] | RecordColumns,
     // Staged only when the batch is the whole request: a partition's share would stage every value.
     const stagedAt = RECORD_BATCH_OVERHEAD + recordsSize;
     const staged =
-      rows === undefined && values.views === undefined && values.bytes.length >= count * STAGED_COPY_MIN_BYTES;
+      count >= SMALL_BATCH_RECORDS &&
+      rows === undefined &&
+      values.views === undefined &&
+      values.bytes.length >= count * STAGED_COPY_MIN_BYTES;
     const whole = allocate(stagedAt + (staged ? values.bytes.length : 0));
     if (staged) values.bytes.copy(whole, stagedAt);
     const end = writeRecords(
@@ -348,16 +362,16 @@ function finishBatch(
   const offsetDeltas = opts.offsetDeltas;
   const logAppend = opts.timestampType === 'LogAppendTime';
   const lastOffsetDelta = opts.lastOffsetDelta ?? (offsetDeltas ? (offsetDeltas[count - 1] as number) : count - 1);
-  buf.writeBigInt64BE(BigInt(opts.baseOffset), BASE_OFFSET_OFFSET);
+  writeInt64BE(buf, opts.baseOffset, BASE_OFFSET_OFFSET);
   buf.writeInt32BE(buf.length - LOG_OVERHEAD, BATCH_LENGTH_OFFSET);
   buf.writeInt32BE(opts.partitionLeaderEpoch ?? -1, PARTITION_LEADER_EPOCH_OFFSET);
   buf.writeInt8(MAGIC_V2, MAGIC_OFFSET);
   buf.writeInt16BE(codec | (logAppend ? TIMESTAMP_TYPE_MASK : 0), ATTRIBUTES_OFFSET);
   buf.writeInt32BE(lastOffsetDelta, LAST_OFFSET_DELTA_OFFSET);
-  buf.writeBigInt64BE(BigInt(baseTimestamp), BASE_TIMESTAMP_OFFSET);
-  buf.writeBigInt64BE(BigInt(logAppend ? (opts.logAppendTime ?? maxTimestamp) : maxTimestamp), MAX_TIMESTAMP_OFFSET);
+  writeInt64BE(buf, baseTimestamp, BASE_TIMESTAMP_OFFSET);
+  writeInt64BE(buf, logAppend ? (opts.logAppendTime ?? maxTimestamp) : maxTimestamp, MAX_TIMESTAMP_OFFSET);
   const producerId = opts.producerId ?? -1;
-  buf.writeBigInt64BE(BigInt(producerId), PRODUCER_ID_OFFSET);
+  writeInt64BE(buf, producerId, PRODUCER_ID_OFFSET);
   buf.writeInt16BE(producerId >= 0 ? 0 : -1, PRODUCER_EPOCH_OFFSET);
   buf.writeInt32BE(producerId >= 0 ? 0 : -1, BASE_SEQUENCE_OFFSET);
   buf.writeInt32BE(count, RECORDS_COUNT_OFFSET);
@@ -367,7 +381,7 @@ function finishBatch(
 
 /** Parses the 61-byte header at `pos`. Does not validate; see `validateRecordBatch`. */
 export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
-  const baseOffset = Number(buf.readBigInt64BE(pos + BASE_OFFSET_OFFSET));
+  const baseOffset = readInt64BE(buf, pos + BASE_OFFSET_OFFSET);
   const lastOffsetDelta = buf.readInt32BE(pos + LAST_OFFSET_DELTA_OFFSET);
   return {
     baseOffset,
@@ -378,9 +392,9 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
     attributes: buf.readInt16BE(pos + ATTRIBUTES_OFFSET),
     lastOffsetDelta,
     lastOffset: baseOffset + lastOffsetDelta,
-    baseTimestamp: Number(buf.readBigInt64BE(pos + BASE_TIMESTAMP_OFFSET)),
-    maxTimestamp: Number(buf.readBigInt64BE(pos + MAX_TIMESTAMP_OFFSET)),
-    producerId: Number(buf.readBigInt64BE(pos + PRODUCER_ID_OFFSET)),
+    baseTimestamp: readInt64BE(buf, pos + BASE_TIMESTAMP_OFFSET),
+    maxTimestamp: readInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET),
+    producerId: readInt64BE(buf, pos + PRODUCER_ID_OFFSET),
     recordsCount: buf.readInt32BE(pos + RECORDS_COUNT_OFFSET),
   };
 }
@@ -419,7 +433,7 @@ export function timestampTypeOf(attributes: number): TimestampType {
 
 /** Stamps the offset the log assigns; outside the CRC, so the batch stays valid. */
 export function setBaseOffset(batch: Buffer, baseOffset: number, pos = 0): void {
-  batch.writeBigInt64BE(BigInt(baseOffset), pos + BASE_OFFSET_OFFSET);
+  writeInt64BE(batch, baseOffset, pos + BASE_OFFSET_OFFSET);
 }
 
 /** Stamps the leader's epoch (KIP-101); also outside the CRC. */

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptRecordError } from '../errors.js';
 import { batchBuffers } from './batch-buffers.js';
+import { readInt64BE } from './int64.js';
 import { OffsetIndex } from './offset-index.js';
 import {
   type BatchHeader,
@@ -320,7 +321,7 @@ export class LogSegment {
     while (end + RECORD_BATCH_OVERHEAD <= chunk.length) {
       const size = chunk.readInt32BE(end + 8) + LOG_OVERHEAD;
       if (end + size > chunk.length) break;
-      if (end > 0 && Number(chunk.readBigInt64BE(end)) >= maxOffset) break;
+      if (end > 0 && readInt64BE(chunk, end) >= maxOffset) break;
       end += size;
     }
     return chunk.subarray(0, end);

@@ -1,4 +1,5 @@
 import { AbstractIndex } from './abstract-index.js';
+import { readInt64BE, writeInt64BE } from './int64.js';
 
 const ENTRY_SIZE_BYTES = 12;
 
@@ -49,12 +50,12 @@ export class TimeIndex extends AbstractIndex {
   }
 
   protected decodeEntry(buf: Buffer, pos: number, slot: number): void {
-    this.timestamps[slot] = Number(buf.readBigInt64BE(pos));
+    this.timestamps[slot] = readInt64BE(buf, pos);
     this.relativeOffsets[slot] = buf.readInt32BE(pos + 8);
   }
 
   protected encodeEntry(buf: Buffer, pos: number, slot: number): void {
-    buf.writeBigInt64BE(BigInt(this.timestamps[slot] as number), pos);
+    writeInt64BE(buf, this.timestamps[slot] as number, pos);
     buf.writeInt32BE(this.relativeOffsets[slot] as number, pos + 8);
   }
 
