@@ -84,15 +84,34 @@ function isAbsent(data: unknown): boolean {
  * were the largest cost of a JSON produce after parsing. Non-ASCII text makes byte and character
  * positions differ, and then each value is stringified and encoded on its own.
  */
-function jsonColumn(data: readonly unknown[]): FieldColumn {
+function jsonColumn(data: readonly unknown[], field: string): FieldColumn {
   if (data.every(isAbsent)) return nullColumn(data.length);
   const whole = JSON.stringify(data);
+  // A non-finite number is written as null: look for one only when the text has a null at all.
+  if (whole.includes('null'))
+    for (let i = 0; i < data.length; i++) assertFiniteNumbers(data[i], `records[${i}].${field}`);
   const bytes = Buffer.from(whole, 'utf8');
   const spans = bytes.length === whole.length ? elementSpans(whole, data) : null;
   if (spans === null) {
     return viewColumnOf(data.map((d) => (isAbsent(d) ? null : Buffer.from(JSON.stringify(d), 'utf8'))));
   }
   return { bytes, starts: spans.starts, lengths: spans.lengths };
+}
+
+/**
+ * JSON.parse reads a number too large for a double (`1e400`, or a run of 400 digits) as Infinity,
+ * and JSON.stringify writes Infinity as `null`: stored like that, the value would change without a
+ * word. A request carrying one is refused instead (422, 42206), naming the field.
+ */
+export function assertFiniteNumbers(value: unknown, field: string): void {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value))
+      throw new UnprocessableEntityError(`${field} holds a number too large to store exactly as JSON.`, 42206);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) assertFiniteNumbers(value[i], `${field}[${i}]`);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) assertFiniteNumbers(v, `${field}.${k}`);
+  }
 }
 
 /**

@@ -9,7 +9,7 @@ import { BadRequestError, SamsaError, UnknownClusterError, UnprocessableEntityEr
 import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
 import type { HandlerInput, HandlerTable, StreamedBody } from './openapi.js';
-import { decodeStrictBase64 } from './v2-embedded-format.js';
+import { assertFiniteNumbers, decodeStrictBase64 } from './v2-embedded-format.js';
 
 export interface V3ProduceLimits {
   /** Records of one stream being produced at once; the next object is read only below this bound. */
@@ -226,8 +226,7 @@ function encodeData(
     case 'BINARY':
       return { type: data.type, bytes: decodeBase64(payload, `${field}.data`) };
     case 'JSON':
-      // Stored as its JSON text, as Confluent's JSON serializer writes it.
-      return { type: data.type, bytes: Buffer.from(JSON.stringify(payload), 'utf8') };
+      return { type: data.type, bytes: jsonBytes(payload, `${field}.data`) };
     case 'STRING':
       if (typeof payload !== 'string') throw new BadRequestError(`Bad Request: ${field}.data must be a string.`);
       return { type: data.type, bytes: Buffer.from(payload, 'utf8') };
@@ -307,4 +306,12 @@ async function* inOrder<T, R>(
     // Not awaited: a read still waiting on the socket finishes when the request closes.
     source.return?.().catch(() => undefined);
   }
+}
+
+/** Stored as its JSON text, as Confluent's JSON serializer writes it. */
+function jsonBytes(payload: unknown, field: string): Buffer {
+  const text = JSON.stringify(payload);
+  // A non-finite number is written as null: look for one only when the text has a null at all.
+  if (text.includes('null')) assertFiniteNumbers(payload, field);
+  return Buffer.from(text, 'utf8');
 }

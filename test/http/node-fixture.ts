@@ -56,13 +56,22 @@ export async function openNode(
 }
 
 /** Every record stored in one partition, decoded, from offset 0. */
+/**
+ * Every record of a partition up to its high watermark. A fetch answers from one segment at most,
+ * as Kafka's does (a record with an old timestamp rolls the segment), so this fetches on from
+ * where each answer ended, as a consumer would.
+ */
 export async function readPartition(broker: Broker, topic: string, partition: number): Promise<DecodedRecord[]> {
-  const { records } = await broker.fetch(topic, partition, 0, 64 * 1024 * 1024);
   const out: DecodedRecord[] = [];
-  forEachBatch(records, (_header, batch) => {
-    out.push(...decodeRecordBatch(batch));
-  });
-  return out;
+  let offset = 0;
+  for (;;) {
+    const { records, highWatermark } = await broker.fetch(topic, partition, offset, 64 * 1024 * 1024);
+    if (records.length === 0 || offset >= highWatermark) return out;
+    forEachBatch(records, (header, batch) => {
+      for (const r of decodeRecordBatch(batch)) if (r.offset >= offset) out.push(r);
+      offset = header.lastOffset + 1;
+    });
+  }
 }
 
 export const JSON_V2 = 'application/vnd.kafka.json.v2+json';

@@ -127,6 +127,25 @@ test('bad base64 answers 422/42206 and nothing is written', async () => {
   assert.deepEqual(endOffsets('orders'), before);
 });
 
+test('a json number too large for a double answers 422/42206 naming it, and nothing is written', async () => {
+  const before = endOffsets('orders');
+  // Raw text: JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null.
+  for (const body of [
+    '{"records":[{"value":1},{"value":{"a":[2,1e400]}}]}',
+    `{"records":[{"key":${'9'.repeat(400)},"value":1}]}`,
+  ]) {
+    const res = await request(node.app).post('/topics/orders/partitions/0').set('content-type', JSON_V2).send(body);
+    assert.equal(res.status, 422, res.text);
+    assert.equal(res.body.error_code, 42206, res.text);
+    assert.match(res.body.message, /records\[(1\]\.value\.a\[1\]|0\]\.key)/, 'the field is named');
+  }
+  assert.deepEqual(endOffsets('orders'), before, 'nothing written');
+  // A null of its own inside a value is still a value.
+  const ok = await produce('/topics/orders/partitions/0', JSON_V2, { records: [{ value: { a: null, b: 1e300 } }] });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal((await readPartition(node.broker, 'orders', 0)).at(-1)?.value?.toString(), '{"a":null,"b":1e+300}');
+});
+
 test('schema fields answer 422/42206', async () => {
   for (const field of ['key_schema', 'value_schema', 'key_schema_id', 'value_schema_id']) {
     const res = await produce('/topics/orders', JSON_V2, {

@@ -130,6 +130,23 @@ test('the same key lands on the same partition; a record without key or value re
   assert.deepEqual(nulls?.value, { type: 'JSON', size: 0 });
 });
 
+test('a JSON number too large for a double gets a 42206 report naming it, and is not written', async () => {
+  const got = await postForReports(
+    records,
+    [
+      '{"partition_id": 1, "value": {"type": "JSON", "data": {"n": 1e400}}}',
+      '{"partition_id": 1, "value": {"type": "JSON", "data": {"n": 1e300, "m": null}}}',
+    ].join('\n'),
+  );
+  assert.deepEqual(
+    got.map((r) => r.error_code),
+    [42206, 200],
+  );
+  assert.match(String(got[0]?.message), /value\.data\.n/, 'the field is named');
+  const stored = await storedAt(1, got[1]?.offset as number);
+  assert.equal(stored.value?.toString(), '{"n":1e+300,"m":null}', 'a null of its own is still a value');
+});
+
 test('concatenated objects get one report each, in order; a bad one in the middle gets an error report', async () => {
   const body = [
     JSON.stringify({ partition_id: 2, value: { type: 'STRING', data: 'one' } }),
