@@ -1,9 +1,10 @@
 /**
  * The record batch encoder's per-record loop in WebAssembly (record-encoder.wat, assembled into
  * record-encoder.wasm.ts by `npm run gen:wasm`). A whole batch of 1000 100-byte records costs
- * about 200 ns a record with the JavaScript loop on this machine and about 80 with this one: the
- * loop itself about 35, the columns' copy in about 5, the copy out of the module's memory (into a
- * fresh Buffer) about 15, and CRC-32C about 30.
+ * about 200 ns a record with the JavaScript loop on this machine and about 70 with this one: the
+ * loop itself about 32, the columns' copy in about 5, the copy out of the module's memory about 3
+ * (into memory used before: see storage/batch-buffers.ts; about 15 into fresh memory), and
+ * CRC-32C about 30.
  *
  * It encodes what the produce path hands the log: records in columns over shared buffers, without
  * headers, with dense offset deltas and whole-millisecond timestamps. record-batch.ts sends
@@ -44,8 +45,9 @@ const instantiate = () => instantiateWasm<EncoderExports>(RECORD_ENCODER_WASM);
 let encoder: EncoderExports | undefined;
 
 /**
- * The records of one batch, encoded into a buffer from `allocate` behind `headroom` bytes (the batch header's
- * room): record k is row rows[k] of `records` (row k without rows), with offset delta k.
+ * The records of one batch, encoded into a buffer from `allocate` behind `headroom` bytes (the
+ * batch header's room): record k is row rows[k] of `records` (row k without rows), with offset
+ * delta k.
  * `records` must have no headers and no views (see above); every timestamp an integer.
  */
 export function encodeRecordsInWasm(
