@@ -224,11 +224,11 @@ export interface paths {
          *
          *     Once the first report is out the HTTP status is 200, and a record that fails gets an error
          *     report `{"error_code": <code>, "message": "..."}` while the stream goes on: 400 for malformed
-         *     JSON or base64, 422 / 42206 for a payload Samsa cannot store (schema formats, a JSON number too
-         *     large for a double), 413 for an object larger than `maxStreamedObjectBytes` (default 2 MiB),
-         *     40402 for an unknown partition, 40401 for an unknown topic when `auto.create.topics.enable` is
-         *     off. Bytes between objects that are not whitespace, or a body that ends inside an object, end
-         *     the stream after a 400 report.
+         *     JSON or base64, 422 / 42206 for a payload Samsa cannot store (schema formats, JSON nested more
+         *     than 1000 levels or holding a number too large for a double), 413 for an object larger than
+         *     `maxStreamedObjectBytes` (default 2 MiB), 40402 for an unknown partition, 40401 for an unknown
+         *     topic when `auto.create.topics.enable` is off. Bytes between objects that are not whitespace,
+         *     or a body that ends inside an object, end the stream after a 400 report.
          *
          *     Before any report: an unknown cluster id answers 404, an empty body 422 / 42206, a content type
          *     other than `application/json` 415.
@@ -1768,7 +1768,8 @@ export interface components {
         /**
          * @description A v3 record key or value. `type` says how `data` becomes bytes: BINARY (base64), JSON (its JSON
          *     text), STRING (UTF-8). Schema types and selectors are accepted by the schema but answer 42206,
-         *     as does JSON data holding a number too large for a double (`1e400`).
+         *     as does JSON data nested more than 1000 levels deep or holding a number too large for a double
+         *     (`1e400`).
          */
         V3ProduceData: {
             /** @enum {string} */
@@ -2446,9 +2447,9 @@ export interface components {
         };
         /**
          * @description The request is well-formed but invalid: a field breaks the schema (422), a schema field was sent
-         *     or a key, value or header is not valid for the format (42206; a json number too large for a
-         *     double, such as `1e400`, is one: it is refused rather than stored as null), or too many records
-         *     (42208).
+         *     or a key, value or header is not valid for the format (42206; so is a json value nested more
+         *     than 1000 levels deep, or holding a number too large for a double such as `1e400`, which is
+         *     refused rather than stored as null), or too many records (42208).
          */
         UnprocessableEntity: {
             headers: {

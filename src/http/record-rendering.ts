@@ -1,6 +1,7 @@
 import type { EmbeddedFormat } from '../consumers/consumer-instance.js';
 import { RecordFormatError } from '../errors.js';
 import type { RecordHeader } from '../storage/record-batch.js';
+import { DEEP_JSON_MIN_CHARS, MAX_JSON_DEPTH, nestedTooDeep } from './json-values.js';
 
 export interface RenderedBytes {
   value: unknown;
@@ -21,14 +22,23 @@ export function renderBytes(bytes: Buffer | null, format: EmbeddedFormat, lenien
   // JSON text starts with one of these (after whitespace); checking first spares the thrown
   // exception, which costs ~30x a successful parse, on streams of plain-text values.
   if (lenient && !/^\s*[[{"\-0-9tfn]/.test(text)) return { value: text, format: 'string' };
+  let value: unknown;
   try {
-    return { value: JSON.parse(text), format };
+    value = JSON.parse(text);
   } catch {
     if (lenient) return { value: text, format: 'string' };
     throw new RecordFormatError(
       'A record is not valid JSON and cannot be returned in the json format; use binary or string.',
     );
   }
+  // Bytes stored through another format can be JSON nested too deep for the answer's JSON.stringify.
+  if (text.length >= DEEP_JSON_MIN_CHARS && nestedTooDeep(value)) {
+    if (lenient) return { value: text, format: 'string' };
+    throw new RecordFormatError(
+      `A record is JSON nested more than ${MAX_JSON_DEPTH} levels deep and cannot be returned in the json format; use binary or string.`,
+    );
+  }
+  return { value, format };
 }
 
 /** Header values: base64 in binary format, UTF-8 text otherwise (header values are rarely JSON). */

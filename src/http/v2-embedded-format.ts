@@ -8,6 +8,7 @@ import { UnprocessableEntityError } from '../errors.js';
 import type { RecordHeader } from '../storage/record-batch.js';
 import { type FieldColumn, NULL_LENGTH, nullColumn, viewColumnOf } from '../storage/record-columns.js';
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
+import { jsonValueProblem, storableJsonText } from './json-values.js';
 
 export type EmbeddedFormat = 'json' | 'binary' | 'string';
 
@@ -86,32 +87,19 @@ function isAbsent(data: unknown): boolean {
  */
 function jsonColumn(data: readonly unknown[], field: string): FieldColumn {
   if (data.every(isAbsent)) return nullColumn(data.length);
-  const whole = JSON.stringify(data);
-  // A non-finite number is written as null: look for one only when the text has a null at all.
-  if (whole.includes('null'))
-    for (let i = 0; i < data.length; i++) assertFiniteNumbers(data[i], `records[${i}].${field}`);
+  const whole = storableJsonText(data, () => {
+    for (let i = 0; i < data.length; i++) {
+      const problem = jsonValueProblem(data[i], `records[${i}].${field}`);
+      if (problem !== null) return problem;
+    }
+    return null;
+  });
   const bytes = Buffer.from(whole, 'utf8');
   const spans = bytes.length === whole.length ? elementSpans(whole, data) : null;
   if (spans === null) {
     return viewColumnOf(data.map((d) => (isAbsent(d) ? null : Buffer.from(JSON.stringify(d), 'utf8'))));
   }
   return { bytes, starts: spans.starts, lengths: spans.lengths };
-}
-
-/**
- * JSON.parse reads a number too large for a double (`1e400`, or a run of 400 digits) as Infinity,
- * and JSON.stringify writes Infinity as `null`: stored like that, the value would change without a
- * word. A request carrying one is refused instead (422, 42206), naming the field.
- */
-export function assertFiniteNumbers(value: unknown, field: string): void {
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value))
-      throw new UnprocessableEntityError(`${field} holds a number too large to store exactly as JSON.`, 42206);
-  } else if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) assertFiniteNumbers(value[i], `${field}[${i}]`);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) assertFiniteNumbers(v, `${field}.${k}`);
-  }
 }
 
 /**

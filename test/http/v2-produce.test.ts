@@ -127,23 +127,34 @@ test('bad base64 answers 422/42206 and nothing is written', async () => {
   assert.deepEqual(endOffsets('orders'), before);
 });
 
-test('a json number too large for a double answers 422/42206 naming it, and nothing is written', async () => {
+test('a json value nested over 1000 levels or holding a number beyond a double answers 422/42206 naming it', async () => {
   const before = endOffsets('orders');
-  // Raw text: JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null.
-  for (const body of [
-    '{"records":[{"value":1},{"value":{"a":[2,1e400]}}]}',
-    `{"records":[{"key":${'9'.repeat(400)},"value":1}]}`,
-  ]) {
+  // Raw text: JSON.parse reads 1e400 as Infinity, which JSON.stringify would store as null; and
+  // JSON.stringify overflowed the stack (a 500) on a value nested some thousands deep.
+  const cases: [string, RegExp][] = [
+    ['{"records":[{"value":1},{"value":{"a":[2,1e400]}}]}', /^records\[1\]\.value\.a\[1\] holds a number too large/],
+    [`{"records":[{"key":${'9'.repeat(400)},"value":1}]}`, /^records\[0\]\.key holds a number too large/],
+    [
+      `{"records":[{"value":${'['.repeat(5000)}${']'.repeat(5000)}}]}`,
+      /^records\[0\]\.value(\[0\]){1000} is nested more than 1000 levels deep/,
+    ],
+  ];
+  for (const [body, message] of cases) {
     const res = await request(node.app).post('/topics/orders/partitions/0').set('content-type', JSON_V2).send(body);
-    assert.equal(res.status, 422, res.text);
-    assert.equal(res.body.error_code, 42206, res.text);
-    assert.match(res.body.message, /records\[(1\]\.value\.a\[1\]|0\]\.key)/, 'the field is named');
+    assert.equal(res.status, 422, res.text.slice(0, 200));
+    assert.equal(res.body.error_code, 42206, res.text.slice(0, 200));
+    assert.match(res.body.message, message, 'the field is named');
   }
   assert.deepEqual(endOffsets('orders'), before, 'nothing written');
-  // A null of its own inside a value is still a value.
-  const ok = await produce('/topics/orders/partitions/0', JSON_V2, { records: [{ value: { a: null, b: 1e300 } }] });
-  assert.equal(ok.status, 200, JSON.stringify(ok.body));
-  assert.equal((await readPartition(node.broker, 'orders', 0)).at(-1)?.value?.toString(), '{"a":null,"b":1e+300}');
+  // A null of its own inside a value is still a value, and 1000 levels are stored.
+  const ok = await request(node.app)
+    .post('/topics/orders/partitions/0')
+    .set('content-type', JSON_V2)
+    .send(`{"records":[{"value":{"a":null,"b":1e300}},{"value":${'['.repeat(1000)}${']'.repeat(1000)}}]}`);
+  assert.equal(ok.status, 200, ok.text);
+  const stored = (await readPartition(node.broker, 'orders', 0)).slice(-2);
+  assert.equal(stored[0]?.value?.toString(), '{"a":null,"b":1e+300}');
+  assert.equal(stored[1]?.value?.length, 2000, 'the 1000-level value');
 });
 
 test('schema fields answer 422/42206', async () => {

@@ -130,20 +130,22 @@ test('the same key lands on the same partition; a record without key or value re
   assert.deepEqual(nulls?.value, { type: 'JSON', size: 0 });
 });
 
-test('a JSON number too large for a double gets a 42206 report naming it, and is not written', async () => {
+test('JSON data nested over 1000 levels or holding a number beyond a double gets a 42206 report naming it', async () => {
   const got = await postForReports(
     records,
     [
       '{"partition_id": 1, "value": {"type": "JSON", "data": {"n": 1e400}}}',
+      `{"partition_id": 1, "key": {"type": "JSON", "data": ${'['.repeat(1500)}${']'.repeat(1500)}}}`,
       '{"partition_id": 1, "value": {"type": "JSON", "data": {"n": 1e300, "m": null}}}',
     ].join('\n'),
   );
   assert.deepEqual(
     got.map((r) => r.error_code),
-    [42206, 200],
+    [42206, 42206, 200],
   );
-  assert.match(String(got[0]?.message), /value\.data\.n/, 'the field is named');
-  const stored = await storedAt(1, got[1]?.offset as number);
+  assert.match(String(got[0]?.message), /value\.data\.n holds a number too large/, 'the field is named');
+  assert.match(String(got[1]?.message), /key\.data(\[0\]){1000} is nested more than 1000 levels deep/);
+  const stored = await storedAt(1, got[2]?.offset as number);
   assert.equal(stored.value?.toString(), '{"n":1e+300,"m":null}', 'a null of its own is still a value');
 });
 
