@@ -1682,6 +1682,11 @@ export interface components {
         /** @example 0 */
         PartitionId: number;
         /**
+         * @description A record offset. Kafka's are int64; Samsa holds them as JavaScript numbers, exact up to
+         *     2^53 - 1, and refuses larger ones rather than round them.
+         */
+        OffsetValue: number;
+        /**
          * @description Record CreateTime in milliseconds since the epoch (Samsa extension). Append time when absent.
          * @example 1700000000000
          */
@@ -2142,7 +2147,7 @@ export interface components {
         };
         ConsumerTopicPartition: {
             topic: components["schemas"]["TopicName"];
-            partition: number;
+            partition: components["schemas"]["PartitionId"];
         };
         ConsumerPartitions: {
             partitions: components["schemas"]["ConsumerTopicPartition"][];
@@ -2159,7 +2164,7 @@ export interface components {
         };
         ConsumerOffsetEntry: {
             topic: components["schemas"]["TopicName"];
-            partition: number;
+            partition: components["schemas"]["PartitionId"];
             offset: number;
             metadata?: string | null;
         };
@@ -2177,7 +2182,7 @@ export interface components {
         };
         ConsumerTimestampEntry: {
             topic: components["schemas"]["TopicName"];
-            partition: number;
+            partition: components["schemas"]["PartitionId"];
             /** @description ISO-8601 (`2024-05-01T12:00:00Z`) or epoch milliseconds. */
             timestamp: string | number;
             metadata?: string | null;
@@ -2329,8 +2334,8 @@ export interface components {
             /** @description With `to=offsets`, the offsets to commit (the next offset to read). */
             offsets?: {
                 topic_name: components["schemas"]["TopicName"];
-                partition_id: number;
-                offset: number;
+                partition_id: components["schemas"]["PartitionId"];
+                offset: components["schemas"]["OffsetValue"];
             }[];
         };
         ConsumerGroupOffsetsReset: {
@@ -4667,7 +4672,7 @@ export interface operations {
                  * @description Start at this offset; needs exactly one partition (`partitions=N`).
                  * @example 100
                  */
-                offset?: number;
+                offset?: components["schemas"]["OffsetValue"];
                 /**
                  * @description Start, in every partition, at the first record at or after this time (epoch ms or ISO-8601).
                  * @example 2026-11-25T08:00:00Z

@@ -345,6 +345,43 @@ describe('v2 consumer instances', () => {
       assert.deepEqual(committed.body, { offsets: [{ topic: 't', partition: 1, offset: 1, metadata: 'first done' }] });
     }));
 
+  test('offsets beyond 2^53 - 1 and partitions beyond int32 answer 422, not 500, and commit nothing', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 1 });
+      const c = await create(node, 'big', { name: 'c', format: 'json' });
+      await request(node.app)
+        .post(`${c}/assignments`)
+        .set('content-type', V2)
+        .send({ partitions: [{ topic: 't', partition: 0 }] })
+        .expect(204);
+      // Raw text: 1e300 and 2^53 + 1 are numbers JSON allows; the int64 field they would go to does not
+      // hold the first, and a JavaScript number rounds the second.
+      for (const [what, body] of [
+        ['commit 1e300', '{"offsets":[{"topic":"t","partition":0,"offset":1e300}]}'],
+        ['commit 2^53 + 1', '{"offsets":[{"topic":"t","partition":0,"offset":9007199254740993}]}'],
+        ['commit partition 1e300', '{"offsets":[{"topic":"t","partition":1e300,"offset":1}]}'],
+      ] as const) {
+        const res = await request(node.app).post(`${c}/offsets`).set('content-type', V2).send(body);
+        assert.equal(res.status, 422, `${what}: ${res.text}`);
+        assert.equal(res.body.error_code, 422, what);
+      }
+      for (const [what, body] of [
+        ['seek 2^53 + 1', '{"offsets":[{"topic":"t","partition":0,"offset":9007199254740993}]}'],
+        ['seek to timestamp 1e300', '{"timestamps":[{"topic":"t","partition":0,"timestamp":1e300}]}'],
+      ] as const) {
+        const res = await request(node.app).post(`${c}/positions`).set('content-type', V2).send(body);
+        assert.equal(res.status, 422, `${what}: ${res.text}`);
+      }
+      const committed = await request(node.app).get(`${c}/offsets`);
+      assert.deepEqual(committed.body, { offsets: [] }, 'nothing committed');
+      // The largest offset held exactly is still accepted.
+      await request(node.app)
+        .post(`${c}/offsets`)
+        .set('content-type', V2)
+        .send('{"offsets":[{"topic":"t","partition":0,"offset":9007199254740990}]}')
+        .expect(200);
+    }));
+
   test('two instances split the partitions over HTTP; when one is deleted the other resumes from its commits', () =>
     withNode(async (node) => {
       await node.broker.createTopic('orders', { partitions: 4 });
