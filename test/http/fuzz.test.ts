@@ -23,6 +23,18 @@ const SPEC = parseYaml(fs.readFileSync(new URL('../../openapi.yaml', import.meta
   components: { parameters: Record<string, { name: string; in: string }> };
 };
 const PROTECTED_TOPIC = 'keep-me';
+/**
+ * Live resources the fuzzing aims at most of the time, so requests get past "not found" into the
+ * handlers: a topic with records, and a consumer instance reading it.
+ */
+const LIVE: Record<string, string> = {
+  topic: 'fuzz-live',
+  topic_name: 'fuzz-live',
+  group_name: 'fuzz-group',
+  consumer_group_id: 'fuzz-group',
+  instance: 'fuzz-c',
+  consumer_id: 'fuzz-c',
+};
 const REQUESTS_PER_OPERATION = 60;
 /** Streams never end by themselves: a fuzzed request is cut after this long once answered. */
 const REQUEST_TIMEOUT_MS = 3000;
@@ -102,6 +114,12 @@ const bodyBytes = fc.oneof(
   }),
   fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b)), // invalid UTF-8 and worse
   fc.constant(Buffer.from(`${'['.repeat(20_000)}${']'.repeat(20_000)}`)), // deep nesting
+  // Deep nesting and numbers beyond a double inside what a route stores.
+  fc.constant(Buffer.from(`{"records":[{"value":${'['.repeat(20_000)}${']'.repeat(20_000)}}]}`)),
+  fc.constant(Buffer.from(`{"value":{"type":"JSON","data":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`)),
+  fc.constant(Buffer.from('{"records":[{"key":1e400,"value":[1e400]}]}')),
+  fc.constant(Buffer.from(`{"offsets":[{"topic":"${LIVE.topic}","partition":0,"offset":1e300}]}`)),
+  fc.constant(Buffer.from(`{"partitions":[{"topic":"${LIVE.topic}","partition":1e300}]}`)),
   fc.constant(Buffer.from('{"records":[{"value":"!!!not base64!!!"}]}')),
   fc.constant(Buffer.from('{"records":[{"partition":1e308,"value":1}]}')),
   fc.constant(Buffer.from('{"value":{"type":"BINARY","data":"%%%"}}')),
@@ -114,6 +132,8 @@ const request = fc.record({
   header: fc.option(hostileText.filter((s) => /^[\x20-\x7e]*$/.test(s))),
   body: bodyBytes,
   mediaChoice: fc.nat(10),
+  /** Below 6 of 10: path names are the live resources' (LIVE). */
+  liveChoice: fc.nat(9),
 });
 
 function send(
@@ -181,6 +201,26 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
       { acks: -1, timeoutMs: 1000 },
     );
     const before = await readTopic(node, PROTECTED_TOPIC);
+    await node.broker.produce(LIVE.topic as string, [{ key: null, value: Buffer.from('{"n":1}'), partition: 0 }], {
+      acks: -1,
+      timeoutMs: 1000,
+    });
+    const created = await send(
+      port,
+      'POST',
+      `/consumers/${LIVE.group_name}`,
+      { 'content-type': 'application/vnd.kafka.v2+json' },
+      Buffer.from(JSON.stringify({ name: LIVE.instance, format: 'json', 'consumer.request.timeout.ms': '50' })),
+    );
+    assert.equal(created.status, 200, created.text);
+    const assigned = await send(
+      port,
+      'POST',
+      `/consumers/${LIVE.group_name}/instances/${LIVE.instance}/assignments`,
+      { 'content-type': 'application/vnd.kafka.v2+json' },
+      Buffer.from(JSON.stringify({ partitions: [{ topic: LIVE.topic, partition: 0 }] })),
+    );
+    assert.equal(assigned.status, 204, assigned.text);
     const sandboxBefore = fs.readdirSync(sandbox).sort();
     const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
     const repoBefore = fs.readdirSync(repoRoot).sort();
@@ -194,6 +234,7 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
         // Path values: a real topic or cluster id now and then, so deeper code runs too.
         const url = op.path.replace(/\{([^}]+)\}/g, (_m, name: string) => {
           const v = s.pathValues[i++ % s.pathValues.length] as string;
+          if (LIVE[name] !== undefined && s.liveChoice < 6) return LIVE[name] as string;
           if (name === 'cluster_id' && i % 3 !== 0) return cid;
           if ((name === 'partition' || name === 'partition_id') && i % 2 === 0) return '0';
           return encodeURIComponent(v);
@@ -207,8 +248,13 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
         const headers: Record<string, string> = {};
         const hasBody = op.mediaTypes.length > 0;
         if (hasBody) {
-          const types = [...op.mediaTypes, 'text/plain', 'application/vnd.kafka.avro.v2+json'];
-          headers['content-type'] = types[s.mediaChoice % types.length] as string;
+          // A declared media type 8 times in 10, so most bodies reach their handler.
+          const wrong = ['text/plain', 'application/vnd.kafka.avro.v2+json'];
+          headers['content-type'] = (
+            s.mediaChoice < 8
+              ? op.mediaTypes[s.mediaChoice % op.mediaTypes.length]
+              : wrong[s.mediaChoice % wrong.length]
+          ) as string;
         }
         if (s.header !== null && op.headerNames[0]) headers[op.headerNames[0]] = s.header;
         const res = await send(port, op.method, `${url}${query ? `?${query}` : ''}`, headers, hasBody ? s.body : null);
