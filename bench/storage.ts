@@ -22,7 +22,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32c } from '@node-rs/crc32';
-import { batchBuffers } from '../src/storage/batch-buffers.js';
+import { batchBuffers, takeBatchBuffer } from '../src/storage/batch-buffers.js';
 import { buildLogConfig } from '../src/storage/log-config.js';
 import { PartitionLog } from '../src/storage/partition-log.js';
 import { ATTRIBUTES_OFFSET, encodeRecordBatch, forEachBatch } from '../src/storage/record-batch.js';
@@ -137,8 +137,6 @@ async function appendPreparedCase(root: string, batchSize: number, volumeBytes: 
   return row;
 }
 
-const allocate = (size: number) => batchBuffers.take(size);
-
 function encodeOnly(batchSize: number, volumeBytes: number): Row {
   const records = recordsOf(batchSize);
   const batchBytes = encodeRecordBatch(records, { baseOffset: 0 }).length;
@@ -147,7 +145,7 @@ function encodeOnly(batchSize: number, volumeBytes: number): Row {
   const start = process.hrtime.bigint();
   // Into pooled memory, given back at once, as the log's write gives it back.
   for (let i = 0; i < batches; i++) {
-    const batch = encodeRecordBatch(records, { baseOffset: i, allocate });
+    const batch = encodeRecordBatch(records, { baseOffset: i, allocate: takeBatchBuffer });
     sink += batch.length;
     batchBuffers.give(batch);
   }

@@ -57,3 +57,6 @@ export class BatchBuffers {
  * 118 KiB; the default `max.message.bytes` is 1 MiB), at most 16 buffers kept: 4 MiB.
  */
 export const batchBuffers = new BatchBuffers(4 * 1024, 256 * 1024, 16);
+
+/** `batchBuffers.take` as an encoder's `allocate` option. */
+export const takeBatchBuffer = (size: number): Buffer => batchBuffers.take(size);

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
-import { batchBuffers } from './batch-buffers.js';
+import { batchBuffers, takeBatchBuffer } from './batch-buffers.js';
 import { CompressionCodec } from './compression.js';
 import type { LogConfig } from './log-config.js';
 import {
@@ -463,5 +463,3 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-const takeBatchBuffer = (size: number) => batchBuffers.take(size);
