@@ -1,5 +1,12 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { LocalMetadataStore, newKafkaId, type TopicMetadata } from '../cluster/metadata-store.js';
+import {
+  LocalMetadataStore,
+  type MetadataStore,
+  newKafkaId,
+  singleReplicaState,
+  TopicAlreadyStoredError,
+  type TopicMetadata,
+} from '../cluster/metadata-store.js';
 import {
   IdempotencyKeyReusedError,
   InvalidConfigError,
@@ -18,7 +25,7 @@ import {
   validateTopicConfigs,
 } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
-import type { PreparedBatch } from '../storage/partition-log.js';
+import type { PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import {
   type DecodedRecord,
   decodeRecordBatch,
@@ -67,6 +74,8 @@ export interface BrokerOptions {
   brokerConfigs: Record<string, string>;
   /** Where background-task failures are reported (default: one JSON line on stderr). */
   onError?: (task: string, err: unknown) => void;
+  /** Where topics and partition states are kept; default: the local file in `dataDir`. */
+  metadataStore?: MetadataStore;
 }
 
 export interface ProduceRecord {
@@ -179,7 +188,16 @@ export class Broker {
   readonly nodeId: number;
   readonly clusterId: string;
   private readonly settings: BrokerSettings;
-  private readonly store: LocalMetadataStore;
+  private readonly store: MetadataStore;
+  /**
+   * The store's topics as this broker last wrote or read them: the hot paths (produce, fetch,
+   * `hasTopic` in every stream loop) look topics up here without waiting on the store.
+   */
+  private readonly topics = new Map<string, TopicMetadata>();
+  /** Creations in flight, so concurrent auto-creates of one topic share one creation. */
+  private readonly creating = new Map<string, Promise<TopicDescription>>();
+  /** Metadata changes run one at a time, so each starts from the version the last one wrote. */
+  private adminQueue: Promise<unknown> = Promise.resolve();
   private readonly logManager: LogManager;
   private readonly partitions = new Map<string, Partition[]>();
   private readonly sticky = new StickyPartitioner();
@@ -191,11 +209,12 @@ export class Broker {
   private startReport: StartReport | undefined;
   private logFlushObserver: (durationMs: number) => void = () => {};
 
-  private constructor(opts: BrokerOptions) {
+  private constructor(opts: BrokerOptions, settings: BrokerSettings, store: MetadataStore, topics: TopicMetadata[]) {
     this.nodeId = opts.nodeId;
-    this.settings = parseBrokerConfigs(opts.brokerConfigs);
-    this.store = new LocalMetadataStore(opts.dataDir, opts.nodeId);
-    this.clusterId = this.store.clusterId;
+    this.settings = settings;
+    this.store = store;
+    this.clusterId = store.clusterId;
+    for (const t of topics) this.topics.set(t.name, t);
     const onError = opts.onError ?? reportBackgroundError;
     this.logManager = new LogManager({
       dataDir: opts.dataDir,
@@ -210,7 +229,9 @@ export class Broker {
 
   /** Validates settings and reads metadata; cheap. Logs are recovered by `start()`. */
   static async open(opts: BrokerOptions): Promise<Broker> {
-    return new Broker(opts);
+    const settings = parseBrokerConfigs(opts.brokerConfigs);
+    const store = opts.metadataStore ?? (await LocalMetadataStore.open(opts.dataDir, opts.nodeId));
+    return new Broker(opts, settings, store, await store.listTopics());
   }
 
   get ready(): boolean {
@@ -250,12 +271,12 @@ export class Broker {
     this.logManager.beginLoading();
     let truncatedBytes = 0;
     let count = 0;
-    for (const meta of this.store.listTopics()) {
+    for (const meta of this.topics.values()) {
       const list: Partition[] = [];
       for (let p = 0; p < meta.partitions; p++) {
         const { log, truncatedBytes: cut } = this.logManager.loadLog(meta.name, p, this.logConfigOf(meta));
         truncatedBytes += cut;
-        list.push(new Partition(meta.name, p, log, this.nodeId));
+        list.push(this.newPartition(meta, p, log));
         count++;
         await yieldToEventLoop();
         if (this.stopping) throw new ServiceUnavailableError('Shut down while recovering logs.');
@@ -264,7 +285,7 @@ export class Broker {
     }
     // Directories no topic owns: a topic deleted in metadata whose files a crash left behind.
     for (const { topic, partition } of this.logManager.listPartitionDirs()) {
-      const meta = this.store.getTopic(topic);
+      const meta = this.topics.get(topic);
       if (!meta || partition >= meta.partitions) await this.logManager.deleteLog(topic, partition);
     }
     const cleanShutdown = this.logManager.wasCleanShutdown;
@@ -281,7 +302,20 @@ export class Broker {
     this.stopping = true;
     // Let an interrupted recovery reach its next yield point before files are closed.
     await this.starting?.catch(() => undefined);
+    await this.adminQueue.catch(() => undefined);
     await this.logManager.shutdown();
+    await this.store.close();
+  }
+
+  /** Runs a metadata change after the ones before it (see adminQueue). */
+  private serialized<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.adminQueue.then(change, change);
+    this.adminQueue = run.catch(() => undefined);
+    return run;
+  }
+
+  private newPartition(meta: TopicMetadata, p: number, log: PartitionLog): Partition {
+    return new Partition(meta.name, p, log, meta.partitionStates[p] ?? singleReplicaState(this.nodeId));
   }
 
   private ensureReady(): void {
@@ -296,7 +330,7 @@ export class Broker {
   }
 
   private topicOrThrow(name: string, errorCode = 40403): TopicMetadata {
-    const meta = this.store.getTopic(name);
+    const meta = this.topics.get(name);
     if (!meta) throw new UnknownTopicError(name, errorCode);
     return meta;
   }
@@ -311,16 +345,12 @@ export class Broker {
 
   /** Whether a topic exists: a map lookup, cheap enough for every loop of a stream. */
   hasTopic(name: string): boolean {
-    return this.store.getTopic(name) !== undefined;
+    return this.topics.has(name);
   }
 
   /** Topic names, sorted; internal topics only when asked for, as Kafka's admin client does. */
   listTopics(opts: { includeInternal?: boolean } = {}): string[] {
-    return this.store
-      .listTopics()
-      .map((t) => t.name)
-      .filter((name) => opts.includeInternal || !isInternalTopic(name))
-      .sort();
+    return [...this.topics.keys()].filter((name) => opts.includeInternal || !isInternalTopic(name)).sort();
   }
 
   /** Calls `listener` after a topic is created, deleted or grows partitions. Returns an unsubscribe. */
@@ -334,10 +364,10 @@ export class Broker {
   }
 
   /** Creates an internal topic (such as `__consumer_offsets`) unless it exists. */
-  ensureInternalTopic(name: string, partitions: number, configs: Record<string, string>): void {
+  async ensureInternalTopic(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
     this.ensureReady();
     if (!isInternalTopic(name)) throw new Error(`${name} is not an internal topic`);
-    if (!this.store.getTopic(name)) this.createTopicNow(name, { partitions, configs }, true);
+    if (!this.topics.has(name)) await this.createOrJoin(name, { partitions, configs }, true);
   }
 
   /** Appends to one partition of an internal topic on behalf of the broker itself (acks=all). */
@@ -376,16 +406,58 @@ export class Broker {
     return describeBrokerSettings(this.settings);
   }
 
+  /** Creates a topic; a second create of the same name, even while the first is in flight, fails with TopicExistsError. */
   async createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicDescription> {
     this.ensureReady();
-    return this.createTopicNow(name, opts);
+    this.validateCreate(name, opts, false);
+    if (opts.validateOnly) return this.planTopic(name, opts).description;
+    if (this.creating.has(name)) throw new TopicExistsError(name);
+    return this.createOrJoin(name, opts, false);
   }
 
-  /** Synchronous, so auto-creation from concurrent produce requests cannot race. */
-  private createTopicNow(name: string, opts: CreateTopicOptions, internal = false): TopicDescription {
+  /**
+   * Creates the topic, or waits for the creation already in flight for that name: concurrent
+   * auto-creates (produce requests to a new topic) all see one topic.
+   */
+  private createOrJoin(name: string, opts: CreateTopicOptions, internal: boolean): Promise<TopicDescription> {
+    const inFlight = this.creating.get(name);
+    if (inFlight) return inFlight;
+    const created = this.serialized(() => this.createTopicNow(name, opts, internal)).finally(() =>
+      this.creating.delete(name),
+    );
+    this.creating.set(name, created);
+    return created;
+  }
+
+  private validateCreate(name: string, opts: CreateTopicOptions, internal: boolean): void {
     validateTopicName(name);
     if (isInternalTopic(name) && !internal) throw new InvalidTopicError(`Topic '${name}' is internal to the broker.`);
-    if (this.store.getTopic(name)) throw new TopicExistsError(name);
+    if (this.topics.has(name)) throw new TopicExistsError(name);
+  }
+
+  private async createTopicNow(name: string, opts: CreateTopicOptions, internal: boolean): Promise<TopicDescription> {
+    this.validateCreate(name, opts, internal);
+    const { meta } = this.planTopic(name, opts);
+    // Metadata first: a crash after this line leaves a topic whose logs start-up creates.
+    try {
+      await this.store.createTopic(meta);
+    } catch (err) {
+      if (err instanceof TopicAlreadyStoredError) throw new TopicExistsError(name);
+      throw err;
+    }
+    this.topics.set(name, meta);
+    const config = this.logConfigOf(meta);
+    const list: Partition[] = [];
+    for (let p = 0; p < meta.partitions; p++) {
+      list.push(this.newPartition(meta, p, this.logManager.loadLog(name, p, config).log));
+    }
+    this.partitions.set(name, list);
+    this.emitTopicChange({ kind: 'created', topic: name });
+    return this.describeTopic(name);
+  }
+
+  /** The metadata a create would store, validated; nothing is written. */
+  private planTopic(name: string, opts: CreateTopicOptions): { meta: TopicMetadata; description: TopicDescription } {
     const partitions = opts.partitions ?? this.settings.numPartitions;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
       throw new InvalidPartitionsError(
@@ -397,29 +469,40 @@ export class Broker {
       throw new InvalidConfigError(`Replication factor: ${replicationFactor} larger than available brokers: 1.`);
     }
     const configs = validateTopicConfigs(opts.configs ?? {});
-    const meta: TopicMetadata = { name, topicId: newKafkaId(), partitions, replicationFactor, configs };
-    if (opts.validateOnly) {
-      return { name, topicId: meta.topicId, replicationFactor, configOverrides: configs, partitions: [] };
-    }
-    // Metadata first: a crash after this line leaves a topic whose logs start-up creates.
-    this.store.putTopic(meta);
-    const config = this.logConfigOf(meta);
-    const list: Partition[] = [];
-    for (let p = 0; p < partitions; p++) {
-      list.push(new Partition(name, p, this.logManager.loadLog(name, p, config).log, this.nodeId));
-    }
-    this.partitions.set(name, list);
-    this.emitTopicChange({ kind: 'created', topic: name });
-    return this.describeTopic(name);
+    const meta: TopicMetadata = {
+      name,
+      topicId: newKafkaId(),
+      partitions,
+      replicationFactor,
+      configs,
+      partitionStates: Array.from({ length: partitions }, () => singleReplicaState(this.nodeId)),
+      version: 0,
+    };
+    const description = { name, topicId: meta.topicId, replicationFactor, configOverrides: configs, partitions: [] };
+    return { meta, description };
   }
 
   async deleteTopic(name: string): Promise<void> {
     this.ensureReady();
-    const meta = this.topicOrThrow(name);
+    this.topicOrThrow(name);
     if (isInternalTopic(name))
       throw new InvalidTopicError(`Topic '${name}' is internal to the broker and cannot be deleted.`);
-    this.store.deleteTopic(name);
+    return this.serialized(() => this.deleteTopicNow(name));
+  }
+
+  private async deleteTopicNow(name: string): Promise<void> {
+    const meta = this.topicOrThrow(name);
+    const list = this.partitions.get(name);
+    // Gone for every new request at once; back only if the store refuses the delete.
+    this.topics.delete(name);
     this.partitions.delete(name);
+    try {
+      await this.store.deleteTopic(name);
+    } catch (err) {
+      this.topics.set(name, meta);
+      if (list) this.partitions.set(name, list);
+      throw err;
+    }
     this.sticky.forget(name);
     this.traffic.delete(name);
     for (let p = 0; p < meta.partitions; p++) await this.logManager.deleteLog(name, p);
@@ -447,9 +530,9 @@ export class Broker {
     this.ensureReady();
     if (isInternalTopic(topic))
       throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
-    if (!this.store.getTopic(topic)) {
+    if (!this.topics.has(topic)) {
       if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
-      this.createTopicNow(topic, {});
+      await this.createOrJoin(topic, {}, false);
     }
     const list = this.partitions.get(topic) as Partition[];
     const partitionCount = list.length;
@@ -638,7 +721,7 @@ export class Broker {
 
   /** Edges that deliver records to a client (consumers, streams) report them here. */
   recordDelivered(topic: string, records: number, bytes: number): void {
-    if (!this.store.getTopic(topic)) return;
+    if (!this.topics.has(topic)) return;
     const t = this.trafficOf(topic);
     t.recordsOut += records;
     t.bytesOut += bytes;
@@ -656,6 +739,11 @@ export class Broker {
    */
   async alterTopicConfigs(name: string, changes: readonly ConfigChange[], validateOnly = false): Promise<void> {
     this.ensureReady();
+    this.topicOrThrow(name);
+    return this.serialized(() => this.alterTopicConfigsNow(name, changes, validateOnly));
+  }
+
+  private async alterTopicConfigsNow(name: string, changes: readonly ConfigChange[], validateOnly: boolean) {
     const meta = this.topicOrThrow(name);
     const next: Record<string, string> = { ...meta.configs };
     const toSet: Record<string, string> = {};
@@ -667,8 +755,8 @@ export class Broker {
     }
     Object.assign(next, validateTopicConfigs(toSet));
     if (validateOnly) return;
-    const updated: TopicMetadata = { ...meta, configs: next };
-    this.store.putTopic(updated);
+    const updated = await this.store.updateTopic({ ...meta, configs: next }, meta.version);
+    this.topics.set(name, updated);
     const config = this.logConfigOf(updated);
     for (const p of this.partitions.get(name) ?? []) p.log.updateConfig(config);
   }
@@ -676,6 +764,11 @@ export class Broker {
   /** Grows a topic to `count` partitions (Kafka's CreatePartitions); shrinking is refused. */
   async createPartitions(name: string, count: number, validateOnly = false): Promise<TopicDescription> {
     this.ensureReady();
+    this.topicOrThrow(name);
+    return this.serialized(() => this.createPartitionsNow(name, count, validateOnly));
+  }
+
+  private async createPartitionsNow(name: string, count: number, validateOnly: boolean): Promise<TopicDescription> {
     const meta = this.topicOrThrow(name);
     if (!Number.isInteger(count) || count > MAX_PARTITIONS_PER_TOPIC) {
       throw new InvalidPartitionsError(
@@ -689,13 +782,14 @@ export class Broker {
     }
     if (count === meta.partitions) throw new InvalidPartitionsError(`Topic '${name}' already has ${count} partitions.`);
     if (validateOnly) return this.describeTopic(name);
-    const updated: TopicMetadata = { ...meta, partitions: count };
-    this.store.putTopic(updated);
+    const partitionStates = [...meta.partitionStates];
+    for (let p = meta.partitions; p < count; p++) partitionStates.push(singleReplicaState(this.nodeId));
+    const updated = await this.store.updateTopic({ ...meta, partitions: count, partitionStates }, meta.version);
+    this.topics.set(name, updated);
     const config = this.logConfigOf(updated);
     const list = this.partitions.get(name) as Partition[];
-    for (let p = list.length; p < count; p++) {
-      list.push(new Partition(name, p, this.logManager.loadLog(name, p, config).log, this.nodeId));
-    }
+    for (let p = list.length; p < count; p++)
+      list.push(this.newPartition(updated, p, this.logManager.loadLog(name, p, config).log));
     this.emitTopicChange({ kind: 'partitions', topic: name });
     return this.describeTopic(name);
   }

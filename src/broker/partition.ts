@@ -1,3 +1,4 @@
+import type { PartitionState } from '../cluster/metadata-store.js';
 import { NotEnoughReplicasError } from '../errors.js';
 import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import { IdempotencyCache, type IdempotencyLimits } from './idempotency-cache.js';
@@ -23,11 +24,12 @@ export class Partition {
     readonly topic: string,
     readonly partition: number,
     readonly log: PartitionLog,
-    nodeId: number,
+    state: PartitionState,
   ) {
-    this.leaderId = nodeId;
-    this.replicas = [nodeId];
-    this.isr = [nodeId];
+    this.leaderId = state.leader;
+    this.leaderEpoch = state.leaderEpoch;
+    this.replicas = [...state.replicas];
+    this.isr = [...state.isr];
     this.maybeIncrementHighWatermark();
   }
 

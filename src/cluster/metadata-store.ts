@@ -1,7 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeFileAtomic } from '../storage/atomic-file.js';
+import { writeFileAtomic, writeFileAtomicAsync } from '../storage/atomic-file.js';
+
+/**
+ * One partition's replication state, as Kafka's controller keeps it (KRaft's PartitionRecord):
+ * the replica list in preference order, the leader (-1 when offline), the leader epoch bumped
+ * by every leader change, the in-sync replicas, and a version bumped by every change so that
+ * writers can compare-and-swap.
+ */
+export interface PartitionState {
+  replicas: number[];
+  leader: number;
+  leaderEpoch: number;
+  isr: number[];
+  version: number;
+}
 
 export interface TopicMetadata {
   name: string;
@@ -11,11 +25,57 @@ export interface TopicMetadata {
   replicationFactor: number;
   /** Topic-level config overrides, Kafka names. */
   configs: Record<string, string>;
+  /** One entry per partition, index = partition id. */
+  partitionStates: PartitionState[];
+  /** Bumped by every change of the topic's own fields (configs, partition count). */
+  version: number;
+}
+
+/** A compare-and-swap lost: someone else changed the record first. The caller re-reads and retries or gives up. */
+export class MetadataConflictError extends Error {
+  constructor(what: string, expected: number, actual: number) {
+    super(`${what}: expected version ${expected}, found ${actual}`);
+    this.name = 'MetadataConflictError';
+  }
+}
+
+/** A topic that is already there (or being created by a concurrent call). */
+export class TopicAlreadyStoredError extends Error {
+  constructor(readonly topic: string) {
+    super(`Topic '${topic}' already exists in the metadata store`);
+    this.name = 'TopicAlreadyStoredError';
+  }
+}
+
+/**
+ * Cluster metadata: topics with their partition states and config overrides, and the cluster
+ * id. Every method is asynchronous and every change is atomic, so the local file below and an
+ * etcd-backed store (cluster mode, transactions on revisions) can stand behind it. Nothing that
+ * uses it may count on a write finishing before the call returns.
+ */
+export interface MetadataStore {
+  readonly clusterId: string;
+  listTopics(): Promise<TopicMetadata[]>;
+  getTopic(name: string): Promise<TopicMetadata | undefined>;
+  /** Stores a new topic; throws TopicAlreadyStoredError when the name is taken (also by a create in flight). */
+  createTopic(topic: TopicMetadata): Promise<void>;
+  /** Replaces a topic's record when its stored version is `expectedVersion`; the stored version becomes +1. */
+  updateTopic(topic: TopicMetadata, expectedVersion: number): Promise<TopicMetadata>;
+  /** Removes a topic; false when there was none. */
+  deleteTopic(name: string): Promise<boolean>;
+  /** Replaces one partition's state when its version is `expectedVersion`; the stored version becomes +1. */
+  updatePartitionState(
+    topic: string,
+    partition: number,
+    next: Omit<PartitionState, 'version'>,
+    expectedVersion: number,
+  ): Promise<PartitionState>;
+  close(): Promise<void>;
 }
 
 interface StoredMetadata {
-  version: 1;
-  topics: TopicMetadata[];
+  version: 1 | 2;
+  topics: Array<Omit<TopicMetadata, 'partitionStates' | 'version'> & Partial<TopicMetadata>>;
 }
 
 const METADATA_FILE = 'samsa-metadata.json';
@@ -27,67 +87,145 @@ export function newKafkaId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/**
- * Cluster metadata for the embedded single node: topics with partition counts and config
- * overrides, and the cluster id, kept in the data dir. Every change rewrites the file
- * atomically (temp + fsync + rename), so a crash leaves the old or the new metadata.
- * In cluster mode an etcd-backed store takes this role behind the same methods.
- */
-export class LocalMetadataStore {
-  private readonly topics = new Map<string, TopicMetadata>();
-  readonly clusterId: string;
+/** The state of a partition that only `nodeId` hosts: it leads, it is the ISR, epoch 0. */
+export function singleReplicaState(nodeId: number): PartitionState {
+  return { replicas: [nodeId], leader: nodeId, leaderEpoch: 0, isr: [nodeId], version: 0 };
+}
 
-  constructor(
+function copyTopic(t: TopicMetadata): TopicMetadata {
+  return {
+    ...t,
+    configs: { ...t.configs },
+    partitionStates: t.partitionStates.map((s) => ({ ...s, replicas: [...s.replicas], isr: [...s.isr] })),
+  };
+}
+
+/**
+ * The metadata store of the embedded single node: one JSON file in the data dir, replaced
+ * atomically (temp + fsync + rename) on every change, so a crash leaves the old or the new
+ * metadata. Changes are applied to memory at once (a second create of a name in flight fails
+ * at once) and written one after another in call order; a write that fails undoes its change.
+ */
+export class LocalMetadataStore implements MetadataStore {
+  private readonly topics = new Map<string, TopicMetadata>();
+  private writes: Promise<void> = Promise.resolve();
+
+  private constructor(
     private readonly dataDir: string,
-    readonly nodeId: number,
-  ) {
-    fs.mkdirSync(dataDir, { recursive: true });
-    this.clusterId = this.loadOrCreateIdentity();
+    readonly clusterId: string,
+  ) {}
+
+  static async open(dataDir: string, nodeId: number): Promise<LocalMetadataStore> {
+    await fs.promises.mkdir(dataDir, { recursive: true });
+    const store = new LocalMetadataStore(dataDir, loadOrCreateIdentity(dataDir, nodeId));
     const file = path.join(dataDir, METADATA_FILE);
     if (fs.existsSync(file)) {
-      const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredMetadata;
-      if (stored.version !== 1) throw new Error(`${file}: unsupported metadata version ${String(stored.version)}`);
-      for (const t of stored.topics) this.topics.set(t.name, t);
+      const stored = JSON.parse(await fs.promises.readFile(file, 'utf8')) as StoredMetadata;
+      if (stored.version !== 1 && stored.version !== 2) {
+        throw new Error(`${file}: unsupported metadata version ${String(stored.version)}`);
+      }
+      for (const t of stored.topics) {
+        // Version 1 files predate partition states: every partition was this node's alone.
+        const partitionStates =
+          t.partitionStates ?? Array.from({ length: t.partitions }, () => singleReplicaState(nodeId));
+        store.topics.set(t.name, { ...t, partitionStates, version: t.version ?? 0 });
+      }
     }
+    return store;
   }
 
-  private loadOrCreateIdentity(): string {
-    const file = path.join(this.dataDir, META_PROPERTIES_FILE);
-    if (fs.existsSync(file)) {
-      const props = new Map(
-        fs
-          .readFileSync(file, 'utf8')
-          .split('\n')
-          .filter((l) => l.includes('=') && !l.startsWith('#'))
-          .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()] as const),
-      );
-      const id = props.get('cluster.id');
-      if (id) return id;
+  /** Queues a write of the current state; `undo` restores memory if it fails. */
+  private persist(undo: () => void): Promise<void> {
+    const stored: StoredMetadata = { version: 2, topics: [...this.topics.values()] };
+    const text = `${JSON.stringify(stored, null, 2)}\n`;
+    const write = this.writes.then(() => writeFileAtomicAsync(path.join(this.dataDir, METADATA_FILE), text));
+    this.writes = write.catch(() => undefined);
+    return write.catch((err: unknown) => {
+      undo();
+      throw err;
+    });
+  }
+
+  async listTopics(): Promise<TopicMetadata[]> {
+    return [...this.topics.values()].map(copyTopic);
+  }
+
+  async getTopic(name: string): Promise<TopicMetadata | undefined> {
+    const t = this.topics.get(name);
+    return t && copyTopic(t);
+  }
+
+  createTopic(topic: TopicMetadata): Promise<void> {
+    if (this.topics.has(topic.name)) return Promise.reject(new TopicAlreadyStoredError(topic.name));
+    this.topics.set(topic.name, copyTopic(topic));
+    return this.persist(() => this.topics.delete(topic.name));
+  }
+
+  async updateTopic(topic: TopicMetadata, expectedVersion: number): Promise<TopicMetadata> {
+    const current = this.topics.get(topic.name);
+    if (!current) throw new MetadataConflictError(`topic ${topic.name}`, expectedVersion, -1);
+    if (current.version !== expectedVersion) {
+      throw new MetadataConflictError(`topic ${topic.name}`, expectedVersion, current.version);
     }
-    const id = newKafkaId();
-    writeFileAtomic(file, `#Samsa log dir identity\nversion=1\ncluster.id=${id}\nnode.id=${this.nodeId}\n`);
-    return id;
+    const next = copyTopic({ ...topic, version: expectedVersion + 1 });
+    this.topics.set(topic.name, next);
+    await this.persist(() => this.topics.set(topic.name, current));
+    return copyTopic(next);
   }
 
-  private persist(): void {
-    const stored: StoredMetadata = { version: 1, topics: [...this.topics.values()] };
-    writeFileAtomic(path.join(this.dataDir, METADATA_FILE), `${JSON.stringify(stored, null, 2)}\n`);
+  async deleteTopic(name: string): Promise<boolean> {
+    const current = this.topics.get(name);
+    if (!current) return false;
+    this.topics.delete(name);
+    await this.persist(() => this.topics.set(name, current));
+    return true;
   }
 
-  listTopics(): TopicMetadata[] {
-    return [...this.topics.values()];
+  async updatePartitionState(
+    topic: string,
+    partition: number,
+    next: Omit<PartitionState, 'version'>,
+    expectedVersion: number,
+  ): Promise<PartitionState> {
+    const current = this.topics.get(topic);
+    const state = current?.partitionStates[partition];
+    const what = `partition ${topic}-${partition}`;
+    if (!current || !state) throw new MetadataConflictError(what, expectedVersion, -1);
+    if (state.version !== expectedVersion) throw new MetadataConflictError(what, expectedVersion, state.version);
+    const stored: PartitionState = {
+      replicas: [...next.replicas],
+      leader: next.leader,
+      leaderEpoch: next.leaderEpoch,
+      isr: [...next.isr],
+      version: expectedVersion + 1,
+    };
+    const states = [...current.partitionStates];
+    states[partition] = stored;
+    this.topics.set(topic, { ...current, partitionStates: states });
+    await this.persist(() => this.topics.set(topic, current));
+    return { ...stored, replicas: [...stored.replicas], isr: [...stored.isr] };
   }
 
-  getTopic(name: string): TopicMetadata | undefined {
-    return this.topics.get(name);
+  /** Waits for queued writes. */
+  async close(): Promise<void> {
+    await this.writes;
   }
+}
 
-  putTopic(topic: TopicMetadata): void {
-    this.topics.set(topic.name, topic);
-    this.persist();
+function loadOrCreateIdentity(dataDir: string, nodeId: number): string {
+  const file = path.join(dataDir, META_PROPERTIES_FILE);
+  if (fs.existsSync(file)) {
+    const props = new Map(
+      fs
+        .readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('=') && !l.startsWith('#'))
+        .map((l) => [l.slice(0, l.indexOf('=')).trim(), l.slice(l.indexOf('=') + 1).trim()] as const),
+    );
+    const id = props.get('cluster.id');
+    if (id) return id;
   }
-
-  deleteTopic(name: string): void {
-    if (this.topics.delete(name)) this.persist();
-  }
+  const id = newKafkaId();
+  writeFileAtomic(file, `#Samsa log dir identity\nversion=1\ncluster.id=${id}\nnode.id=${nodeId}\n`);
+  return id;
 }

@@ -57,7 +57,7 @@ export class GroupMetadataManager {
 
   /** Creates the topic if needed and rebuilds the cache from it. */
   async load(): Promise<void> {
-    this.broker.ensureInternalTopic(CONSUMER_OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_CONFIGS);
+    await this.broker.ensureInternalTopic(CONSUMER_OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_CONFIGS);
     const partitions = this.broker.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions.length;
     for (let p = 0; p < partitions; p++) {
       let offset = this.broker.listOffsets(CONSUMER_OFFSETS_TOPIC, p).logStartOffset;
