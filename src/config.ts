@@ -6,8 +6,10 @@
  */
 
 import { brokerConfigNames } from './broker/broker-config.js';
-import { DEFAULT_MIN_FREE_DISK_BYTES } from './http/health.js';
 import { LOG_LEVELS, type LogLevel } from './logger.js';
+
+/** Default of `--min-free-disk-bytes`: room for a few segments' worth of appends and index files. */
+export const DEFAULT_MIN_FREE_DISK_BYTES = 100 * 1024 * 1024;
 
 export interface ServerConfig {
   port: number;

@@ -24,6 +24,7 @@ import {
   topicConfigDef,
   validateTopicConfigs,
 } from '../storage/log-config.js';
+import { LogDirSpace } from '../storage/log-dir-space.js';
 import { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import {
@@ -208,6 +209,7 @@ export class Broker {
   private starting: Promise<StartReport> | null = null;
   private startReport: StartReport | undefined;
   private logFlushObserver: (durationMs: number) => void = () => {};
+  private logDirSpace: LogDirSpace | undefined;
 
   private constructor(opts: BrokerOptions, settings: BrokerSettings, store: MetadataStore, topics: TopicMetadata[]) {
     this.nodeId = opts.nodeId;
@@ -245,6 +247,15 @@ export class Broker {
 
   get dataDir(): string {
     return this.logManager.dataDir;
+  }
+
+  /**
+   * Bytes free for new data on the data dir's filesystem (undefined when it cannot be asked), read
+   * at most once per `maxAgeMs` however often health probes ask.
+   */
+  availableDiskBytes(maxAgeMs = 5_000): Promise<number | undefined> {
+    this.logDirSpace ??= new LogDirSpace(this.logManager.dataDir, maxAgeMs);
+    return this.logDirSpace.available();
   }
 
   /** What the completed start-up recovery reported; undefined while it runs. */
@@ -409,7 +420,7 @@ export class Broker {
   /** Creates a topic; a second create of the same name, even while the first is in flight, fails with TopicExistsError. */
   async createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicDescription> {
     this.ensureReady();
-    this.validateCreate(name, opts, false);
+    this.validateCreate(name, false);
     if (opts.validateOnly) return this.planTopic(name, opts).description;
     if (this.creating.has(name)) throw new TopicExistsError(name);
     return this.createOrJoin(name, opts, false);
@@ -429,14 +440,14 @@ export class Broker {
     return created;
   }
 
-  private validateCreate(name: string, opts: CreateTopicOptions, internal: boolean): void {
+  private validateCreate(name: string, internal: boolean): void {
     validateTopicName(name);
     if (isInternalTopic(name) && !internal) throw new InvalidTopicError(`Topic '${name}' is internal to the broker.`);
     if (this.topics.has(name)) throw new TopicExistsError(name);
   }
 
   private async createTopicNow(name: string, opts: CreateTopicOptions, internal: boolean): Promise<TopicDescription> {
-    this.validateCreate(name, opts, internal);
+    this.validateCreate(name, internal);
     const { meta } = this.planTopic(name, opts);
     // Metadata first: a crash after this line leaves a topic whose logs start-up creates.
     try {

@@ -3,6 +3,7 @@
  * handlers call the Broker facade, and whose every error leaves through error-handler.ts.
  */
 import express, { type Express } from 'express';
+import { DEFAULT_MIN_FREE_DISK_BYTES } from '../config.js';
 import { splitTpKey } from '../groups/group-metadata-manager.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
@@ -10,7 +11,7 @@ import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { SamsaNode } from '../samsa-node.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
-import { DEFAULT_MIN_FREE_DISK_BYTES, healthHandlers, notReadyError } from './health.js';
+import { healthHandlers, notReadyError } from './health.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
 import { observeRequests } from './request-observer.js';

@@ -11,13 +11,9 @@
  */
 import type { Broker } from '../broker/broker.js';
 import { NotReadyError } from '../errors.js';
-import { LogDirSpace } from '../storage/log-dir-space.js';
 import type { HandlerTable } from './openapi.js';
 
 export type NotReadyReason = 'recovering_logs' | 'shutting_down' | 'disk_full';
-
-/** Default of `--min-free-disk-bytes`: room for a few segments' worth of appends and index files. */
-export const DEFAULT_MIN_FREE_DISK_BYTES = 100 * 1024 * 1024;
 
 export interface HealthOptions {
   /** Readiness fails while the data dir's filesystem has fewer bytes than this available. */
@@ -39,7 +35,6 @@ export function notReadyError(phase: 'recovering' | 'stopping'): NotReadyError {
 }
 
 export function healthHandlers(broker: Broker, opts: HealthOptions): Pick<HandlerTable, 'getHealth' | 'getReadiness'> {
-  const space = new LogDirSpace(broker.dataDir, opts.diskCheckIntervalMs);
   return {
     getHealth: () => {
       if (broker.phase === 'stopping') throw notReadyError('stopping');
@@ -53,7 +48,7 @@ export function healthHandlers(broker: Broker, opts: HealthOptions): Pick<Handle
         reasons.push(PHASE_REASON[phase]);
         texts.push(REASON_TEXT[PHASE_REASON[phase]]);
       }
-      const available = await space.available();
+      const available = await broker.availableDiskBytes(opts.diskCheckIntervalMs);
       if (available !== undefined && available < opts.minFreeDiskBytes) {
         reasons.push('disk_full');
         texts.push(`the data directory has ${available} bytes free, below the minimum of ${opts.minFreeDiskBytes}`);
