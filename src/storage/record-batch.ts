@@ -2,6 +2,7 @@ import { crc32c } from '@node-rs/crc32';
 import { CorruptRecordError } from '../errors.js';
 import { type CompressionCodec, compress, decompress } from './compression.js';
 import { readInt64BE, writeInt64BE } from './int64.js';
+import type { DecodedRecord, RecordHeader, RecordInput } from './record.js';
 import { columnsOf, type FieldColumn, isColumns, type RecordColumns } from './record-columns.js';
 import { MAX_VARINT_BYTES, MAX_VARLONG_BYTES, sizeOfVarlong, writeVarlong } from './varint.js';
 import { encodeRecordsInWasm } from './wasm/record-encoder.js';
@@ -40,27 +41,7 @@ const TIMESTAMP_TYPE_MASK = 0x08;
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime';
 
-export interface RecordHeader {
-  key: string;
-  value: Buffer | null;
-}
-
-/** A record to encode. `timestamp` is CreateTime in ms. */
-export interface RecordInput {
-  key: Buffer | null;
-  value: Buffer | null;
-  headers?: RecordHeader[];
-  timestamp: number;
-}
-
-/** A decoded record with its absolute offset. */
-export interface DecodedRecord {
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-}
+export type { DecodedRecord, RecordHeader, RecordInput } from './record.js';
 
 export interface BatchEncodeOptions {
   baseOffset: number;

@@ -4,7 +4,7 @@
  * of objects instead of several per record (a Buffer view per field, a record object per layer).
  * Those objects and their garbage were a large share of a produce request's CPU.
  */
-import type { RecordHeader, RecordInput } from './record-batch.js';
+import type { RecordHeader, RecordInput } from './record.js';
 
 /** A field length that means null (Kafka writes it as varint -1). */
 export const NULL_LENGTH = -1;
