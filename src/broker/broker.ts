@@ -27,12 +27,8 @@ import {
   type RecordInput,
 } from '../storage/record-batch.js';
 import { columnsOf, fieldAt, type RecordColumns } from '../storage/record-columns.js';
-import {
-  type BrokerConfigEntry,
-  type BrokerSettings,
-  describeBrokerSettings,
-  parseBrokerConfigs,
-} from './broker-config.js';
+import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
+import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { producerIdOfKey, type RememberedBatch } from './idempotency-cache.js';
 import { Partition } from './partition.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
@@ -180,6 +176,7 @@ export class Broker {
   readonly clusterId: string;
   private readonly settings: BrokerSettings;
   private readonly store: LocalMetadataStore;
+  private readonly dynamicConfigs: DynamicBrokerConfig;
   private readonly logManager: LogManager;
   private readonly partitions = new Map<string, Partition[]>();
   private readonly sticky = new StickyPartitioner();
@@ -196,6 +193,7 @@ export class Broker {
     this.settings = parseBrokerConfigs(opts.brokerConfigs);
     this.store = new LocalMetadataStore(opts.dataDir, opts.nodeId);
     this.clusterId = this.store.clusterId;
+    this.dynamicConfigs = new DynamicBrokerConfig(this.settings, this.store, opts.nodeId);
     const onError = opts.onError ?? reportBackgroundError;
     this.logManager = new LogManager({
       dataDir: opts.dataDir,
@@ -292,7 +290,7 @@ export class Broker {
   }
 
   private logConfigOf(meta: TopicMetadata) {
-    return buildLogConfig(meta.configs, this.settings.topicDefaults);
+    return buildLogConfig(meta.configs, this.dynamicConfigs.topicDefaults.values);
   }
 
   private topicOrThrow(name: string, errorCode = 40403): TopicMetadata {
@@ -366,14 +364,38 @@ export class Broker {
     };
   }
 
-  /** Every topic config with its effective value and source (override, broker, default). */
+  /** Every topic config with its effective value and source (override, broker level, default). */
   topicConfigs(name: string): ResolvedConfig[] {
-    return resolveTopicConfigs(this.topicOrThrow(name).configs, this.settings.topicDefaults);
+    const { values, sources } = this.dynamicConfigs.topicDefaults;
+    return resolveTopicConfigs(this.topicOrThrow(name).configs, values, sources);
   }
 
-  /** Every broker setting with its effective value and source (start-up flags/env, or default). Read-only. */
+  /** Every setting of this broker with its effective value and levels (run-time, start-up, default). */
   brokerConfigs(): BrokerConfigEntry[] {
-    return describeBrokerSettings(this.settings);
+    return this.dynamicConfigs.describe();
+  }
+
+  /** The settings that have a cluster-wide run-time value (Kafka's default broker entity). */
+  clusterBrokerConfigs(): BrokerConfigEntry[] {
+    return this.dynamicConfigs.describeClusterWide();
+  }
+
+  /**
+   * Sets or removes run-time broker configs on this broker or cluster-wide (see
+   * dynamic-broker-config.ts): validated, persisted, then applied at once to every live log whose
+   * topic has no override of its own (a new `log.retention.ms` reaches them all without a restart).
+   */
+  async alterBrokerConfigs(
+    scope: BrokerConfigScope,
+    changes: readonly ConfigChange[],
+    validateOnly = false,
+  ): Promise<void> {
+    this.ensureReady();
+    if (!this.dynamicConfigs.alter(scope, changes, validateOnly)) return;
+    for (const meta of this.store.listTopics()) {
+      const config = this.logConfigOf(meta);
+      for (const p of this.partitions.get(meta.name) ?? []) p.log.updateConfig(config);
+    }
   }
 
   async createTopic(name: string, opts: CreateTopicOptions = {}): Promise<TopicDescription> {

@@ -18,7 +18,17 @@ interface StoredMetadata {
   topics: TopicMetadata[];
 }
 
+/**
+ * Run-time broker configs (Kafka's dynamic broker configs, which Kafka keeps in its cluster
+ * metadata), by entity: a broker id, or `<default>` for the cluster-wide values.
+ */
+interface StoredBrokerConfigs {
+  version: 1;
+  entities: Record<string, Record<string, string>>;
+}
+
 const METADATA_FILE = 'samsa-metadata.json';
+const BROKER_CONFIGS_FILE = 'dynamic-broker-configs.json';
 /** Kafka's per-log-dir identity file; we keep its key=value format. */
 const META_PROPERTIES_FILE = 'meta.properties';
 
@@ -29,12 +39,13 @@ export function newKafkaId(): string {
 
 /**
  * Cluster metadata for the embedded single node: topics with partition counts and config
- * overrides, and the cluster id, kept in the data dir. Every change rewrites the file
+ * overrides, run-time broker configs, and the cluster id, kept in the data dir. Every change rewrites the file
  * atomically (temp + fsync + rename), so a crash leaves the old or the new metadata.
  * In cluster mode an etcd-backed store takes this role behind the same methods.
  */
 export class LocalMetadataStore {
   private readonly topics = new Map<string, TopicMetadata>();
+  private readonly brokerConfigs = new Map<string, Record<string, string>>();
   readonly clusterId: string;
 
   constructor(
@@ -48,6 +59,12 @@ export class LocalMetadataStore {
       const stored = JSON.parse(fs.readFileSync(file, 'utf8')) as StoredMetadata;
       if (stored.version !== 1) throw new Error(`${file}: unsupported metadata version ${String(stored.version)}`);
       for (const t of stored.topics) this.topics.set(t.name, t);
+    }
+    const configsFile = path.join(dataDir, BROKER_CONFIGS_FILE);
+    if (fs.existsSync(configsFile)) {
+      const stored = JSON.parse(fs.readFileSync(configsFile, 'utf8')) as StoredBrokerConfigs;
+      if (stored.version !== 1) throw new Error(`${configsFile}: unsupported version ${String(stored.version)}`);
+      for (const [entity, configs] of Object.entries(stored.entities)) this.brokerConfigs.set(entity, configs);
     }
   }
 
@@ -85,6 +102,19 @@ export class LocalMetadataStore {
   putTopic(topic: TopicMetadata): void {
     this.topics.set(topic.name, topic);
     this.persist();
+  }
+
+  /** The run-time broker configs of `entity` (a broker id, or `<default>` for cluster-wide ones). */
+  getBrokerConfigs(entity: string): Record<string, string> {
+    return { ...this.brokerConfigs.get(entity) };
+  }
+
+  /** Replaces the run-time broker configs of `entity`, atomically on disk (all of them, or none). */
+  putBrokerConfigs(entity: string, configs: Record<string, string>): void {
+    if (Object.keys(configs).length === 0) this.brokerConfigs.delete(entity);
+    else this.brokerConfigs.set(entity, { ...configs });
+    const stored: StoredBrokerConfigs = { version: 1, entities: Object.fromEntries(this.brokerConfigs) };
+    writeFileAtomic(path.join(this.dataDir, BROKER_CONFIGS_FILE), `${JSON.stringify(stored, null, 2)}\n`);
   }
 
   deleteTopic(name: string): void {
