@@ -123,6 +123,35 @@ export class UnknownConfigError extends SamsaError {
     super(`Config ${name} cannot be found for ${owner}.`, 404, 404);
   }
 }
+/** A known broker config with no cluster-wide run-time value: Kafka's default entity does not list it. */
+export class NoClusterConfigError extends SamsaError {
+  constructor(name: string) {
+    super(
+      `Config ${name} has no cluster-wide dynamic value; its effective value is under /brokers/{broker_id}/configs/${name}.`,
+      404,
+      404,
+    );
+  }
+}
+/** Confluent answers a partition that is not being reassigned with the bare 404. */
+export class NoReassignmentError extends SamsaError {
+  constructor(topic: string, partition: number) {
+    super(`No reassignment is in progress for partition ${topic}-${partition}.`, 404, 404);
+  }
+}
+/**
+ * ACLs before Samsa has an authorizer: Kafka's SecurityDisabledException, which Confluent's proxy
+ * answers with 400 / 40002.
+ */
+export class SecurityDisabledError extends SamsaError {
+  constructor() {
+    super(
+      'ACLs are not available: Samsa has no authorizer yet, so authorization is off and every client may do everything. ACL support comes with security.',
+      40002,
+      400,
+    );
+  }
+}
 
 /** An Idempotency-Key sent again with a different request (Stripe answers such a reuse with a 4xx too). */
 export class IdempotencyKeyReusedError extends SamsaError {
@@ -209,6 +238,16 @@ export class InvalidGroupIdError extends SamsaError {
 export class UnknownConsumerError extends SamsaError {
   constructor(group: string, consumerId: string) {
     super(`Consumer ${consumerId} cannot be found in consumer group ${group}.`, 404, 404);
+  }
+}
+/** A partition a member is not assigned, asked about by the v3 assignments API (Confluent's bare 404). */
+export class UnknownConsumerAssignmentError extends SamsaError {
+  constructor(group: string, consumerId: string, topic: string, partition: number) {
+    super(
+      `Consumer ${consumerId} of consumer group ${group} is not assigned partition ${topic}-${partition}.`,
+      404,
+      404,
+    );
   }
 }
 /** A partition a group has no committed offset for, asked about by the v3 lag API. */

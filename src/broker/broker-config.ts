@@ -71,29 +71,87 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
   };
 }
 
+/**
+ * Kafka's "Dynamic Update Mode" of a broker config: `read-only` takes a restart; `cluster-wide` may be
+ * changed at run time as a cluster-wide default (and, as Kafka allows, per broker). Samsa's own
+ * settings and the interval settings are start-up only; the broker-wide topic defaults are all
+ * cluster-wide in Kafka, and Samsa applies them to the live logs. Undefined for an unknown name.
+ */
+export type DynamicUpdateMode = 'read-only' | 'cluster-wide';
+
+export function dynamicUpdateMode(name: string): DynamicUpdateMode | undefined {
+  if (name in BROKER_SETTINGS) return 'read-only';
+  return TOPIC_CONFIG_DEFS.some((d) => d.brokerSynonym === name) ? 'cluster-wide' : undefined;
+}
+
+/** Validates a run-time value of a dynamic broker config; returns it normalised (InvalidConfigError otherwise). */
+export function validateDynamicBrokerValue(name: string, value: string): string {
+  return validateBrokerTopicDefaults({ [name]: value })[name] as string;
+}
+
+/** Kafka's config sources of a broker setting, most specific first. */
+export type BrokerConfigSource =
+  | 'DYNAMIC_BROKER_CONFIG'
+  | 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+  | 'STATIC_BROKER_CONFIG'
+  | 'DEFAULT_CONFIG';
+
+/** One level's value of a broker setting (Kafka's config synonym). */
+export interface BrokerConfigValue {
+  value: string;
+  source: BrokerConfigSource;
+}
+
+/** The run-time levels above the start-up settings: this broker's own values and the cluster-wide ones. */
+export interface DynamicBrokerLayers {
+  broker: Readonly<Record<string, string>>;
+  cluster: Readonly<Record<string, string>>;
+}
+
 /** One broker setting as Kafka's DescribeConfigs reports it. */
 export interface BrokerConfigEntry {
   name: string;
   value: string;
-  /** Kafka's config source: given at start-up, or the built-in default. */
-  source: 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG';
-  /** The built-in default, which a static value overrides. */
+  /** Where the effective value comes from: the most specific level that has one. */
+  source: BrokerConfigSource;
+  /** The built-in default, which every other level overrides. */
   defaultValue: string;
+  /** Whether it changes only with a restart (Kafka's Dynamic Update Mode `read-only`). */
+  readOnly: boolean;
+  /** Every level that has a value, most specific first; the default is always last. */
+  synonyms: BrokerConfigValue[];
 }
 
 /**
  * Every broker setting Samsa reads, sorted by name: its own settings and the broker-wide synonyms
- * of topic configs (`log.retention.ms`, ...). Read-only: they change by restarting with new flags.
+ * of topic configs (`log.retention.ms`, ...), each with its levels: this broker's run-time value,
+ * the cluster-wide one, the start-up one, the default.
  */
-export function describeBrokerSettings(settings: BrokerSettings): BrokerConfigEntry[] {
+export function describeBrokerSettings(
+  settings: BrokerSettings,
+  dynamic: DynamicBrokerLayers = { broker: {}, cluster: {} },
+): BrokerConfigEntry[] {
   const defaults = new Map<string, string>(Object.entries(BROKER_SETTINGS).map(([name, def]) => [name, def.default]));
   for (const def of TOPIC_CONFIG_DEFS) defaults.set(def.brokerSynonym, def.default);
   return [...defaults]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([name, defaultValue]) => {
-      const given = settings.staticConfigs[name];
-      return given === undefined
-        ? { name, value: defaultValue, source: 'DEFAULT_CONFIG', defaultValue }
-        : { name, value: given, source: 'STATIC_BROKER_CONFIG', defaultValue };
+      const synonyms: BrokerConfigValue[] = [];
+      const add = (value: string | undefined, source: BrokerConfigSource) => {
+        if (value !== undefined) synonyms.push({ value, source });
+      };
+      add(dynamic.broker[name], 'DYNAMIC_BROKER_CONFIG');
+      add(dynamic.cluster[name], 'DYNAMIC_DEFAULT_BROKER_CONFIG');
+      add(settings.staticConfigs[name], 'STATIC_BROKER_CONFIG');
+      add(defaultValue, 'DEFAULT_CONFIG');
+      const effective = synonyms[0] as BrokerConfigValue;
+      return {
+        name,
+        value: effective.value,
+        source: effective.source,
+        defaultValue,
+        readOnly: dynamicUpdateMode(name) === 'read-only',
+        synonyms,
+      };
     });
 }

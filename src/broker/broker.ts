@@ -35,12 +35,8 @@ import {
   type RecordInput,
 } from '../storage/record-batch.js';
 import { columnsOf, fieldAt, type RecordColumns } from '../storage/record-columns.js';
-import {
-  type BrokerConfigEntry,
-  type BrokerSettings,
-  describeBrokerSettings,
-  parseBrokerConfigs,
-} from './broker-config.js';
+import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
+import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { producerIdOfKey, type RememberedBatch } from './idempotency-cache.js';
 import { Partition } from './partition.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
@@ -199,6 +195,7 @@ export class Broker {
   private readonly creating = new Map<string, Promise<TopicDescription>>();
   /** Metadata changes run one at a time, so each starts from the version the last one wrote. */
   private adminQueue: Promise<unknown> = Promise.resolve();
+  private readonly dynamicConfigs: DynamicBrokerConfig;
   private readonly logManager: LogManager;
   private readonly partitions = new Map<string, Partition[]>();
   private readonly sticky = new StickyPartitioner();
@@ -211,12 +208,19 @@ export class Broker {
   private logFlushObserver: (durationMs: number) => void = () => {};
   private logDirSpace: LogDirSpace | undefined;
 
-  private constructor(opts: BrokerOptions, settings: BrokerSettings, store: MetadataStore, topics: TopicMetadata[]) {
+  private constructor(
+    opts: BrokerOptions,
+    settings: BrokerSettings,
+    store: MetadataStore,
+    topics: TopicMetadata[],
+    dynamicConfigs: DynamicBrokerConfig,
+  ) {
     this.nodeId = opts.nodeId;
     this.settings = settings;
     this.store = store;
     this.clusterId = store.clusterId;
     for (const t of topics) this.topics.set(t.name, t);
+    this.dynamicConfigs = dynamicConfigs;
     const onError = opts.onError ?? reportBackgroundError;
     this.logManager = new LogManager({
       dataDir: opts.dataDir,
@@ -233,7 +237,8 @@ export class Broker {
   static async open(opts: BrokerOptions): Promise<Broker> {
     const settings = parseBrokerConfigs(opts.brokerConfigs);
     const store = opts.metadataStore ?? (await LocalMetadataStore.open(opts.dataDir, opts.nodeId));
-    return new Broker(opts, settings, store, await store.listTopics());
+    const dynamicConfigs = await DynamicBrokerConfig.load(settings, store, opts.nodeId);
+    return new Broker(opts, settings, store, await store.listTopics(), dynamicConfigs);
   }
 
   get ready(): boolean {
@@ -337,7 +342,7 @@ export class Broker {
   }
 
   private logConfigOf(meta: TopicMetadata) {
-    return buildLogConfig(meta.configs, this.settings.topicDefaults);
+    return buildLogConfig(meta.configs, this.dynamicConfigs.topicDefaults.values);
   }
 
   private topicOrThrow(name: string, errorCode = 40403): TopicMetadata {
@@ -407,14 +412,40 @@ export class Broker {
     };
   }
 
-  /** Every topic config with its effective value and source (override, broker, default). */
+  /** Every topic config with its effective value and source (override, broker level, default). */
   topicConfigs(name: string): ResolvedConfig[] {
-    return resolveTopicConfigs(this.topicOrThrow(name).configs, this.settings.topicDefaults);
+    const { values, sources } = this.dynamicConfigs.topicDefaults;
+    return resolveTopicConfigs(this.topicOrThrow(name).configs, values, sources);
   }
 
-  /** Every broker setting with its effective value and source (start-up flags/env, or default). Read-only. */
+  /** Every setting of this broker with its effective value and levels (run-time, start-up, default). */
   brokerConfigs(): BrokerConfigEntry[] {
-    return describeBrokerSettings(this.settings);
+    return this.dynamicConfigs.describe();
+  }
+
+  /** The settings that have a cluster-wide run-time value (Kafka's default broker entity). */
+  clusterBrokerConfigs(): BrokerConfigEntry[] {
+    return this.dynamicConfigs.describeClusterWide();
+  }
+
+  /**
+   * Sets or removes run-time broker configs on this broker or cluster-wide (see
+   * dynamic-broker-config.ts): validated, persisted, then applied at once to every live log whose
+   * topic has no override of its own (a new `log.retention.ms` reaches them all without a restart).
+   */
+  async alterBrokerConfigs(
+    scope: BrokerConfigScope,
+    changes: readonly ConfigChange[],
+    validateOnly = false,
+  ): Promise<void> {
+    this.ensureReady();
+    return this.serialized(async () => {
+      if (!(await this.dynamicConfigs.alter(scope, changes, validateOnly))) return;
+      for (const meta of this.topics.values()) {
+        const config = this.logConfigOf(meta);
+        for (const p of this.partitions.get(meta.name) ?? []) p.log.updateConfig(config);
+      }
+    });
   }
 
   /** Creates a topic; a second create of the same name, even while the first is in flight, fails with TopicExistsError. */

@@ -70,7 +70,20 @@ export interface MetadataStore {
     next: Omit<PartitionState, 'version'>,
     expectedVersion: number,
   ): Promise<PartitionState>;
+  /** The run-time broker configs of `entity` (a broker id, or `<default>` for the cluster-wide ones). */
+  getBrokerConfigs(entity: string): Promise<Record<string, string>>;
+  /** Replaces the run-time broker configs of `entity`, atomically (all of them, or none). */
+  putBrokerConfigs(entity: string, configs: Record<string, string>): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * Run-time broker configs (Kafka's dynamic broker configs, which Kafka keeps in its cluster
+ * metadata), by entity: a broker id, or `<default>` for the cluster-wide values.
+ */
+interface StoredBrokerConfigs {
+  version: 1;
+  entities: Record<string, Record<string, string>>;
 }
 
 interface StoredMetadata {
@@ -79,6 +92,7 @@ interface StoredMetadata {
 }
 
 const METADATA_FILE = 'samsa-metadata.json';
+const BROKER_CONFIGS_FILE = 'dynamic-broker-configs.json';
 /** Kafka's per-log-dir identity file; we keep its key=value format. */
 const META_PROPERTIES_FILE = 'meta.properties';
 
@@ -108,6 +122,7 @@ function copyTopic(t: TopicMetadata): TopicMetadata {
  */
 export class LocalMetadataStore implements MetadataStore {
   private readonly topics = new Map<string, TopicMetadata>();
+  private readonly brokerConfigs = new Map<string, Record<string, string>>();
   private writes: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -130,6 +145,12 @@ export class LocalMetadataStore implements MetadataStore {
           t.partitionStates ?? Array.from({ length: t.partitions }, () => singleReplicaState(nodeId));
         store.topics.set(t.name, { ...t, partitionStates, version: t.version ?? 0 });
       }
+    }
+    const configsFile = path.join(dataDir, BROKER_CONFIGS_FILE);
+    if (fs.existsSync(configsFile)) {
+      const stored = JSON.parse(await fs.promises.readFile(configsFile, 'utf8')) as StoredBrokerConfigs;
+      if (stored.version !== 1) throw new Error(`${configsFile}: unsupported version ${String(stored.version)}`);
+      for (const [entity, configs] of Object.entries(stored.entities)) store.brokerConfigs.set(entity, configs);
     }
     return store;
   }
@@ -204,6 +225,27 @@ export class LocalMetadataStore implements MetadataStore {
     this.topics.set(topic, { ...current, partitionStates: states });
     await this.persist(() => this.topics.set(topic, current));
     return { ...stored, replicas: [...stored.replicas], isr: [...stored.isr] };
+  }
+
+  async getBrokerConfigs(entity: string): Promise<Record<string, string>> {
+    return { ...this.brokerConfigs.get(entity) };
+  }
+
+  async putBrokerConfigs(entity: string, configs: Record<string, string>): Promise<void> {
+    const before = this.brokerConfigs.get(entity);
+    if (Object.keys(configs).length === 0) this.brokerConfigs.delete(entity);
+    else this.brokerConfigs.set(entity, { ...configs });
+    const stored: StoredBrokerConfigs = { version: 1, entities: Object.fromEntries(this.brokerConfigs) };
+    const text = `${JSON.stringify(stored, null, 2)}\n`;
+    const write = this.writes.then(() => writeFileAtomicAsync(path.join(this.dataDir, BROKER_CONFIGS_FILE), text));
+    this.writes = write.catch(() => undefined);
+    try {
+      await write;
+    } catch (err) {
+      if (before) this.brokerConfigs.set(entity, before);
+      else this.brokerConfigs.delete(entity);
+      throw err;
+    }
   }
 
   /** Waits for queued writes. */

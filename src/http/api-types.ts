@@ -389,14 +389,179 @@ export interface paths {
         };
         /**
          * Get the cluster
-         * @description Confluent REST Proxy v3. Links whose targets Samsa does not serve yet (`acls`, `broker_configs`,
-         *     `consumer_groups`, `partition_reassignments`) are present because Confluent clients expect the shape;
-         *     following them answers 404. An unknown cluster id answers 404 / 404.
+         * @description Confluent REST Proxy v3. Every link is served; `acls` answers 400 / 40002 saying ACLs are not
+         *     available yet (authorization is off), as Confluent's proxy does without an authorizer. An unknown
+         *     cluster id answers 404 / 404.
          */
         get: operations["getKafkaCluster"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/acls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List ACLs (not available yet)
+         * @description Confluent REST Proxy v3. Samsa has no ACLs yet and authorization is off, so every ACL operation
+         *     answers 400 / 40002 with a message saying so: what Confluent's proxy answers in front of a Kafka
+         *     cluster without an authorizer (Kafka's SecurityDisabledException). The 200 shape is Confluent's,
+         *     declared for when ACLs exist. Confluent's search parameters (`resource_type`, `principal`, ...)
+         *     are accepted and ignored.
+         */
+        get: operations["getKafkaAcls"];
+        put?: never;
+        /**
+         * Create an ACL (not available yet)
+         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         */
+        post: operations["createKafkaAcls"];
+        /**
+         * Delete ACLs (not available yet)
+         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         */
+        delete: operations["deleteKafkaAcls"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/acls:batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create several ACLs (not available yet)
+         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         */
+        post: operations["batchCreateKafkaAcls"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/broker-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the cluster-wide dynamic broker configs
+         * @description Confluent REST Proxy v3 (Kafka's DescribeConfigs on the default broker entity). Only the configs
+         *     set cluster-wide at run time (`DYNAMIC_DEFAULT_BROKER_CONFIG`), sorted by name; an empty list while
+         *     none is. Set one with `PUT .../broker-configs/{name}` or `POST .../broker-configs:alter`.
+         */
+        get: operations["listKafkaClusterConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/broker-configs:alter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set or reset several cluster-wide broker configs at once
+         * @description Confluent REST Proxy v3 (Kafka's IncrementalAlterConfigs on the default broker entity). `SET` (the
+         *     default; needs a `value`) or `DELETE` each entry. All entries are validated first and applied
+         *     together, or none is: an unknown name, a read-only (start-up) config or an invalid value answers
+         *     400 / 40002 and changes nothing. With `validate_only` nothing is changed either way.
+         */
+        post: operations["updateKafkaClusterConfigs"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/broker-configs/{name}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one cluster-wide dynamic broker config
+         * @description Confluent REST Proxy v3. A config with no cluster-wide dynamic value answers 404 / 404 saying so
+         *     (its effective value is under `.../brokers/{broker_id}/configs/{name}`); an unknown name 404 / 404.
+         */
+        get: operations["getKafkaClusterConfig"];
+        /**
+         * Set one broker config cluster-wide
+         * @description Confluent REST Proxy v3. Sets the cluster-wide default of a dynamic broker config (Kafka's "Dynamic
+         *     Update Mode: cluster-wide"); it is stored in the data dir and takes effect at once, e.g. a new
+         *     `log.retention.ms` applies to every topic without its own `retention.ms`. Unknown name: 404 / 404.
+         *     A read-only (start-up) config: 400 / 40002 naming it read-only. Invalid value: 400 / 40002.
+         */
+        put: operations["updateKafkaClusterConfig"];
+        post?: never;
+        /**
+         * Remove a cluster-wide broker config
+         * @description Confluent REST Proxy v3. Removes the cluster-wide dynamic value, so the start-up setting or the
+         *     default applies again, at once. A config with no cluster-wide value answers 404 / 404, as Confluent.
+         */
+        delete: operations["deleteKafkaClusterConfig"];
         options?: never;
         head?: never;
         patch?: never;
@@ -460,6 +625,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/clusters/{cluster_id}/brokers/-/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the configs of every broker
+         * @description Confluent REST Proxy v3 (the `-` wildcard for the broker). Every broker's configs, by broker id,
+         *     each sorted by name, in the shape of `.../brokers/{broker_id}/configs`.
+         */
+        get: operations["listKafkaAllBrokerConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs": {
         parameters: {
             query?: never;
@@ -480,9 +672,13 @@ export interface paths {
         };
         /**
          * List a broker's configs
-         * @description Confluent REST Proxy v3. Every broker setting Samsa reads, sorted by name, with its effective value:
-         *     `STATIC_BROKER_CONFIG` when given at start-up (flag or `SAMSA_*` variable), else `DEFAULT_CONFIG`.
-         *     All are read-only: they change by restarting with new settings.
+         * @description Confluent REST Proxy v3. Every broker setting Samsa reads, sorted by name, with its effective value
+         *     and where it comes from, most specific first: `DYNAMIC_BROKER_CONFIG` (set on this broker at run
+         *     time), `DYNAMIC_DEFAULT_BROKER_CONFIG` (set cluster-wide at run time), `STATIC_BROKER_CONFIG` (a
+         *     start-up flag or `SAMSA_*` variable), `DEFAULT_CONFIG`. `is_read_only` follows Kafka's "Dynamic
+         *     Update Mode": the topic-default settings (`log.retention.ms`, `log.segment.bytes`,
+         *     `log.cleanup.policy`, `message.max.bytes`, ...) are dynamic; the rest are start-up settings that
+         *     change only by restarting.
          */
         get: operations["listKafkaBrokerConfigs"];
         put?: never;
@@ -521,6 +717,83 @@ export interface paths {
          * @description Confluent REST Proxy v3. An unknown config name answers 404 / 404.
          */
         get: operations["getKafkaBrokerConfig"];
+        /**
+         * Set one broker config on this broker
+         * @description Confluent REST Proxy v3. Sets a per-broker dynamic value (`DYNAMIC_BROKER_CONFIG`), which wins over
+         *     the cluster-wide one; stored in the data dir, in effect at once. Only Kafka's dynamic configs can be
+         *     set (see `is_read_only`); a read-only (start-up) one answers 400 / 40002 naming it read-only. Unknown
+         *     name: 404 / 404. Invalid value: 400 / 40002.
+         */
+        put: operations["updateKafkaBrokerConfig"];
+        post?: never;
+        /**
+         * Remove a broker config's per-broker value
+         * @description Confluent REST Proxy v3. Removes the per-broker dynamic value, so the cluster-wide value, the
+         *     start-up setting or the default applies again, at once. Removing a value that is not set is not an
+         *     error. Unknown name: 404 / 404; a read-only config: 400 / 40002.
+         */
+        delete: operations["deleteKafkaBrokerConfig"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/configs:alter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set or reset several configs of this broker at once
+         * @description Confluent REST Proxy v3. Like `configs:alter` of a topic, at the per-broker level. An unknown name
+         *     answers 404 / 404 (Confluent looks the names up first); a read-only config or an invalid value
+         *     400 / 40002; either way nothing changes.
+         */
+        post: operations["updateKafkaBrokerConfigBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/brokers/{broker_id}/partition-replicas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the replicas a broker hosts
+         * @description Confluent REST Proxy v3. Every partition replica on the broker, sorted by topic and partition.
+         */
+        get: operations["searchKafkaReplicasByBroker"];
         put?: never;
         post?: never;
         delete?: never;
@@ -606,6 +879,34 @@ export interface paths {
          *     smaller count answers 400 / 40002.
          */
         patch: operations["updatePartitionCountKafkaTopic"];
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/-/configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the configs of every topic
+         * @description Confluent REST Proxy v3 (the `-` wildcard for the topic). Every topic's configs, internal topics
+         *     included, topics sorted by name and each topic's configs by name, in the shape of
+         *     `.../topics/{topic_name}/configs`.
+         */
+        get: operations["listKafkaAllTopicConfigs"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v3/clusters/{cluster_id}/topics/{topic_name}/configs": {
@@ -825,6 +1126,102 @@ export interface paths {
          *     value answers 400 / 400. Unknown topic 404 / 40403, unknown partition 404 / 40402.
          */
         get: operations["getKafkaPartitionOffsets"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/-/partitions/-/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the partition reassignments in progress
+         * @description Confluent REST Proxy v3 (Kafka's ListPartitionReassignments). Samsa does not move replicas yet,
+         *     so the list is empty.
+         */
+        get: operations["listKafkaAllReassignments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/-/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a topic's partition reassignments in progress
+         * @description Confluent REST Proxy v3. Empty while nothing moves (always, for now). Unknown topic 404 / 40403.
+         */
+        get: operations["searchKafkaReassignmentsByTopic"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/reassignment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get a partition's reassignment
+         * @description Confluent REST Proxy v3. A partition with no reassignment in progress (every partition, for now)
+         *     answers 404 / 404 saying so, as Confluent does. Unknown topic 404 / 40403, unknown partition
+         *     404 / 40402.
+         */
+        get: operations["getKafkaReassignment"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1496,6 +1893,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/consumers/{consumer_id}/assignments/{topic_name}/partitions/{partition_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description A member id, as `/consumers` lists them.
+                 * @example c1-2b4f
+                 */
+                consumer_id: components["parameters"]["ConsumerId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Get one partition of a member's assignment
+         * @description Confluent REST Proxy v3. A partition the member is not assigned answers 404 / 404. Unknown group
+         *     404 / 40405, unknown member 404 / 404.
+         */
+        get: operations["getKafkaConsumerAssignment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v3/clusters/{cluster_id}/consumer-groups/{consumer_group_id}/lags": {
         parameters: {
             query?: never;
@@ -1970,7 +2414,10 @@ export interface components {
             name: string;
             value: string | null;
             is_default: boolean;
-            /** @description Always true; broker settings change by restarting with new flags or variables. */
+            /**
+             * @description False for Kafka's dynamic broker configs (settable with PUT or `configs:alter`), true for
+             *     start-up settings, which change only by restarting with new flags or variables.
+             */
             is_read_only: boolean;
             is_sensitive: boolean;
             source: components["schemas"]["ConfigSource"];
@@ -2051,6 +2498,84 @@ export interface components {
             kind: "KafkaReplicaList";
             metadata: components["schemas"]["CollectionMetadata"];
             data: components["schemas"]["ReplicaData"][];
+        };
+        ClusterConfigData: {
+            /** @constant */
+            kind: "KafkaClusterConfig";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            /** @enum {string} */
+            config_type: "BROKER";
+            name: string;
+            value: string | null;
+            is_default: boolean;
+            is_read_only: boolean;
+            is_sensitive: boolean;
+            source: components["schemas"]["ConfigSource"];
+            /** @description The cluster-wide value, then the start-up setting (if any) and the default. */
+            synonyms: components["schemas"]["ConfigSynonym"][];
+        };
+        ClusterConfigDataList: {
+            /** @constant */
+            kind: "KafkaClusterConfigList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ClusterConfigData"][];
+        };
+        ReassignmentData: {
+            /** @constant */
+            kind: "KafkaReassignment";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            topic_name: string;
+            partition_id: number;
+            adding_replicas: number[];
+            removing_replicas: number[];
+            replicas: components["schemas"]["Relationship"];
+        };
+        ReassignmentDataList: {
+            /** @constant */
+            kind: "KafkaReassignmentList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["ReassignmentData"][];
+        };
+        /** @enum {string} */
+        AclResourceType: "UNKNOWN" | "ANY" | "TOPIC" | "GROUP" | "CLUSTER" | "TRANSACTIONAL_ID" | "DELEGATION_TOKEN";
+        /** @enum {string} */
+        AclPatternType: "UNKNOWN" | "ANY" | "MATCH" | "LITERAL" | "PREFIXED";
+        /** @enum {string} */
+        AclOperation: "UNKNOWN" | "ANY" | "ALL" | "READ" | "WRITE" | "CREATE" | "DELETE" | "ALTER" | "DESCRIBE" | "CLUSTER_ACTION" | "DESCRIBE_CONFIGS" | "ALTER_CONFIGS" | "IDEMPOTENT_WRITE";
+        /** @enum {string} */
+        AclPermission: "UNKNOWN" | "ANY" | "DENY" | "ALLOW";
+        AclData: {
+            /** @constant */
+            kind: "KafkaAcl";
+            metadata: components["schemas"]["ResourceMetadata"];
+            cluster_id: string;
+            resource_type: components["schemas"]["AclResourceType"];
+            resource_name: string;
+            pattern_type: components["schemas"]["AclPatternType"];
+            principal: string;
+            host: string;
+            operation: components["schemas"]["AclOperation"];
+            permission: components["schemas"]["AclPermission"];
+        };
+        AclDataList: {
+            /** @constant */
+            kind: "KafkaAclList";
+            metadata: components["schemas"]["CollectionMetadata"];
+            data: components["schemas"]["AclData"][];
+        };
+        CreateAclRequest: {
+            resource_type: components["schemas"]["AclResourceType"];
+            resource_name: string;
+            pattern_type: components["schemas"]["AclPatternType"];
+            principal: string;
+            host: string;
+            operation: components["schemas"]["AclOperation"];
+            permission: components["schemas"]["AclPermission"];
+        };
+        BatchCreateAclRequest: {
+            data: components["schemas"]["CreateAclRequest"][];
         };
         ConfigNameValue: {
             name: string;
@@ -2617,6 +3142,24 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description Samsa has no ACLs yet and authorization is off: 400 / 40002, as Confluent's proxy answers in front
+         *     of a Kafka cluster without an authorizer (SecurityDisabledException).
+         */
+        AclsUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40002,
+                 *       "message": "ACLs are not available: Samsa has no authorizer yet, so authorization is off and every client may do everything. ACL support comes with security."
+                 *     }
+                 */
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
@@ -3612,6 +4155,354 @@ export interface operations {
             "5XX": components["responses"]["ServerError"];
         };
     };
+    getKafkaAcls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The ACLs that match (never answered yet; see 400). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AclDataList"];
+                };
+            };
+            400: components["responses"]["AclsUnavailable"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    createKafkaAcls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAclRequest"];
+            };
+        };
+        responses: {
+            /** @description The ACL is created (never answered yet; see 400). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AclsUnavailable"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteKafkaAcls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deleted ACLs (never answered yet; see 400). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AclDataList"];
+                };
+            };
+            400: components["responses"]["AclsUnavailable"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    batchCreateKafkaAcls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BatchCreateAclRequest"];
+            };
+        };
+        responses: {
+            /** @description The ACLs are created (never answered yet; see 400). */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AclsUnavailable"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaClusterConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster-wide dynamic configs. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaClusterConfigList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/broker-configs",
+                     *         "next": null
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaClusterConfig",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/broker-configs/log.retention.ms",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/broker-config=log.retention.ms"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "config_type": "BROKER",
+                     *           "name": "log.retention.ms",
+                     *           "value": "3600000",
+                     *           "is_default": false,
+                     *           "is_read_only": false,
+                     *           "is_sensitive": false,
+                     *           "source": "DYNAMIC_DEFAULT_BROKER_CONFIG",
+                     *           "synonyms": [
+                     *             {
+                     *               "name": "log.retention.ms",
+                     *               "value": "3600000",
+                     *               "source": "DYNAMIC_DEFAULT_BROKER_CONFIG"
+                     *             },
+                     *             {
+                     *               "name": "log.retention.ms",
+                     *               "value": "604800000",
+                     *               "source": "DEFAULT_CONFIG"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ClusterConfigDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaClusterConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "data": [
+                 *         {
+                 *           "name": "log.retention.ms",
+                 *           "value": "3600000"
+                 *         },
+                 *         {
+                 *           "name": "log.segment.bytes",
+                 *           "operation": "DELETE"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlterConfigBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Every change is stored and in effect (or, with `validate_only`, would be accepted). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaClusterConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The config. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClusterConfigData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaClusterConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "value": "3600000"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description The value is stored and in effect. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteKafkaClusterConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The cluster-wide value is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
     listKafkaBrokers: {
         parameters: {
             query?: never;
@@ -3717,6 +4608,35 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["BrokerData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaAllBrokerConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs of every broker. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
             404: components["responses"]["AdminNotFound"];
@@ -3852,6 +4772,178 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["BrokerConfigData"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaBrokerConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "value": "1073741824"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateConfigRequest"];
+            };
+        };
+        responses: {
+            /** @description The value is stored and in effect. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    deleteKafkaBrokerConfig: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+                /**
+                 * @description A config name, Kafka's spelling (`retention.ms`, `log.retention.ms`, ...).
+                 * @example retention.ms
+                 */
+                name: components["parameters"]["ConfigName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The per-broker value is gone. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaBrokerConfigBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "data": [
+                 *         {
+                 *           "name": "log.retention.ms",
+                 *           "value": "3600000"
+                 *         },
+                 *         {
+                 *           "name": "log.cleanup.policy",
+                 *           "operation": "DELETE"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlterConfigBatchRequest"];
+            };
+        };
+        responses: {
+            /** @description Every change is stored and in effect (or, with `validate_only`, would be accepted). */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    searchKafkaReplicasByBroker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Broker (node) id.
+                 * @example 0
+                 */
+                broker_id: components["parameters"]["BrokerId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The broker's replicas. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
             404: components["responses"]["AdminNotFound"];
@@ -4067,6 +5159,35 @@ export interface operations {
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaAllTopicConfigs: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configs of every topic. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TopicConfigDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4522,6 +5643,118 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    listKafkaAllReassignments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reassignments in progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaReassignmentList",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/-/partitions/-/reassignment",
+                     *         "next": null
+                     *       },
+                     *       "data": []
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReassignmentDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    searchKafkaReassignmentsByTopic: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The topic's reassignments in progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReassignmentDataList"];
+                };
+            };
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaReassignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The partition's reassignment in progress. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReassignmentData"];
+                };
+            };
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5747,6 +6980,55 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ConsumerAssignmentDataList"];
+                };
+            };
+            404: components["responses"]["GroupNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    getKafkaConsumerAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Consumer group id.
+                 * @example billing
+                 */
+                consumer_group_id: components["parameters"]["ConsumerGroupId"];
+                /**
+                 * @description A member id, as `/consumers` lists them.
+                 * @example c1-2b4f
+                 */
+                consumer_id: components["parameters"]["ConsumerId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The assigned partition. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsumerAssignmentData"];
                 };
             };
             404: components["responses"]["GroupNotFound"];

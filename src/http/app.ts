@@ -23,7 +23,9 @@ import { v2ConsumerHandlers } from './v2-consumers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
 import { type ProduceLimits, v2ProduceHandlers, v2ProduceShortcuts } from './v2-produce.js';
 import { v2TopicHandlers } from './v2-topics.js';
+import { v3AclHandlers } from './v3-acls.js';
 import { v3BrokerHandlers } from './v3-brokers.js';
+import { v3ClusterConfigHandlers } from './v3-cluster-configs.js';
 import { v3ClusterHandlers } from './v3-clusters.js';
 import { v3ConfigHandlers } from './v3-configs.js';
 import { v3ConsumerGroupHandlers } from './v3-consumer-groups.js';
@@ -111,7 +113,9 @@ export function createApp({
         ...v2TopicHandlers(broker),
         ...v2BrokerHandlers(broker),
         ...v3ClusterHandlers(broker),
+        ...v3AclHandlers(broker),
         ...v3BrokerHandlers(broker),
+        ...v3ClusterConfigHandlers(broker),
         ...v3TopicHandlers(broker),
         ...v3ConfigHandlers(broker),
         ...v3PartitionHandlers(broker),

@@ -410,6 +410,9 @@ function successResponses(
     if (code === '204') {
       if (contentTypes.length > 0) throw new Error(`${where}: 204 cannot have content`);
       responses.set(204, null);
+    } else if (code === '201' && contentTypes.length === 0) {
+      // A 201 with no body, as Confluent's ACL create answers.
+      responses.set(201, null);
     } else {
       const [contentType] = contentTypes;
       if (!contentType) throw new Error(`${where}: ${code} needs a content type`);

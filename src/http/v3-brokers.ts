@@ -1,7 +1,8 @@
 /**
- * Confluent REST v3 brokers and their configs. One node is one broker. Broker configs are
- * read-only here: they are start-up settings (flags, `SAMSA_*` variables), and changing them
- * means a restart, so only the GET routes exist.
+ * Confluent REST v3 brokers and their configs. One node is one broker. A broker config is
+ * writable when Kafka's Dynamic Update Mode lets it change at run time (the broker-wide topic
+ * defaults); the rest are start-up settings (flags, `SAMSA_*` variables). The `-` wildcard lists
+ * the configs of every broker.
  */
 
 import type { Broker } from '../broker/broker.js';
@@ -9,6 +10,7 @@ import type { BrokerConfigEntry } from '../broker/broker-config.js';
 import { UnknownBrokerError, UnknownConfigError } from '../errors.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
+import { configChangesOf } from './v3-configs.js';
 import { type ClusterUrls, clusterUrls, collection } from './v3-resource.js';
 
 type BrokerData = components['schemas']['BrokerData'];
@@ -17,7 +19,17 @@ type ConfigSynonym = components['schemas']['ConfigSynonym'];
 
 export function v3BrokerHandlers(
   broker: Broker,
-): Pick<HandlerTable, 'listKafkaBrokers' | 'getKafkaBroker' | 'listKafkaBrokerConfigs' | 'getKafkaBrokerConfig'> {
+): Pick<
+  HandlerTable,
+  | 'listKafkaBrokers'
+  | 'getKafkaBroker'
+  | 'listKafkaBrokerConfigs'
+  | 'listKafkaAllBrokerConfigs'
+  | 'getKafkaBrokerConfig'
+  | 'updateKafkaBrokerConfig'
+  | 'deleteKafkaBrokerConfig'
+  | 'updateKafkaBrokerConfigBatch'
+> {
   return {
     listKafkaBrokers: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
@@ -40,14 +52,52 @@ export function v3BrokerHandlers(
       );
     },
 
+    // One node, one broker: every broker's configs are this node's.
+    listKafkaAllBrokerConfigs: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      return collection(
+        'KafkaBrokerConfigList',
+        urls.url([['brokers', '-']], 'configs'),
+        broker.brokerConfigs().map((entry) => brokerConfigData(urls, broker.nodeId, entry)),
+      );
+    },
+
     getKafkaBrokerConfig: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       requireBroker(broker, params.broker_id);
-      const entry = broker.brokerConfigs().find((c) => c.name === params.name);
-      if (!entry) throw new UnknownConfigError(params.name, `broker ${params.broker_id}`);
-      return brokerConfigData(urls, params.broker_id, entry);
+      return brokerConfigData(urls, params.broker_id, requireConfig(broker, params.broker_id, params.name));
+    },
+
+    updateKafkaBrokerConfig: async ({ params, body }, http) => {
+      clusterUrls(broker, params.cluster_id, http.baseUrl);
+      requireBroker(broker, params.broker_id);
+      requireConfig(broker, params.broker_id, params.name);
+      await broker.alterBrokerConfigs('broker', [{ name: params.name, value: body.value }]);
+    },
+
+    deleteKafkaBrokerConfig: async ({ params }, http) => {
+      clusterUrls(broker, params.cluster_id, http.baseUrl);
+      requireBroker(broker, params.broker_id);
+      requireConfig(broker, params.broker_id, params.name);
+      await broker.alterBrokerConfigs('broker', [{ name: params.name, value: null }]);
+    },
+
+    updateKafkaBrokerConfigBatch: async ({ params, body }, http) => {
+      clusterUrls(broker, params.cluster_id, http.baseUrl);
+      requireBroker(broker, params.broker_id);
+      const changes = configChangesOf(body.data);
+      // Confluent looks every name up first, so an unknown one is 404 here (the cluster-wide batch leaves it to Kafka).
+      for (const c of changes) requireConfig(broker, params.broker_id, c.name);
+      await broker.alterBrokerConfigs('broker', changes, body.validate_only === true);
     },
   };
+}
+
+/** The config, or 404 / 404 for a name Samsa does not know, as Confluent answers after looking it up. */
+function requireConfig(broker: Broker, brokerId: number, name: string): BrokerConfigEntry {
+  const entry = broker.brokerConfigs().find((c) => c.name === name);
+  if (!entry) throw new UnknownConfigError(name, `broker ${brokerId}`);
+  return entry;
 }
 
 function requireBroker(broker: Broker, brokerId: number): void {
@@ -72,12 +122,12 @@ function brokerData(urls: ClusterUrls, brokerId: number, baseUrl: string): Broke
   };
 }
 
+/** Kafka's synonym list of a broker config: every level with a value, under the config's own name. */
+export function brokerSynonyms(entry: BrokerConfigEntry): ConfigSynonym[] {
+  return entry.synonyms.map(({ value, source }) => ({ name: entry.name, value, source }));
+}
+
 function brokerConfigData(urls: ClusterUrls, brokerId: number, entry: BrokerConfigEntry): BrokerConfigData {
-  const synonyms: ConfigSynonym[] = [];
-  if (entry.source === 'STATIC_BROKER_CONFIG') {
-    synonyms.push({ name: entry.name, value: entry.value, source: 'STATIC_BROKER_CONFIG' });
-  }
-  synonyms.push({ name: entry.name, value: entry.defaultValue, source: 'DEFAULT_CONFIG' });
   return {
     kind: 'KafkaBrokerConfig',
     metadata: urls.metadata([
@@ -89,10 +139,9 @@ function brokerConfigData(urls: ClusterUrls, brokerId: number, entry: BrokerConf
     name: entry.name,
     value: entry.value,
     is_default: entry.source === 'DEFAULT_CONFIG',
-    // Start-up settings: changing one takes a restart, so none is writable over HTTP.
-    is_read_only: true,
+    is_read_only: entry.readOnly,
     is_sensitive: false,
     source: entry.source,
-    synonyms,
+    synonyms: brokerSynonyms(entry),
   };
 }

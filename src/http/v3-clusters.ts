@@ -16,10 +16,7 @@ export function v3ClusterHandlers(broker: Broker): Pick<HandlerTable, 'listKafka
   };
 }
 
-/**
- * Links to collections Samsa does not serve yet (acls, broker-configs, consumer-groups,
- * reassignments) are kept: Confluent clients read the whole shape, and the targets answer 404.
- */
+/** Every link is served; `acls` answers that ACLs are not available yet (see v3-acls.ts). */
 function clusterData(broker: Broker, urls: ClusterUrls): ClusterData {
   return {
     kind: 'KafkaCluster',

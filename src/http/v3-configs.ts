@@ -1,7 +1,8 @@
 /**
- * Confluent REST v3 topic configs: list and get (Kafka's DescribeConfigs with synonyms), set and
- * reset one, and the `configs:alter` batch (IncrementalAlterConfigs). Every change goes through
- * broker.alterTopicConfigs, which validates all of it first and applies it to the live logs.
+ * Confluent REST v3 topic configs: list and get (Kafka's DescribeConfigs with synonyms), the `-`
+ * wildcard for every topic's configs, set and reset one, and the `configs:alter` batch
+ * (IncrementalAlterConfigs). Every change goes through broker.alterTopicConfigs, which validates
+ * all of it first and applies it to the live logs.
  */
 
 import type { Broker, ConfigChange } from '../broker/broker.js';
@@ -14,12 +15,14 @@ import { type ClusterUrls, clusterUrls, collection } from './v3-resource.js';
 
 type TopicConfigData = components['schemas']['TopicConfigData'];
 type ConfigSynonym = components['schemas']['ConfigSynonym'];
+type AlterConfigEntry = components['schemas']['AlterConfigEntry'];
 
 export function v3ConfigHandlers(
   broker: Broker,
 ): Pick<
   HandlerTable,
   | 'listKafkaTopicConfigs'
+  | 'listKafkaAllTopicConfigs'
   | 'getKafkaTopicConfig'
   | 'updateKafkaTopicConfig'
   | 'deleteKafkaTopicConfig'
@@ -33,6 +36,16 @@ export function v3ConfigHandlers(
         .topicConfigs(params.topic_name)
         .map((config) => topicConfigData(urls, params.topic_name, config, brokerConfigs));
       return collection('KafkaTopicConfigList', urls.url([['topics', params.topic_name]], 'configs'), data);
+    },
+
+    listKafkaAllTopicConfigs: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      const brokerConfigs = brokerConfigsByName(broker);
+      // Internal topics too, as Kafka's DescribeConfigs of every topic the admin client lists with them.
+      const data = broker
+        .listTopics({ includeInternal: true })
+        .flatMap((topic) => broker.topicConfigs(topic).map((c) => topicConfigData(urls, topic, c, brokerConfigs)));
+      return collection('KafkaTopicConfigList', urls.url([['topics', '-']], 'configs'), data);
     },
 
     getKafkaTopicConfig: ({ params }, http) => {
@@ -56,20 +69,24 @@ export function v3ConfigHandlers(
 
     updateKafkaTopicConfigBatch: async ({ params, body }, http) => {
       clusterUrls(broker, params.cluster_id, http.baseUrl);
-      const seen = new Set<string>();
-      const changes: ConfigChange[] = body.data.map(({ name, value, operation = 'SET' }) => {
-        // Kafka refuses a request that names a config twice (InvalidRequestException).
-        if (seen.has(name)) throw new InvalidConfigError(`Config ${name} appears more than once in the request.`);
-        seen.add(name);
-        if (operation === 'DELETE') return { name, value: null };
-        if (value === null || value === undefined) {
-          throw new InvalidConfigError(`Config ${name}: operation SET needs a value.`);
-        }
-        return { name, value };
-      });
-      await broker.alterTopicConfigs(params.topic_name, changes, body.validate_only === true);
+      await broker.alterTopicConfigs(params.topic_name, configChangesOf(body.data), body.validate_only === true);
     },
   };
+}
+
+/** The entries of a `configs:alter` body (topic or broker) as changes: SET needs a value, DELETE resets. */
+export function configChangesOf(entries: readonly AlterConfigEntry[]): ConfigChange[] {
+  const seen = new Set<string>();
+  return entries.map(({ name, value, operation = 'SET' }) => {
+    // Kafka refuses a request that names a config twice (InvalidRequestException).
+    if (seen.has(name)) throw new InvalidConfigError(`Config ${name} appears more than once in the request.`);
+    seen.add(name);
+    if (operation === 'DELETE') return { name, value: null };
+    if (value === null || value === undefined) {
+      throw new InvalidConfigError(`Config ${name}: operation SET needs a value.`);
+    }
+    return { name, value };
+  });
 }
 
 /**
@@ -114,8 +131,9 @@ function topicConfigData(
 
 /**
  * Kafka's synonym list, most specific first: the topic override (under the topic config's name),
- * then the broker-wide setting and the built-in default (both under the broker's name, such as
- * `log.retention.ms` for `retention.ms`).
+ * then every broker level with a value (this broker's run-time value, the cluster-wide one, the
+ * start-up one) and the built-in default, all under the broker's name, such as `log.retention.ms`
+ * for `retention.ms`.
  */
 function synonymsOf(config: ResolvedConfig, brokerConfigs: ReadonlyMap<string, BrokerConfigEntry>): ConfigSynonym[] {
   const synonyms: ConfigSynonym[] = [];
@@ -125,9 +143,10 @@ function synonymsOf(config: ResolvedConfig, brokerConfigs: ReadonlyMap<string, B
   const def = topicConfigDef(config.name);
   if (!def) return synonyms;
   const brokerSetting = brokerConfigs.get(def.brokerSynonym);
-  if (brokerSetting?.source === 'STATIC_BROKER_CONFIG') {
-    synonyms.push({ name: def.brokerSynonym, value: brokerSetting.value, source: 'STATIC_BROKER_CONFIG' });
+  if (!brokerSetting) {
+    synonyms.push({ name: def.brokerSynonym, value: def.default, source: 'DEFAULT_CONFIG' });
+    return synonyms;
   }
-  synonyms.push({ name: def.brokerSynonym, value: def.default, source: 'DEFAULT_CONFIG' });
+  for (const { value, source } of brokerSetting.synonyms) synonyms.push({ name: def.brokerSynonym, value, source });
   return synonyms;
 }

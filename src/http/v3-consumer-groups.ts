@@ -5,7 +5,12 @@
  * without members.
  */
 import type { Broker } from '../broker/broker.js';
-import { UnknownConsumerError, UnknownConsumerLagError, UnprocessableEntityError } from '../errors.js';
+import {
+  UnknownConsumerAssignmentError,
+  UnknownConsumerError,
+  UnknownConsumerLagError,
+  UnprocessableEntityError,
+} from '../errors.js';
 import type { TopicPartition } from '../groups/assignor.js';
 import type { GroupState } from '../groups/consumer-group.js';
 import type { GroupCoordinator, GroupDescription } from '../groups/group-coordinator.js';
@@ -36,6 +41,7 @@ type V3GroupOperation =
   | 'listKafkaConsumers'
   | 'getKafkaConsumer'
   | 'listKafkaConsumerAssignments'
+  | 'getKafkaConsumerAssignment'
   | 'listKafkaConsumerLags'
   | 'getKafkaConsumerLag'
   | 'getKafkaConsumerGroupLagSummary'
@@ -88,6 +94,22 @@ export function v3ConsumerGroupHandlers(
         urls.url(steps, 'assignments'),
         sortPartitions(member.assignment).map((tp) => assignmentData(urls, group.groupId, member.memberId, tp)),
       );
+    },
+
+    getKafkaConsumerAssignment: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      const group = coordinator.describeGroup(params.consumer_group_id);
+      const member = memberOf(group, params.consumer_id);
+      const tp = member.assignment.find((a) => a.topic === params.topic_name && a.partition === params.partition_id);
+      if (!tp) {
+        throw new UnknownConsumerAssignmentError(
+          group.groupId,
+          member.memberId,
+          params.topic_name,
+          params.partition_id,
+        );
+      }
+      return assignmentData(urls, group.groupId, member.memberId, tp);
     },
 
     listKafkaConsumerLags: ({ params }, http) => {

@@ -1,21 +1,38 @@
 /**
- * Confluent REST v3 partitions: list, get, earliest/latest offsets (`KafkaPartitionWithOffsets`)
- * and replicas. Leadership and the ISR come from the broker's partition state.
+ * Confluent REST v3 partitions: list, get, earliest/latest offsets (`KafkaPartitionWithOffsets`),
+ * replicas (per partition, and per broker), and reassignments. Leadership and the ISR come from the
+ * broker's partition state. Samsa does not move replicas yet, so no reassignment is ever in
+ * progress: the lists are empty and a single partition's reassignment is 404, as in Confluent.
  */
 import type { Broker, PartitionDescription } from '../broker/broker.js';
-import { BadRequestError, UnknownPartitionError, UnknownReplicaError } from '../errors.js';
+import {
+  BadRequestError,
+  NoReassignmentError,
+  UnknownBrokerError,
+  UnknownPartitionError,
+  UnknownReplicaError,
+} from '../errors.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
 import { type ClusterUrls, clusterUrls, collection, type Step } from './v3-resource.js';
 
 type PartitionData = components['schemas']['PartitionData'];
 type ReplicaData = components['schemas']['ReplicaData'];
+type ReassignmentData = components['schemas']['ReassignmentData'];
 
 export function v3PartitionHandlers(
   broker: Broker,
 ): Pick<
   HandlerTable,
-  'listKafkaPartitions' | 'getKafkaPartition' | 'getKafkaPartitionOffsets' | 'listKafkaReplicas' | 'getKafkaReplica'
+  | 'listKafkaPartitions'
+  | 'getKafkaPartition'
+  | 'getKafkaPartitionOffsets'
+  | 'listKafkaReplicas'
+  | 'getKafkaReplica'
+  | 'searchKafkaReplicasByBroker'
+  | 'listKafkaAllReassignments'
+  | 'searchKafkaReassignmentsByTopic'
+  | 'getKafkaReassignment'
 > {
   return {
     listKafkaPartitions: ({ params }, http) => {
@@ -71,7 +88,47 @@ export function v3PartitionHandlers(
       }
       return replicaData(urls, params.topic_name, partition, params.broker_id);
     },
+
+    searchKafkaReplicasByBroker: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      if (params.broker_id !== broker.nodeId) throw new UnknownBrokerError(params.broker_id);
+      const data: ReplicaData[] = [];
+      // listTopics is sorted, partitions are in order: Confluent's sort by topic, then partition.
+      for (const topic of broker.listTopics({ includeInternal: true })) {
+        for (const p of broker.describeTopic(topic).partitions) {
+          if (p.replicas.includes(params.broker_id)) data.push(replicaData(urls, topic, p, params.broker_id));
+        }
+      }
+      return collection('KafkaReplicaList', urls.url([['brokers', params.broker_id]], 'partition-replicas'), data);
+    },
+
+    listKafkaAllReassignments: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      // Confluent's own self link says `reassignments`, a path it does not serve; this one is the request's.
+      return collection('KafkaReassignmentList', urls.url([['topics', '-']], 'partitions/-/reassignment'), noMoves());
+    },
+
+    searchKafkaReassignmentsByTopic: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      broker.describeTopic(params.topic_name);
+      return collection(
+        'KafkaReassignmentList',
+        urls.url([['topics', params.topic_name]], 'partitions/-/reassignment'),
+        noMoves(),
+      );
+    },
+
+    getKafkaReassignment: ({ params }, http) => {
+      clusterUrls(broker, params.cluster_id, http.baseUrl);
+      describePartition(broker, params.topic_name, params.partition_id);
+      throw new NoReassignmentError(params.topic_name, params.partition_id);
+    },
   };
+}
+
+/** Reassignments in progress: none, until replicas can move between nodes. */
+function noMoves(): ReassignmentData[] {
+  return [];
 }
 
 /** Unknown topic 404 / 40403 (from the broker), unknown partition 404 / 40402. */

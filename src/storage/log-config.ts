@@ -222,7 +222,16 @@ export function validateBrokerTopicDefaults(brokerConfigs: Record<string, string
   return out;
 }
 
-export type ConfigSource = 'DYNAMIC_TOPIC_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG';
+/** Kafka's config sources a topic config can have: its own override, a broker level (run-time or start-up), the default. */
+export type ConfigSource =
+  | 'DYNAMIC_TOPIC_CONFIG'
+  | 'DYNAMIC_BROKER_CONFIG'
+  | 'DYNAMIC_DEFAULT_BROKER_CONFIG'
+  | 'STATIC_BROKER_CONFIG'
+  | 'DEFAULT_CONFIG';
+
+/** Which broker level supplied each broker-wide default (broker names); STATIC_BROKER_CONFIG where absent. */
+export type BrokerDefaultSources = Readonly<Record<string, ConfigSource>>;
 
 export interface ResolvedConfig {
   name: string;
@@ -234,12 +243,15 @@ export interface ResolvedConfig {
 export function resolveTopicConfigs(
   overrides: Record<string, string>,
   brokerDefaults: Record<string, string>,
+  brokerSources: BrokerDefaultSources = {},
 ): ResolvedConfig[] {
   return TOPIC_CONFIG_DEFS.map((def) => {
     const own = overrides[def.name];
     if (own !== undefined) return { name: def.name, value: own, source: 'DYNAMIC_TOPIC_CONFIG' };
     const broker = brokerDefaults[def.brokerSynonym];
-    if (broker !== undefined) return { name: def.name, value: broker, source: 'STATIC_BROKER_CONFIG' };
+    if (broker !== undefined) {
+      return { name: def.name, value: broker, source: brokerSources[def.brokerSynonym] ?? 'STATIC_BROKER_CONFIG' };
+    }
     return { name: def.name, value: def.default, source: 'DEFAULT_CONFIG' };
   });
 }

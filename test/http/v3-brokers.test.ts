@@ -118,13 +118,66 @@ test('GET one broker config: a default, a topic-config synonym, and an unknown n
   });
 });
 
-test('broker configs are read-only: no write method is routed', async () => {
-  const res = await request(node.app)
+test('a start-up setting is read-only: PUT, DELETE and alter answer 400 / 40002 naming it, and change nothing', async () => {
+  const message =
+    'Config num.partitions is read-only: it is a start-up setting (a flag or SAMSA_* variable) and changes only with a restart.';
+  const put = await request(node.app)
     .put(`/v3/clusters/${cid}/brokers/0/configs/num.partitions`)
     .set('content-type', 'application/json')
     .send('{"value":"5"}');
-  assert.equal(res.status, 405);
-  assert.equal(res.headers.allow, 'GET, HEAD');
+  assert.equal(put.status, 400, put.text);
+  assert.deepEqual(put.body, { error_code: 40002, message });
+  const del = await request(node.app).delete(`/v3/clusters/${cid}/brokers/0/configs/num.partitions`);
+  assert.deepEqual([del.status, del.body], [400, { error_code: 40002, message }]);
+  const alter = await request(node.app)
+    .post(`/v3/clusters/${cid}/brokers/0/configs:alter`)
+    .send({
+      data: [
+        { name: 'log.retention.ms', value: '1000' },
+        { name: 'num.partitions', value: '5' },
+      ],
+    });
+  assert.deepEqual([alter.status, alter.body], [400, { error_code: 40002, message }]);
+  assert.equal((await get('/brokers/0/configs/num.partitions')).body.value, '3');
+  // The batch is all or nothing: its valid entry was not applied either.
+  assert.equal((await get('/brokers/0/configs/log.retention.ms')).body.value, '3600000');
+  assert.equal((await get('/brokers/0/configs/num.partitions')).body.is_read_only, true);
+  assert.equal((await get('/brokers/0/configs/log.retention.ms')).body.is_read_only, false);
+});
+
+test('GET brokers/-/configs lists the configs of every broker (the one node)', async () => {
+  const all = await get('/brokers/-/configs');
+  assert.equal(all.status, 200, all.text);
+  assert.equal(all.body.kind, 'KafkaBrokerConfigList');
+  assert.equal(all.body.metadata.self, `${base}/brokers/-/configs`);
+  assert.deepEqual(all.body.data, (await get('/brokers/0/configs')).body.data);
+});
+
+test('GET brokers/{id}/partition-replicas lists every replica the broker hosts, by topic and partition', async () => {
+  await node.broker.createTopic('zeta', { partitions: 2 });
+  await node.broker.createTopic('alpha', { partitions: 1 });
+  const res = await get('/brokers/0/partition-replicas');
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.kind, 'KafkaReplicaList');
+  assert.equal(res.body.metadata.self, `${base}/brokers/0/partition-replicas`);
+  const replicas = res.body.data.map((r: { topic_name: string; partition_id: number }) => [
+    r.topic_name,
+    r.partition_id,
+  ]);
+  // The internal offsets topic lives on the broker too, as in Kafka; it sorts first.
+  assert.deepEqual(replicas[0], ['__consumer_offsets', 0]);
+  assert.deepEqual(
+    replicas.filter(([t]: [string]) => !t.startsWith('__')),
+    [
+      ['alpha', 0],
+      ['zeta', 0],
+      ['zeta', 1],
+    ],
+  );
+  const alpha = res.body.data.find((r: { topic_name: string }) => r.topic_name === 'alpha');
+  assert.deepEqual(alpha, (await get('/topics/alpha/partitions/0/replicas/0')).body);
+  const unknown = await get('/brokers/7/partition-replicas');
+  assert.deepEqual([unknown.status, unknown.body], [404, { error_code: 404, message: 'Broker 7 cannot be found.' }]);
 });
 
 test('broker routes answer the same with a trailing slash', async () => {

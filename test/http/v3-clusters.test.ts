@@ -116,3 +116,29 @@ test('a write method on the cluster answers 405 with Allow', async () => {
   assert.equal(res.headers.allow, 'GET, HEAD');
   assert.equal(res.body.error_code, 405);
 });
+
+test('the acls link answers 400 / 40002: no ACLs yet, authorization is off (as Confluent without an authorizer)', async () => {
+  const acl = {
+    resource_type: 'TOPIC',
+    resource_name: 'orders',
+    pattern_type: 'LITERAL',
+    principal: 'User:alice',
+    host: '*',
+    operation: 'READ',
+    permission: 'ALLOW',
+  };
+  for (const res of [
+    await request(node.app).get(`/v3/clusters/${cid}/acls`),
+    await request(node.app).delete(`/v3/clusters/${cid}/acls`).query({ resource_type: 'TOPIC' }),
+    await request(node.app).post(`/v3/clusters/${cid}/acls`).send(acl),
+    await request(node.app)
+      .post(`/v3/clusters/${cid}/acls:batch`)
+      .send({ data: [acl] }),
+  ]) {
+    assert.equal(res.status, 400, res.text);
+    assert.equal(res.body.error_code, 40002);
+    assert.match(res.body.message, /ACLs are not available/);
+    assert.match(res.body.message, /authorization is off/);
+  }
+  assert.equal((await request(node.app).get('/v3/clusters/other/acls')).status, 404);
+});

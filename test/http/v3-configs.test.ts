@@ -293,3 +293,18 @@ test('max.message.bytes lowered over HTTP refuses a larger record at once, and r
   assert.equal((await del('/topics/tight/configs/max.message.bytes')).status, 204);
   assert.equal((await produce()).status, 200);
 });
+
+test('GET topics/-/configs lists every topic config of every topic, internal ones too, each as its own GET shows it', async () => {
+  const res = await get('/topics/-/configs');
+  assert.equal(res.status, 200, res.text);
+  assert.equal(res.body.kind, 'KafkaTopicConfigList');
+  assert.equal(res.body.metadata.self, `http://kafka.local/v3/clusters/${cid}/topics/-/configs`);
+  const topics = [...new Set(res.body.data.map((c: { topic_name: string }) => c.topic_name))];
+  // Earlier tests in this file create more topics; all of them, sorted, internal first.
+  assert.deepEqual(topics, ['__consumer_offsets', ...node.broker.listTopics()]);
+  assert.ok(topics.includes('orders') && topics.includes('plain'));
+  const ordersConfigs = res.body.data.filter((c: { topic_name: string }) => c.topic_name === 'orders');
+  assert.deepEqual(ordersConfigs, (await get('/topics/orders/configs')).body.data);
+  // A POST is not a wildcard write: the route only reads.
+  assert.equal((await send('post', '/topics/-/configs', {})).status, 405);
+});

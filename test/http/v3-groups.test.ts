@@ -108,6 +108,19 @@ describe('v3 consumer groups', () => {
           ['orders', 1],
         ],
       );
+      // Each assignment's own link answers that same assignment; a partition not assigned is 404.
+      const withHost = await request(node.app)
+        .get(`${groups}/billing/consumers/${c.consumer_id}/assignments`)
+        .set('host', 'kafka.local');
+      const first = withHost.body.data[0];
+      const single = await request(node.app).get(new URL(first.metadata.self).pathname).set('host', 'kafka.local');
+      assert.equal(single.status, 200, single.text);
+      assert.deepEqual(single.body, first);
+      const notAssigned = await request(node.app).get(
+        `${groups}/billing/consumers/${c.consumer_id}/assignments/orders/partitions/5`,
+      );
+      assert.deepEqual([notAssigned.status, notAssigned.body.error_code], [404, 404]);
+      assert.match(notAssigned.body.message, /is not assigned partition orders-5/);
 
       const missing = await request(node.app).get(`${groups}/billing/consumers/nobody`);
       assert.equal(missing.status, 404);

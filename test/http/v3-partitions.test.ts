@@ -162,3 +162,26 @@ test('partitions added by PATCH appear in the partition list', async () => {
   assert.deepEqual(list.body.data, [expectedPartition(0), expectedPartition(1), expectedPartition(2)]);
   assert.equal((await get('/topics/orders/partitions/2/offset')).body.latest_offset, 0);
 });
+
+test('reassignments: empty lists while nothing moves; one partition answers 404 saying it is not moving', async () => {
+  const all = await get('/topics/-/partitions/-/reassignment');
+  assert.equal(all.status, 200, all.text);
+  assert.deepEqual(all.body, {
+    kind: 'KafkaReassignmentList',
+    metadata: { self: `${base}/topics/-/partitions/-/reassignment`, next: null },
+    data: [],
+  });
+  const byTopic = await get('/topics/orders/partitions/-/reassignment');
+  assert.deepEqual(byTopic.body, {
+    kind: 'KafkaReassignmentList',
+    metadata: { self: `${base}/topics/orders/partitions/-/reassignment`, next: null },
+    data: [],
+  });
+  const one = await get('/topics/orders/partitions/1/reassignment');
+  assert.deepEqual(
+    [one.status, one.body],
+    [404, { error_code: 404, message: 'No reassignment is in progress for partition orders-1.' }],
+  );
+  assert.equal((await get('/topics/nope/partitions/-/reassignment')).body.error_code, 40403);
+  assert.equal((await get('/topics/orders/partitions/9/reassignment')).body.error_code, 40402);
+});

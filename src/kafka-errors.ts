@@ -1,0 +1,78 @@
+/**
+ * Kafka's protocol error codes (org.apache.kafka.common.protocol.Errors), the ones Samsa's domain
+ * errors carry. They are the domain's own: the broker, groups and storage speak them; the HTTP
+ * edge maps each to Confluent's status and `error_code` in one table (src/http/error-codes.ts),
+ * and the Kafka listener will put them on the wire as they are. Numbers and names as Kafka's.
+ */
+export interface KafkaError {
+  readonly name: string;
+  readonly code: number;
+  /** Whether a client may retry the same request (Kafka's RetriableException subclasses). */
+  readonly retriable: boolean;
+}
+
+function kafkaError(name: string, code: number, retriable = false): KafkaError {
+  return Object.freeze({ name, code, retriable });
+}
+
+export const KAFKA_ERRORS = {
+  UNKNOWN_SERVER_ERROR: kafkaError('UNKNOWN_SERVER_ERROR', -1),
+  NONE: kafkaError('NONE', 0),
+  OFFSET_OUT_OF_RANGE: kafkaError('OFFSET_OUT_OF_RANGE', 1),
+  CORRUPT_MESSAGE: kafkaError('CORRUPT_MESSAGE', 2, true),
+  UNKNOWN_TOPIC_OR_PARTITION: kafkaError('UNKNOWN_TOPIC_OR_PARTITION', 3, true),
+  INVALID_FETCH_SIZE: kafkaError('INVALID_FETCH_SIZE', 4),
+  LEADER_NOT_AVAILABLE: kafkaError('LEADER_NOT_AVAILABLE', 5, true),
+  NOT_LEADER_OR_FOLLOWER: kafkaError('NOT_LEADER_OR_FOLLOWER', 6, true),
+  REQUEST_TIMED_OUT: kafkaError('REQUEST_TIMED_OUT', 7, true),
+  REPLICA_NOT_AVAILABLE: kafkaError('REPLICA_NOT_AVAILABLE', 9, true),
+  MESSAGE_TOO_LARGE: kafkaError('MESSAGE_TOO_LARGE', 10),
+  COORDINATOR_LOAD_IN_PROGRESS: kafkaError('COORDINATOR_LOAD_IN_PROGRESS', 14, true),
+  COORDINATOR_NOT_AVAILABLE: kafkaError('COORDINATOR_NOT_AVAILABLE', 15, true),
+  NOT_COORDINATOR: kafkaError('NOT_COORDINATOR', 16, true),
+  INVALID_TOPIC_EXCEPTION: kafkaError('INVALID_TOPIC_EXCEPTION', 17),
+  RECORD_LIST_TOO_LARGE: kafkaError('RECORD_LIST_TOO_LARGE', 18),
+  NOT_ENOUGH_REPLICAS: kafkaError('NOT_ENOUGH_REPLICAS', 19, true),
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: kafkaError('NOT_ENOUGH_REPLICAS_AFTER_APPEND', 20, true),
+  INVALID_REQUIRED_ACKS: kafkaError('INVALID_REQUIRED_ACKS', 21),
+  ILLEGAL_GENERATION: kafkaError('ILLEGAL_GENERATION', 22),
+  INCONSISTENT_GROUP_PROTOCOL: kafkaError('INCONSISTENT_GROUP_PROTOCOL', 23),
+  INVALID_GROUP_ID: kafkaError('INVALID_GROUP_ID', 24),
+  UNKNOWN_MEMBER_ID: kafkaError('UNKNOWN_MEMBER_ID', 25),
+  INVALID_SESSION_TIMEOUT: kafkaError('INVALID_SESSION_TIMEOUT', 26),
+  REBALANCE_IN_PROGRESS: kafkaError('REBALANCE_IN_PROGRESS', 27),
+  INVALID_COMMIT_OFFSET_SIZE: kafkaError('INVALID_COMMIT_OFFSET_SIZE', 28),
+  TOPIC_AUTHORIZATION_FAILED: kafkaError('TOPIC_AUTHORIZATION_FAILED', 29),
+  GROUP_AUTHORIZATION_FAILED: kafkaError('GROUP_AUTHORIZATION_FAILED', 30),
+  CLUSTER_AUTHORIZATION_FAILED: kafkaError('CLUSTER_AUTHORIZATION_FAILED', 31),
+  INVALID_TIMESTAMP: kafkaError('INVALID_TIMESTAMP', 32),
+  UNSUPPORTED_SASL_MECHANISM: kafkaError('UNSUPPORTED_SASL_MECHANISM', 33),
+  ILLEGAL_SASL_STATE: kafkaError('ILLEGAL_SASL_STATE', 34),
+  UNSUPPORTED_VERSION: kafkaError('UNSUPPORTED_VERSION', 35),
+  TOPIC_ALREADY_EXISTS: kafkaError('TOPIC_ALREADY_EXISTS', 36),
+  INVALID_PARTITIONS: kafkaError('INVALID_PARTITIONS', 37),
+  INVALID_REPLICATION_FACTOR: kafkaError('INVALID_REPLICATION_FACTOR', 38),
+  INVALID_REPLICA_ASSIGNMENT: kafkaError('INVALID_REPLICA_ASSIGNMENT', 39),
+  INVALID_CONFIG: kafkaError('INVALID_CONFIG', 40),
+  NOT_CONTROLLER: kafkaError('NOT_CONTROLLER', 41, true),
+  INVALID_REQUEST: kafkaError('INVALID_REQUEST', 42),
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: kafkaError('UNSUPPORTED_FOR_MESSAGE_FORMAT', 43),
+  POLICY_VIOLATION: kafkaError('POLICY_VIOLATION', 44),
+  KAFKA_STORAGE_ERROR: kafkaError('KAFKA_STORAGE_ERROR', 56, true),
+  SASL_AUTHENTICATION_FAILED: kafkaError('SASL_AUTHENTICATION_FAILED', 58),
+  UNKNOWN_PRODUCER_ID: kafkaError('UNKNOWN_PRODUCER_ID', 59),
+  GROUP_ID_NOT_FOUND: kafkaError('GROUP_ID_NOT_FOUND', 69),
+  FENCED_LEADER_EPOCH: kafkaError('FENCED_LEADER_EPOCH', 74, true),
+  UNKNOWN_LEADER_EPOCH: kafkaError('UNKNOWN_LEADER_EPOCH', 75, true),
+  OFFSET_NOT_AVAILABLE: kafkaError('OFFSET_NOT_AVAILABLE', 78, true),
+  MEMBER_ID_REQUIRED: kafkaError('MEMBER_ID_REQUIRED', 79),
+  PREFERRED_LEADER_NOT_AVAILABLE: kafkaError('PREFERRED_LEADER_NOT_AVAILABLE', 80, true),
+  GROUP_MAX_SIZE_REACHED: kafkaError('GROUP_MAX_SIZE_REACHED', 81),
+  UNSTABLE_OFFSET_COMMIT: kafkaError('UNSTABLE_OFFSET_COMMIT', 88, true),
+  THROTTLING_QUOTA_EXCEEDED: kafkaError('THROTTLING_QUOTA_EXCEEDED', 89, true),
+  RESOURCE_NOT_FOUND: kafkaError('RESOURCE_NOT_FOUND', 91),
+  INVALID_RECORD: kafkaError('INVALID_RECORD', 87),
+  UNKNOWN_TOPIC_ID: kafkaError('UNKNOWN_TOPIC_ID', 100, true),
+} as const;
+
+export type KafkaErrorName = keyof typeof KAFKA_ERRORS;
