@@ -4990,14 +4990,14 @@ export interface operations {
                 format?: "json" | "string" | "binary";
                 /**
                  * @description The resume token, for clients that cannot set the `Last-Event-ID` header.
-                 * @example AQIAAAEF
+                 * @example AjJeluwCAAECBQ
                  */
                 lastEventId?: string;
             };
             header?: {
                 /**
                  * @description The `id` of the last event the client received (EventSource sends it on reconnect).
-                 * @example AQIAAAEF
+                 * @example AjJeluwCAAECBQ
                  */
                 "Last-Event-ID"?: string;
             };
@@ -5022,7 +5022,7 @@ export interface operations {
                      * @example retry: 2000
                      *
                      *     event: record
-                     *     id: AQEAAQ
+                     *     id: EjJeluwBAAE
                      *     data: {"topic":"orders","partition":0,"offset":0,"timestamp":1764057600000,"key":"alice","value":{"item":"book"},"headers":[],"key_format":"json","value_format":"json"}
                      */
                     "text/event-stream": string;
