@@ -4,6 +4,131 @@
  */
 
 export interface paths {
+    "/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The home page
+         * @description A small page linking the tail page, the API reference, this document, `/metrics` and the
+         *     health probes; JSON with the same links (absolute, built like v3 `metadata.self`) when the
+         *     `Accept` header prefers `application/json`. Served while logs recover too.
+         */
+        get: operations["getHome"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/ui": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Redirect to the tail page
+         * @description `/ui` and `/ui/` answer 302 to `/ui/tail.html`.
+         */
+        get: operations["redirectToTailPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.yaml": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This document
+         * @description The contract the server builds its routes and validators from, as YAML.
+         */
+        get: operations["getOpenApiDocument"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference, rendered
+         * @description Swagger UI rendering `/openapi.yaml`, served from the installed `swagger-ui-dist` package:
+         *     the page loads nothing but `/docs/swagger-ui.css`, `/docs/swagger-ui-bundle.js` and
+         *     `/openapi.yaml` from this server, so it works offline. "Try it out" sends requests from this
+         *     server's own origin, which may write (see CORS).
+         */
+        get: operations["getApiReference"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/swagger-ui.css": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference's style sheet
+         * @description `swagger-ui.css` of the installed `swagger-ui-dist` package.
+         */
+        get: operations["getApiReferenceStyles"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/docs/swagger-ui-bundle.js": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The API reference's script
+         * @description `swagger-ui-bundle.js` of the installed `swagger-ui-dist` package.
+         */
+        get: operations["getApiReferenceScript"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -1334,7 +1459,15 @@ export interface paths {
          *
          *     The `id` encodes the next offset of every partition of the stream, so a reconnect with
          *     `Last-Event-ID` (header, or the `lastEventId` query parameter) resumes exactly after the last
-         *     event the client saw; it wins over `from`, `offset` and `timestamp`. Other events:
+         *     event the client saw; it wins over `from`, `offset` and `timestamp`. A token is bound to the
+         *     topic and the partition set of the stream that issued it: sent to another topic, or to a
+         *     stream over other partitions, it answers 400 instead of starting the partitions it does not
+         *     name at the end. A stream over all partitions (no `partitions`) accepts the token of an
+         *     earlier such stream of its topic even when partitions were added since; the new ones start
+         *     as `from` says. A group stream resumes from the group's committed offsets, so it checks only
+         *     the topic of a token; a group stream's token cannot resume a stream without the group.
+         *     Tokens of the older format (before the binding) are accepted when they name exactly the
+         *     stream's partitions. Other events:
          *     `rebalance` (group streams: `{"generation","partitions"}`), `error` (`{error_code, message}`,
          *     sent before the server closes the stream, for example when the topic is deleted or the
          *     client reads too slowly). A `: keep-alive` comment comes every 15 s without events, and
@@ -1370,7 +1503,9 @@ export interface paths {
          * A live tail of a topic in the browser
          * @description A small page (plain HTML and a little JavaScript) that opens an `EventSource` on
          *     `/topics/{topic}/stream` and shows records as they arrive: `/ui/tail.html?topic=orders`.
-         *     Optional `from`, `group`, `key` and `format` query parameters are passed on to the stream.
+         *     Optional `from`, `group`, `key`, `format` and `partitions` query parameters are passed on to
+         *     the stream. Pause closes the stream; resume reopens it from the last event shown (its resume
+         *     token), so nothing is missed. The key filter hides rows whose key does not contain its text.
          */
         get: operations["getTailPage"];
         put?: never;
@@ -2092,6 +2227,28 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Where to go from the home page, as absolute URLs. */
+        HomeLinks: {
+            /** @example samsa */
+            name: string;
+            links: {
+                /**
+                 * @description The live tail page; add `?topic=<name>`.
+                 * @example http://localhost:8082/ui/tail.html
+                 */
+                tail_page: string;
+                /** @example http://localhost:8082/docs */
+                api_reference: string;
+                /** @example http://localhost:8082/openapi.yaml */
+                openapi: string;
+                /** @example http://localhost:8082/metrics */
+                metrics: string;
+                /** @example http://localhost:8082/healthz */
+                health: string;
+                /** @example http://localhost:8082/readyz */
+                readiness: string;
+            };
+        };
         /** @description The one error shape of every 4xx and 5xx answer, Confluent-compatible. */
         ErrorBody: {
             /**
@@ -2966,7 +3123,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The content type is not one this operation accepts; schema formats are not supported yet. */
+        /**
+         * @description The content type is not one this operation accepts (the message lists the ones it does,
+         *     from its `requestBody`); schema formats are not supported yet.
+         */
         UnsupportedMediaType: {
             headers: {
                 [name: string]: unknown;
@@ -3422,6 +3582,139 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getHome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page, or its links as JSON. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html>... */
+                    "text/html": string;
+                    "application/json": components["schemas"]["HomeLinks"];
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    redirectToTailPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Go to the tail page. */
+            302: {
+                headers: {
+                    /** @description `/ui/tail.html` */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getOpenApiDocument: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description openapi.yaml, as the server loaded it. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example openapi: 3.1.0
+                     *     ...
+                     */
+                    "application/yaml": string;
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getApiReference: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example <!doctype html>... */
+                    "text/html": string;
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getApiReferenceStyles: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The style sheet. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/css": string;
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    getApiReferenceScript: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The script. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/javascript": string;
+                };
+            };
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
     getHealth: {
         parameters: {
             query?: never;
@@ -5930,14 +6223,14 @@ export interface operations {
                 format?: "json" | "string" | "binary";
                 /**
                  * @description The resume token, for clients that cannot set the `Last-Event-ID` header.
-                 * @example AQIAAAEF
+                 * @example AjJeluwCAAECBQ
                  */
                 lastEventId?: string;
             };
             header?: {
                 /**
                  * @description The `id` of the last event the client received (EventSource sends it on reconnect).
-                 * @example AQIAAAEF
+                 * @example AjJeluwCAAECBQ
                  */
                 "Last-Event-ID"?: string;
             };
@@ -5962,13 +6255,26 @@ export interface operations {
                      * @example retry: 2000
                      *
                      *     event: record
-                     *     id: AQEAAQ
+                     *     id: EjJeluwBAAE
                      *     data: {"topic":"orders","partition":0,"offset":0,"timestamp":1764057600000,"key":"alice","value":{"item":"book"},"headers":[],"key_format":"json","value_format":"json"}
                      */
                     "text/event-stream": string;
                 };
             };
-            400: components["responses"]["BadRequest"];
+            /**
+             * @description The resume token (`Last-Event-ID` or `lastEventId`) is not one this server issued, or was
+             *     issued for another topic, another partition set, or a group stream; or `offset` comes
+             *     without exactly one partition; or `timestamp` is neither epoch milliseconds nor ISO-8601.
+             *     The message says which.
+             */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyStreams"];

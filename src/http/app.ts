@@ -9,9 +9,11 @@ import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { SamsaNode } from '../samsa-node.js';
+import { apiReferenceHandlers } from './api-reference.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { healthHandlers, notReadyError } from './health.js';
+import { homePageHandlers } from './home-page.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
 import { observeRequests } from './request-observer.js';
@@ -67,12 +69,18 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
 }
 
-// Probes and scrapes must answer while the broker recovers; everything else waits for it.
+// Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
 const SERVED_BEFORE_READY: ReadonlySet<OperationId> = new Set<OperationId>([
   'getHealth',
   'getReadiness',
   'getMetrics',
   'getTailPage',
+  'getHome',
+  'redirectToTailPage',
+  'getOpenApiDocument',
+  'getApiReference',
+  'getApiReferenceStyles',
+  'getApiReferenceScript',
 ]);
 
 export function createApp({
@@ -93,7 +101,7 @@ export function createApp({
   // No ETags: nothing here is cacheable, and hashing every answer (a records answer can be many MiB) costs CPU.
   app.set('etag', false);
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
-  app.use(cors(corsOrigins));
+  app.use(cors(corsOrigins, advertisedUrl));
   metrics.attach({
     sse: {
       openStreams: () => sseHub.stats.open,
@@ -108,6 +116,8 @@ export function createApp({
       {
         ...healthHandlers(broker, { minFreeDiskBytes }),
         ...metricsHandlers(metrics),
+        ...homePageHandlers(),
+        ...apiReferenceHandlers(),
         ...v2ProduceHandlers(broker, limits, metrics),
         ...v2PartitionHandlers(broker),
         ...v2TopicHandlers(broker),

@@ -25,5 +25,9 @@ export function unsupportedMediaType(
       `Schema formats (${schemaFormat}) are not supported yet; use ${embedded.join(', ')}.`,
     );
   }
-  return new UnsupportedMediaTypeError('HTTP 415 Unsupported Media Type');
+  // Jersey's wording first (clients match on it), then what would have been accepted.
+  const sent = essence === undefined ? 'A request without Content-Type' : `Content-Type ${essence}`;
+  return new UnsupportedMediaTypeError(
+    `HTTP 415 Unsupported Media Type: ${sent} is not accepted here; send one of ${[...accepted].join(', ')}.`,
+  );
 }

@@ -50,8 +50,11 @@ export type HandlerInput<O extends OperationId> = {
   query: QueryParams<O>;
   headers: HeaderParams<O>;
 } & BodyInput<O>;
-/** The 2xx statuses a handler may answer with; which ones an operation uses is declared in openapi.yaml. */
-type SuccessStatus = 200 | 201 | 202 | 204 | 207;
+/**
+ * The 2xx statuses a handler may answer with, and the redirect (302, no content: the handler sets
+ * `Location`); which ones an operation uses is declared in openapi.yaml.
+ */
+type SuccessStatus = 200 | 201 | 202 | 204 | 207 | 302;
 type SuccessStatusOf<O extends OperationId> = keyof operations[O]['responses'] & SuccessStatus;
 /** A response without content (204) is `void`: the handler returns nothing. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a 204 handler returns nothing, so a plain async function fits.
@@ -405,11 +408,11 @@ function successResponses(
   const responses = new Map<number, string | null>();
   const negotiated = new Map<number, readonly string[]>();
   for (const [code, response] of Object.entries(op.responses)) {
-    if (!/^2\d\d$/.test(code)) continue;
+    if (!/^2\d\d$/.test(code) && code !== '302') continue;
     const contentTypes = Object.keys(resolve<ResponseObject>(doc, response).content ?? {});
-    if (code === '204') {
-      if (contentTypes.length > 0) throw new Error(`${where}: 204 cannot have content`);
-      responses.set(204, null);
+    if (code === '204' || code === '302') {
+      if (contentTypes.length > 0) throw new Error(`${where}: ${code} cannot have content`);
+      responses.set(Number(code), null);
     } else if (code === '201' && contentTypes.length === 0) {
       // A 201 with no body, as Confluent's ACL create answers.
       responses.set(201, null);
@@ -420,7 +423,7 @@ function successResponses(
       if (contentTypes.length > 1) negotiated.set(Number(code), contentTypes);
     }
   }
-  if (responses.size === 0) throw new Error(`${where}: no 2xx response declared`);
+  if (responses.size === 0) throw new Error(`${where}: no 2xx (or 302) response declared`);
   return {
     successResponses: responses,
     negotiatedContentTypes: negotiated,

@@ -4,7 +4,7 @@ import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consum
 import { SamsaError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
 import type { DecodedRecord } from '../storage/record-batch.js';
 import { renderBytes, renderHeaders } from './record-rendering.js';
-import { encodeResumeToken } from './sse-resume-token.js';
+import { encodeResumeToken, type ResumeScope, resumeScope, type StreamSelection } from './sse-resume-token.js';
 
 export interface SseLimits {
   /** A `: keep-alive` comment after this long without an event. */
@@ -173,6 +173,8 @@ export interface SseStreamOptions {
   key: Buffer | null;
   /** Group streams commit what they write; others only carry positions in their ids. */
   group: boolean;
+  /** How the stream chose its partitions; its ids are bound to it and to the topic. */
+  selection: StreamSelection;
   /** Bytes read per poll: bounds what one write can queue. */
   maxBatchBytes: number;
 }
@@ -188,6 +190,7 @@ export class SseStream {
   private topicDeleted = false;
   private readonly abort = new AbortController();
   private lastGeneration = -1;
+  private readonly scope: ResumeScope;
 
   constructor(
     private readonly hub: SseHub,
@@ -195,7 +198,9 @@ export class SseStream {
     private readonly res: ServerResponse,
     private readonly consumer: ConsumerInstance,
     private readonly opts: SseStreamOptions,
-  ) {}
+  ) {
+    this.scope = resumeScope(opts.topic, opts.selection);
+  }
 
   close(): void {
     if (this.closed) return;
@@ -274,7 +279,7 @@ export class SseStream {
           const run = this.renderText(records, positions);
           out += run.text;
           events = run.events;
-          if (events === 0 && !this.opts.group) out = `: skipped\nid: ${encodeResumeToken(positions)}\n\n`;
+          if (events === 0 && !this.opts.group) out = `: skipped\nid: ${encodeResumeToken(this.scope, positions)}\n\n`;
         }
         if (out.length === 0) out = ': keep-alive\n\n';
         const flowing = this.res.write(out);
@@ -311,7 +316,7 @@ export class SseStream {
     for (const r of records) {
       positions.set(r.partition, r.offset + 1);
       if (key !== null && (r.key === null || !r.key.equals(key))) continue;
-      text += `event: record\nid: ${encodeResumeToken(positions)}\ndata: ${this.hub.render(r, format)}\n\n`;
+      text += `event: record\nid: ${encodeResumeToken(this.scope, positions)}\ndata: ${this.hub.render(r, format)}\n\n`;
       events++;
     }
     return { text, events };
@@ -329,13 +334,16 @@ export class SseStream {
     positions: Map<number, number>,
   ): SharedChunk {
     const { format, key } = this.opts;
-    const before = encodeResumeToken(positions);
+    const before = encodeResumeToken(this.scope, positions);
     const after = this.consumer.positionsOf(this.opts.topic);
     const filter = key === null ? '' : `k${key.toString('hex')}`;
-    const state = `${format}\u0000${filter}\u0000${before}\u0000${encodeResumeToken(after)}\u0000${records.length}`;
+    const state = `${format}\u0000${filter}\u0000${before}\u0000${encodeResumeToken(this.scope, after)}\u0000${records.length}`;
     const chunk = this.hub.sharedChunk(first, state, () => {
       const { text, events } = this.renderText(records, new Map(positions));
-      const bytes = Buffer.from(events > 0 ? text : `: skipped\nid: ${encodeResumeToken(after)}\n\n`, 'utf8');
+      const bytes = Buffer.from(
+        events > 0 ? text : `: skipped\nid: ${encodeResumeToken(this.scope, after)}\n\n`,
+        'utf8',
+      );
       return { bytes, events };
     });
     for (const [partition, next] of after) positions.set(partition, next);

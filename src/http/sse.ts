@@ -8,7 +8,7 @@ import type { OffsetResetPolicy } from '../consumers/consumer-instance.js';
 import { BadRequestError, UnknownPartitionError } from '../errors.js';
 import type { SamsaNode } from '../samsa-node.js';
 import type { HandlerInput, HandlerTable } from './openapi.js';
-import { decodeResumeToken } from './sse-resume-token.js';
+import { checkResumeToken, decodeResumeToken, type StreamSelection } from './sse-resume-token.js';
 import { type SseHub, SseStream } from './sse-stream.js';
 import { TAIL_PAGE_HTML } from './tail-page.js';
 
@@ -45,9 +45,14 @@ export function sseHandlers(node: SamsaNode, hub: SseHub): Pick<HandlerTable, 's
         throw new BadRequestError('offset needs exactly one partition (partitions=N) and no group.');
       }
       const timestamp = query.timestamp === undefined ? undefined : parseTimestamp(query.timestamp);
+      const selection: StreamSelection = group !== null ? 'group' : query.partitions === undefined ? 'all' : 'named';
       const tokenText = headers['Last-Event-ID'] ?? query.lastEventId;
+      // Checked for group streams too (another topic's token is a mistake worth saying), though a
+      // group stream resumes from the group's committed offsets and seeks to none of its positions.
       const resume =
-        tokenText !== undefined && tokenText !== '' && group === null ? decodeResumeToken(tokenText) : null;
+        tokenText !== undefined && tokenText !== ''
+          ? checkResumeToken(decodeResumeToken(tokenText), topic, selection, partitions)
+          : null;
       const from: OffsetResetPolicy = query.from === 'earliest' ? 'earliest' : 'latest';
 
       const { req, res } = http.takeOver();
@@ -93,6 +98,7 @@ export function sseHandlers(node: SamsaNode, hub: SseHub): Pick<HandlerTable, 's
           format,
           key,
           group: group !== null,
+          selection,
           maxBatchBytes: STREAM_BATCH_BYTES,
         }).run();
       } finally {

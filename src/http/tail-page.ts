@@ -1,7 +1,9 @@
 /**
  * `/ui/tail.html?topic=orders`: a live tail of a topic with EventSource, plain HTML and a little
- * JavaScript. Records are shown with textContent (never innerHTML), so payloads cannot inject
- * markup. The browser test drives this page.
+ * JavaScript, no build step. Records are shown with textContent (never innerHTML), so payloads
+ * cannot inject markup. Pause closes the stream and resume reopens it with the last event's id as
+ * `lastEventId`, so the server holds the place and the page buffers nothing while paused. The key
+ * filter only hides rows. The browser test drives this page.
  */
 export const TAIL_PAGE_HTML = `<!doctype html>
 <html lang="en">
@@ -12,63 +14,104 @@ export const TAIL_PAGE_HTML = `<!doctype html>
 <style>
   body { font: 14px/1.4 system-ui, sans-serif; margin: 1rem 2rem; color: #222; }
   h1 { font-size: 1.2rem; margin: 0 0 .5rem; }
-  #status { margin-bottom: .5rem; color: #555; }
-  #status.live { color: #0a7d32; } #status.error { color: #b00020; }
+  #bar { display: flex; gap: 1rem; align-items: center; margin-bottom: .5rem; }
+  #status { color: #555; }
+  #status.live { color: #0a7d32; } #status.error { color: #b00020; } #status.paused { color: #8a6d00; }
   table { border-collapse: collapse; width: 100%; }
   th, td { text-align: left; padding: .2rem .5rem; border-bottom: 1px solid #eee; vertical-align: top; }
-  td.value { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-all; }
+  th.narrow, td.narrow { width: 1%; white-space: nowrap; }
+  td.time, td.key, td.value { font-family: ui-monospace, monospace; }
+  td.value { white-space: pre-wrap; word-break: break-all; }
 </style>
 </head>
 <body>
 <h1>Tail of <span id="topic"></span></h1>
-<div id="status">connecting…</div>
-<div>records: <span id="count">0</span></div>
+<div id="bar">
+  <button id="pause" type="button">Pause</button>
+  <label>key contains <input id="key-filter" type="search" size="20"></label>
+  <span id="status">connecting…</span>
+  <span>records: <span id="count">0</span></span>
+</div>
 <table>
-  <thead><tr><th>partition</th><th>offset</th><th>time</th><th>key</th><th>value</th></tr></thead>
+  <thead><tr><th class="narrow">partition</th><th class="narrow">offset</th><th class="narrow">time (UTC)</th><th class="narrow">key</th><th>value</th></tr></thead>
   <tbody id="records"></tbody>
 </table>
 <script>
   const MAX_ROWS = 500;
+  const CLASSES = ['narrow', 'narrow', 'narrow time', 'narrow key', 'value'];
   const params = new URLSearchParams(location.search);
   const topic = params.get('topic') || '';
   document.getElementById('topic').textContent = topic;
   const status = document.getElementById('status');
   const body = document.getElementById('records');
   const countEl = document.getElementById('count');
+  const pauseButton = document.getElementById('pause');
+  const keyFilter = document.getElementById('key-filter');
   let count = 0;
-  if (!topic) {
-    status.textContent = 'add ?topic=<name> to the address';
-    status.className = 'error';
-  } else {
+  let source = null;
+  let lastEventId = '';
+
+  function setStatus(text, className) { status.textContent = text; status.className = className; }
+  function matches(row) { return row.dataset.key.includes(keyFilter.value); }
+
+  function open() {
     const query = new URLSearchParams();
     for (const name of ['from', 'group', 'key', 'format', 'partitions']) {
       if (params.get(name)) query.set(name, params.get(name));
     }
-    const source = new EventSource('/topics/' + encodeURIComponent(topic) + '/stream?' + query);
-    source.onopen = () => { status.textContent = 'live'; status.className = 'live'; };
-    source.onerror = () => { status.textContent = 'reconnecting…'; status.className = ''; };
+    // After a pause: on from the last event shown, whatever 'from' says.
+    if (lastEventId) query.set('lastEventId', lastEventId);
+    source = new EventSource('/topics/' + encodeURIComponent(topic) + '/stream?' + query);
+    source.onopen = () => setStatus('live', 'live');
+    source.onerror = () => setStatus('reconnecting…', '');
     source.addEventListener('error', (e) => {
       if (!e.data) return;
       const err = JSON.parse(e.data);
-      status.textContent = 'error ' + err.error_code + ': ' + err.message;
-      status.className = 'error';
+      setStatus('error ' + err.error_code + ': ' + err.message, 'error');
     });
     source.addEventListener('record', (e) => {
+      lastEventId = e.lastEventId;
       const r = JSON.parse(e.data);
       const row = document.createElement('tr');
       row.dataset.offset = String(r.offset);
-      const cells = [r.partition, r.offset, new Date(r.timestamp).toISOString(), JSON.stringify(r.key), JSON.stringify(r.value)];
+      row.dataset.key = JSON.stringify(r.key);
+      const time = new Date(r.timestamp).toISOString();
+      const cells = [r.partition, r.offset, time.slice(11, 23), row.dataset.key, JSON.stringify(r.value)];
       cells.forEach((text, i) => {
         const td = document.createElement('td');
         td.textContent = String(text);
-        if (i === 4) td.className = 'value';
+        td.className = CLASSES[i];
+        if (i === 2) td.title = time;
         row.appendChild(td);
       });
+      row.hidden = !matches(row);
       body.insertBefore(row, body.firstChild);
       while (body.children.length > MAX_ROWS) body.removeChild(body.lastChild);
       countEl.textContent = String(++count);
     });
   }
+
+  if (!topic) {
+    setStatus('add ?topic=<name> to the address', 'error');
+    pauseButton.disabled = true;
+  } else {
+    open();
+    pauseButton.addEventListener('click', () => {
+      if (source) {
+        source.close();
+        source = null;
+        pauseButton.textContent = 'Resume';
+        setStatus('paused', 'paused');
+      } else {
+        pauseButton.textContent = 'Pause';
+        setStatus('connecting…', '');
+        open();
+      }
+    });
+  }
+  keyFilter.addEventListener('input', () => {
+    for (const row of body.children) row.hidden = !matches(row);
+  });
 </script>
 </body>
 </html>

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, test } from 'node:test';
 import request from 'supertest';
+import { parse as parseYaml } from 'yaml';
+import { findSpecPath } from '../../src/http/openapi.js';
 import { JSON_V2, openNode, type TestNode } from './node-fixture.js';
 
 let node: TestNode;
@@ -48,10 +51,40 @@ test('a body over maxRequestBytes answers 413', async () => {
   assert.match(res.body.message, /1024 bytes/);
 });
 
-test('an unsupported content type answers 415', async () => {
+/** The content types openapi.yaml's requestBody declares for an operation, as the 415 should list them. */
+function declaredBodyTypes(path: string, method: 'post' | 'put'): string[] {
+  const spec = parseYaml(fs.readFileSync(findSpecPath(), 'utf8'));
+  let body = spec.paths[path][method].requestBody;
+  if (body.$ref) body = spec.components.requestBodies[body.$ref.split('/').at(-1)];
+  return Object.keys(body.content);
+}
+
+test('an unsupported content type answers 415 naming every type the route accepts', async () => {
   const res = await request(node.app).post('/topics/orders').set('content-type', 'text/plain').send('hello');
   assertErrorBody(res, 415, 415);
-  assert.equal(res.body.message, 'HTTP 415 Unsupported Media Type');
+  const accepted = declaredBodyTypes('/topics/{topic}', 'post');
+  assert.ok(accepted.length >= 3, `the v2 produce declares its embedded formats (${accepted})`);
+  assert.equal(
+    res.body.message,
+    `HTTP 415 Unsupported Media Type: Content-Type text/plain is not accepted here; send one of ${accepted.join(', ')}.`,
+  );
+
+  const v3 = await request(node.app)
+    .post('/v3/clusters/any/topics')
+    .set('content-type', 'application/x-www-form-urlencoded')
+    .send('topic_name=x');
+  assertErrorBody(v3, 415, 415);
+  assert.match(
+    v3.body.message,
+    /application\/x-www-form-urlencoded is not accepted here; send one of application\/json\./,
+  );
+
+  const none = await request(node.app).post('/topics/orders').send(Buffer.from('hello'));
+  assertErrorBody(none, 415, 415);
+  assert.match(
+    none.body.message,
+    /A request without Content-Type is not accepted here; send one of application\/vnd\.kafka/,
+  );
 });
 
 test('a schema-registry content type answers 415 saying schemas are not supported yet', async () => {
