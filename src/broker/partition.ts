@@ -28,6 +28,8 @@ export class Partition {
     this.leaderId = nodeId;
     this.replicas = [nodeId];
     this.isr = [nodeId];
+    // The log opened with its checkpointed high watermark (replication-offset-checkpoint); as the
+    // leader of ISR {self} this node has every offset in sync, so the HW moves to the log end.
     this.maybeIncrementHighWatermark();
   }
 
