@@ -200,6 +200,15 @@ export class InvalidRecordError extends SamsaError {
     super(message, 42207, 422);
   }
 }
+/**
+ * Batches from a leader whose offsets do not continue this log (Kafka's UnexpectedAppendOffsetException
+ * and OffsetsOutOfOrderException): a replication bug or a log that diverged, never written.
+ */
+export class UnexpectedAppendOffsetError extends SamsaError {
+  constructor(name: string, baseOffset: number, expectedOffset: number) {
+    super(`Append to ${name} at offset ${baseOffset}, but the log continues at offset ${expectedOffset}.`, 50002, 500);
+  }
+}
 export class LogClosedError extends SamsaError {
   constructor(name: string) {
     super(`Log ${name} is closed.`, 50003, 503);

@@ -12,6 +12,7 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   'log.retention.check.interval.ms': { default: '300000', kind: 'int', min: 1 },
   'log.flush.scheduler.interval.ms': { default: '1000', kind: 'int', min: 1 },
   'log.flush.offset.checkpoint.interval.ms': { default: '60000', kind: 'int', min: 1 },
+  'replica.high.watermark.checkpoint.interval.ms': { default: '5000', kind: 'int', min: 1 },
   'log.cleaner.backoff.ms': { default: '15000', kind: 'int', min: 1 },
   // Samsa's Idempotency-Key memory, per partition (see broker/idempotency-cache.ts).
   'idempotency.max.keys': { default: '10000', kind: 'int', min: 1 },
@@ -30,6 +31,7 @@ export interface BrokerSettings {
   retentionCheckIntervalMs: number;
   flushCheckIntervalMs: number;
   checkpointIntervalMs: number;
+  highWatermarkCheckpointIntervalMs: number;
   cleanerBackoffMs: number;
   idempotency: { maxKeys: number; ttlMs: number };
   /** The broker-level topic defaults (synonyms), validated. */
@@ -64,6 +66,7 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
     retentionCheckIntervalMs: int('log.retention.check.interval.ms'),
     flushCheckIntervalMs: int('log.flush.scheduler.interval.ms'),
     checkpointIntervalMs: int('log.flush.offset.checkpoint.interval.ms'),
+    highWatermarkCheckpointIntervalMs: int('replica.high.watermark.checkpoint.interval.ms'),
     cleanerBackoffMs: int('log.cleaner.backoff.ms'),
     idempotency: { maxKeys: int('idempotency.max.keys'), ttlMs: int('idempotency.ttl.ms') },
     topicDefaults,

@@ -227,6 +227,7 @@ export class Broker {
       retentionCheckIntervalMs: this.settings.retentionCheckIntervalMs,
       flushCheckIntervalMs: this.settings.flushCheckIntervalMs,
       checkpointIntervalMs: this.settings.checkpointIntervalMs,
+      highWatermarkCheckpointIntervalMs: this.settings.highWatermarkCheckpointIntervalMs,
       cleanerBackoffMs: this.settings.cleanerBackoffMs,
       onError,
       onFlush: (durationMs) => this.logFlushObserver(durationMs),

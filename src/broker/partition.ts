@@ -30,6 +30,8 @@ export class Partition {
     this.leaderEpoch = state.leaderEpoch;
     this.replicas = [...state.replicas];
     this.isr = [...state.isr];
+    // The log opened with its checkpointed high watermark (replication-offset-checkpoint); as the
+    // leader of ISR {self} this node has every offset in sync, so the HW moves to the log end.
     this.maybeIncrementHighWatermark();
   }
 

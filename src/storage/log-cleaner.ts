@@ -97,6 +97,8 @@ export class LogCleaner {
     const stats: CleanStats = { segmentsCleaned: 0, recordsRemoved: 0, bytesBefore: 0, bytesAfter: 0 };
     let segments = this.cleanableSegments(log, now);
     if (segments.length === 0) return stats;
+    // A truncation during the pass invalidates the offset map (its newest copies may be gone).
+    const truncations = log.truncations;
     for (const seg of segments) log.cleaning.add(seg);
     try {
       // 1. The offset map: newest offset of every key in the cleanable range.
@@ -121,13 +123,14 @@ export class LogCleaner {
         }
         mapped++;
         await yieldToEventLoop();
+        if (log.truncations !== truncations) return stats;
       }
       segments = segments.slice(0, mapped);
       // 2. Rewrite each segment with what survives.
       let nextTombstoneExpiryMs = Number.POSITIVE_INFINITY;
       for (const seg of segments) {
-        const result = await this.cleanSegment(log, seg, latest, now);
-        if (result === null) return stats; // the log closed under us
+        const result = await this.cleanSegment(log, seg, latest, now, truncations);
+        if (result === null) return stats; // the log closed or was truncated under us
         stats.segmentsCleaned++;
         stats.recordsRemoved += result.recordsRemoved;
         stats.bytesBefore += result.bytesBefore;
@@ -155,6 +158,7 @@ export class LogCleaner {
     seg: LogSegment,
     latest: Map<string, number>,
     now: number,
+    truncations: number,
   ): Promise<{
     recordsRemoved: number;
     bytesBefore: number;
@@ -205,7 +209,11 @@ export class LogCleaner {
         if (++sinceYield >= this.options.batchesPerYield) {
           sinceYield = 0;
           await yieldToEventLoop();
-          if (!log.segmentList().includes(seg)) return null;
+          if (!log.segmentList().includes(seg) || log.truncations !== truncations) {
+            fs.closeSync(fd);
+            fs.rmSync(cleanedPath, { force: true });
+            return null;
+          }
         }
       }
       fs.fsyncSync(fd);
@@ -215,7 +223,7 @@ export class LogCleaner {
       throw err;
     }
     fs.closeSync(fd);
-    if (!log.segmentList().includes(seg)) {
+    if (!log.segmentList().includes(seg) || log.truncations !== truncations) {
       fs.rmSync(cleanedPath, { force: true });
       return null;
     }

@@ -11,6 +11,9 @@ import { PartitionLog } from './partition-log.js';
 /** Kafka's names for the files in the root of a log dir. */
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
+const HIGH_WATERMARK_FILE = 'replication-offset-checkpoint';
+/** Kafka's `replica.high.watermark.checkpoint.interval.ms` default. */
+const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 
 export interface LogManagerOptions {
   dataDir: string;
@@ -20,6 +23,8 @@ export interface LogManagerOptions {
   flushCheckIntervalMs: number;
   /** How often recovery points are checkpointed (Kafka `log.flush.offset.checkpoint.interval.ms`). */
   checkpointIntervalMs: number;
+  /** How often high watermarks are checkpointed (Kafka `replica.high.watermark.checkpoint.interval.ms`, 5000). */
+  highWatermarkCheckpointIntervalMs?: number;
   /** Pause between cleaner passes (Kafka `log.cleaner.backoff.ms`). */
   cleanerBackoffMs: number;
   onError: (task: string, err: unknown) => void;
@@ -36,8 +41,10 @@ export interface LoadReport {
 
 /**
  * Every partition log in one data dir (Kafka's LogManager): start-up recovery, the
- * clean-shutdown marker, recovery-point checkpoints, and the background loops for retention,
- * time-based flushing and compaction.
+ * clean-shutdown marker, recovery-point and high-watermark checkpoints, and the background loops
+ * for retention, time-based flushing, checkpointing and compaction. (Kafka's ReplicaManager owns
+ * the high-watermark checkpoint; here the data dir's owner does, since the high watermark lives on
+ * the log.) Checkpoints are written periodically and on shutdown, never per append.
  */
 export class LogManager {
   private readonly logs = new Map<string, PartitionLog>();
@@ -45,6 +52,7 @@ export class LogManager {
   /** Every log the metadata names was opened (and recovered); only then can a stop be clean. */
   private loadingComplete = false;
   private recoveryPoints = new Map<string, number>();
+  private highWatermarks = new Map<string, number>();
   private readonly tasks: BackgroundTask[];
   readonly cleaner = new LogCleaner();
 
@@ -71,6 +79,12 @@ export class LogManager {
         () => this.checkpointRecoveryPoints(),
         options.onError,
       ),
+      new BackgroundTask(
+        'high-watermark-checkpoint',
+        options.highWatermarkCheckpointIntervalMs ?? DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS,
+        () => this.checkpointHighWatermarks(),
+        options.onError,
+      ),
       new BackgroundTask('log-cleaner', options.cleanerBackoffMs, () => this.runCleaner(Date.now()), options.onError),
     ];
   }
@@ -80,13 +94,14 @@ export class LogManager {
   }
 
   /**
-   * Reads the clean-shutdown marker and the recovery points, then removes the marker at once:
-   * a crash from here on must look unclean to the next start.
+   * Reads the clean-shutdown marker, the recovery points and the high watermarks, then removes
+   * the marker at once: a crash from here on must look unclean to the next start.
    */
   beginLoading(): void {
     const marker = path.join(this.dataDir, CLEAN_SHUTDOWN_FILE);
     this.cleanShutdown = fs.existsSync(marker);
     this.recoveryPoints = readOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_FILE));
+    this.highWatermarks = readOffsetCheckpoint(path.join(this.dataDir, HIGH_WATERMARK_FILE));
     fs.rmSync(marker, { force: true });
     // Directories of deleted topics whose removal a crash interrupted.
     for (const entry of fs.readdirSync(this.dataDir)) {
@@ -103,13 +118,17 @@ export class LogManager {
     return this.cleanShutdown;
   }
 
-  /** Opens (recovering as needed) or creates the log of one partition. */
+  /**
+   * Opens (recovering as needed) or creates the log of one partition. Its high watermark starts
+   * at the checkpointed one, clamped to the log; a leader then advances it as its ISR allows.
+   */
   loadLog(topic: string, partition: number, config: LogConfig): { log: PartitionLog; truncatedBytes: number } {
     const name = `${topic}-${partition}`;
     const existing = this.logs.get(name);
     if (existing) return { log: existing, truncatedBytes: 0 };
     const { log, truncatedBytes } = PartitionLog.open(path.join(this.dataDir, name), topic, partition, config, {
       recoveryPoint: this.recoveryPoints.get(name) ?? 0,
+      highWatermark: this.highWatermarks.get(name) ?? 0,
       cleanShutdown: this.cleanShutdown,
       onFlush: this.options.onFlush,
     });
@@ -181,16 +200,31 @@ export class LogManager {
     writeOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_FILE), entries);
   }
 
+  /** Writes `replication-offset-checkpoint`: every log's high watermark. */
+  checkpointHighWatermarks(): void {
+    const entries = [...this.logs.values()].map((l) => ({
+      topic: l.topic,
+      partition: l.partition,
+      offset: l.highWatermark,
+    }));
+    writeOffsetCheckpoint(path.join(this.dataDir, HIGH_WATERMARK_FILE), entries);
+  }
+
   /**
-   * Stops the loops, flushes and closes every log, checkpoints recovery points, and only
-   * then writes the clean-shutdown marker, so the next start can skip recovery. A stop that
-   * interrupts loading writes no marker: logs not yet recovered must be recovered next time.
+   * Stops the loops, flushes and closes every log, checkpoints recovery points and high
+   * watermarks, and only then writes the clean-shutdown marker, so the next start can skip
+   * recovery. A stop that interrupts loading writes no marker: logs not yet recovered must be
+   * recovered next time. It writes no checkpoint either: logs not yet loaded are not listed,
+   * and a checkpoint would forget them.
    */
   async shutdown(): Promise<void> {
     await Promise.all(this.tasks.map((t) => t.stop()));
     for (const log of this.logs.values()) await log.close();
-    this.checkpointRecoveryPoints();
-    if (this.loadingComplete) writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+    if (this.loadingComplete) {
+      this.checkpointRecoveryPoints();
+      this.checkpointHighWatermarks();
+      writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
+    }
     this.logs.clear();
   }
 }

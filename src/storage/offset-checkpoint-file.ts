@@ -1,27 +1,18 @@
-import fs from 'node:fs';
-import { writeFileAtomic } from './atomic-file.js';
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
 
 /**
- * Kafka's offset checkpoint text format (recovery-point-offset-checkpoint and friends):
- * line 1 the version `0`, line 2 the entry count, then `topic partition offset` per line.
- * Topic names cannot hold spaces, so the format needs no escaping.
+ * Kafka's offset checkpoints in the root of a data dir (OffsetCheckpointFile):
+ * `recovery-point-offset-checkpoint` and `replication-offset-checkpoint` (the high watermarks),
+ * one `topic partition offset` line per partition in the checkpoint text format
+ * (checkpoint-file.ts). Topic names cannot hold spaces, so the format needs no escaping.
+ * A missing or damaged file reads as empty: every offset then starts from its safe default
+ * (full recovery, a high watermark at the log start offset).
  */
 export function readOffsetCheckpoint(file: string): Map<string, number> {
   const out = new Map<string, number>();
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return out;
-  }
-  const lines = text.split('\n').filter((l) => l.length > 0);
-  if (lines[0] !== '0') return out; // unknown version: start from scratch (full recovery is safe)
-  const count = Number(lines[1]);
-  for (const line of lines.slice(2, 2 + count)) {
-    const [topic, partition, offset] = line.split(' ');
-    if (topic === undefined || partition === undefined || offset === undefined) continue;
+  for (const [topic, partition, offset] of readCheckpointFile(file, 3) ?? []) {
     const n = Number(offset);
-    if (Number.isSafeInteger(n)) out.set(`${topic}-${partition}`, n);
+    if (/^\d+$/.test(partition as string) && Number.isSafeInteger(n) && n >= 0) out.set(`${topic}-${partition}`, n);
   }
   return out;
 }
@@ -32,5 +23,5 @@ export function writeOffsetCheckpoint(
 ): void {
   const lines: string[] = [];
   for (const e of entries) lines.push(`${e.topic} ${e.partition} ${e.offset}`);
-  writeFileAtomic(file, `0\n${lines.length}\n${lines.join('\n')}${lines.length ? '\n' : ''}`);
+  writeCheckpointFile(file, lines);
 }

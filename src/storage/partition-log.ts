@@ -1,17 +1,28 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidRecordError, LogClosedError, OffsetOutOfRangeError, RecordTooLargeError } from '../errors.js';
+import {
+  CorruptRecordError,
+  InvalidRecordError,
+  LogClosedError,
+  OffsetOutOfRangeError,
+  RecordTooLargeError,
+  UnexpectedAppendOffsetError,
+} from '../errors.js';
 import { batchBuffers, takeBatchBuffer } from './batch-buffers.js';
 import { CompressionCodec } from './compression.js';
+import { type EpochEndOffset, LeaderEpochFileCache } from './leader-epoch-file-cache.js';
 import type { LogConfig } from './log-config.js';
 import {
   type BatchHeader,
   decodeRecordBatch,
   encodeRecordBatch,
+  LOG_OVERHEAD,
+  RECORD_BATCH_OVERHEAD,
   type RecordInput,
   readBatchHeader,
   setBaseOffset,
   setPartitionLeaderEpoch,
+  validateRecordBatch,
 } from './record-batch.js';
 import { columnsOf, isColumns, type RecordColumns } from './record-columns.js';
 import { LogSegment, type SegmentConfig, segmentFileName } from './segment.js';
@@ -53,6 +64,11 @@ export interface ReadOptions {
 export interface OpenOptions {
   /** Offset below which everything was flushed before the last stop (recovery point checkpoint). */
   recoveryPoint: number;
+  /**
+   * The high watermark checkpointed before the last stop (`replication-offset-checkpoint`),
+   * clamped to [log start offset, log end offset]. Default 0, so the log start offset.
+   */
+  highWatermark?: number;
   /** The data dir carried a clean-shutdown marker: indexes can be trusted. */
   cleanShutdown: boolean;
   /** Told how long each fsync of this log took (metrics); storage itself imports nothing above it. */
@@ -77,6 +93,10 @@ export class PartitionLog {
   private readonly flushing = new Map<LogSegment, Promise<void>>();
   /** Segments the cleaner is rewriting; retention leaves them alone meanwhile. */
   readonly cleaning = new Set<LogSegment>();
+  /** Truncations so far: work begun before one (a cleaning pass, a roll's fsync) must not apply after it. */
+  private truncationCount = 0;
+  /** Which leader epoch started at which offset (`leader-epoch-checkpoint`). */
+  readonly leaderEpochCache: LeaderEpochFileCache;
 
   private constructor(
     readonly dir: string,
@@ -84,9 +104,11 @@ export class PartitionLog {
     readonly partition: number,
     private config: LogConfig,
     recoveryPoint: number,
+    leaderEpochCache: LeaderEpochFileCache,
     private readonly onFlush: (durationMs: number) => void = () => {},
   ) {
     this.recoveryPoint = recoveryPoint;
+    this.leaderEpochCache = leaderEpochCache;
   }
 
   get name(): string {
@@ -110,7 +132,15 @@ export class PartitionLog {
     opts: OpenOptions,
   ): { log: PartitionLog; truncatedBytes: number } {
     fs.mkdirSync(dir, { recursive: true });
-    const log = new PartitionLog(dir, topic, partition, config, opts.recoveryPoint, opts.onFlush);
+    const { cache: epochs, loaded: epochsLoaded } = LeaderEpochFileCache.open(dir);
+    const log = new PartitionLog(dir, topic, partition, config, opts.recoveryPoint, epochs, opts.onFlush);
+    // Kafka's recovery: a recovered batch with an epoch newer than any known one starts that epoch.
+    let epochsChanged = false;
+    const learnEpoch = (header: BatchHeader) => {
+      const epoch = header.partitionLeaderEpoch;
+      if (epoch >= 0 && epoch > epochs.latestEpoch && epochs.assign(epoch, header.baseOffset, false))
+        epochsChanged = true;
+    };
     const segConfig = PartitionLog.segmentConfig(config);
     const files = fs.readdirSync(dir);
     // Leftovers of an interrupted compaction: the original .log is still whole; an index
@@ -129,7 +159,13 @@ export class PartitionLog {
         files.includes(segmentFileName(base, '.index')) && files.includes(segmentFileName(base, '.timeindex'));
       const unflushed = next === undefined || next > opts.recoveryPoint;
       const recover = !haveIndexes || (!opts.cleanShutdown && unflushed);
-      const { segment, truncatedBytes: cut } = LogSegment.open(dir, base, segConfig, recover);
+      const { segment, truncatedBytes: cut } = LogSegment.open(
+        dir,
+        base,
+        segConfig,
+        recover,
+        epochsLoaded ? learnEpoch : undefined,
+      );
       log.segments.push(segment);
       if (cut > 0) {
         truncatedBytes += cut;
@@ -140,6 +176,17 @@ export class PartitionLog {
     if (log.segments.length === 0) log.segments.push(LogSegment.create(dir, 0, segConfig));
     for (const s of log.segments.slice(0, -1)) s.onBecomeInactive();
     log.recoveryPoint = Math.min(opts.cleanShutdown ? log.logEndOffset : opts.recoveryPoint, log.logEndOffset);
+    if (!epochsLoaded) {
+      // No (readable) checkpoint: rebuild the history from every batch's partition leader epoch,
+      // and write it (once the log holds anything) so the next start reads it instead.
+      for (const seg of log.segments) for (const { header } of seg.scan(0)) learnEpoch(header);
+      epochsChanged = log.logEndOffset > log.logStartOffset;
+    }
+    // A checkpoint written before a crash may name epochs past what survived, or before retention.
+    if (epochs.truncateFromEnd(log.logEndOffset, false)) epochsChanged = true;
+    if (epochs.truncateFromStart(log.logStartOffset, false)) epochsChanged = true;
+    if (epochsChanged) epochs.flush();
+    log.updateHighWatermark(opts.highWatermark ?? 0);
     return { log, truncatedBytes };
   }
 
@@ -159,6 +206,11 @@ export class PartitionLog {
     let total = 0;
     for (const s of this.segments) total += s.sizeBytes;
     return total;
+  }
+
+  /** Truncations so far; the cleaner abandons a pass that one overtook. */
+  get truncations(): number {
+    return this.truncationCount;
   }
 
   get segmentCount(): number {
@@ -232,6 +284,9 @@ export class PartitionLog {
     const baseOffset = this.logEndOffset;
     setBaseOffset(batch, baseOffset);
     setPartitionLeaderEpoch(batch, leaderEpoch);
+    // A new leader epoch starts here (Kafka assigns it as the leader takes over; here at its first append).
+    if (leaderEpoch >= 0 && leaderEpoch !== this.leaderEpochCache.latestEpoch)
+      this.leaderEpochCache.assign(leaderEpoch, baseOffset);
     const header = readBatchHeader(batch);
     if (this.shouldRoll(batch.length, header.maxTimestamp, header.lastOffset, now)) this.roll();
     this.active.append(batch, header);
@@ -244,6 +299,139 @@ export class PartitionLog {
       maxTimestamp: header.maxTimestamp,
       sizeBytes: batch.length,
     };
+  }
+
+  /**
+   * Kafka's appendAsFollower: appends batches exactly as the leader wrote them (offsets, partition
+   * leader epochs and bytes unchanged, nothing re-encoded). Every batch is checked first (size,
+   * magic, CRC-32C) and the offsets must continue the log: the first batch starts at the log end
+   * offset and each next one right after the previous one's last offset; otherwise nothing is
+   * written (CorruptRecordError, UnexpectedAppendOffsetError). A partial batch at the end, as a
+   * size-limited fetch can return, is ignored, as Kafka does; `sizeBytes` says what was taken.
+   * Segments roll and indexes grow as for leader appends; `max.message.bytes` is not applied
+   * (the leader accepted the batch). A batch whose epoch is new starts that epoch in the cache.
+   */
+  appendAsFollower(records: Buffer, now = Date.now()): AppendInfo {
+    this.ensureOpen();
+    const headers: BatchHeader[] = [];
+    let position = 0;
+    let nextOffset = this.logEndOffset;
+    let maxTimestamp = -1;
+    while (position + RECORD_BATCH_OVERHEAD <= records.length) {
+      const sizeBytes = records.readInt32BE(position + 8) + LOG_OVERHEAD;
+      if (sizeBytes < RECORD_BATCH_OVERHEAD) {
+        throw new CorruptRecordError(`${this.name}: batch at byte ${position} declares only ${sizeBytes} bytes`);
+      }
+      if (position + sizeBytes > records.length) break;
+      const batch = records.subarray(position, position + sizeBytes);
+      validateRecordBatch(batch);
+      const header = readBatchHeader(batch);
+      if (header.baseOffset !== nextOffset)
+        throw new UnexpectedAppendOffsetError(this.name, header.baseOffset, nextOffset);
+      headers.push(header);
+      nextOffset = header.lastOffset + 1;
+      if (header.maxTimestamp > maxTimestamp) maxTimestamp = header.maxTimestamp;
+      position += sizeBytes;
+    }
+    const baseOffset = this.logEndOffset;
+    position = 0;
+    let recordCount = 0;
+    for (const header of headers) {
+      const epoch = header.partitionLeaderEpoch;
+      if (epoch >= 0 && epoch !== this.leaderEpochCache.latestEpoch)
+        this.leaderEpochCache.assign(epoch, header.baseOffset);
+      if (this.shouldRoll(header.sizeBytes, header.maxTimestamp, header.lastOffset, now)) this.roll();
+      this.active.write(records.subarray(position, position + header.sizeBytes), header);
+      position += header.sizeBytes;
+      recordCount += header.recordsCount;
+    }
+    this.unflushedMessages += recordCount;
+    if (recordCount > 0 && this.unflushedMessages >= this.config.flushMessages) this.flush(now);
+    return { baseOffset, lastOffset: nextOffset - 1, logAppendTime: -1, maxTimestamp, sizeBytes: position };
+  }
+
+  /**
+   * Kafka's updateHighWatermark: sets the high watermark to `hw` clamped to [log start offset,
+   * log end offset] and returns what it became. A follower takes min(leader's HW, own LEO) this way.
+   */
+  updateHighWatermark(hw: number): number {
+    this.highWatermark = Math.min(Math.max(hw, this.logStartOffset), this.logEndOffset);
+    return this.highWatermark;
+  }
+
+  /** OffsetsForLeaderEpoch for this log (see LeaderEpochFileCache.endOffsetFor). */
+  endOffsetForEpoch(leaderEpoch: number): EpochEndOffset {
+    return this.leaderEpochCache.endOffsetFor(leaderEpoch, this.logEndOffset);
+  }
+
+  /**
+   * Kafka's UnifiedLog.truncateTo: the log ends below `targetOffset` afterwards. Segments whose
+   * base offset is above it are deleted, and the one holding it loses the batch containing
+   * `targetOffset` and everything after (a batch is never split, so a point inside a batch ends
+   * the log at that batch's base offset, below the target; followers truncate at batch
+   * boundaries, where the two agree). A target below the log start offset empties the log and
+   * restarts it there (`truncateFullyAndStartAt`). The leader-epoch cache loses the epochs that
+   * started at or after the new end; the high watermark and the recovery point are lowered to it
+   * when above. Returns whether anything was removed.
+   */
+  truncateTo(targetOffset: number): boolean {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(targetOffset) || targetOffset < 0) {
+      throw new RangeError(`cannot truncate ${this.name} to offset ${targetOffset}`);
+    }
+    if (targetOffset >= this.logEndOffset) {
+      // Kafka still drops an epoch this node started at the log end without writing to it.
+      this.leaderEpochCache.truncateFromEnd(this.logEndOffset);
+      return false;
+    }
+    if (targetOffset < this.logStartOffset) {
+      this.truncateFullyAndStartAt(targetOffset);
+      return true;
+    }
+    this.truncationCount++;
+    let keep = this.segments.length;
+    while (keep > 1 && (this.segments[keep - 1] as LogSegment).baseOffset > targetOffset) keep--;
+    for (const seg of this.segments.splice(keep)) this.deleteSegment(seg);
+    this.active.truncateTo(targetOffset);
+    this.afterTruncation();
+    return true;
+  }
+
+  /**
+   * Kafka's truncateFullyAndStartAt: deletes every segment and starts an empty log at `newOffset`
+   * (a follower far behind, or past a leader's retention). The leader-epoch cache is cleared.
+   */
+  truncateFullyAndStartAt(newOffset: number): void {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(newOffset) || newOffset < 0) {
+      throw new RangeError(`cannot restart ${this.name} at offset ${newOffset}`);
+    }
+    this.truncationCount++;
+    const doomed = this.segments.splice(0);
+    // Rename first: the new segment may take the same file names.
+    for (const seg of doomed) seg.markDeleted();
+    this.segments.push(LogSegment.create(this.dir, newOffset, PartitionLog.segmentConfig(this.config)));
+    for (const seg of doomed) this.deleteSegment(seg);
+    this.leaderEpochCache.clear();
+    this.afterTruncation();
+  }
+
+  private afterTruncation(): void {
+    const end = this.logEndOffset;
+    this.leaderEpochCache.truncateFromEnd(end);
+    if (this.recoveryPoint > end) this.recoveryPoint = end;
+    this.updateHighWatermark(Math.min(this.highWatermark, end));
+  }
+
+  /**
+   * Removes a segment the log no longer lists. A segment whose post-roll fsync is in flight keeps
+   * its descriptor until that ends.
+   */
+  private deleteSegment(seg: LogSegment): void {
+    seg.markDeleted();
+    const pending = this.flushing.get(seg);
+    if (pending) void pending.then(() => seg.delete());
+    else seg.delete();
   }
 
   /** `prepare` then `appendPrepared`: one batch, one write. */
@@ -276,11 +464,13 @@ export class PartitionLog {
     this.segments.push(next);
     const newBase = next.baseOffset;
     const flushStartedMs = performance.now();
+    const truncations = this.truncationCount;
     const done = old
       .flushAsync()
       .then(() => {
         this.onFlush(performance.now() - flushStartedMs);
-        if (newBase > this.recoveryPoint) this.recoveryPoint = newBase;
+        // After a truncation, offsets below newBase may be new, unflushed data.
+        if (truncations === this.truncationCount && newBase > this.recoveryPoint) this.recoveryPoint = newBase;
       })
       .catch(() => {
         // The fd was closed by shutdown, which flushes synchronously itself.
@@ -401,14 +591,9 @@ export class PartitionLog {
     if (count === 0) return 0;
     // Every segment goes: start an empty active one at the log end first, as Kafka does.
     if (count === this.segments.length) this.roll();
-    const doomed = this.segments.splice(0, count);
-    for (const seg of doomed) {
-      seg.markDeleted();
-      // A segment whose post-roll fsync is in flight keeps its descriptor until that ends.
-      const pending = this.flushing.get(seg);
-      if (pending) void pending.then(() => seg.delete());
-      else seg.delete();
-    }
+    for (const seg of this.segments.splice(0, count)) this.deleteSegment(seg);
+    // Kafka moves the epoch history's start with the log start offset.
+    this.leaderEpochCache.truncateFromStart(this.logStartOffset);
     return count;
   }
 

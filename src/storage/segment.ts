@@ -57,7 +57,10 @@ export class LogSegment {
   /** maxTimestamp of the first batch, for time-based rolling; null when empty. */
   firstBatchTimestamp: number | null = null;
   private bytesSinceLastIndexEntry = 0;
-  readonly createdMs: number;
+  /** When the segment was created, or last emptied by a truncation (time-based rolling). */
+  createdMs: number;
+  /** Set by `markDeleted`: the files now carry the `.deleted` suffix. */
+  private markedDeleted = false;
 
   private constructor(
     readonly dir: string,
@@ -112,11 +115,12 @@ export class LogSegment {
     baseOffset: number,
     config: SegmentConfig,
     recover: boolean,
+    onRecoveredBatch?: (header: BatchHeader) => void,
   ): { segment: LogSegment; truncatedBytes: number } {
     const segment = LogSegment.openFiles(dir, baseOffset, config);
     segment.sizeBytes = fs.fstatSync(segment.logFd).size;
     if (!recover && segment.loadTrusted()) return { segment, truncatedBytes: 0 };
-    return { segment, truncatedBytes: segment.recover() };
+    return { segment, truncatedBytes: segment.recover(onRecoveredBatch) };
   }
 
   /** Loads indexes and scans the short tail after the last index entry. False if anything is off. */
@@ -160,9 +164,10 @@ export class LogSegment {
   /**
    * Validates every batch from the start (length, magic, CRC, increasing offsets), rebuilds
    * both indexes, and truncates the log after the last whole valid batch. Returns the
-   * number of bytes truncated.
+   * number of bytes truncated. `onBatch` sees every valid batch kept (the leader-epoch cache
+   * takes the epochs it does not know from them, as Kafka's recovery does).
    */
-  recover(): number {
+  recover(onBatch?: (header: BatchHeader) => void): number {
     const fileSize = fs.fstatSync(this.logFd).size;
     this.offsetIndex.beginRebuild();
     this.timeIndex.beginRebuild();
@@ -199,6 +204,7 @@ export class LogSegment {
       const header = readBatchHeader(batch);
       if (header.baseOffset < this.nextOffset || header.lastOffset - this.baseOffset > 0x7fffffff) break;
       this.indexBatch(header, position);
+      onBatch?.(header);
       position += declared;
       this.sizeBytes = position;
     }
@@ -226,6 +232,15 @@ export class LogSegment {
    * segment's from here: once written, memory from batch-buffers.ts goes back there.
    */
   append(batch: Buffer, header: BatchHeader): void {
+    this.write(batch, header);
+    batchBuffers.give(batch);
+  }
+
+  /**
+   * Appends one whole, validated batch the caller keeps (a follower's fetched bytes): written
+   * as given, and never handed to batch-buffers.ts.
+   */
+  write(batch: Buffer, header: BatchHeader): void {
     if (header.baseOffset < this.nextOffset) {
       throw new Error(`append at offset ${header.baseOffset} below segment end ${this.nextOffset}`);
     }
@@ -234,9 +249,50 @@ export class LogSegment {
     while (written < batch.length) {
       written += fs.writeSync(this.logFd, batch, written, batch.length - written, position + written);
     }
-    batchBuffers.give(batch);
     this.sizeBytes += batch.length;
     this.indexBatch(header, position);
+  }
+
+  /**
+   * Kafka's LogSegment.truncateTo: removes the batch holding `offset` and everything after it
+   * (a truncation point inside a batch takes the whole batch: a batch is never split), trims
+   * both indexes to what is left, and recomputes the segment's end and newest timestamp.
+   * Returns the bytes removed. The segment's end becomes the lower of `offset` and the removed
+   * batch's base offset, so it never exceeds `offset`.
+   */
+  truncateTo(offset: number): number {
+    const found = this.translateOffset(offset);
+    if (found === null) return 0;
+    const removedBytes = this.sizeBytes - found.position;
+    fs.ftruncateSync(this.logFd, found.position);
+    this.sizeBytes = found.position;
+    this.nextOffset = Math.min(offset, found.header.baseOffset);
+    // Index entries name the last offset of a batch; every kept batch ends below nextOffset.
+    this.offsetIndex.truncateTo(this.nextOffset);
+    this.timeIndex.truncateTo(this.nextOffset);
+    // The same sparse-index spacing a rebuild from the log would give.
+    this.bytesSinceLastIndexEntry = this.sizeBytes - this.offsetIndex.lastEntry().position;
+    // The newest timestamp left: the time index's last entry, then the batches after it.
+    this.maxTimestampSoFar = -1;
+    this.offsetOfMaxTimestampSoFar = this.baseOffset;
+    let from = 0;
+    const lastTime = this.timeIndex.lastEntry();
+    if (lastTime !== null) {
+      this.maxTimestampSoFar = lastTime.timestamp;
+      this.offsetOfMaxTimestampSoFar = lastTime.offset;
+      from = this.translateOffset(lastTime.offset + 1)?.position ?? this.sizeBytes;
+    }
+    for (const { header } of this.scan(from)) {
+      if (header.maxTimestamp > this.maxTimestampSoFar) {
+        this.maxTimestampSoFar = header.maxTimestamp;
+        this.offsetOfMaxTimestampSoFar = header.lastOffset;
+      }
+    }
+    if (this.sizeBytes === 0) {
+      this.firstBatchTimestamp = null;
+      this.createdMs = Date.now();
+    }
+    return removedBytes;
   }
 
   /** Called when the segment stops being active: Kafka forces a final time-index entry. */
@@ -347,10 +403,17 @@ export class LogSegment {
     this.timeIndex.close();
   }
 
-  /** Closes and removes the segment's files. */
+  /**
+   * Closes and removes the segment's files: the `.deleted` ones once `markDeleted` renamed them
+   * (by then a new segment may own the plain names: a truncated log can roll at the same base
+   * offset again), the plain ones otherwise.
+   */
   delete(): void {
     this.close();
-    LogSegment.deleteFiles(this.dir, this.baseOffset);
+    if (!this.markedDeleted) {
+      LogSegment.deleteFiles(this.dir, this.baseOffset);
+      return;
+    }
     for (const suffix of SEGMENT_SUFFIXES) {
       fs.rmSync(path.join(this.dir, `${segmentFileName(this.baseOffset, suffix)}${DELETED_SUFFIX}`), { force: true });
     }
@@ -362,6 +425,8 @@ export class LogSegment {
    * `*.deleted` files). Open descriptors stay valid; `delete()` removes the files later.
    */
   markDeleted(): void {
+    if (this.markedDeleted) return; // the plain names may belong to a newer segment by now
+    this.markedDeleted = true;
     for (const suffix of SEGMENT_SUFFIXES) {
       const file = path.join(this.dir, segmentFileName(this.baseOffset, suffix));
       if (fs.existsSync(file)) fs.renameSync(file, `${file}${DELETED_SUFFIX}`);
