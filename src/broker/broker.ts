@@ -5,6 +5,7 @@ import {
   InvalidConfigError,
   InvalidPartitionsError,
   InvalidTopicError,
+  NotEnoughReplicasError,
   ServiceUnavailableError,
   TopicExistsError,
   UnknownPartitionError,
@@ -12,13 +13,14 @@ import {
 } from '../errors.js';
 import {
   buildLogConfig,
+  type LogConfig,
   type ResolvedConfig,
   resolveTopicConfigs,
   topicConfigDef,
   validateTopicConfigs,
 } from '../storage/log-config.js';
 import { LogManager } from '../storage/log-manager.js';
-import type { PreparedBatch } from '../storage/partition-log.js';
+import { type PreparedBatch, prepareBatch } from '../storage/partition-log.js';
 import {
   type DecodedRecord,
   decodeRecordBatch,
@@ -447,17 +449,21 @@ export class Broker {
     this.ensureReady();
     if (isInternalTopic(topic))
       throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
-    if (!this.store.getTopic(topic)) {
+    // A topic to auto-create is created only once the whole request has passed every check against
+    // the config it will have (all synchronous from here to the append, so no other request sees a gap).
+    let list = this.store.getTopic(topic) ? (this.partitions.get(topic) as Partition[]) : null;
+    let newTopicConfig: LogConfig | null = null;
+    if (list === null) {
       if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
-      this.createTopicNow(topic, {});
+      validateTopicName(topic);
+      newTopicConfig = buildLogConfig({}, this.settings.topicDefaults);
     }
-    const list = this.partitions.get(topic) as Partition[];
-    const partitionCount = list.length;
+    const partitionCount = list === null ? this.settings.numPartitions : list.length;
     const now = Date.now();
     let producerId: number | undefined;
     if (opts.idempotencyKey !== undefined) {
       producerId = producerIdOfKey(opts.idempotencyKey);
-      const earlier = this.replayIdempotent(topic, list, input, producerId, now);
+      const earlier = list && this.replayIdempotent(topic, list, input, producerId, now);
       if (earlier) return earlier;
     }
     const { records, partitions: explicit } = input;
@@ -500,12 +506,26 @@ export class Broker {
       }
     }
     const prepared = new Map<number, PreparedBatch>();
-    for (const [p, rows] of rowsOf) prepared.set(p, (list[p] as Partition).log.prepare(records, now, producerId, rows));
     const requireMinIsr = opts.acks === -1;
+    if (newTopicConfig !== null) {
+      for (const [p, rows] of rowsOf)
+        prepared.set(p, prepareBatch(topic, newTopicConfig, records, now, producerId, rows));
+      // A new partition's ISR is this node alone (Partition's constructor).
+      if (requireMinIsr && newTopicConfig.minInsyncReplicas > 1) {
+        throw new NotEnoughReplicasError(topic, assigned[0] as number, 1, newTopicConfig.minInsyncReplicas);
+      }
+      this.createTopicNow(topic, {});
+      list = this.partitions.get(topic) as Partition[];
+    } else {
+      const partitions = list as Partition[];
+      for (const [p, rows] of rowsOf)
+        prepared.set(p, (partitions[p] as Partition).log.prepare(records, now, producerId, rows));
+    }
+    const appendTo = list as Partition[];
     const bases = new Map<number, { base: number; appendTime: number }>();
     const traffic = this.trafficOf(topic);
     for (const [p, batch] of prepared) {
-      const partition = list[p] as Partition;
+      const partition = appendTo[p] as Partition;
       const info = partition.appendAsLeader(batch, requireMinIsr);
       bases.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
       if (producerId !== undefined) {
