@@ -1307,8 +1307,10 @@ export interface paths {
          *
          *     The answer carries the instance's format: `Accept` must be that format's type,
          *     `application/vnd.kafka.v2+json`, `*\/*` or absent; another answers 406 / 40601. In the json format
-         *     a value that is not JSON answers 408 / 40801 (use binary or string for such topics), unless records
-         *     before it can be returned first. Records carry `timestamp` (epoch milliseconds) and `headers`
+         *     a key or value that is not JSON ends the answer before it: the records before it are returned and
+         *     the position stays at it, so the next read answers 408 / 40801 with a message naming its topic,
+         *     partition and offset. Every read answers that until the client seeks past it (`POST .../positions`
+         *     to offset + 1) or reads the topic with a binary or string consumer. Records carry `timestamp` (epoch milliseconds) and `headers`
          *     beyond Confluent's fields; header values are base64 in binary and UTF-8 text otherwise.
          *
          *     An answer holds at most `max_bytes` of keys and values (and at most the instance's cap, 64 MiB by
@@ -2666,7 +2668,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The first record to return cannot be rendered in the instance's format (a json consumer meeting a value that is not JSON). */
+        /**
+         * @description The first record to return cannot be rendered in the instance's format (a json consumer meeting a
+         *     key or value that is not JSON). The message names the record; seek to its offset + 1 to go past it.
+         */
         ConsumerRecordFormat: {
             headers: {
                 [name: string]: unknown;
@@ -2675,7 +2680,7 @@ export interface components {
                 /**
                  * @example {
                  *       "error_code": 40801,
-                 *       "message": "A record is not valid JSON and cannot be returned in the json format; use binary or string."
+                 *       "message": "Cannot deserialize the value of the record at offset 41 in partition 0 of topic 'orders' as json: it is not valid JSON. The consumer stays at offset 41; to skip this record, seek to offset 42 (POST .../positions with {\"offsets\":[{\"topic\":\"orders\",\"partition\":0,\"offset\":42}]}), or read it with a binary or string consumer."
                  *     }
                  */
                 "application/json": components["schemas"]["ErrorBody"];

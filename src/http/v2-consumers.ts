@@ -206,7 +206,10 @@ type RenderedRecord = ConsumerRecordJson;
 /**
  * The records of one answer, in the instance's format. A record that cannot be rendered (a json
  * consumer meeting a value that is not JSON) ends the answer before it: the records so far go out
- * and it is read again next time; when it is the first, the request fails with 40801.
+ * and the instance's position in that partition stays at it. When it is the first, the request
+ * fails with 40801 naming its topic, partition and offset, so the client can seek past it; every
+ * read answers the same until it does (Confluent's proxy stalls there too, and drops the records
+ * before it).
  */
 function renderRecords(instance: ConsumerInstance, records: ConsumedRecord[]): RenderedRecord[] {
   const format = instance.config.format;
@@ -230,11 +233,25 @@ function renderRecord(r: ConsumedRecord, format: EmbeddedFormat): RenderedRecord
   const binary = format === 'binary';
   return {
     topic: r.topic,
-    key: binary ? (r.key === null ? null : r.key.toString('base64')) : renderBytes(r.key, format, false).value,
-    value: binary ? (r.value === null ? null : r.value.toString('base64')) : renderBytes(r.value, format, false).value,
+    key: binary ? (r.key === null ? null : r.key.toString('base64')) : renderField(r, 'key', format),
+    value: binary ? (r.value === null ? null : r.value.toString('base64')) : renderField(r, 'value', format),
     partition: r.partition,
     offset: r.offset,
     timestamp: r.timestamp,
     headers: r.headers.length === 0 ? [] : renderHeaders(r.headers, format),
   };
+}
+
+function renderField(r: ConsumedRecord, field: 'key' | 'value', format: EmbeddedFormat): unknown {
+  try {
+    return renderBytes(r[field], format, false).value;
+  } catch (err) {
+    if (!(err instanceof RecordFormatError)) throw err;
+    throw new RecordFormatError(
+      `Cannot deserialize the ${field} of the record at offset ${r.offset} in partition ${r.partition} of topic '${r.topic}' as ${format}: ${err.message}. ` +
+        `The consumer stays at offset ${r.offset}; to skip this record, seek to offset ${r.offset + 1} ` +
+        `(POST .../positions with {"offsets":[{"topic":${JSON.stringify(r.topic)},"partition":${r.partition},"offset":${r.offset + 1}}]}), ` +
+        'or read it with a binary or string consumer.',
+    );
+  }
 }

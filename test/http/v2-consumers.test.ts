@@ -491,35 +491,68 @@ describe('v2 consumer instances', () => {
       assert.ok(elapsedMs < 3000, `answered after ${elapsedMs} ms`);
     }));
 
-  test('a json consumer meeting a value that is not JSON: records before it are returned, then 40801', () =>
+  test('a json consumer meeting a value that is not JSON: records before it are returned, then 40801 naming it; a seek past it goes on', () =>
     withNode(async (node) => {
       await node.broker.produce(
         't',
         [
           { key: null, value: Buffer.from('1') },
           { key: null, value: Buffer.from('not json') },
+          { key: null, value: Buffer.from('3') },
         ],
         { acks: -1, timeoutMs: 1000 },
       );
       const c = await create(node, 'g', { name: 'c', format: 'json', 'auto.offset.reset': 'earliest' });
       await subscribe(node, c, ['t']);
+      // One poll gathers all three: the record before the bad one still goes out.
       const got = await readN(node, c, 1);
       assert.deepEqual(
-        got.map((r) => r.value),
-        [1],
+        got.map((r) => [r.offset, r.value]),
+        [[0, 1]],
       );
       const bad = await request(node.app).get(`${c}/records`).set('accept', JSON_V2);
       assert.equal(bad.status, 408);
       assert.equal(bad.body.error_code, 40801);
+      assert.match(bad.body.message, /the value of the record at offset 1 in partition 0 of topic 't'/);
+      assert.match(bad.body.message, /not valid JSON/);
+      assert.match(bad.body.message, /seek to offset 2/);
       // The record is not skipped: a seek past it is the client's decision.
       const again = await request(node.app).get(`${c}/records`).set('accept', JSON_V2);
       assert.equal(again.status, 408);
+      assert.equal(again.body.message, bad.body.message);
       const seek = await request(node.app)
         .post(`${c}/positions`)
         .set('content-type', V2)
         .send({ offsets: [{ topic: 't', partition: 0, offset: 2 }] });
       assert.equal(seek.status, 204);
-      assert.deepEqual(await records(node, c, { accept: JSON_V2, timeout: 100 }), []);
+      assert.deepEqual(
+        (await readN(node, c, 1)).map((r) => [r.offset, r.value]),
+        [[2, 3]],
+      );
+      // And on: a record produced after the seek arrives too.
+      await node.broker.produce('t', [{ key: null, value: Buffer.from('4') }], { acks: -1, timeoutMs: 1000 });
+      assert.deepEqual(
+        (await readN(node, c, 1)).map((r) => [r.offset, r.value]),
+        [[3, 4]],
+      );
+    }));
+
+  test('a json consumer meeting a key that is not JSON names the key, its partition and offset', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 2 });
+      await node.broker.produce('t', [{ key: Buffer.from('plain key'), value: Buffer.from('{}'), partition: 1 }], {
+        acks: -1,
+        timeoutMs: 1000,
+      });
+      const c = await create(node, 'g', { name: 'c', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(node, c, ['t']);
+      let bad = await request(node.app).get(`${c}/records`).query({ timeout: 200 }).set('accept', JSON_V2);
+      for (let i = 0; i < 20 && bad.status === 200; i++) {
+        bad = await request(node.app).get(`${c}/records`).query({ timeout: 200 }).set('accept', JSON_V2);
+      }
+      assert.equal(bad.status, 408, bad.text);
+      assert.match(bad.body.message, /the key of the record at offset 0 in partition 1 of topic 't'/);
+      assert.match(bad.body.message, /"offset":1/);
     }));
 
   test('seek to an offset, the beginning, the end and a timestamp (ISO-8601 and epoch ms)', () =>
