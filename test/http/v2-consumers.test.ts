@@ -491,6 +491,83 @@ describe('v2 consumer instances', () => {
       assert.ok(elapsedMs < 3000, `answered after ${elapsedMs} ms`);
     }));
 
+  test('auto.commit.enable defaults to true, as in Confluent: DELETE commits the position and the next member resumes there', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 1 });
+      await produce(node, 't', [1, 2, 3]);
+      // No auto.commit.enable, and an interval long enough that only the close can commit.
+      const c = await create(node, 'g', {
+        name: 'c',
+        format: 'json',
+        'auto.offset.reset': 'earliest',
+        'auto.commit.interval.ms': 86_400_000,
+      });
+      await subscribe(node, c, ['t']);
+      assert.deepEqual(
+        (await readN(node, c, 3)).map((r) => r.offset),
+        [0, 1, 2],
+      );
+      assert.equal((await request(node.app).delete(c)).status, 204);
+
+      await produce(node, 't', [4]);
+      const next = await create(node, 'g', { name: 'next', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(node, next, ['t']);
+      assert.deepEqual(
+        (await readN(node, next, 1)).map((r) => [r.offset, r.value]),
+        [[3, 4]],
+      );
+    }));
+
+  test('auto.commit.enable=false: DELETE commits nothing and the next member starts from auto.offset.reset', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 1 });
+      await produce(node, 't', [1, 2]);
+      const c = await create(node, 'g', {
+        name: 'c',
+        format: 'json',
+        'auto.offset.reset': 'earliest',
+        'auto.commit.enable': 'false',
+      });
+      await subscribe(node, c, ['t']);
+      assert.equal((await readN(node, c, 2)).length, 2);
+      assert.equal((await request(node.app).delete(c)).status, 204);
+      const next = await create(node, 'g', { name: 'next', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(node, next, ['t']);
+      assert.deepEqual(
+        (await readN(node, next, 2)).map((r) => r.offset),
+        [0, 1],
+      );
+    }));
+
+  test('a server shutdown commits the positions of auto-committing instances; after a restart the group resumes there', async () => {
+    const first = await openNode();
+    let restarted: TestNode | null = null;
+    try {
+      await first.broker.createTopic('t', { partitions: 2 });
+      await produce(first, 't', ['a', 'b'], 0);
+      await produce(first, 't', ['c'], 1);
+      const c = await create(first, 'g', {
+        name: 'c',
+        format: 'json',
+        'auto.offset.reset': 'earliest',
+        'auto.commit.interval.ms': 86_400_000,
+      });
+      await subscribe(first, c, ['t']);
+      assert.equal((await readN(first, c, 3)).length, 3);
+      await first.samsa.shutdown();
+
+      restarted = await openNode({ dataDir: first.dataDir });
+      await produce(restarted, 't', ['d'], 0);
+      const next = await create(restarted, 'g', { name: 'next', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(restarted, next, ['t']);
+      assert.deepEqual(ids(await readN(restarted, next, 1)), ['t/0/2']);
+      assert.deepEqual(await records(restarted, next, { timeout: 300 }), []);
+    } finally {
+      if (restarted) await restarted.close();
+      else await first.close();
+    }
+  });
+
   test('a json consumer meeting a value that is not JSON: records before it are returned, then 40801 naming it; a seek past it goes on', () =>
     withNode(async (node) => {
       await node.broker.produce(
