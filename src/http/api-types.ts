@@ -1078,7 +1078,8 @@ export interface paths {
         /**
          * Get the subscription
          * @description The subscribed topics. For a pattern subscription, `topics` lists the topics the pattern matches
-         *     now (as Kafka's `subscription()` does) and `topic_pattern` (a Samsa extension) the pattern.
+         *     now (as Kafka's `subscription()` does) and `topic_pattern` (a Samsa extension, absent for a
+         *     subscription by topic names, so the body is Confluent's `{"topics":[...]}`) the pattern.
          */
         get: operations["getConsumerSubscription"];
         put?: never;
@@ -2161,8 +2162,8 @@ export interface components {
         };
         ConsumerSubscription: {
             topics: string[];
-            /** @description Samsa extension; the pattern of a pattern subscription, else null. */
-            topic_pattern?: string | null;
+            /** @description Samsa extension, present only for a pattern subscription; its pattern. */
+            topic_pattern?: string;
         };
         ConsumerOffsetEntry: {
             topic: components["schemas"]["TopicName"];
@@ -4878,15 +4879,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "topics": [
-                     *         "orders",
-                     *         "payments"
-                     *       ],
-                     *       "topic_pattern": null
-                     *     }
-                     */
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
                 };
             };

@@ -68,7 +68,7 @@ export function v2ConsumerHandlers(
 
     getConsumerSubscription: (input) => {
       const { topics, pattern } = instanceOf(input).currentSubscription();
-      if (pattern === null) return { topics, topic_pattern: null };
+      if (pattern === null) return { topics };
       // Kafka's subscription() of a pattern subscriber lists the topics the pattern matches now.
       const regexp = new RegExp(pattern);
       return { topics: broker.listTopics().filter((t) => regexp.test(t)), topic_pattern: userPattern(pattern) };
