@@ -2401,18 +2401,16 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The body is not well-formed JSON. */
+        /**
+         * @description The body is not well-formed JSON (400), or a key, value or header value is text its embedded
+         *     format cannot decode, such as binary that is not base64 (400 "Bad Request: ...", as Confluent's
+         *     record serializer answers in v2 and v3).
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error_code": 400,
-                 *       "message": "Malformed JSON in request body: Unexpected end of JSON input"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
@@ -2454,10 +2452,10 @@ export interface components {
             };
         };
         /**
-         * @description The request is well-formed but invalid: a field breaks the schema (422), a schema field was sent
-         *     or a key, value or header is not valid for the format (42206; so is a json value nested more
-         *     than 1000 levels deep, or holding a number too large for a double such as `1e400`, which is
-         *     refused rather than stored as null), or too many records (42208).
+         * @description The request is well-formed but invalid: a field breaks the schema, such as a binary or string
+         *     key that is not a string (422), a payload Samsa cannot store: a schema field, a json value nested
+         *     more than 1000 levels deep or holding a number too large for a double such as `1e400`, which is
+         *     refused rather than stored as null (42206), or too many records (42208).
          */
         UnprocessableEntity: {
             headers: {

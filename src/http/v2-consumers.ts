@@ -7,7 +7,12 @@
 import type { Broker } from '../broker/broker.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
-import { NotAcceptableError, RecordFormatError, UnprocessableEntityError } from '../errors.js';
+import {
+  InvalidConsumerConfigError,
+  NotAcceptableError,
+  RecordFormatError,
+  UnprocessableEntityError,
+} from '../errors.js';
 import type { TopicPartition } from '../groups/assignor.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
@@ -167,18 +172,14 @@ const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/;
 /** Kafka (Java's `Pattern.matches`) matches a subscription pattern against the whole topic name. */
 function compilePattern(pattern: string): RegExp {
   if (NESTED_QUANTIFIER.test(pattern)) {
-    throw new UnprocessableEntityError(
+    throw new InvalidConsumerConfigError(
       'topic_pattern repeats a group that itself repeats (like (a+)+); write it without nesting.',
-      42204,
     );
   }
   try {
     return new RegExp(`^(?:${pattern})$`);
   } catch (err) {
-    throw new UnprocessableEntityError(
-      `topic_pattern is not a valid regular expression: ${(err as Error).message}`,
-      42204,
-    );
+    throw new InvalidConsumerConfigError(`topic_pattern is not a valid regular expression: ${(err as Error).message}`);
   }
 }
 
