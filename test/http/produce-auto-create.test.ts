@@ -133,3 +133,27 @@ test('a v3 records:batch to a new topic whose every entry is refused creates not
   );
   await assertNoTopic(topic);
 });
+
+test('an acks=all produce to a new topic whose default min.insync.replicas cannot be met creates nothing', async () => {
+  const strict = await openNode({ brokerConfigs: { 'auto.create.topics.enable': 'true', 'min.insync.replicas': '2' } });
+  try {
+    const res = await request(strict.app)
+      .post('/topics/fresh?acks=all')
+      .set('content-type', JSON_V2)
+      .send(JSON.stringify({ records: [{ value: 1 }] }));
+    assert.equal(res.status, 503, res.text);
+    assert.equal((await request(strict.app).get('/topics/fresh')).status, 404);
+    assert.deepEqual(
+      fs.readdirSync(strict.dataDir).filter((name) => name.startsWith('fresh-')),
+      [],
+    );
+    // acks=1 does not wait for the ISR, so it creates the topic and writes.
+    const ok = await request(strict.app)
+      .post('/topics/fresh?acks=1')
+      .set('content-type', JSON_V2)
+      .send(JSON.stringify({ records: [{ value: 1 }] }));
+    assert.equal(ok.status, 200, ok.text);
+  } finally {
+    await strict.close();
+  }
+});
