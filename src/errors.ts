@@ -16,14 +16,45 @@ export class SamsaError extends Error {
 }
 
 // ---- request shape (edge) ----
+// One kind of mistake, one code, whichever check finds it (the openapi.yaml validator or a handler);
+// docs/api.md has the table. The codes are Confluent's where its proxy's answer is known.
+
+/**
+ * 400 / 400: the body is not JSON, or a key or value is not what its embedded format needs (not
+ * base64 for binary, not a string for string). Confluent's record serializer answers these with a
+ * bare 400 "Bad Request: ..." in v2 and v3 alike.
+ */
 export class BadRequestError extends SamsaError {
-  constructor(message: string, errorCode = 400) {
-    super(message, errorCode, 400);
+  constructor(message: string) {
+    super(message, 400, 400);
   }
 }
+/**
+ * 422 / 422: the request breaks openapi.yaml's schema (a missing, unknown or mistyped field, a value
+ * out of range) or a rule of the same kind the schema cannot say. Confluent's Bean Validation answer.
+ */
 export class UnprocessableEntityError extends SamsaError {
-  constructor(message: string, errorCode = 422) {
-    super(message, errorCode, 422);
+  constructor(message: string) {
+    super(message, 422, 422);
+  }
+}
+/**
+ * 422 / 42206 "Payload error": the body is well formed but its content cannot be taken: empty,
+ * schema fields or formats without a Schema Registry, JSON nested too deep or holding non-finite
+ * numbers. Confluent's `Errors.invalidPayloadException`.
+ */
+export class InvalidPayloadError extends SamsaError {
+  constructor(message: string) {
+    super(message, 42206, 422);
+  }
+}
+/**
+ * 422 / 42208: a request over its record or entry limits, or a batch with bad entry ids; nothing is
+ * written. Confluent's `Errors.produceBatchException`.
+ */
+export class ProduceBatchError extends SamsaError {
+  constructor(message: string) {
+    super(message, 42208, 422);
   }
 }
 export class UnsupportedMediaTypeError extends SamsaError {

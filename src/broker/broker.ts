@@ -12,6 +12,7 @@ import {
   InvalidConfigError,
   InvalidPartitionsError,
   InvalidTopicError,
+  NotEnoughReplicasError,
   ServiceUnavailableError,
   TopicExistsError,
   UnknownPartitionError,
@@ -19,6 +20,7 @@ import {
 } from '../errors.js';
 import {
   buildLogConfig,
+  type LogConfig,
   type ResolvedConfig,
   resolveTopicConfigs,
   topicConfigDef,
@@ -26,7 +28,7 @@ import {
 } from '../storage/log-config.js';
 import { LogDirSpace } from '../storage/log-dir-space.js';
 import { LogManager } from '../storage/log-manager.js';
-import type { PartitionLog, PreparedBatch } from '../storage/partition-log.js';
+import { type PartitionLog, type PreparedBatch, prepareBatch } from '../storage/partition-log.js';
 import {
   type DecodedRecord,
   decodeRecordBatch,
@@ -573,17 +575,21 @@ export class Broker {
     this.ensureReady();
     if (isInternalTopic(topic))
       throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
-    if (!this.topics.has(topic)) {
+    // A topic to auto-create is created only once the whole request has passed every check against
+    // the config it will have (all synchronous from here to the append, so no other request sees a gap).
+    const list = this.topics.has(topic) ? (this.partitions.get(topic) as Partition[]) : null;
+    let newTopicConfig: LogConfig | null = null;
+    if (list === null) {
       if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
-      await this.createOrJoin(topic, {}, false);
+      validateTopicName(topic);
+      newTopicConfig = buildLogConfig({}, this.dynamicConfigs.topicDefaults.values);
     }
-    const list = this.partitions.get(topic) as Partition[];
-    const partitionCount = list.length;
+    const partitionCount = list === null ? this.settings.numPartitions : list.length;
     const now = Date.now();
     let producerId: number | undefined;
     if (opts.idempotencyKey !== undefined) {
       producerId = producerIdOfKey(opts.idempotencyKey);
-      const earlier = this.replayIdempotent(topic, list, input, producerId, now);
+      const earlier = list && this.replayIdempotent(topic, list, input, producerId, now);
       if (earlier) return earlier;
     }
     const { records, partitions: explicit } = input;
@@ -626,12 +632,31 @@ export class Broker {
       }
     }
     const prepared = new Map<number, PreparedBatch>();
-    for (const [p, rows] of rowsOf) prepared.set(p, (list[p] as Partition).log.prepare(records, now, producerId, rows));
     const requireMinIsr = opts.acks === -1;
+    if (newTopicConfig !== null) {
+      for (const [p, rows] of rowsOf)
+        prepared.set(p, prepareBatch(topic, newTopicConfig, records, now, producerId, rows));
+      // A new partition's ISR is this node alone (Partition's constructor).
+      if (requireMinIsr && newTopicConfig.minInsyncReplicas > 1) {
+        throw new NotEnoughReplicasError(topic, assigned[0] as number, 1, newTopicConfig.minInsyncReplicas);
+      }
+      // Valid as a whole: create the topic (or join a creation in flight, or find it created by an
+      // explicit create meanwhile), then produce to it as to any existing topic. The batches above
+      // were only the proof; this first request to a topic pays for preparing twice.
+      await this.createOrJoin(topic, {}, false).catch((err: unknown) => {
+        if (!(err instanceof TopicExistsError)) throw err;
+      });
+      return this.produceColumns(topic, input, opts);
+    } else {
+      const partitions = list as Partition[];
+      for (const [p, rows] of rowsOf)
+        prepared.set(p, (partitions[p] as Partition).log.prepare(records, now, producerId, rows));
+    }
+    const appendTo = list as Partition[];
     const bases = new Map<number, { base: number; appendTime: number }>();
     const traffic = this.trafficOf(topic);
     for (const [p, batch] of prepared) {
-      const partition = list[p] as Partition;
+      const partition = appendTo[p] as Partition;
       const info = partition.appendAsLeader(batch, requireMinIsr);
       bases.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
       if (producerId !== undefined) {

@@ -1610,7 +1610,8 @@ export interface paths {
         /**
          * Get the subscription
          * @description The subscribed topics. For a pattern subscription, `topics` lists the topics the pattern matches
-         *     now (as Kafka's `subscription()` does) and `topic_pattern` (a Samsa extension) the pattern.
+         *     now (as Kafka's `subscription()` does) and `topic_pattern` (a Samsa extension, absent for a
+         *     subscription by topic names, so the body is Confluent's `{"topics":[...]}`) the pattern.
          */
         get: operations["getConsumerSubscription"];
         put?: never;
@@ -1839,8 +1840,10 @@ export interface paths {
          *
          *     The answer carries the instance's format: `Accept` must be that format's type,
          *     `application/vnd.kafka.v2+json`, `*\/*` or absent; another answers 406 / 40601. In the json format
-         *     a value that is not JSON answers 408 / 40801 (use binary or string for such topics), unless records
-         *     before it can be returned first. Records carry `timestamp` (epoch milliseconds) and `headers`
+         *     a key or value that is not JSON ends the answer before it: the records before it are returned and
+         *     the position stays at it, so the next read answers 408 / 40801 with a message naming its topic,
+         *     partition and offset. Every read answers that until the client seeks past it (`POST .../positions`
+         *     to offset + 1) or reads the topic with a binary or string consumer. Records carry `timestamp` (epoch milliseconds) and `headers`
          *     beyond Confluent's fields; header values are base64 in binary and UTF-8 text otherwise.
          *
          *     An answer holds at most `max_bytes` of keys and values (and at most the instance's cap, 64 MiB by
@@ -2841,8 +2844,8 @@ export interface components {
         };
         ConsumerSubscription: {
             topics: string[];
-            /** @description Samsa extension; the pattern of a pattern subscription, else null. */
-            topic_pattern?: string | null;
+            /** @description Samsa extension, present only for a pattern subscription; its pattern. */
+            topic_pattern?: string;
         };
         ConsumerOffsetEntry: {
             topic: components["schemas"]["TopicName"];
@@ -3080,18 +3083,16 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The body is not well-formed JSON. */
+        /**
+         * @description The body is not well-formed JSON (400), or a key, value or header value is text its embedded
+         *     format cannot decode, such as binary that is not base64 (400 "Bad Request: ...", as Confluent's
+         *     record serializer answers in v2 and v3).
+         */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
             };
             content: {
-                /**
-                 * @example {
-                 *       "error_code": 400,
-                 *       "message": "Malformed JSON in request body: Unexpected end of JSON input"
-                 *     }
-                 */
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
@@ -3136,10 +3137,10 @@ export interface components {
             };
         };
         /**
-         * @description The request is well-formed but invalid: a field breaks the schema (422), a schema field was sent
-         *     or a key, value or header is not valid for the format (42206; so is a json value nested more
-         *     than 1000 levels deep, or holding a number too large for a double such as `1e400`, which is
-         *     refused rather than stored as null), or too many records (42208).
+         * @description The request is well-formed but invalid: a field breaks the schema, such as a binary or string
+         *     key that is not a string (422), a payload Samsa cannot store: a schema field, a json value nested
+         *     more than 1000 levels deep or holding a number too large for a double such as `1e400`, which is
+         *     refused rather than stored as null (42206), or too many records (42208).
          */
         UnprocessableEntity: {
             headers: {
@@ -3369,7 +3370,10 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The first record to return cannot be rendered in the instance's format (a json consumer meeting a value that is not JSON). */
+        /**
+         * @description The first record to return cannot be rendered in the instance's format (a json consumer meeting a
+         *     key or value that is not JSON). The message names the record; seek to its offset + 1 to go past it.
+         */
         ConsumerRecordFormat: {
             headers: {
                 [name: string]: unknown;
@@ -3378,7 +3382,7 @@ export interface components {
                 /**
                  * @example {
                  *       "error_code": 40801,
-                 *       "message": "A record is not valid JSON and cannot be returned in the json format; use binary or string."
+                 *       "message": "Cannot deserialize the value of the record at offset 41 in partition 0 of topic 'orders' as json: it is not valid JSON. The consumer stays at offset 41; to skip this record, seek to offset 42 (POST .../positions with {\"offsets\":[{\"topic\":\"orders\",\"partition\":0,\"offset\":42}]}), or read it with a binary or string consumer."
                  *     }
                  */
                 "application/json": components["schemas"]["ErrorBody"];
@@ -6412,15 +6416,6 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    /**
-                     * @example {
-                     *       "topics": [
-                     *         "orders",
-                     *         "payments"
-                     *       ],
-                     *       "topic_pattern": null
-                     *     }
-                     */
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
                 };
             };

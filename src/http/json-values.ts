@@ -1,4 +1,4 @@
-import { UnprocessableEntityError } from '../errors.js';
+import { InvalidPayloadError } from '../errors.js';
 
 /**
  * What a JSON value in a request may be, to be stored as its JSON text and given back the same.
@@ -77,11 +77,11 @@ export function storableJsonText(value: unknown, problemOf: () => string | null)
     text = JSON.stringify(value);
   } catch (err) {
     const problem = problemOf();
-    throw problem === null ? err : new UnprocessableEntityError(problem, 42206);
+    throw problem === null ? err : new InvalidPayloadError(problem);
   }
   if (text.length >= DEEP_JSON_MIN_CHARS || text.includes('null')) {
     const problem = problemOf();
-    if (problem !== null) throw new UnprocessableEntityError(problem, 42206);
+    if (problem !== null) throw new InvalidPayloadError(problem);
   }
   return text;
 }

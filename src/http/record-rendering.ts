@@ -11,7 +11,8 @@ export interface RenderedBytes {
 
 /**
  * Renders stored bytes for a JSON body: base64 for binary, UTF-8 text for string, the parsed
- * JSON value for json. A json value that is not JSON fails with 40801 (Confluent), or, when
+ * JSON value for json. A json value that is not JSON fails with 40801 (Confluent), its message
+ * saying why (the caller names the record), or, when
  * `lenient`, falls back to its text and says so (SSE streams never stall on one record).
  */
 export function renderBytes(bytes: Buffer | null, format: EmbeddedFormat, lenient: boolean): RenderedBytes {
@@ -27,16 +28,12 @@ export function renderBytes(bytes: Buffer | null, format: EmbeddedFormat, lenien
     value = JSON.parse(text);
   } catch {
     if (lenient) return { value: text, format: 'string' };
-    throw new RecordFormatError(
-      'A record is not valid JSON and cannot be returned in the json format; use binary or string.',
-    );
+    throw new RecordFormatError('it is not valid JSON');
   }
   // Bytes stored through another format can be JSON nested too deep for the answer's JSON.stringify.
   if (text.length >= DEEP_JSON_MIN_CHARS && nestedTooDeep(value)) {
     if (lenient) return { value: text, format: 'string' };
-    throw new RecordFormatError(
-      `A record is JSON nested more than ${MAX_JSON_DEPTH} levels deep and cannot be returned in the json format; use binary or string.`,
-    );
+    throw new RecordFormatError(`it is JSON nested more than ${MAX_JSON_DEPTH} levels deep`);
   }
   return { value, format };
 }

@@ -4,7 +4,7 @@
  * runs the same pipeline: gate → content type → bounded body read → validate → handler → 200.
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
-import { BadRequestError, MethodNotAllowedError, UnprocessableEntityError } from '../errors.js';
+import { BadRequestError, InvalidPayloadError, MethodNotAllowedError } from '../errors.js';
 import { baseUrlOf } from './base-url.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
 import {
@@ -236,7 +236,7 @@ function isJsonType(contentType: string): boolean {
 function parseJson(raw: unknown): unknown {
   // express.raw leaves req.body undefined when the request has no body at all.
   if (!Buffer.isBuffer(raw) || raw.length === 0) {
-    throw new UnprocessableEntityError('Request body is empty.', 42206);
+    throw new InvalidPayloadError('Request body is empty.');
   }
   try {
     return JSON.parse(raw.toString('utf8'));

@@ -10,7 +10,7 @@
  * stops the handler, which stops pulling objects, which stops reading the socket.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { BadRequestError, type SamsaError, UnprocessableEntityError } from '../errors.js';
+import { BadRequestError, InvalidPayloadError, type SamsaError } from '../errors.js';
 import { baseUrlOf } from './base-url.js';
 import { streamedErrorBody } from './error-handler.js';
 import { type JsonObjectItem, splitJsonObjects } from './json-object-stream.js';
@@ -76,8 +76,7 @@ export function invokeStreaming(
     // Before the first answer, a throw is an ordinary error response (express's error handler).
     const first = await answers.next();
     if (first.done) {
-      if (objects === 0)
-        throw new UnprocessableEntityError('Payload error. Request body is empty. Data is required.', 42206);
+      if (objects === 0) throw new InvalidPayloadError('Payload error. Request body is empty. Data is required.');
       throw new Error(`${op.operationId} yielded nothing for ${objects} objects`);
     }
     res.status(op.successStatus).type(op.successResponses.get(op.successStatus) ?? 'application/json');

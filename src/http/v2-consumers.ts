@@ -7,7 +7,12 @@
 import type { Broker } from '../broker/broker.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
-import { NotAcceptableError, RecordFormatError, UnprocessableEntityError } from '../errors.js';
+import {
+  InvalidConsumerConfigError,
+  NotAcceptableError,
+  RecordFormatError,
+  UnprocessableEntityError,
+} from '../errors.js';
 import type { TopicPartition } from '../groups/assignor.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
@@ -68,7 +73,7 @@ export function v2ConsumerHandlers(
 
     getConsumerSubscription: (input) => {
       const { topics, pattern } = instanceOf(input).currentSubscription();
-      if (pattern === null) return { topics, topic_pattern: null };
+      if (pattern === null) return { topics };
       // Kafka's subscription() of a pattern subscriber lists the topics the pattern matches now.
       const regexp = new RegExp(pattern);
       return { topics: broker.listTopics().filter((t) => regexp.test(t)), topic_pattern: userPattern(pattern) };
@@ -167,18 +172,14 @@ const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*[+*}](?:[^()\\]|\\.)*\)\s*[+*{]/;
 /** Kafka (Java's `Pattern.matches`) matches a subscription pattern against the whole topic name. */
 function compilePattern(pattern: string): RegExp {
   if (NESTED_QUANTIFIER.test(pattern)) {
-    throw new UnprocessableEntityError(
+    throw new InvalidConsumerConfigError(
       'topic_pattern repeats a group that itself repeats (like (a+)+); write it without nesting.',
-      42204,
     );
   }
   try {
     return new RegExp(`^(?:${pattern})$`);
   } catch (err) {
-    throw new UnprocessableEntityError(
-      `topic_pattern is not a valid regular expression: ${(err as Error).message}`,
-      42204,
-    );
+    throw new InvalidConsumerConfigError(`topic_pattern is not a valid regular expression: ${(err as Error).message}`);
   }
 }
 
@@ -206,7 +207,10 @@ type RenderedRecord = ConsumerRecordJson;
 /**
  * The records of one answer, in the instance's format. A record that cannot be rendered (a json
  * consumer meeting a value that is not JSON) ends the answer before it: the records so far go out
- * and it is read again next time; when it is the first, the request fails with 40801.
+ * and the instance's position in that partition stays at it. When it is the first, the request
+ * fails with 40801 naming its topic, partition and offset, so the client can seek past it; every
+ * read answers the same until it does (Confluent's proxy stalls there too, and drops the records
+ * before it).
  */
 function renderRecords(instance: ConsumerInstance, records: ConsumedRecord[]): RenderedRecord[] {
   const format = instance.config.format;
@@ -230,11 +234,25 @@ function renderRecord(r: ConsumedRecord, format: EmbeddedFormat): RenderedRecord
   const binary = format === 'binary';
   return {
     topic: r.topic,
-    key: binary ? (r.key === null ? null : r.key.toString('base64')) : renderBytes(r.key, format, false).value,
-    value: binary ? (r.value === null ? null : r.value.toString('base64')) : renderBytes(r.value, format, false).value,
+    key: binary ? (r.key === null ? null : r.key.toString('base64')) : renderField(r, 'key', format),
+    value: binary ? (r.value === null ? null : r.value.toString('base64')) : renderField(r, 'value', format),
     partition: r.partition,
     offset: r.offset,
     timestamp: r.timestamp,
     headers: r.headers.length === 0 ? [] : renderHeaders(r.headers, format),
   };
+}
+
+function renderField(r: ConsumedRecord, field: 'key' | 'value', format: EmbeddedFormat): unknown {
+  try {
+    return renderBytes(r[field], format, false).value;
+  } catch (err) {
+    if (!(err instanceof RecordFormatError)) throw err;
+    throw new RecordFormatError(
+      `Cannot deserialize the ${field} of the record at offset ${r.offset} in partition ${r.partition} of topic '${r.topic}' as ${format}: ${err.message}. ` +
+        `The consumer stays at offset ${r.offset}; to skip this record, seek to offset ${r.offset + 1} ` +
+        `(POST .../positions with {"offsets":[{"topic":${JSON.stringify(r.topic)},"partition":${r.partition},"offset":${r.offset + 1}}]}), ` +
+        'or read it with a binary or string consumer.',
+    );
+  }
 }

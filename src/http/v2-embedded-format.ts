@@ -4,7 +4,7 @@
  * field fails the whole request and nothing is written.
  */
 import type { ProduceColumns } from '../broker/broker.js';
-import { UnprocessableEntityError } from '../errors.js';
+import { BadRequestError, UnprocessableEntityError } from '../errors.js';
 import type { RecordHeader } from '../storage/record-batch.js';
 import { type FieldColumn, NULL_LENGTH, nullColumn, viewColumnOf } from '../storage/record-columns.js';
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
@@ -162,8 +162,7 @@ function utf8Column(data: readonly unknown[], field: string): FieldColumn {
   if (data.every(isAbsent)) return nullColumn(data.length);
   const texts = data.map((d, i) => {
     if (isAbsent(d)) return '';
-    if (typeof d !== 'string')
-      throw new UnprocessableEntityError(`records[${i}].${field} must be a string or null.`, 42206);
+    if (typeof d !== 'string') throw new UnprocessableEntityError(`records[${i}].${field} must be a string or null.`);
     return d;
   });
   const joined = texts.join('');
@@ -242,14 +241,14 @@ function base64Column(data: readonly unknown[], field: string): FieldColumn {
 /** Characters of base64 decoded in one call (32 KiB of text: a one-byte string far below V8's large objects). */
 const BASE64_RUN_CHARS = 32 * 1024;
 
-function notBase64(i: number, field: string): UnprocessableEntityError {
-  return new UnprocessableEntityError(`records[${i}].${field} is not a valid base64 string.`, 42206);
+function notBase64(i: number, field: string): BadRequestError {
+  return new BadRequestError(`Bad Request: records[${i}].${field} is not a valid base64 string.`);
 }
 
 function decodeBase64(data: unknown, field: string): Buffer | null {
   if (data === undefined || data === null) return null;
   const bytes = typeof data === 'string' ? decodeStrictBase64(data) : null;
-  if (bytes === null) throw new UnprocessableEntityError(`${field} is not a valid base64 string.`, 42206);
+  if (bytes === null) throw new BadRequestError(`Bad Request: ${field} is not a valid base64 string.`);
   return bytes;
 }
 
@@ -298,6 +297,6 @@ const EQUALS = 0x3d;
 
 function encodeUtf8(data: unknown, field: string): Buffer | null {
   if (data === undefined || data === null) return null;
-  if (typeof data !== 'string') throw new UnprocessableEntityError(`${field} must be a string or null.`, 42206);
+  if (typeof data !== 'string') throw new UnprocessableEntityError(`${field} must be a string or null.`);
   return Buffer.from(data, 'utf8');
 }

@@ -4,7 +4,7 @@
  * (configurable limits, schema fields we do not support yet, base64), then one broker.produce call.
  */
 import type { Acks, Broker, ProduceColumns, ProduceColumnsResult } from '../broker/broker.js';
-import { UnprocessableEntityError } from '../errors.js';
+import { InvalidPayloadError, ProduceBatchError, UnprocessableEntityError } from '../errors.js';
 import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
 import { type BodyShortcutTable, bodyShortcut, type HandlerInput, type HandlerTable, RenderedJson } from './openapi.js';
@@ -91,14 +91,13 @@ export function columnsOfBody(
   limits: ProduceLimits,
 ): ProduceColumns {
   if (body.records.length > limits.maxRecordsPerRequest) {
-    throw new UnprocessableEntityError(
+    throw new ProduceBatchError(
       `A request may hold at most ${limits.maxRecordsPerRequest} records; got ${body.records.length}.`,
-      42208,
     );
   }
   for (const field of ['key_schema', 'value_schema', 'key_schema_id', 'value_schema_id'] as const) {
     if (body[field] !== undefined && body[field] !== null) {
-      throw new UnprocessableEntityError(`Schemas are not supported yet: remove ${field} from the request.`, 42206);
+      throw new InvalidPayloadError(`Schemas are not supported yet: remove ${field} from the request.`);
     }
   }
   return toProduceColumns(formatOfMediaType(mediaType), body.records as readonly RequestRecord[]);

@@ -5,7 +5,7 @@
  * left here is turning `{type, data}` into bytes and reports into Confluent's shape.
  */
 import type { Broker, ProduceRecord, ProduceRecordResult } from '../broker/broker.js';
-import { BadRequestError, SamsaError, UnknownClusterError, UnprocessableEntityError } from '../errors.js';
+import { BadRequestError, InvalidPayloadError, ProduceBatchError, SamsaError, UnknownClusterError } from '../errors.js';
 import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
 import { jsonValueProblem, storableJsonText } from './json-values.js';
@@ -104,24 +104,20 @@ async function produceBatch(
   checkCluster(broker, params.cluster_id);
   const { entries } = body;
   // Confluent's ProduceBatchAction checks: 422 / 42208 and nothing written.
-  if (entries.length === 0) throw new UnprocessableEntityError('Empty batch.', 42208);
+  if (entries.length === 0) throw new ProduceBatchError('Empty batch.');
   if (entries.length > limits.maxBatchEntries) {
-    throw new UnprocessableEntityError(
+    throw new ProduceBatchError(
       `Too many entries in batch: ${entries.length}; at most ${limits.maxBatchEntries} are allowed.`,
-      42208,
     );
   }
   const ids = new Set<string>();
   for (const [i, entry] of entries.entries()) {
     if (entry.id.length < 1 || entry.id.length > MAX_ENTRY_ID_CHARS) {
-      throw new UnprocessableEntityError(
-        `Batch entry ID at entries[${i}] must be 1 to ${MAX_ENTRY_ID_CHARS} characters.`,
-        42208,
-      );
+      throw new ProduceBatchError(`Batch entry ID at entries[${i}] must be 1 to ${MAX_ENTRY_ID_CHARS} characters.`);
     }
     ids.add(entry.id);
   }
-  if (ids.size !== entries.length) throw new UnprocessableEntityError('Batch entry IDs are not distinct.', 42208);
+  if (ids.size !== entries.length) throw new ProduceBatchError('Batch entry IDs are not distinct.');
 
   const response: BatchResponse = { successes: [], failures: [] };
   const valid: { id: string; converted: Converted }[] = [];
@@ -201,9 +197,8 @@ function encodeData(
   if (data === undefined || data === null) return undefined;
   for (const selector of SCHEMA_SELECTORS) {
     if (data[selector] !== undefined) {
-      throw new UnprocessableEntityError(
+      throw new InvalidPayloadError(
         `Payload error. Schema Registry is not supported yet: remove ${field}.${selector}.`,
-        42206,
       );
     }
   }
@@ -211,15 +206,13 @@ function encodeData(
   if (data.type === undefined) {
     if (payload === undefined || payload === null) return undefined;
     // Confluent looks the schema up in a Schema Registry when no type is given.
-    throw new UnprocessableEntityError(
+    throw new InvalidPayloadError(
       `Payload error. ${field}.type is required: Samsa has no Schema Registry; use BINARY, JSON or STRING.`,
-      42206,
     );
   }
   if (data.type === 'AVRO' || data.type === 'JSONSCHEMA' || data.type === 'PROTOBUF') {
-    throw new UnprocessableEntityError(
+    throw new InvalidPayloadError(
       `Payload error. Schema formats (${data.type}) are not supported yet; use BINARY, JSON or STRING.`,
-      42206,
     );
   }
   if (payload === undefined || payload === null) return { type: data.type, bytes: null };

@@ -8,7 +8,9 @@
  * - Event families the HTTP edge and the storage layer feed as things happen (request durations,
  *   produce requests, log flushes) through the `observe*` methods; storage reaches them only through
  *   the callback the broker hands it (layers point down).
- * - prom-client's default process and Node.js metrics, prefixed `samsa_`.
+ * - prom-client's default process and Node.js metrics under their standard names (`process_*`,
+ *   `nodejs_*`, no prefix), the names Prometheus' client-library guidelines give them and the
+ *   common Node.js dashboards and alerts query; Samsa's own families all start with `samsa_`.
  *
  * Label values are bounded by construction: topics and partitions that exist, groups that exist,
  * OpenAPI route templates (never raw URLs), and fixed enums.
@@ -55,12 +57,12 @@ export class SamsaMetrics {
 
   constructor(broker: Broker) {
     const registers = [this.registry];
-    collectDefaultMetrics({ register: this.registry, prefix: 'samsa_' });
+    collectDefaultMetrics({ register: this.registry });
     // prom-client also exports the sums of active handles, requests and resources as *gauges* named
     // `_total`, which `promtool check metrics` rejects; the same counts remain, by type, in the
     // families without the suffix (sum by type to get them back).
     for (const kind of ['handles', 'requests', 'resources']) {
-      this.registry.removeSingleMetric(`samsa_nodejs_active_${kind}_total`);
+      this.registry.removeSingleMetric(`nodejs_active_${kind}_total`);
     }
 
     // ---- traffic, per topic, from the broker's running totals ----

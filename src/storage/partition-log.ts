@@ -246,30 +246,7 @@ export class PartitionLog {
     producerId?: number,
     rows?: ArrayLike<number>,
   ): PreparedBatch {
-    const config = this.config;
-    const records = isColumns(input) ? input : columnsOf(input);
-    const count = rows ? rows.length : records.count;
-    if (config.cleanupPolicyCompact) {
-      const keyLengths = records.keys.lengths;
-      for (let k = 0; k < count; k++) {
-        if ((keyLengths[rows ? (rows[k] as number) : k] as number) < 0)
-          throw new InvalidRecordError(`Compacted topic ${this.topic} cannot accept a record without a key.`);
-      }
-    }
-    const batch = encodeRecordBatch(records, {
-      baseOffset: 0,
-      allocate: takeBatchBuffer,
-      compression: config.compressionGzip ? CompressionCodec.Gzip : CompressionCodec.None,
-      timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
-      logAppendTime: now,
-      producerId,
-      rows,
-    });
-    if (batch.length > config.maxMessageBytes) {
-      batchBuffers.give(batch);
-      throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
-    }
-    return { batch, recordCount: count, now };
+    return prepareBatch(this.topic, this.config, input, now, producerId, rows);
   }
 
   /**
@@ -648,3 +625,41 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * `PartitionLog.prepare` for a log that may not exist yet: it needs only the topic's config, so a
+ * produce that auto-creates a topic checks its records against the new topic's config first and
+ * creates nothing when they fail.
+ */
+export function prepareBatch(
+  topic: string,
+  config: LogConfig,
+  input: readonly RecordInput[] | RecordColumns,
+  now: number,
+  producerId?: number,
+  rows?: ArrayLike<number>,
+): PreparedBatch {
+  const records = isColumns(input) ? input : columnsOf(input);
+  const count = rows ? rows.length : records.count;
+  if (config.cleanupPolicyCompact) {
+    const keyLengths = records.keys.lengths;
+    for (let k = 0; k < count; k++) {
+      if ((keyLengths[rows ? (rows[k] as number) : k] as number) < 0)
+        throw new InvalidRecordError(`Compacted topic ${topic} cannot accept a record without a key.`);
+    }
+  }
+  const batch = encodeRecordBatch(records, {
+    baseOffset: 0,
+    allocate: takeBatchBuffer,
+    compression: config.compressionGzip ? CompressionCodec.Gzip : CompressionCodec.None,
+    timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
+    logAppendTime: now,
+    producerId,
+    rows,
+  });
+  if (batch.length > config.maxMessageBytes) {
+    batchBuffers.give(batch);
+    throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
+  }
+  return { batch, recordCount: count, now };
+}

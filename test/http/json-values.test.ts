@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { UnprocessableEntityError } from '../../src/errors.js';
+import { InvalidPayloadError } from '../../src/errors.js';
 import { jsonValueProblem, MAX_JSON_DEPTH, storableJsonText } from '../../src/http/json-values.js';
 import { renderBytes } from '../../src/http/record-rendering.js';
 
@@ -28,9 +28,7 @@ test('values nested up to 1000 levels are stored; 1001 are refused, at the level
   assert.throws(
     () => storableJsonText(deep, () => jsonValueProblem(deep, 'records[0].value')),
     (err: unknown) =>
-      err instanceof UnprocessableEntityError &&
-      err.errorCode === 42206 &&
-      /^records\[0\]\.value\[0\]/.test(err.message),
+      err instanceof InvalidPayloadError && err.errorCode === 42206 && /^records\[0\]\.value\[0\]/.test(err.message),
   );
   assert.equal(
     storableJsonText(nested(999), () => jsonValueProblem(nested(999), 'v')),

@@ -97,7 +97,7 @@ describe('v2 consumer instances', () => {
 
       await subscribe(node, base, ['orders']);
       const sub = await request(node.app).get(`${base}/subscription`);
-      assert.deepEqual(sub.body, { topics: ['orders'], topic_pattern: null });
+      assert.deepEqual(sub.body, { topics: ['orders'] }); // Confluent's body: no topic_pattern beside it
 
       await produce(node, 'orders', [{ amount: 1 }, { amount: 2 }, 'three']);
       const got = await readN(node, base, 3);
@@ -307,8 +307,9 @@ describe('v2 consumer instances', () => {
         assert.equal(unknownTopic.status, 404);
         assert.equal(unknownTopic.body.error_code, 40403);
 
-        // After unsubscribing, the instance may assign.
+        // After unsubscribing, the subscription is empty (Confluent's body) and the instance may assign.
         assert.equal((await request(node.app).delete(`${sub}/subscription`)).status, 204);
+        assert.deepEqual((await request(node.app).get(`${sub}/subscription`)).body, { topics: [] });
         const reassign = await request(node.app)
           .post(`${sub}/assignments`)
           .set('content-type', V2)
@@ -491,35 +492,145 @@ describe('v2 consumer instances', () => {
       assert.ok(elapsedMs < 3000, `answered after ${elapsedMs} ms`);
     }));
 
-  test('a json consumer meeting a value that is not JSON: records before it are returned, then 40801', () =>
+  test('auto.commit.enable defaults to true, as in Confluent: DELETE commits the position and the next member resumes there', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 1 });
+      await produce(node, 't', [1, 2, 3]);
+      // No auto.commit.enable, and an interval long enough that only the close can commit.
+      const c = await create(node, 'g', {
+        name: 'c',
+        format: 'json',
+        'auto.offset.reset': 'earliest',
+        'auto.commit.interval.ms': 86_400_000,
+      });
+      await subscribe(node, c, ['t']);
+      assert.deepEqual(
+        (await readN(node, c, 3)).map((r) => r.offset),
+        [0, 1, 2],
+      );
+      assert.equal((await request(node.app).delete(c)).status, 204);
+
+      await produce(node, 't', [4]);
+      const next = await create(node, 'g', { name: 'next', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(node, next, ['t']);
+      assert.deepEqual(
+        (await readN(node, next, 1)).map((r) => [r.offset, r.value]),
+        [[3, 4]],
+      );
+    }));
+
+  test('auto.commit.enable=false: DELETE commits nothing and the next member starts from auto.offset.reset', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 1 });
+      await produce(node, 't', [1, 2]);
+      const c = await create(node, 'g', {
+        name: 'c',
+        format: 'json',
+        'auto.offset.reset': 'earliest',
+        'auto.commit.enable': 'false',
+      });
+      await subscribe(node, c, ['t']);
+      assert.equal((await readN(node, c, 2)).length, 2);
+      assert.equal((await request(node.app).delete(c)).status, 204);
+      const next = await create(node, 'g', { name: 'next', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(node, next, ['t']);
+      assert.deepEqual(
+        (await readN(node, next, 2)).map((r) => r.offset),
+        [0, 1],
+      );
+    }));
+
+  test('a server shutdown commits the positions of auto-committing instances; after a restart the group resumes there', async () => {
+    const first = await openNode();
+    let restarted: TestNode | null = null;
+    try {
+      await first.broker.createTopic('t', { partitions: 2 });
+      await produce(first, 't', ['a', 'b'], 0);
+      await produce(first, 't', ['c'], 1);
+      const c = await create(first, 'g', {
+        name: 'c',
+        format: 'json',
+        'auto.offset.reset': 'earliest',
+        'auto.commit.interval.ms': 86_400_000,
+      });
+      await subscribe(first, c, ['t']);
+      assert.equal((await readN(first, c, 3)).length, 3);
+      await first.samsa.shutdown();
+
+      restarted = await openNode({ dataDir: first.dataDir });
+      await produce(restarted, 't', ['d'], 0);
+      const next = await create(restarted, 'g', { name: 'next', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(restarted, next, ['t']);
+      assert.deepEqual(ids(await readN(restarted, next, 1)), ['t/0/2']);
+      assert.deepEqual(await records(restarted, next, { timeout: 300 }), []);
+    } finally {
+      if (restarted) await restarted.close();
+      else await first.close();
+    }
+  });
+
+  test('a json consumer meeting a value that is not JSON: records before it are returned, then 40801 naming it; a seek past it goes on', () =>
     withNode(async (node) => {
       await node.broker.produce(
         't',
         [
           { key: null, value: Buffer.from('1') },
           { key: null, value: Buffer.from('not json') },
+          { key: null, value: Buffer.from('3') },
         ],
         { acks: -1, timeoutMs: 1000 },
       );
       const c = await create(node, 'g', { name: 'c', format: 'json', 'auto.offset.reset': 'earliest' });
       await subscribe(node, c, ['t']);
+      // One poll gathers all three: the record before the bad one still goes out.
       const got = await readN(node, c, 1);
       assert.deepEqual(
-        got.map((r) => r.value),
-        [1],
+        got.map((r) => [r.offset, r.value]),
+        [[0, 1]],
       );
       const bad = await request(node.app).get(`${c}/records`).set('accept', JSON_V2);
       assert.equal(bad.status, 408);
       assert.equal(bad.body.error_code, 40801);
+      assert.match(bad.body.message, /the value of the record at offset 1 in partition 0 of topic 't'/);
+      assert.match(bad.body.message, /not valid JSON/);
+      assert.match(bad.body.message, /seek to offset 2/);
       // The record is not skipped: a seek past it is the client's decision.
       const again = await request(node.app).get(`${c}/records`).set('accept', JSON_V2);
       assert.equal(again.status, 408);
+      assert.equal(again.body.message, bad.body.message);
       const seek = await request(node.app)
         .post(`${c}/positions`)
         .set('content-type', V2)
         .send({ offsets: [{ topic: 't', partition: 0, offset: 2 }] });
       assert.equal(seek.status, 204);
-      assert.deepEqual(await records(node, c, { accept: JSON_V2, timeout: 100 }), []);
+      assert.deepEqual(
+        (await readN(node, c, 1)).map((r) => [r.offset, r.value]),
+        [[2, 3]],
+      );
+      // And on: a record produced after the seek arrives too.
+      await node.broker.produce('t', [{ key: null, value: Buffer.from('4') }], { acks: -1, timeoutMs: 1000 });
+      assert.deepEqual(
+        (await readN(node, c, 1)).map((r) => [r.offset, r.value]),
+        [[3, 4]],
+      );
+    }));
+
+  test('a json consumer meeting a key that is not JSON names the key, its partition and offset', () =>
+    withNode(async (node) => {
+      await node.broker.createTopic('t', { partitions: 2 });
+      await node.broker.produce('t', [{ key: Buffer.from('plain key'), value: Buffer.from('{}'), partition: 1 }], {
+        acks: -1,
+        timeoutMs: 1000,
+      });
+      const c = await create(node, 'g', { name: 'c', format: 'json', 'auto.offset.reset': 'earliest' });
+      await subscribe(node, c, ['t']);
+      let bad = await request(node.app).get(`${c}/records`).query({ timeout: 200 }).set('accept', JSON_V2);
+      for (let i = 0; i < 20 && bad.status === 200; i++) {
+        bad = await request(node.app).get(`${c}/records`).query({ timeout: 200 }).set('accept', JSON_V2);
+      }
+      assert.equal(bad.status, 408, bad.text);
+      assert.match(bad.body.message, /the key of the record at offset 0 in partition 1 of topic 't'/);
+      assert.match(bad.body.message, /"offset":1/);
     }));
 
   test('seek to an offset, the beginning, the end and a timestamp (ISO-8601 and epoch ms)', () =>

@@ -262,12 +262,20 @@ test('families of subsystems not attached yet are exposed empty or zero', async 
     ]) {
       assert.equal(m.value(family), 0, family);
     }
+    // The default process and Node.js families keep their standard names, as Prometheus' client
+    // guidelines and the common Node.js dashboards expect; everything else is Samsa's own.
     for (const family of [
-      'samsa_process_cpu_seconds_total',
-      'samsa_nodejs_eventloop_lag_seconds',
-      'samsa_nodejs_heap_size_used_bytes',
+      'process_cpu_seconds_total',
+      'process_resident_memory_bytes',
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_gc_duration_seconds',
     ]) {
       assert.ok(m.types.has(family), family);
+    }
+    for (const family of m.types.keys()) {
+      assert.match(family, /^(samsa_|process_|nodejs_)/, family);
+      assert.doesNotMatch(family, /^samsa_(process|nodejs)_/, family);
     }
   } finally {
     await node.close();
