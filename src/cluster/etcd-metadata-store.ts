@@ -1,0 +1,206 @@
+import { Etcd3, type Namespace } from 'etcd3';
+import {
+  MetadataConflictError,
+  type MetadataStore,
+  newKafkaId,
+  type PartitionState,
+  TopicAlreadyStoredError,
+  type TopicMetadata,
+} from './metadata-store.js';
+
+export interface EtcdMetadataStoreOptions {
+  /** etcd client URLs, e.g. `['http://127.0.0.1:2379']`. */
+  endpoints: string[];
+  /** Every key of one Samsa cluster lives under `/samsa/<clusterName>/`, so clusters can share an etcd. */
+  clusterName: string;
+  /** Bound on every etcd call; a call that takes longer fails instead of hanging the broker. */
+  requestTimeoutMs?: number;
+}
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/** A topic's own record, without its partitions' states (each has its own key, changed on its own). */
+type StoredTopic = Omit<TopicMetadata, 'partitionStates'>;
+
+/**
+ * The metadata store of a cluster: topics and partition states in etcd, as KRaft keeps topic and
+ * partition records. Layout under `/samsa/<cluster>/`:
+ *
+ *   cluster-id                     the Kafka cluster id, written once by the first node
+ *   topics/<name>                  StoredTopic JSON (configs, partition count, version)
+ *   partitions/<name>/<p>          PartitionState JSON (replicas, leader, leader epoch, ISR, version)
+ *   broker-configs/<entity>        run-time broker configs (a broker id, or `<default>`)
+ *
+ * Each partition has its own key so that a leader change (controller) and an ISR change (leader)
+ * of different partitions never conflict. Every change is one etcd transaction that compares the
+ * key's mod revision with the one the caller read, so two nodes racing on one record cannot both
+ * win: the loser gets MetadataConflictError (or TopicAlreadyStoredError for a create) and re-reads.
+ */
+export class EtcdMetadataStore implements MetadataStore {
+  private constructor(
+    private readonly client: Etcd3,
+    private readonly kv: Namespace,
+    readonly clusterId: string,
+  ) {}
+
+  static async open(opts: EtcdMetadataStoreOptions): Promise<EtcdMetadataStore> {
+    const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const client = new Etcd3({
+      hosts: opts.endpoints,
+      defaultCallOptions: () => ({ deadline: Date.now() + timeout }),
+    });
+    try {
+      const kv = client.namespace(`/samsa/${opts.clusterName}/`);
+      // The first node to get here names the cluster; everyone else reads that name.
+      const proposed = newKafkaId();
+      const result = await kv
+        .if('cluster-id', 'Create', '==', 0)
+        .then(kv.put('cluster-id').value(proposed))
+        .else(kv.get('cluster-id'))
+        .commit();
+      const clusterId = result.succeeded ? proposed : String(result.responses[0]?.response_range?.kvs[0]?.value ?? '');
+      if (clusterId === '') throw new Error(`etcd at ${opts.endpoints.join(',')}: no cluster id stored`);
+      return new EtcdMetadataStore(client, kv, clusterId);
+    } catch (err) {
+      client.close();
+      throw err;
+    }
+  }
+
+  async listTopics(): Promise<TopicMetadata[]> {
+    const [topics, partitions] = await Promise.all([
+      this.kv.getAll().prefix('topics/').strings(),
+      this.kv.getAll().prefix('partitions/').strings(),
+    ]);
+    const states = new Map<string, PartitionState[]>();
+    for (const [key, value] of Object.entries(partitions)) {
+      const [, topic, partition] = key.split('/');
+      if (topic === undefined || partition === undefined) continue;
+      let list = states.get(topic);
+      if (!list) {
+        list = [];
+        states.set(topic, list);
+      }
+      list[Number(partition)] = JSON.parse(value) as PartitionState;
+    }
+    return Object.values(topics).map((value) => {
+      const topic = JSON.parse(value) as StoredTopic;
+      return { ...topic, partitionStates: completeStates(topic, states.get(topic.name) ?? []) };
+    });
+  }
+
+  async getTopic(name: string): Promise<TopicMetadata | undefined> {
+    const [topic, partitions] = await Promise.all([
+      this.kv.get(`topics/${name}`).string(),
+      this.kv.getAll().prefix(`partitions/${name}/`).strings(),
+    ]);
+    if (topic === null) return undefined;
+    const stored = JSON.parse(topic) as StoredTopic;
+    const list: PartitionState[] = [];
+    for (const [key, value] of Object.entries(partitions)) {
+      list[Number(key.slice(key.lastIndexOf('/') + 1))] = JSON.parse(value) as PartitionState;
+    }
+    return { ...stored, partitionStates: completeStates(stored, list) };
+  }
+
+  async createTopic(topic: TopicMetadata): Promise<void> {
+    const { partitionStates, ...stored } = topic;
+    const result = await this.kv
+      .if(`topics/${topic.name}`, 'Create', '==', 0)
+      .then(
+        this.kv.put(`topics/${topic.name}`).value(JSON.stringify(stored)),
+        ...partitionStates.map((s, p) => this.kv.put(`partitions/${topic.name}/${p}`).value(JSON.stringify(s))),
+      )
+      .commit();
+    if (!result.succeeded) throw new TopicAlreadyStoredError(topic.name);
+  }
+
+  async updateTopic(topic: TopicMetadata, expectedVersion: number): Promise<TopicMetadata> {
+    const key = `topics/${topic.name}`;
+    const current = await this.kv.get(key).exec();
+    const kv = current.kvs[0];
+    const what = `topic ${topic.name}`;
+    if (!kv) throw new MetadataConflictError(what, expectedVersion, -1);
+    const stored = JSON.parse(kv.value.toString('utf8')) as StoredTopic;
+    if (stored.version !== expectedVersion) throw new MetadataConflictError(what, expectedVersion, stored.version);
+    const { partitionStates, ...next } = { ...topic, version: expectedVersion + 1 };
+    // Partitions the update adds (CreatePartitions) get their first state in the same transaction;
+    // existing partitions' states are not the topic's to change.
+    const added = partitionStates.slice(stored.partitions);
+    const result = await this.kv
+      .if(key, 'Mod', '==', kv.mod_revision)
+      .then(
+        this.kv.put(key).value(JSON.stringify(next)),
+        ...added.map((s, i) =>
+          this.kv.put(`partitions/${topic.name}/${stored.partitions + i}`).value(JSON.stringify(s)),
+        ),
+      )
+      .commit();
+    if (!result.succeeded) throw new MetadataConflictError(what, expectedVersion, Number.NaN);
+    return (await this.getTopic(topic.name)) as TopicMetadata;
+  }
+
+  async deleteTopic(name: string): Promise<boolean> {
+    const result = await this.kv
+      .if(`topics/${name}`, 'Create', '>', 0)
+      .then(this.kv.delete().key(`topics/${name}`), this.kv.delete().prefix(`partitions/${name}/`))
+      .commit();
+    return result.succeeded;
+  }
+
+  async updatePartitionState(
+    topic: string,
+    partition: number,
+    next: Omit<PartitionState, 'version'>,
+    expectedVersion: number,
+  ): Promise<PartitionState> {
+    const key = `partitions/${topic}/${partition}`;
+    const what = `partition ${topic}-${partition}`;
+    const kv = (await this.kv.get(key).exec()).kvs[0];
+    if (!kv) throw new MetadataConflictError(what, expectedVersion, -1);
+    const current = JSON.parse(kv.value.toString('utf8')) as PartitionState;
+    if (current.version !== expectedVersion) throw new MetadataConflictError(what, expectedVersion, current.version);
+    const stored: PartitionState = {
+      replicas: [...next.replicas],
+      leader: next.leader,
+      leaderEpoch: next.leaderEpoch,
+      isr: [...next.isr],
+      version: expectedVersion + 1,
+    };
+    const result = await this.kv
+      .if(key, 'Mod', '==', kv.mod_revision)
+      .then(this.kv.put(key).value(JSON.stringify(stored)))
+      .commit();
+    if (!result.succeeded) throw new MetadataConflictError(what, expectedVersion, Number.NaN);
+    return stored;
+  }
+
+  async getBrokerConfigs(entity: string): Promise<Record<string, string>> {
+    const value = await this.kv.get(`broker-configs/${entity}`).string();
+    return value === null ? {} : (JSON.parse(value) as Record<string, string>);
+  }
+
+  async putBrokerConfigs(entity: string, configs: Record<string, string>): Promise<void> {
+    const key = `broker-configs/${entity}`;
+    if (Object.keys(configs).length === 0) await this.kv.delete().key(key).exec();
+    else await this.kv.put(key).value(JSON.stringify(configs)).exec();
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}
+
+/**
+ * A topic's partition states in partition order. A partition key missing while its topic record
+ * names it means the store was edited by hand; that is refused loudly rather than guessed at.
+ */
+function completeStates(topic: StoredTopic, states: PartitionState[]): PartitionState[] {
+  const out: PartitionState[] = [];
+  for (let p = 0; p < topic.partitions; p++) {
+    const s = states[p];
+    if (!s) throw new Error(`etcd metadata: topic ${topic.name} has no state for partition ${p}`);
+    out.push(s);
+  }
+  return out;
+}
