@@ -1,4 +1,5 @@
-import { Etcd3, type Namespace } from 'etcd3';
+import type { Etcd3, Namespace } from 'etcd3';
+import { connectEtcd, type EtcdClusterOptions } from './etcd-client.js';
 import {
   MetadataConflictError,
   type MetadataStore,
@@ -7,17 +8,6 @@ import {
   TopicAlreadyStoredError,
   type TopicMetadata,
 } from './metadata-store.js';
-
-export interface EtcdMetadataStoreOptions {
-  /** etcd client URLs, e.g. `['http://127.0.0.1:2379']`. */
-  endpoints: string[];
-  /** Every key of one Samsa cluster lives under `/samsa/<clusterName>/`, so clusters can share an etcd. */
-  clusterName: string;
-  /** Bound on every etcd call; a call that takes longer fails instead of hanging the broker. */
-  requestTimeoutMs?: number;
-}
-
-const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 
 /** A topic's own record, without its partitions' states (each has its own key, changed on its own). */
 type StoredTopic = Omit<TopicMetadata, 'partitionStates'>;
@@ -43,14 +33,9 @@ export class EtcdMetadataStore implements MetadataStore {
     readonly clusterId: string,
   ) {}
 
-  static async open(opts: EtcdMetadataStoreOptions): Promise<EtcdMetadataStore> {
-    const timeout = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const client = new Etcd3({
-      hosts: opts.endpoints,
-      defaultCallOptions: () => ({ deadline: Date.now() + timeout }),
-    });
+  static async open(opts: EtcdClusterOptions): Promise<EtcdMetadataStore> {
+    const { client, kv } = connectEtcd(opts);
     try {
-      const kv = client.namespace(`/samsa/${opts.clusterName}/`);
       // The first node to get here names the cluster; everyone else reads that name.
       const proposed = newKafkaId();
       const result = await kv

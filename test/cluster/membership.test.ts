@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ControllerElection } from '../../src/cluster/controller-election.js';
+import { type ClusterNode, NodeIdInUseError, NodeRegistry } from '../../src/cluster/node-registry.js';
+import { type EtcdServer, needsEtcd, startEtcd } from './etcd-fixture.js';
+
+const etcd = needsEtcd();
+let server: EtcdServer;
+let clusters = 0;
+const newCluster = () => `membership-${process.pid}-${clusters++}`;
+const node = (nodeId: number, rack?: string): ClusterNode => ({
+  nodeId,
+  advertisedUrl: `http://127.0.0.1:${9000 + nodeId}`,
+  ...(rack ? { rack } : {}),
+});
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A member in a child process (test/cluster/cluster-member.ts), so that it can die by SIGKILL. */
+function startMember(clusterName: string, nodeId: number, ttlSeconds: number) {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster-member.ts');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, server.endpoint, clusterName, String(nodeId), String(ttlSeconds)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    said: (word: string) =>
+      until(`member ${nodeId} to say ${word}`, async () => (out.includes(word) ? true : undefined)),
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+describe('cluster membership in etcd', etcd, () => {
+  before(async () => {
+    server = await startEtcd();
+  });
+  after(async () => server?.stop());
+
+  test('nodes register and leave; a second node with a live id is refused', async () => {
+    const clusterName = newCluster();
+    const endpoints = [server.endpoint];
+    const a = await NodeRegistry.join({ endpoints, clusterName, node: node(1, 'r1') });
+    const b = await NodeRegistry.join({ endpoints, clusterName, node: node(2, 'r2') });
+    assert.deepEqual(await a.liveNodes(), [node(1, 'r1'), node(2, 'r2')]);
+    await assert.rejects(NodeRegistry.join({ endpoints, clusterName, node: node(2) }), NodeIdInUseError);
+    const seen: number[][] = [];
+    await a.onChange((nodes) => seen.push(nodes.map((n) => n.nodeId)));
+    await b.leave();
+    await until('the leave to be seen', async () => (seen.some((s) => s.join() === '1') ? true : undefined));
+    assert.deepEqual(await a.liveNodes(), [node(1, 'r1')]);
+    // The id is free again once its holder left.
+    const again = await NodeRegistry.join({ endpoints, clusterName, node: node(2) });
+    await Promise.all([again.leave(), a.leave()]);
+  });
+
+  test('a node killed with SIGKILL drops out when its lease expires', async () => {
+    const clusterName = newCluster();
+    const watcher = await NodeRegistry.join({ endpoints: [server.endpoint], clusterName, node: node(9) });
+    const member = startMember(clusterName, 3, 2);
+    await member.said('joined');
+    assert.deepEqual(
+      (await watcher.liveNodes()).map((n) => n.nodeId),
+      [3, 9],
+    );
+    await member.kill();
+    await until('node 3 to expire', async () => {
+      const ids = (await watcher.liveNodes()).map((n) => n.nodeId);
+      return ids.includes(3) ? undefined : ids;
+    });
+    await watcher.leave();
+  });
+
+  test('one controller at a time: a resignation hands the office on at once', async () => {
+    const clusterName = newCluster();
+    const endpoints = [server.endpoint];
+    const states = new Map<number, boolean>();
+    const elections = [1, 2, 3].map((nodeId) =>
+      ControllerElection.start({ endpoints, clusterName, nodeId, ttlSeconds: 5 }, (isController) =>
+        states.set(nodeId, isController),
+      ),
+    );
+    const controllers = () => elections.filter((e) => e.isController);
+    const first = await until('a controller', async () => (controllers().length === 1 ? controllers()[0] : undefined));
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(controllers().length, 1, 'never two at once');
+    const firstId = await first.currentController();
+    assert.ok(firstId !== null && states.get(firstId) === true);
+    for (const e of elections) assert.equal(await e.currentController(), firstId);
+    await first.stop();
+    assert.equal(states.get(firstId as number), false);
+    const next = await until('the next controller', async () =>
+      controllers().length === 1 ? controllers()[0] : undefined,
+    );
+    const nextId = await next.currentController();
+    assert.notEqual(nextId, firstId);
+    for (const e of elections) await e.stop();
+  });
+
+  test('a controller killed with SIGKILL is replaced once its lease expires', async () => {
+    const clusterName = newCluster();
+    const member = startMember(clusterName, 5, 2);
+    await member.said('controller');
+    let elected = false;
+    const standby = ControllerElection.start(
+      { endpoints: [server.endpoint], clusterName, nodeId: 6, ttlSeconds: 2 },
+      (isController) => {
+        elected = isController;
+      },
+    );
+    assert.equal(await until('node 5 in office', async () => (await standby.currentController()) ?? undefined), 5);
+    assert.equal(elected, false);
+    await member.kill();
+    await until('node 6 to take over', async () => (elected ? true : undefined));
+    assert.equal(await standby.currentController(), 6);
+    await standby.stop();
+  });
+});
