@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const ETCD_BINARY = process.env.SAMSA_TEST_ETCD ?? 'etcd';
 
@@ -89,6 +90,40 @@ export async function startEtcd(): Promise<EtcdServer> {
       child.kill('SIGTERM');
       await exited;
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `probe` until it gives a value; fails naming `what` after `timeoutMs`. */
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** A cluster member in a child process (cluster-member.ts), so that a test can kill it with SIGKILL. */
+export function startMember(endpoint: string, clusterName: string, nodeId: number, ttlSeconds: number) {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster-member.ts');
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', script, endpoint, clusterName, String(nodeId), String(ttlSeconds)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  let out = '';
+  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    said: (word: string) =>
+      until(`member ${nodeId} to say ${word}`, async () => (out.includes(word) ? true : undefined)),
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
     },
   };
 }

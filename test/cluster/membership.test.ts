@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { ControllerElection } from '../../src/cluster/controller-election.js';
 import { type ClusterNode, NodeIdInUseError, NodeRegistry } from '../../src/cluster/node-registry.js';
-import { type EtcdServer, needsEtcd, startEtcd } from './etcd-fixture.js';
+import { type EtcdServer, needsEtcd, startEtcd, startMember as startMemberAt, until } from './etcd-fixture.js';
 
 const etcd = needsEtcd();
+const startMember = (clusterName: string, nodeId: number, ttlSeconds: number) =>
+  startMemberAt(server.endpoint, clusterName, nodeId, ttlSeconds);
 let server: EtcdServer;
 let clusters = 0;
 const newCluster = () => `membership-${process.pid}-${clusters++}`;
@@ -16,39 +15,6 @@ const node = (nodeId: number, rack?: string): ClusterNode => ({
   advertisedUrl: `http://127.0.0.1:${9000 + nodeId}`,
   ...(rack ? { rack } : {}),
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-/** A member in a child process (test/cluster/cluster-member.ts), so that it can die by SIGKILL. */
-function startMember(clusterName: string, nodeId: number, ttlSeconds: number) {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'cluster-member.ts');
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', script, server.endpoint, clusterName, String(nodeId), String(ttlSeconds)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  child.stdout?.setEncoding('utf8').on('data', (d: string) => {
-    out += d;
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  return {
-    said: (word: string) =>
-      until(`member ${nodeId} to say ${word}`, async () => (out.includes(word) ? true : undefined)),
-    async kill() {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 describe('cluster membership in etcd', etcd, () => {
   before(async () => {
