@@ -13,7 +13,7 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { requestIdOf } from './request-observer.js';
+import { requestIdOf } from './exchange-locals.js';
 
 interface ErrorBody {
   error_code: number;
