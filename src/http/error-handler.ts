@@ -1,8 +1,9 @@
 /**
  * The one place that turns a thrown value into an HTTP answer. Every answer is JSON
  * `{error_code, message}` (Confluent's shape); never HTML, never a stack trace. SamsaError values
- * answer what error-codes.ts's table gives their class; a few framework errors are translated; anything else is a bug,
- * answered with a bare 500. Every 5xx except 503 is logged to stderr, with the stack the client never sees.
+ * answer what error-codes.ts's table gives their class; a few framework errors are translated;
+ * anything else is a bug, answered with a bare 500. Every 5xx except 503 is logged to stderr, with
+ * the stack the client never sees.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
