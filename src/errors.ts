@@ -1,90 +1,113 @@
 /**
- * Every error Samsa raises on purpose, each with the Confluent REST `error_code` and HTTP
- * status it maps to. Lower layers throw these as plain values; only the HTTP edge turns
- * them into `{error_code, message}` bodies (src/http/error-handler.ts). Anything else that
- * escapes is a bug and becomes a bare 500 without a stack trace.
+ * Every error Samsa raises on purpose. Two kinds:
+ *
+ * - Domain errors, thrown by storage, the broker, groups and consumers (and by the v3 admin handlers
+ *   for the cluster's own things): each carries its Kafka protocol error (`kafkaError`, Kafka's name
+ *   and number from org.apache.kafka.common.protocol.Errors), the one the Kafka listener will put on
+ *   the wire as it is.
+ * - Edge errors (`EdgeError`), about the HTTP exchange itself (a body that is not JSON, a media type,
+ *   a route): they have no Kafka error.
+ *
+ * None carries an HTTP status or a Confluent `error_code`: the HTTP edge maps each class to those in
+ * one table (src/http/error-codes.ts). Anything else that escapes is a bug and becomes a bare 500
+ * without a stack trace.
  */
+import { KAFKA_ERRORS, type KafkaError, type KafkaErrorName } from './kafka-errors.js';
+
 export class SamsaError extends Error {
   constructor(
     message: string,
-    readonly errorCode: number,
-    readonly httpStatus: number,
+    /** Kafka's protocol error for this condition; null for an edge error, which Kafka has no word for. */
+    readonly kafkaError: KafkaError | null,
   ) {
     super(message);
     this.name = new.target.name;
   }
 }
 
-// ---- request shape (edge) ----
-// One kind of mistake, one code, whichever check finds it (the openapi.yaml validator or a handler);
-// docs/api.md has the table. The codes are Confluent's where its proxy's answer is known.
+/** An error about the HTTP exchange, not the domain: only src/http throws these. */
+export class EdgeError extends SamsaError {
+  constructor(message: string) {
+    super(message, null);
+  }
+}
+
+// ---- the HTTP exchange (edge errors) ----
+// One kind of mistake, one class, whichever check finds it (the openapi.yaml validator or a handler);
+// src/http/error-codes.ts gives each its answer, Confluent's where its proxy's answer is known.
 
 /**
- * 400 / 400: the body is not JSON, or a key or value is not what its embedded format needs (not
+ * The body is not JSON, or a key or value is not what its embedded format needs (not
  * base64 for binary, not a string for string). Confluent's record serializer answers these with a
  * bare 400 "Bad Request: ..." in v2 and v3 alike.
  */
-export class BadRequestError extends SamsaError {
+export class BadRequestError extends EdgeError {
   constructor(message: string) {
-    super(message, 400, 400);
+    super(message);
   }
 }
 /**
- * 422 / 422: the request breaks openapi.yaml's schema (a missing, unknown or mistyped field, a value
+ * The request breaks openapi.yaml's schema (a missing, unknown or mistyped field, a value
  * out of range) or a rule of the same kind the schema cannot say. Confluent's Bean Validation answer.
  */
-export class UnprocessableEntityError extends SamsaError {
+export class UnprocessableEntityError extends EdgeError {
   constructor(message: string) {
-    super(message, 422, 422);
+    super(message);
   }
 }
 /**
- * 422 / 42206 "Payload error": the body is well formed but its content cannot be taken: empty,
+ * "Payload error": the body is well formed but its content cannot be taken: empty,
  * schema fields or formats without a Schema Registry, JSON nested too deep or holding non-finite
  * numbers. Confluent's `Errors.invalidPayloadException`.
  */
-export class InvalidPayloadError extends SamsaError {
+export class InvalidPayloadError extends EdgeError {
   constructor(message: string) {
-    super(message, 42206, 422);
+    super(message);
   }
 }
 /**
- * 422 / 42208: a request over its record or entry limits, or a batch with bad entry ids; nothing is
+ * A request over its record or entry limits, or a batch with bad entry ids; nothing is
  * written. Confluent's `Errors.produceBatchException`.
  */
-export class ProduceBatchError extends SamsaError {
+export class ProduceBatchError extends EdgeError {
   constructor(message: string) {
-    super(message, 42208, 422);
+    super(message);
   }
 }
-export class UnsupportedMediaTypeError extends SamsaError {
+export class UnsupportedMediaTypeError extends EdgeError {
   constructor(message: string) {
-    super(message, 415, 415);
+    super(message);
   }
 }
-export class NotAcceptableError extends SamsaError {
-  constructor(message: string, errorCode = 40601) {
-    super(message, errorCode, 406);
-  }
-}
-export class PayloadTooLargeError extends SamsaError {
+export class NotAcceptableError extends EdgeError {
   constructor(message: string) {
-    super(message, 413, 413);
+    super(message);
   }
 }
-export class RouteNotFoundError extends SamsaError {
+export class PayloadTooLargeError extends EdgeError {
+  constructor(message: string) {
+    super(message);
+  }
+}
+export class RouteNotFoundError extends EdgeError {
   constructor(message = 'HTTP 404 Not Found') {
-    super(message, 404, 404);
+    super(message);
   }
 }
-export class MethodNotAllowedError extends SamsaError {
+export class MethodNotAllowedError extends EdgeError {
   constructor(message = 'HTTP 405 Method Not Allowed') {
-    super(message, 405, 405);
+    super(message);
   }
 }
+// ---- the node (broker, group coordinator) ----
+/**
+ * The node cannot take the request now: recovering its logs, shutting down, or at its limit of
+ * streams. Kafka's BROKER_NOT_AVAILABLE, or the more precise error a caller names (a group
+ * coordinator still loading offsets: COORDINATOR_LOAD_IN_PROGRESS).
+ */
 export class ServiceUnavailableError extends SamsaError {
-  constructor(message: string, errorCode = 50302) {
-    super(message, errorCode, 503);
+  constructor(message: string, kafkaError: KafkaError = KAFKA_ERRORS.BROKER_NOT_AVAILABLE) {
+    super(message, kafkaError);
   }
 }
 /**
@@ -101,57 +124,79 @@ export class NotReadyError extends ServiceUnavailableError {
 }
 
 // ---- topics and partitions (broker) ----
+/**
+ * Kafka UNKNOWN_TOPIC_OR_PARTITION (3) for a topic. `during` says what was refused, because
+ * Confluent's proxy answers a produce to an unknown topic differently from a lookup.
+ */
 export class UnknownTopicError extends SamsaError {
-  constructor(topic: string, errorCode = 40403) {
-    super(`Topic '${topic}' not found.`, errorCode, 404);
+  constructor(
+    topic: string,
+    readonly during: 'lookup' | 'produce' = 'lookup',
+  ) {
+    super(`Topic '${topic}' not found.`, KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION);
   }
 }
 export class UnknownPartitionError extends SamsaError {
   constructor(topic: string, partition: number) {
-    super(`Partition ${partition} of topic '${topic}' not found.`, 40402, 404);
+    super(`Partition ${partition} of topic '${topic}' not found.`, KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION);
   }
 }
 export class TopicExistsError extends SamsaError {
   constructor(topic: string) {
-    super(`Topic '${topic}' already exists.`, 40002, 400);
+    super(`Topic '${topic}' already exists.`, KAFKA_ERRORS.TOPIC_ALREADY_EXISTS);
   }
 }
 export class InvalidTopicError extends SamsaError {
   constructor(message: string) {
-    super(message, 42206, 422);
+    super(message, KAFKA_ERRORS.INVALID_TOPIC_EXCEPTION);
   }
 }
 export class InvalidConfigError extends SamsaError {
-  constructor(message: string) {
-    super(message, 40002, 400);
+  constructor(message: string, kafkaError: KafkaError = KAFKA_ERRORS.INVALID_CONFIG) {
+    super(message, kafkaError);
   }
 }
 export class InvalidPartitionsError extends SamsaError {
   constructor(message: string) {
-    super(message, 40002, 400);
+    super(message, KAFKA_ERRORS.INVALID_PARTITIONS);
+  }
+}
+/** A replication factor the cluster cannot place: a bad topic setting, with Kafka's own error for it. */
+export class InvalidReplicationFactorError extends InvalidConfigError {
+  constructor(message: string) {
+    super(message, KAFKA_ERRORS.INVALID_REPLICATION_FACTOR);
+  }
+}
+/** A topic the stream was reading was deleted under it (Kafka UNKNOWN_TOPIC_OR_PARTITION from then on). */
+export class TopicDeletedError extends SamsaError {
+  constructor(topic: string) {
+    super(`Topic '${topic}' was deleted.`, KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION);
   }
 }
 
-// ---- cluster, brokers, configs (v3 admin); Confluent answers these with the bare 404 ----
+// ---- cluster, brokers, configs (v3 admin); Kafka RESOURCE_NOT_FOUND unless a closer error exists ----
 export class UnknownClusterError extends SamsaError {
   constructor(clusterId: string) {
-    super(`Cluster ${clusterId} cannot be found.`, 404, 404);
+    super(`Cluster ${clusterId} cannot be found.`, KAFKA_ERRORS.RESOURCE_NOT_FOUND);
   }
 }
 export class UnknownBrokerError extends SamsaError {
   constructor(brokerId: number) {
-    super(`Broker ${brokerId} cannot be found.`, 404, 404);
+    super(`Broker ${brokerId} cannot be found.`, KAFKA_ERRORS.RESOURCE_NOT_FOUND);
   }
 }
 export class UnknownReplicaError extends SamsaError {
   constructor(topic: string, partition: number, brokerId: number) {
-    super(`Replica ${brokerId} of partition ${topic}-${partition} cannot be found.`, 404, 404);
+    super(
+      `Replica ${brokerId} of partition ${topic}-${partition} cannot be found.`,
+      KAFKA_ERRORS.REPLICA_NOT_AVAILABLE,
+    );
   }
 }
 export class UnknownConfigError extends SamsaError {
   /** `owner` names what the config belongs to, e.g. `topic orders` or `broker 0`. */
   constructor(name: string, owner: string) {
-    super(`Config ${name} cannot be found for ${owner}.`, 404, 404);
+    super(`Config ${name} cannot be found for ${owner}.`, KAFKA_ERRORS.RESOURCE_NOT_FOUND);
   }
 }
 /** A known broker config with no cluster-wide run-time value: Kafka's default entity does not list it. */
@@ -159,38 +204,40 @@ export class NoClusterConfigError extends SamsaError {
   constructor(name: string) {
     super(
       `Config ${name} has no cluster-wide dynamic value; its effective value is under /brokers/{broker_id}/configs/${name}.`,
-      404,
-      404,
+      KAFKA_ERRORS.RESOURCE_NOT_FOUND,
     );
   }
 }
-/** Confluent answers a partition that is not being reassigned with the bare 404. */
+/** A partition that is not being reassigned (Kafka NO_REASSIGNMENT_IN_PROGRESS, 85). */
 export class NoReassignmentError extends SamsaError {
   constructor(topic: string, partition: number) {
-    super(`No reassignment is in progress for partition ${topic}-${partition}.`, 404, 404);
+    super(
+      `No reassignment is in progress for partition ${topic}-${partition}.`,
+      KAFKA_ERRORS.NO_REASSIGNMENT_IN_PROGRESS,
+    );
   }
 }
 /**
- * ACLs before Samsa has an authorizer: Kafka's SecurityDisabledException, which Confluent's proxy
- * answers with 400 / 40002.
+ * ACLs before Samsa has an authorizer: Kafka's SecurityDisabledException (SECURITY_DISABLED, 54).
  */
 export class SecurityDisabledError extends SamsaError {
   constructor() {
     super(
       'ACLs are not available: Samsa has no authorizer yet, so authorization is off and every client may do everything. ACL support comes with security.',
-      40002,
-      400,
+      KAFKA_ERRORS.SECURITY_DISABLED,
     );
   }
 }
 
-/** An Idempotency-Key sent again with a different request (Stripe answers such a reuse with a 4xx too). */
+/**
+ * An Idempotency-Key sent again with a different request (Stripe answers such a reuse with a 4xx too).
+ * The key stands for a producer id and sequence, so Kafka's word is INVALID_REQUEST (42): a client bug.
+ */
 export class IdempotencyKeyReusedError extends SamsaError {
   constructor(topic: string, detail: string) {
     super(
       `Idempotency-Key was already used for a different request to topic '${topic}' (${detail}); use a new key for a new request.`,
-      422,
-      422,
+      KAFKA_ERRORS.INVALID_REQUEST,
     );
   }
 }
@@ -200,141 +247,168 @@ export class NotEnoughReplicasError extends SamsaError {
   constructor(topic: string, partition: number, isr: number, minIsr: number) {
     super(
       `Partition ${topic}-${partition} has ${isr} in-sync replicas, fewer than min.insync.replicas=${minIsr}.`,
-      50003,
-      503,
+      KAFKA_ERRORS.NOT_ENOUGH_REPLICAS,
     );
   }
 }
 
 // ---- the log (storage) ----
-/** A batch larger than the topic's `max.message.bytes` (Kafka RECORD_TOO_LARGE, 10). */
+/** A batch larger than the topic's `max.message.bytes` (Kafka MESSAGE_TOO_LARGE, 10: RecordTooLargeException). */
 export class RecordTooLargeError extends SamsaError {
   constructor(sizeBytes: number, maxBytes: number) {
-    super(`Record batch of ${sizeBytes} bytes exceeds max.message.bytes (${maxBytes}).`, 42207, 422);
+    super(
+      `Record batch of ${sizeBytes} bytes exceeds max.message.bytes (${maxBytes}).`,
+      KAFKA_ERRORS.MESSAGE_TOO_LARGE,
+    );
   }
 }
 /** A fetch outside [log start offset, log end offset] (Kafka OFFSET_OUT_OF_RANGE, 1). */
 export class OffsetOutOfRangeError extends SamsaError {
   constructor(offset: number, logStartOffset: number, logEndOffset: number) {
-    super(`Offset ${offset} is out of range [${logStartOffset}, ${logEndOffset}].`, 40402, 404);
+    super(`Offset ${offset} is out of range [${logStartOffset}, ${logEndOffset}].`, KAFKA_ERRORS.OFFSET_OUT_OF_RANGE);
   }
 }
 /** Bytes on disk or from a peer that fail length, magic or CRC checks (Kafka CORRUPT_MESSAGE, 2). */
 export class CorruptRecordError extends SamsaError {
   constructor(message: string) {
-    super(message, 50002, 500);
+    super(message, KAFKA_ERRORS.CORRUPT_MESSAGE);
   }
 }
 /** A record a compacted topic cannot hold, such as one without a key (Kafka INVALID_RECORD, 87). */
 export class InvalidRecordError extends SamsaError {
   constructor(message: string) {
-    super(message, 42207, 422);
+    super(message, KAFKA_ERRORS.INVALID_RECORD);
   }
 }
 /**
  * Batches from a leader whose offsets do not continue this log (Kafka's UnexpectedAppendOffsetException
- * and OffsetsOutOfOrderException): a replication bug or a log that diverged, never written.
+ * and OffsetsOutOfOrderException): a replication bug or a log that diverged, never written. Kafka has
+ * no protocol error for these server-side exceptions; its broker answers UNKNOWN_SERVER_ERROR.
  */
 export class UnexpectedAppendOffsetError extends SamsaError {
   constructor(name: string, baseOffset: number, expectedOffset: number) {
-    super(`Append to ${name} at offset ${baseOffset}, but the log continues at offset ${expectedOffset}.`, 50002, 500);
+    super(
+      `Append to ${name} at offset ${baseOffset}, but the log continues at offset ${expectedOffset}.`,
+      KAFKA_ERRORS.UNKNOWN_SERVER_ERROR,
+    );
   }
 }
+/** A log closed under a request (shutdown, a deleted topic): Kafka KAFKA_STORAGE_ERROR (56), retriable. */
 export class LogClosedError extends SamsaError {
   constructor(name: string) {
-    super(`Log ${name} is closed.`, 50003, 503);
+    super(`Log ${name} is closed.`, KAFKA_ERRORS.KAFKA_STORAGE_ERROR);
   }
 }
 
 // ---- consumer groups and consumer instances ----
-/** Kafka's group error names, kept so callers can react to the precise condition. */
-export type GroupErrorReason =
-  | 'UNKNOWN_MEMBER_ID'
-  | 'ILLEGAL_GENERATION'
-  | 'REBALANCE_IN_PROGRESS'
-  | 'NON_EMPTY_GROUP'
-  | 'INCONSISTENT_GROUP_PROTOCOL';
+/** The Kafka group errors a group operation can be refused with; `kafkaError` carries the same one. */
+export type GroupErrorReason = KafkaErrorName &
+  (
+    | 'UNKNOWN_MEMBER_ID'
+    | 'ILLEGAL_GENERATION'
+    | 'REBALANCE_IN_PROGRESS'
+    | 'NON_EMPTY_GROUP'
+    | 'INCONSISTENT_GROUP_PROTOCOL'
+  );
 
-/** A group operation refused in the group's current state: Confluent's 409 / 40903 "Illegal state". */
+/** A group operation refused in the group's current state, with Kafka's error for it (`reason`). */
 export class GroupStateError extends SamsaError {
   constructor(
     readonly reason: GroupErrorReason,
     message: string,
   ) {
-    super(`Illegal state: ${message}`, 40903, 409);
+    super(`Illegal state: ${message}`, KAFKA_ERRORS[reason]);
   }
 }
 export class UnknownGroupError extends SamsaError {
   constructor(group: string) {
-    super(`Consumer group ${group} not found.`, 40405, 404);
+    super(`Consumer group ${group} not found.`, KAFKA_ERRORS.GROUP_ID_NOT_FOUND);
   }
 }
 export class InvalidGroupIdError extends SamsaError {
   constructor(message: string) {
-    super(message, 42204, 422);
+    super(message, KAFKA_ERRORS.INVALID_GROUP_ID);
   }
 }
-/** A member id the v3 admin API does not find in the group (Confluent answers the bare 404). */
+/** A member id the v3 admin API does not find in the group (Kafka UNKNOWN_MEMBER_ID). */
 export class UnknownConsumerError extends SamsaError {
   constructor(group: string, consumerId: string) {
-    super(`Consumer ${consumerId} cannot be found in consumer group ${group}.`, 404, 404);
+    super(`Consumer ${consumerId} cannot be found in consumer group ${group}.`, KAFKA_ERRORS.UNKNOWN_MEMBER_ID);
   }
 }
-/** A partition a member is not assigned, asked about by the v3 assignments API (Confluent's bare 404). */
+/** A partition a member is not assigned, asked about by the v3 assignments API. */
 export class UnknownConsumerAssignmentError extends SamsaError {
   constructor(group: string, consumerId: string, topic: string, partition: number) {
     super(
       `Consumer ${consumerId} of consumer group ${group} is not assigned partition ${topic}-${partition}.`,
-      404,
-      404,
+      KAFKA_ERRORS.RESOURCE_NOT_FOUND,
     );
   }
 }
 /** A partition a group has no committed offset for, asked about by the v3 lag API. */
 export class UnknownConsumerLagError extends SamsaError {
   constructor(group: string, topic: string, partition: number) {
-    super(`Consumer group ${group} has no committed offset for ${topic}-${partition}.`, 404, 404);
+    super(
+      `Consumer group ${group} has no committed offset for ${topic}-${partition}.`,
+      KAFKA_ERRORS.RESOURCE_NOT_FOUND,
+    );
   }
 }
+/**
+ * A REST consumer instance that does not exist or expired. Kafka has no consumer instances; the
+ * instance is a group member, so its word is UNKNOWN_MEMBER_ID.
+ */
 export class ConsumerInstanceNotFoundError extends SamsaError {
   constructor(group: string, instance: string) {
-    super(`Consumer instance not found: ${instance} in group ${group}.`, 40403, 404);
+    super(`Consumer instance not found: ${instance} in group ${group}.`, KAFKA_ERRORS.UNKNOWN_MEMBER_ID);
   }
 }
+/** A second REST consumer instance of the same name in a group (Kafka's nearest: DUPLICATE_RESOURCE, 92). */
 export class ConsumerAlreadyExistsError extends SamsaError {
   constructor(group: string, instance: string) {
     super(
       `Consumer with specified consumer ID already exists in the specified consumer group: ${instance} in ${group}.`,
-      40902,
-      409,
+      KAFKA_ERRORS.DUPLICATE_RESOURCE,
     );
   }
 }
 export class InvalidConsumerConfigError extends SamsaError {
   constructor(message: string) {
-    super(`Invalid consumer configuration: ${message}`, 42204, 422);
+    super(`Invalid consumer configuration: ${message}`, KAFKA_ERRORS.INVALID_CONFIG);
   }
 }
-/** `auto.offset.reset=none` and no committed offset (Kafka's NoOffsetForPartitionException). */
+/**
+ * `auto.offset.reset=none` and no committed offset (Kafka's NoOffsetForPartitionException, a client-side
+ * InvalidOffsetException like OffsetOutOfRangeException; OFFSET_OUT_OF_RANGE is its protocol error).
+ */
 export class NoOffsetForPartitionError extends SamsaError {
   constructor(topic: string, partition: number) {
-    super(`Illegal state: no committed offset for ${topic}-${partition} and auto.offset.reset is none.`, 40903, 409);
+    super(
+      `Illegal state: no committed offset for ${topic}-${partition} and auto.offset.reset is none.`,
+      KAFKA_ERRORS.OFFSET_OUT_OF_RANGE,
+    );
   }
 }
-/** A record that cannot be rendered in the instance's embedded format (Confluent 40801). */
-export class RecordFormatError extends SamsaError {
+/** A record that cannot be rendered in the instance's embedded format (Confluent's "message deserialization" error). */
+export class RecordFormatError extends EdgeError {
   constructor(message: string) {
-    super(message, 40801, 408);
+    super(message);
   }
 }
-export class TooManyRequestsError extends SamsaError {
+export class TooManyRequestsError extends EdgeError {
   constructor(message: string) {
-    super(message, 42901, 429);
+    super(message);
   }
 }
-/** A browser page from an origin not in `--cors-origins` tried to write (Confluent's 40301 "forbidden"). */
-export class CrossOriginWriteError extends SamsaError {
+/** A stream (SSE) cut by a failure that is not one of these errors: a bug, reported before the stream ends. */
+export class StreamFailedError extends EdgeError {
+  constructor(message = 'The stream failed.') {
+    super(message);
+  }
+}
+/** A browser page from an origin not in `--cors-origins` tried to write (Confluent's "forbidden"). */
+export class CrossOriginWriteError extends EdgeError {
   constructor(origin: string) {
-    super(`Origin ${origin} may not write to this server; list it in --cors-origins to allow it.`, 40301, 403);
+    super(`Origin ${origin} may not write to this server; list it in --cors-origins to allow it.`);
   }
 }

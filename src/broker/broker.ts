@@ -11,6 +11,7 @@ import {
   IdempotencyKeyReusedError,
   InvalidConfigError,
   InvalidPartitionsError,
+  InvalidReplicationFactorError,
   InvalidTopicError,
   NotEnoughReplicasError,
   ServiceUnavailableError,
@@ -348,9 +349,9 @@ export class Broker {
     return buildLogConfig(meta.configs, this.dynamicConfigs.topicDefaults.values);
   }
 
-  private topicOrThrow(name: string, errorCode = 40403): TopicMetadata {
+  private topicOrThrow(name: string): TopicMetadata {
     const meta = this.topics.get(name);
-    if (!meta) throw new UnknownTopicError(name, errorCode);
+    if (!meta) throw new UnknownTopicError(name);
     return meta;
   }
 
@@ -511,7 +512,9 @@ export class Broker {
     }
     const replicationFactor = opts.replicationFactor ?? this.settings.defaultReplicationFactor;
     if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 1) {
-      throw new InvalidConfigError(`Replication factor: ${replicationFactor} larger than available brokers: 1.`);
+      throw new InvalidReplicationFactorError(
+        `Replication factor: ${replicationFactor} larger than available brokers: 1.`,
+      );
     }
     const configs = validateTopicConfigs(opts.configs ?? {});
     const meta: TopicMetadata = {
@@ -569,7 +572,7 @@ export class Broker {
    * sticky partition of this request. One batch and one append per partition. Every batch is
    * prepared (validated, encoded) before the first append, so a request that fails writes
    * nothing. The topic is auto-created when `auto.create.topics.enable` is on, otherwise an
-   * unknown topic fails at once (40401).
+   * unknown topic fails at once (UnknownTopicError during produce).
    */
   async produceColumns(topic: string, input: ProduceColumns, opts: ProduceOptions): Promise<ProduceColumnsResult> {
     this.ensureReady();
@@ -580,7 +583,7 @@ export class Broker {
     const list = this.topics.has(topic) ? (this.partitions.get(topic) as Partition[]) : null;
     let newTopicConfig: LogConfig | null = null;
     if (list === null) {
-      if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 40401);
+      if (!this.settings.autoCreateTopics) throw new UnknownTopicError(topic, 'produce');
       validateTopicName(topic);
       newTopicConfig = buildLogConfig({}, this.dynamicConfigs.topicDefaults.values);
     }

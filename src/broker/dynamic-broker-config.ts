@@ -119,7 +119,7 @@ export class DynamicBrokerConfig {
   }
 }
 
-/** Kafka answers InvalidRequestException ("Cannot update these configs dynamically"), 400 / 40002 at the proxy. */
+/** Kafka answers InvalidRequestException ("Cannot update these configs dynamically"): an InvalidConfigError here. */
 function readOnlyError(name: string): InvalidConfigError {
   return new InvalidConfigError(
     `Config ${name} is read-only: it is a start-up setting (a flag or SAMSA_* variable) and changes only with a restart.`,

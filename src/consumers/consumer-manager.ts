@@ -207,7 +207,7 @@ export class ConsumerManager {
     );
   }
 
-  /** The live instance; touching it counts as a heartbeat. Expired or unknown: 404 / 40403. */
+  /** The live instance; touching it counts as a heartbeat. Expired or unknown: ConsumerInstanceNotFoundError. */
   get(group: string, name: string): ConsumerInstance {
     const instance = this.instances.get(this.key(group, name));
     if (!instance || instance.closed) throw new ConsumerInstanceNotFoundError(group, name);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Broker, isInternalTopic, type TopicChange } from '../broker/broker.js';
 import { GroupStateError, InvalidGroupIdError, ServiceUnavailableError, UnknownGroupError } from '../errors.js';
+import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { BackgroundTask } from '../storage/background-task.js';
 import type { MemberSubscription, TopicPartition } from './assignor.js';
 import { ASSIGNORS, assignorFor } from './assignors.js';
@@ -100,7 +101,11 @@ export class GroupCoordinator {
 
   /** Group operations wait for the offsets to be loaded (a few ms after the broker is ready). */
   private ensureStarted(): void {
-    if (!this.started) throw new ServiceUnavailableError('The group coordinator is loading committed offsets.');
+    if (!this.started)
+      throw new ServiceUnavailableError(
+        'The group coordinator is loading committed offsets.',
+        KAFKA_ERRORS.COORDINATOR_LOAD_IN_PROGRESS,
+      );
   }
 
   private validateGroupId(groupId: string): void {

@@ -1,8 +1,9 @@
 /**
  * The one place that turns a thrown value into an HTTP answer. Every answer is JSON
  * `{error_code, message}` (Confluent's shape); never HTML, never a stack trace. SamsaError values
- * carry their own status and code; a few framework errors are translated; anything else is a bug,
- * answered with a bare 500. Every 5xx except 503 is logged to stderr, with the stack the client never sees.
+ * answer what error-codes.ts's table gives their class; a few framework errors are translated;
+ * anything else is a bug, answered with a bare 500. Every 5xx except 503 is logged to stderr, with
+ * the stack the client never sees.
  */
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
@@ -13,7 +14,8 @@ import {
   UnsupportedMediaTypeError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { requestIdOf } from './request-observer.js';
+import { httpAnswerOf } from './error-codes.js';
+import { requestIdOf } from './exchange-locals.js';
 
 interface ErrorBody {
   error_code: number;
@@ -59,20 +61,21 @@ export function streamedErrorBody(err: unknown, method: string, url: string): Er
 }
 
 function toAnswer(err: unknown, maxRequestBytes: number): { status: number; body: ErrorBody } {
-  if (err instanceof NotReadyError) {
-    return { status: err.httpStatus, body: { error_code: err.errorCode, message: err.message, reasons: err.reasons } };
+  if (err instanceof SamsaError) {
+    const { status, errorCode } = httpAnswerOf(err);
+    if (err instanceof NotReadyError) {
+      return { status, body: { error_code: errorCode, message: err.message, reasons: err.reasons } };
+    }
+    return answer(status, errorCode, err.message);
   }
-  if (err instanceof SamsaError) return answer(err.httpStatus, err.errorCode, err.message);
 
   // body-parser (raw-body) and the express router report with http-errors: `type`, `status`, `expose`.
   const httpError = (err ?? {}) as { type?: unknown; status?: unknown; message?: unknown };
   if (httpError.type === 'entity.too.large') {
-    const tooLarge = new PayloadTooLargeError(`Request body exceeds the limit of ${maxRequestBytes} bytes.`);
-    return answer(tooLarge.httpStatus, tooLarge.errorCode, tooLarge.message);
+    return toAnswer(new PayloadTooLargeError(`Request body exceeds the limit of ${maxRequestBytes} bytes.`), 0);
   }
   if (httpError.type === 'encoding.unsupported' || httpError.type === 'charset.unsupported') {
-    const unsupported = new UnsupportedMediaTypeError(String(httpError.message));
-    return answer(unsupported.httpStatus, unsupported.errorCode, unsupported.message);
+    return toAnswer(new UnsupportedMediaTypeError(String(httpError.message)), 0);
   }
   const status = typeof httpError.status === 'number' ? httpError.status : 500;
   // A 4xx from the framework describes the client's request (a malformed %-escape in the path, an

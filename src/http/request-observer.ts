@@ -6,11 +6,11 @@
  * million topic names still make one series; requests that match no spec path share `unmatched`.
  */
 import { randomUUID } from 'node:crypto';
-import type { RequestHandler, Response } from 'express';
+import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { type SamsaMetrics, UNMATCHED_ROUTE } from '../metrics/samsa-metrics.js';
+import { matchedOperation, setRequestId } from './exchange-locals.js';
 import type { OperationId } from './openapi.js';
-import { matchedOperation } from './spec-router.js';
 
 export interface RequestObserverOptions {
   logger: Logger;
@@ -22,14 +22,13 @@ export interface RequestObserverOptions {
 /** Longest client-chosen request id echoed back; longer (or non-printable) ones are replaced. */
 const MAX_REQUEST_ID_LENGTH = 200;
 const SANE_REQUEST_ID = new RegExp(`^[\\x21-\\x7e]{1,${MAX_REQUEST_ID_LENGTH}}$`);
-const REQUEST_ID = 'samsaRequestId';
 
 export function observeRequests({ logger, metrics, quietOperations }: RequestObserverOptions): RequestHandler {
   return (req, res, next) => {
     const startedNs = process.hrtime.bigint();
     const offered = req.headers['x-request-id'];
     const requestId = typeof offered === 'string' && SANE_REQUEST_ID.test(offered) ? offered : randomUUID();
-    res.locals[REQUEST_ID] = requestId;
+    setRequestId(res, requestId);
     res.setHeader('X-Request-Id', requestId);
     // 'close' fires for every exchange, finished or cut short (client gone, connection destroyed).
     res.once('close', () => {
@@ -61,10 +60,4 @@ export function observeRequests({ logger, metrics, quietOperations }: RequestObs
     });
     next();
   };
-}
-
-/** The id observeRequests gave this exchange (for error logs that belong to it). */
-export function requestIdOf(res: Response): string | undefined {
-  const id: unknown = res.locals[REQUEST_ID];
-  return typeof id === 'string' ? id : undefined;
 }

@@ -6,33 +6,18 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BadRequestError, InvalidPayloadError, MethodNotAllowedError } from '../errors.js';
 import { baseUrlOf } from './base-url.js';
+import { type MatchedOperation, setMatchedOperation } from './exchange-locals.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
 import {
-  type BodyShortcutTable,
   type CompiledApi,
   type CompiledOperation,
   type HandlerTable,
   type HttpExchange,
-  type OperationId,
   RenderedJson,
 } from './openapi.js';
+import type { ErasedHandler, SpecRouterOptions } from './spec-router-options.js';
 import { invokeStreaming } from './streamed-operation.js';
 
-export interface SpecRouterOptions {
-  /** Upper bound on a request body, after decompression; larger bodies answer 413. */
-  maxRequestBytes: number;
-  /** Runs first for every operation; throws to refuse it (e.g. 503 while the broker recovers). */
-  beforeOperation?: (operationId: OperationId) => void;
-  /** The API root clients should use in links (v3 `metadata.self`); derived from each request when absent. */
-  advertisedUrl?: string;
-  /** Largest single object of a streamed body (`x-samsa-streaming-body`); a larger one earns an error report. */
-  maxStreamedObjectBytes?: number;
-  /** Operations whose common bodies are read by a shortcut instead of parse + validate (see BodyShortcut). */
-  bodyShortcuts?: BodyShortcutTable;
-}
-
-/** The loose shape every typed handler has once its input is erased; see the cast in buildRouter. */
-export type ErasedHandler = (input: unknown, http: HttpExchange) => unknown;
 type ErasedShortcut = {
   scan(raw: Buffer, mediaType: string): unknown;
   handle(scanned: unknown, input: unknown, http: HttpExchange): unknown;
@@ -73,7 +58,7 @@ export function buildRouter(api: CompiledApi, handlers: HandlerTable, opts: Spec
     }
     const allow = allowHeader(ops);
     route.all((_req, res, next) => {
-      res.locals[MATCHED] = { route: path } satisfies MatchedOperation;
+      setMatchedOperation(res, { route: path });
       res.set('Allow', allow);
       next(new MethodNotAllowedError());
     });
@@ -96,23 +81,10 @@ function allowHeader(ops: CompiledOperation[]): string {
   return [...methods].join(', ');
 }
 
-/** What the router matched, for logs and metrics: the spec path template (bounded), and the operation if any. */
-export interface MatchedOperation {
-  route: string;
-  /** Absent when the path matched but the method did not (405). */
-  operationId?: OperationId;
-}
-const MATCHED = 'samsaMatchedOperation';
-
-/** The spec path this exchange matched, or undefined when no spec path did (a 404 from routeNotFound). */
-export function matchedOperation(res: Response): MatchedOperation | undefined {
-  return res.locals[MATCHED] as MatchedOperation | undefined;
-}
-
 function gate(op: CompiledOperation, opts: SpecRouterOptions): RequestHandler {
   const matched: MatchedOperation = { route: op.path, operationId: op.operationId };
   return (_req, res, next) => {
-    res.locals[MATCHED] = matched;
+    setMatchedOperation(res, matched);
     opts.beforeOperation?.(op.operationId);
     next();
   };

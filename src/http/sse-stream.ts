@@ -1,8 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { Broker } from '../broker/broker.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
-import { SamsaError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
+import {
+  SamsaError,
+  ServiceUnavailableError,
+  StreamFailedError,
+  TooManyRequestsError,
+  TopicDeletedError,
+} from '../errors.js';
 import type { DecodedRecord } from '../storage/record-batch.js';
+import { httpAnswerOf } from './error-codes.js';
 import { renderBytes, renderHeaders } from './record-rendering.js';
 import { encodeResumeToken, type ResumeScope, resumeScope, type StreamSelection } from './sse-resume-token.js';
 
@@ -211,7 +218,9 @@ export class SseStream {
 
   private errorEvent(err: SamsaError): void {
     if (this.res.writableEnded) return;
-    this.res.write(`event: error\ndata: ${JSON.stringify({ error_code: err.errorCode, message: err.message })}\n\n`);
+    this.res.write(
+      `event: error\ndata: ${JSON.stringify({ error_code: httpAnswerOf(err).errorCode, message: err.message })}\n\n`,
+    );
   }
 
   /** Waits for `drain`; false if the client stayed stuck past the slow-client timeout or left. */
@@ -247,7 +256,7 @@ export class SseStream {
       if (!this.broker.hasTopic(topic)) this.topicDeleted = true;
       while (!this.closed) {
         if (this.topicDeleted) {
-          this.errorEvent(new SamsaError(`Topic '${topic}' was deleted.`, 40403, 404));
+          this.errorEvent(new TopicDeletedError(topic));
           break;
         }
         const positions = this.consumer.positionsOf(topic);
@@ -295,7 +304,7 @@ export class SseStream {
         }
       }
     } catch (err) {
-      this.errorEvent(err instanceof SamsaError ? err : new SamsaError('The stream failed.', 50002, 500));
+      this.errorEvent(err instanceof SamsaError ? err : new StreamFailedError());
       if (!(err instanceof SamsaError)) throw err;
     } finally {
       unwatch();
@@ -352,7 +361,7 @@ export class SseStream {
 
   private dropSlow(): void {
     this.hub.stats.droppedSlowTotal++;
-    this.errorEvent(new SamsaError('The client reads too slowly; reconnect with Last-Event-ID to resume.', 42901, 429));
+    this.errorEvent(new TooManyRequestsError('The client reads too slowly; reconnect with Last-Event-ID to resume.'));
     // The client is not reading: it gets one more slow-client timeout to take what is queued (the
     // error event last), then its socket goes. Otherwise a client that never reads again would
     // keep its queued bytes for as long as it stays connected, after its stream slot is free.

@@ -16,7 +16,7 @@ import { streamedErrorBody } from './error-handler.js';
 import { type JsonObjectItem, splitJsonObjects } from './json-object-stream.js';
 import { essenceOf } from './media-type.js';
 import type { CompiledOperation, HttpExchange } from './openapi.js';
-import type { ErasedHandler, SpecRouterOptions } from './spec-router.js';
+import type { ErasedHandler, SpecRouterOptions } from './spec-router-options.js';
 
 /** Default for `maxStreamedObjectBytes`: one record's JSON, base64 included, with room to spare. */
 export const DEFAULT_MAX_STREAMED_OBJECT_BYTES = 2 * 1024 * 1024;

@@ -7,6 +7,7 @@ import type { Acks, Broker, ProduceColumns, ProduceColumnsResult } from '../brok
 import { InvalidPayloadError, ProduceBatchError, UnprocessableEntityError } from '../errors.js';
 import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
+import { produceOutcomeOf } from './error-codes.js';
 import { type BodyShortcutTable, bodyShortcut, type HandlerInput, type HandlerTable, RenderedJson } from './openapi.js';
 import { formatOfMediaType, type RequestRecord, toProduceColumns } from './v2-embedded-format.js';
 import { scanProduceBody } from './v2-produce-scan.js';
@@ -76,7 +77,7 @@ function countedProduce(broker: Broker, metrics: SamsaMetrics) {
       metrics.observeProduce('v2', acks);
       return renderProduceResponse(result);
     } catch (err) {
-      metrics.observeProduce('v2', acks, err);
+      metrics.observeProduce('v2', acks, produceOutcomeOf(err));
       throw err;
     }
   };

@@ -8,6 +8,7 @@ import type { Broker, ProduceRecord, ProduceRecordResult } from '../broker/broke
 import { BadRequestError, InvalidPayloadError, ProduceBatchError, SamsaError, UnknownClusterError } from '../errors.js';
 import type { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { components } from './api-types.js';
+import { httpAnswerOf, produceOutcomeOf } from './error-codes.js';
 import { jsonValueProblem, storableJsonText } from './json-values.js';
 import type { HandlerInput, HandlerTable, StreamedBody } from './openapi.js';
 import { decodeStrictBase64 } from './v2-embedded-format.js';
@@ -50,7 +51,7 @@ export function v3ProduceHandlers(
         metrics.observeProduce('v3', PRODUCE_OPTIONS.acks);
         return response;
       } catch (err) {
-        metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, err);
+        metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, produceOutcomeOf(err));
         throw err;
       }
     },
@@ -73,7 +74,7 @@ async function* produceStream(
   const produceOne = async (item: StreamedBody<'produceRecordsV3'>): Promise<Report | SamsaError> => {
     const i = index++;
     if (item.error) {
-      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, item.error);
+      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, produceOutcomeOf(item.error));
       return item.error;
     }
     try {
@@ -86,7 +87,7 @@ async function* produceStream(
       metrics.observeProduce('v3', PRODUCE_OPTIONS.acks);
       return { error_code: 200, ...toResult(broker, params.topic_name, result as ProduceRecordResult, converted) };
     } catch (err) {
-      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, err);
+      metrics.observeProduce('v3', PRODUCE_OPTIONS.acks, produceOutcomeOf(err));
       if (err instanceof SamsaError) return err;
       throw err;
     }
@@ -157,7 +158,7 @@ async function produceBatch(
 
 function failure(id: string, err: unknown): BatchResponse['failures'][number] {
   if (!(err instanceof SamsaError)) throw err;
-  return { id, error_code: err.errorCode, message: err.message };
+  return { id, error_code: httpAnswerOf(err).errorCode, message: err.message };
 }
 
 // ---- record conversion ----

@@ -18,7 +18,6 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import type { Broker, TopicTraffic } from '../broker/broker.js';
 import type { Partition } from '../broker/partition.js';
-import { SamsaError } from '../errors.js';
 import type { MetricSources } from './metric-sources.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -302,9 +301,12 @@ export class SamsaMetrics {
     this.httpRequestDuration.observe({ method, route, status: String(status) }, durationSeconds);
   }
 
-  /** Called once per produce request by the produce handlers, with the error when it failed. */
-  observeProduce(api: ProduceApi, acks: 0 | 1 | -1, err?: unknown): void {
-    this.produceRequests.inc({ api, acks: acks === -1 ? 'all' : acks === 0 ? '0' : '1', outcome: outcomeOf(err) });
+  /**
+   * Called once per produce request by the produce handlers, with how it ended; the HTTP edge tells a
+   * client's mistake from a server's, since only it knows what each error answers.
+   */
+  observeProduce(api: ProduceApi, acks: 0 | 1 | -1, outcome: ProduceOutcome = 'success'): void {
+    this.produceRequests.inc({ api, acks: acks === -1 ? 'all' : acks === 0 ? '0' : '1', outcome });
   }
 
   /**
@@ -333,9 +335,4 @@ export class SamsaMetrics {
 
 function partitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
-}
-
-function outcomeOf(err: unknown): ProduceOutcome {
-  if (err === undefined) return 'success';
-  return err instanceof SamsaError && err.httpStatus < 500 ? 'client_error' : 'server_error';
 }

@@ -14,6 +14,8 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from '../../src/errors.js';
+import { httpAnswerOf } from '../../src/http/error-codes.js';
+import { KAFKA_ERRORS } from '../../src/kafka-errors.js';
 import { decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 
 function tempDir(): string {
@@ -149,7 +151,9 @@ describe('broker', () => {
         broker.produce('nope', [{ key: null, value: v('x') }], { acks: -1, timeoutMs: 60_000 }),
         (err: unknown) => {
           assert.ok(err instanceof UnknownTopicError);
-          assert.equal(err.errorCode, 40401);
+          assert.equal(err.kafkaError, KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION);
+          assert.equal(err.during, 'produce');
+          assert.equal(httpAnswerOf(err).errorCode, 40401);
           return true;
         },
       );

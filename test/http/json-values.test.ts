@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { InvalidPayloadError } from '../../src/errors.js';
+import { InvalidPayloadError, SamsaError } from '../../src/errors.js';
+import { httpAnswerOf } from '../../src/http/error-codes.js';
 import { jsonValueProblem, MAX_JSON_DEPTH, storableJsonText } from '../../src/http/json-values.js';
 import { renderBytes } from '../../src/http/record-rendering.js';
 
@@ -28,7 +29,9 @@ test('values nested up to 1000 levels are stored; 1001 are refused, at the level
   assert.throws(
     () => storableJsonText(deep, () => jsonValueProblem(deep, 'records[0].value')),
     (err: unknown) =>
-      err instanceof InvalidPayloadError && err.errorCode === 42206 && /^records\[0\]\.value\[0\]/.test(err.message),
+      err instanceof InvalidPayloadError &&
+      httpAnswerOf(err).errorCode === 42206 &&
+      /^records\[0\]\.value\[0\]/.test(err.message),
   );
   assert.equal(
     storableJsonText(nested(999), () => jsonValueProblem(nested(999), 'v')),
@@ -51,7 +54,7 @@ test('stored bytes nested too deep for JSON are refused in the json format, or g
   const deep = Buffer.from(`${'['.repeat(1500)}${']'.repeat(1500)}`);
   assert.throws(
     () => renderBytes(deep, 'json', false),
-    (err: unknown) => (err as { errorCode?: number }).errorCode === 40801,
+    (err: unknown) => err instanceof SamsaError && httpAnswerOf(err).errorCode === 40801,
   );
   assert.deepEqual(renderBytes(deep, 'json', true), { value: deep.toString(), format: 'string' });
   const fine = Buffer.from(`${'['.repeat(1000)}${']'.repeat(1000)}`);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { BadRequestError } from '../../src/errors.js';
+import { httpAnswerOf } from '../../src/http/error-codes.js';
 import { type EmbeddedFormat, type RequestRecord, toProduceColumns } from '../../src/http/v2-embedded-format.js';
 import { fieldAt } from '../../src/storage/record-columns.js';
 
@@ -140,7 +141,9 @@ describe('embedded formats in columns', () => {
         assert.throws(
           () => toProduceColumns('binary', records),
           (err: unknown) =>
-            err instanceof BadRequestError && err.errorCode === 400 && err.message.includes(`records[${at}].value `),
+            err instanceof BadRequestError &&
+            httpAnswerOf(err).errorCode === 400 &&
+            err.message.includes(`records[${at}].value `),
           `${JSON.stringify(bad)} is refused as records[${at}].value`,
         );
       }

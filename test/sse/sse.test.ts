@@ -8,6 +8,7 @@ import { after, describe, test } from 'node:test';
 import { EventSource, type EventSourceInit } from 'eventsource';
 import fc from 'fast-check';
 import { BadRequestError } from '../../src/errors.js';
+import { httpAnswerOf } from '../../src/http/error-codes.js';
 import { decodeResumeToken, encodeResumeToken, resumeScope } from '../../src/http/sse-resume-token.js';
 import { produceJson, type SseServer, startSseServer, waitUntil } from './sse-fixture.js';
 
@@ -507,7 +508,7 @@ describe('resume tokens', () => {
           decoded = decodeResumeToken(text);
         } catch (err) {
           assert.ok(err instanceof BadRequestError, `'${text}' fails with a BadRequestError`);
-          assert.equal(err.httpStatus, 400);
+          assert.equal(httpAnswerOf(err).status, 400);
           return;
         }
         // Whatever decodes in today's format must be exactly what encoding the result gives back
