@@ -1,8 +1,8 @@
 import type { ServerResponse } from 'node:http';
 import type { Broker } from '../broker/broker.js';
+import type { DecodedRecord } from '../broker/fetched-records.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import { SamsaError, ServiceUnavailableError, TooManyRequestsError } from '../errors.js';
-import type { DecodedRecord } from '../storage/record-batch.js';
 import { renderBytes, renderHeaders } from './record-rendering.js';
 import { encodeResumeToken, type ResumeScope, resumeScope, type StreamSelection } from './sse-resume-token.js';
 
