@@ -16,46 +16,100 @@ export interface UnrenderableRecord {
 }
 
 /**
+ * Bytes appended to one growing buffer: the answer is written in place, with no string per piece
+ * to concatenate and flatten (ropes of short strings cost the garbage collector more than the
+ * copying itself).
+ */
+class AnswerWriter {
+  buf: Buffer;
+  pos = 0;
+
+  constructor(sizeBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, sizeBytes));
+  }
+
+  private ensure(more: number): void {
+    if (this.pos + more <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + more));
+    this.buf.copy(next, 0, 0, this.pos);
+    this.buf = next;
+  }
+
+  /** A string of one-byte characters (ASCII, or bytes as latin1), one byte each. */
+  latin1(text: string): void {
+    this.ensure(text.length);
+    this.pos += this.buf.write(text, this.pos, 'latin1');
+  }
+
+  bytes(src: Buffer, start: number, end: number): void {
+    this.ensure(end - start);
+    this.pos += src.copy(this.buf, this.pos, start, end);
+  }
+
+  /** JavaScript text as UTF-8. */
+  utf8(text: string): void {
+    this.ensure(text.length * 3);
+    this.pos += this.buf.write(text, this.pos, 'utf8');
+  }
+
+  result(): Buffer {
+    return this.buf.subarray(0, this.pos);
+  }
+}
+
+/**
  * A v2 `GET records` answer written from the stored bytes, as the JSON array the object form
  * (`{topic, key, value, partition, offset, timestamp, headers}` per record) would stringify to:
  * binary fields are base64 of the bytes, string fields their UTF-8 text, json fields their stored
  * text as it is once a scan has found it valid (JSON.parse only decides what the scan cannot).
- * The answer is built as a latin1 string, one character per byte, so stored bytes go out as they
- * are with one copy at the end. Stops at the first record it cannot render and says which.
+ * Stops at the first record it cannot render and says which.
  */
 export function renderRecordsAnswer(
   runs: readonly ConsumedRun[],
   format: EmbeddedFormat,
 ): { bytes: Buffer; unrenderable: UnrenderableRecord | null } {
-  let text = '[';
+  let estimate = 2;
+  for (const run of runs) estimate += run.count * (110 + run.topic.length) + Math.ceil(run.sizeBytes * 1.4);
+  const out = new AnswerWriter(estimate);
+  out.latin1('[');
   let written = 0;
   let unrenderable: UnrenderableRecord | null = null;
   for (let j = 0; j < runs.length && unrenderable === null; j++) {
     const run = runs[j] as ConsumedRun;
-    const topic = latin1OfText(JSON.stringify(run.topic));
+    const head = `{"topic":${JSON.stringify(run.topic)},"key":`;
+    const headUtf8 = Buffer.from(head, 'utf8');
     const tail = `,"partition":${run.partition},"offset":`;
     forEachRecordOfRun(run, (r) => {
-      let key: string;
-      let value: string;
+      const mark = out.pos;
+      if (written > 0) out.latin1(',');
+      out.bytes(headUtf8, 0, headUtf8.length);
       try {
-        key = fieldText(r, r.keyStart, r.keyLength, format);
+        writeField(out, r, r.keyStart, r.keyLength, format);
       } catch (err) {
+        out.pos = mark;
         unrenderable = unrenderableAt(err, 'key', run, r, format, written, j);
         return false;
       }
+      out.latin1(',"value":');
       try {
-        value = fieldText(r, r.valueStart, r.valueLength, format);
+        writeField(out, r, r.valueStart, r.valueLength, format);
       } catch (err) {
+        out.pos = mark;
         unrenderable = unrenderableAt(err, 'value', run, r, format, written, j);
         return false;
       }
-      const headers = r.headerCount === 0 ? '[]' : latin1OfText(JSON.stringify(renderHeaders(r.headers(), format)));
-      text += `${written === 0 ? '' : ','}{"topic":${topic},"key":${key},"value":${value}${tail}${r.offset},"timestamp":${r.timestamp},"headers":${headers}}`;
+      out.latin1(`${tail}${r.offset},"timestamp":${r.timestamp},"headers":`);
+      if (r.headerCount === 0) out.latin1('[]}');
+      else {
+        out.utf8(JSON.stringify(renderHeaders(r.headers(), format)));
+        out.latin1('}');
+      }
       written++;
       return true;
     });
   }
-  return { bytes: Buffer.from(`${text}]`, 'latin1'), unrenderable };
+  out.latin1(']');
+  return { bytes: out.result(), unrenderable };
 }
 
 function unrenderableAt(
@@ -83,19 +137,21 @@ function unrenderableAt(
   };
 }
 
-/** The JSON of one key or value, as latin1 text of its UTF-8 bytes. */
-function fieldText(r: RecordCursor, start: number, length: number, format: EmbeddedFormat): string {
-  if (length < 0) return 'null';
+/** The JSON of one key or value. */
+function writeField(out: AnswerWriter, r: RecordCursor, start: number, length: number, format: EmbeddedFormat): void {
   const buf = r.buf;
   const end = start + length;
-  if (format === 'binary') return `"${buf.toString('base64', start, end)}"`;
-  if (format === 'string') {
-    if (isPlainStringText(buf, start, end)) return `"${buf.toString('latin1', start, end)}"`;
-    return latin1OfText(JSON.stringify(buf.toString('utf8', start, end)));
-  }
-  if (isPassableJsonText(buf, start, end)) return buf.toString('latin1', start, end);
+  if (length < 0) out.latin1('null');
+  else if (format === 'binary') out.latin1(`"${buf.toString('base64', start, end)}"`);
+  else if (format === 'string') {
+    if (isPlainStringText(buf, start, end)) {
+      out.latin1('"');
+      out.bytes(buf, start, end);
+      out.latin1('"');
+    } else out.utf8(JSON.stringify(buf.toString('utf8', start, end)));
+  } else if (isPassableJsonText(buf, start, end)) out.bytes(buf, start, end);
   // Not sure: the object path decides (and throws RecordFormatError for what is not JSON).
-  return latin1OfText(JSON.stringify(renderBytes(buf.subarray(start, end), 'json', false).value));
+  else out.utf8(JSON.stringify(renderBytes(buf.subarray(start, end), 'json', false).value));
 }
 
 /**
@@ -110,11 +166,4 @@ function isPlainStringText(buf: Buffer, start: number, end: number): boolean {
     if (c >= 0x80) high = true;
   }
   return !high || isUtf8(buf.subarray(start, end));
-}
-
-/** Text as the latin1 string of its UTF-8 bytes (the answer's one-character-per-byte form). */
-function latin1OfText(text: string): string {
-  for (let i = 0; i < text.length; i++)
-    if (text.charCodeAt(i) >= 0x80) return Buffer.from(text, 'utf8').toString('latin1');
-  return text;
 }
