@@ -108,24 +108,34 @@ export async function fetchPartitions(request: FetchRequest, lookup: PartitionLo
     const answer = readPartitions(request, lookup);
     const leftMs = deadline - Date.now();
     if (answer.sizeBytes >= Math.max(1, request.minBytes) || leftMs <= 0 || request.signal?.aborted) return answer;
-    await waitForAny(request, lookup, leftMs);
+    await waitForAny(request, answer, lookup, leftMs);
     if (Date.now() >= deadline || request.signal?.aborted) return readPartitions(request, lookup);
   }
 }
 
-/** Resolves when any requested partition has data past its offset (by the isolation's bound), or after `timeoutMs`. */
-async function waitForAny(request: FetchRequest, lookup: PartitionLookup, timeoutMs: number): Promise<void> {
+/**
+ * Resolves when any requested partition's high watermark moves past what `answer` saw (so data
+ * that came but fell short of minBytes does not wake the wait again at once), or after `timeoutMs`.
+ */
+async function waitForAny(
+  request: FetchRequest,
+  answer: FetchResponse,
+  lookup: PartitionLookup,
+  timeoutMs: number,
+): Promise<void> {
   const settled = new AbortController();
   // One listener per partition waited on, by design: not the leak node warns about past 10.
   setMaxListeners(request.partitions.length + 2, settled.signal);
   const onAbort = () => settled.abort(WAIT_SETTLED);
   request.signal?.addEventListener('abort', onAbort, { once: true });
   const waits: Promise<void>[] = [];
-  for (const want of request.partitions) {
+  for (let i = 0; i < request.partitions.length; i++) {
+    const want = request.partitions[i] as FetchPartitionRequest;
+    const seen = answer.partitions[i]?.highWatermark ?? 0;
     try {
       // A replica's read ends at the log end, which a leader's append moves along with the high
       // watermark on this node; followers of another leader are woken by their fetcher's append.
-      waits.push(lookup(want.topic, want.partition).waitForData(want.offset, timeoutMs, settled.signal));
+      waits.push(lookup(want.topic, want.partition).waitForData(Math.max(want.offset, seen), timeoutMs, settled.signal));
     } catch {
       // unknown topic or partition: nothing to wait on there
     }
