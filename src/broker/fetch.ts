@@ -135,7 +135,9 @@ async function waitForAny(
     try {
       // A replica's read ends at the log end, which a leader's append moves along with the high
       // watermark on this node; followers of another leader are woken by their fetcher's append.
-      waits.push(lookup(want.topic, want.partition).waitForData(Math.max(want.offset, seen), timeoutMs, settled.signal));
+      waits.push(
+        lookup(want.topic, want.partition).waitForData(Math.max(want.offset, seen), timeoutMs, settled.signal),
+      );
     } catch {
       // unknown topic or partition: nothing to wait on there
     }
