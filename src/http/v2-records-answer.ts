@@ -15,6 +15,12 @@ export interface UnrenderableRecord {
   error: RecordFormatError;
 }
 
+/** Copies up to this many bytes by hand rather than through the native calls. */
+const SHORT_COPY_BYTES = 48;
+const COMMA = 0x2c;
+const QUOTE = 0x22;
+const VALUE_FIELD = Buffer.from(',"value":', 'latin1');
+
 /**
  * Bytes appended to one growing buffer: the answer is written in place, with no string per piece
  * to concatenate and flatten (ropes of short strings cost the garbage collector more than the
@@ -37,13 +43,34 @@ class AnswerWriter {
 
   /** A string of one-byte characters (ASCII, or bytes as latin1), one byte each. */
   latin1(text: string): void {
-    this.ensure(text.length);
-    this.pos += this.buf.write(text, this.pos, 'latin1');
+    const n = text.length;
+    this.ensure(n);
+    // Short pieces (punctuation, numbers) by hand: Buffer#write's argument checks cost more.
+    if (n <= SHORT_COPY_BYTES) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) buf[pos++] = text.charCodeAt(i);
+      this.pos = pos;
+    } else this.pos += this.buf.write(text, this.pos, 'latin1');
   }
 
-  bytes(src: Buffer, start: number, end: number): void {
-    this.ensure(end - start);
-    this.pos += src.copy(this.buf, this.pos, start, end);
+  byte(b: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = b;
+  }
+
+  bytes(src: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    this.ensure(n);
+    if (n <= SHORT_COPY_BYTES) {
+      const buf = this.buf;
+      let pos = this.pos;
+      for (let i = start; i < end; i++) buf[pos++] = src[i] as number;
+      this.pos = pos;
+    } else {
+      this.buf.set(n === src.length ? src : src.subarray(start, end), this.pos);
+      this.pos += n;
+    }
   }
 
   /** JavaScript text as UTF-8. */
@@ -81,7 +108,7 @@ export function renderRecordsAnswer(
     const tail = `,"partition":${run.partition},"offset":`;
     forEachRecordOfRun(run, (r) => {
       const mark = out.pos;
-      if (written > 0) out.latin1(',');
+      if (written > 0) out.byte(COMMA);
       out.bytes(headUtf8, 0, headUtf8.length);
       try {
         writeField(out, r, r.keyStart, r.keyLength, format);
@@ -90,7 +117,7 @@ export function renderRecordsAnswer(
         unrenderable = unrenderableAt(err, 'key', run, r, format, written, j);
         return false;
       }
-      out.latin1(',"value":');
+      out.bytes(VALUE_FIELD, 0, VALUE_FIELD.length);
       try {
         writeField(out, r, r.valueStart, r.valueLength, format);
       } catch (err) {
@@ -145,9 +172,9 @@ function writeField(out: AnswerWriter, r: RecordCursor, start: number, length: n
   else if (format === 'binary') out.latin1(`"${buf.toString('base64', start, end)}"`);
   else if (format === 'string') {
     if (isPlainStringText(buf, start, end)) {
-      out.latin1('"');
+      out.byte(QUOTE);
       out.bytes(buf, start, end);
-      out.latin1('"');
+      out.byte(QUOTE);
     } else out.utf8(JSON.stringify(buf.toString('utf8', start, end)));
   } else if (isPassableJsonText(buf, start, end)) out.bytes(buf, start, end);
   // Not sure: the object path decides (and throws RecordFormatError for what is not JSON).
