@@ -40,6 +40,7 @@ import {
 import { columnsOf, fieldAt, type RecordColumns } from '../storage/record-columns.js';
 import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
 import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
+import { type FetchRequest, type FetchResponse, fetchPartitions, readPartitions } from './fetch.js';
 import { producerIdOfKey, type RememberedBatch } from './idempotency-cache.js';
 import { Partition } from './partition.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
@@ -48,6 +49,7 @@ import { CONSUMER_OFFSETS_TOPIC, isInternalTopic, validateTopicName } from './to
 /** Kafka's acks: 0 (no acknowledgement), 1 (leader has it), -1 = all (the ISR has it). */
 export type Acks = 0 | 1 | -1;
 
+export type { RecordInput };
 /** Internal topics are hidden from listings and closed to client writes (see topic-name.ts). */
 export { CONSUMER_OFFSETS_TOPIC, isInternalTopic };
 
@@ -889,10 +891,28 @@ export class Broker {
     return { records, highWatermark, logStartOffset };
   }
 
-  /** The partition objects of a topic (for edges that wait on new data). */
-  partition(topic: string, partition: number): Partition {
+  /** Many partitions at once, with byte limits, minBytes and a long-poll (see fetch.ts). */
+  fetchPartitions(request: FetchRequest): Promise<FetchResponse> {
     this.ensureReady();
-    return this.partitionOrThrow(topic, partition);
+    return fetchPartitions(request, (t, p) => this.partitionOrThrow(t, p));
+  }
+
+  /** The same, without waiting: one bounded read per partition, now. */
+  readPartitions(request: Omit<FetchRequest, 'minBytes' | 'maxWaitMs' | 'signal'>): FetchResponse {
+    this.ensureReady();
+    return readPartitions({ ...request, minBytes: 0, maxWaitMs: 0 }, (t, p) => this.partitionOrThrow(t, p));
+  }
+
+  /** Resolves when the high watermark passes `offset`, after `timeoutMs`, or on `signal`. */
+  waitForData(
+    topic: string,
+    partition: number,
+    offset: number,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    this.ensureReady();
+    return this.partitionOrThrow(topic, partition).waitForData(offset, timeoutMs, signal);
   }
 
   /** Runs one retention pass now (tests, admin). */

@@ -1,5 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Broker } from '../broker/broker.js';
+import type { FetchedPartition } from '../broker/fetch.js';
+import { type DecodedRecord, forEachFetchedBatch, type RecordCursor } from '../broker/fetched-records.js';
 import {
   GroupStateError,
   NoOffsetForPartitionError,
@@ -11,8 +13,6 @@ import type { TopicPartition } from '../groups/assignor.js';
 import type { Subscription } from '../groups/consumer-group.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import { splitTpKey, tpKey } from '../groups/group-metadata-manager.js';
-import type { DecodedRecord } from '../storage/record-batch.js';
-import { forEachBatch } from '../storage/record-batch.js';
 import { DecodedBatchCache } from './decoded-batch-cache.js';
 
 export type EmbeddedFormat = 'binary' | 'json' | 'string';
@@ -66,6 +66,34 @@ const WAIT_SETTLED = 'settled';
 
 /** Bytes read from a partition log per fetch while gathering a response. */
 const FETCH_CHUNK_BYTES = 1024 * 1024;
+
+/**
+ * What one poll returned from one partition: the records of `records` (stored batches, as fetched)
+ * from `fromOffset` up to, not including, `nextOffset`, which is the partition's position after it.
+ */
+export interface ConsumedRun {
+  topic: string;
+  partition: number;
+  records: Buffer;
+  fromOffset: number;
+  nextOffset: number;
+  /** Records in the run. */
+  count: number;
+  /** Their key and value bytes. */
+  sizeBytes: number;
+}
+
+/**
+ * Calls `visit` for each record of `run`, in order, with a cursor over its stored bytes (see
+ * broker/fetched-records.ts); `visit` returns false to stop.
+ */
+export function forEachRecordOfRun(run: ConsumedRun, visit: (record: RecordCursor) => boolean | undefined): void {
+  const { fromOffset, nextOffset } = run;
+  forEachFetchedBatch(run.records, (batch) => {
+    if (batch.baseOffset >= nextOffset) return false;
+    return batch.forEachRecord(fromOffset, (r) => (r.offset >= nextOffset ? false : visit(r)));
+  });
+}
 
 /**
  * A REST consumer instance (Confluent v2 semantics): a group member (subscribe) or a
@@ -272,6 +300,14 @@ export class ConsumerInstance {
    * that one record always fits; positions advance only past what is returned.
    */
   async poll(opts: PollOptions): Promise<ConsumedRecord[]> {
+    return this.recordsOf(await this.pollRuns(opts));
+  }
+
+  /**
+   * The same poll, answered as runs of stored batches: an edge that writes records straight from
+   * their bytes walks them (forEachRecordOfRun) without an object per record.
+   */
+  async pollRuns(opts: PollOptions): Promise<ConsumedRun[]> {
     const waitMs =
       opts.timeoutMs > 0 ? Math.min(opts.timeoutMs, this.config.requestTimeoutMs) : this.config.requestTimeoutMs;
     const maxBytes =
@@ -291,10 +327,10 @@ export class ConsumerInstance {
         this.mode !== 'subscribe' || this.coordinator.owns(this.group, this.memberId as string, generation);
       if (!stillOwned) continue; // a rebalance began: drop what was read, revoke on the next lap
       const now = Date.now();
-      if (gathered.records.length > 0 && (gathered.bytes >= this.config.fetchMinBytes || now >= deadline)) {
+      if (gathered.runs.length > 0 && (gathered.bytes >= this.config.fetchMinBytes || now >= deadline)) {
         for (const [k, next] of gathered.nextPositions) this.positions.set(k, next);
-        this.countDelivered(gathered.records);
-        return gathered.records;
+        this.countDelivered(gathered.runs);
+        return gathered.runs;
       }
       if (now >= deadline) return [];
       await this.waitForRecords(
@@ -305,20 +341,49 @@ export class ConsumerInstance {
     }
   }
 
+  /** The records of `runs` as objects, decoded once per batch for every reader of the node (DecodedBatchCache). */
+  private recordsOf(runs: readonly ConsumedRun[]): ConsumedRecord[] {
+    const out: ConsumedRecord[] = [];
+    for (const run of runs) {
+      const { topic, partition, fromOffset, nextOffset } = run;
+      forEachFetchedBatch(run.records, (batch) => {
+        if (batch.baseOffset >= nextOffset) return false;
+        if (batch.lastOffset < fromOffset) return true;
+        for (const r of this.decoded.records(topic, partition, batch)) {
+          if (r.offset < fromOffset) continue;
+          if (r.offset >= nextOffset) return false;
+          // Spelled out: an object spread per record costs more than the rest of this loop.
+          out.push({
+            topic,
+            partition,
+            offset: r.offset,
+            timestamp: r.timestamp,
+            key: r.key,
+            value: r.value,
+            headers: r.headers,
+            source: r,
+          });
+        }
+        return true;
+      });
+    }
+    return out;
+  }
+
   /** Per-topic traffic totals, one broker call per topic rather than per record. */
-  private countDelivered(records: readonly ConsumedRecord[]): void {
+  private countDelivered(runs: readonly ConsumedRun[]): void {
     let topic: string | null = null;
     let count = 0;
     let bytes = 0;
-    for (const r of records) {
-      if (r.topic !== topic) {
+    for (const run of runs) {
+      if (run.topic !== topic) {
         if (topic !== null) this.broker.recordDelivered(topic, count, bytes);
-        topic = r.topic;
+        topic = run.topic;
         count = 0;
         bytes = 0;
       }
-      count++;
-      bytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
+      count += run.count;
+      bytes += run.sizeBytes;
     }
     if (topic !== null) this.broker.recordDelivered(topic, count, bytes);
   }
@@ -327,12 +392,14 @@ export class ConsumerInstance {
   private gather(
     partitions: readonly TopicPartition[],
     maxBytes: number,
-  ): { records: ConsumedRecord[]; bytes: number; nextPositions: Map<string, number>; wakeAtMs: number | null } {
-    const records: ConsumedRecord[] = [];
+  ): { runs: ConsumedRun[]; bytes: number; nextPositions: Map<string, number>; wakeAtMs: number | null } {
+    const runs: ConsumedRun[] = [];
     const nextPositions = new Map<string, number>();
     let bytes = 0;
+    let records = 0;
     let wakeAtMs: number | null = null;
-    const holdBackAfter = this.config.delayMs > 0 ? Date.now() - this.config.delayMs : Number.POSITIVE_INFINITY;
+    const delayMs = this.config.delayMs;
+    const holdBackAfter = delayMs > 0 ? Date.now() - delayMs : Number.POSITIVE_INFINITY;
     const count = partitions.length;
     const start = count > 0 ? this.nextPartitionIndex % count : 0;
     this.nextPartitionIndex++;
@@ -354,57 +421,74 @@ export class ConsumerInstance {
       let fetchFrom = position;
       let done = false;
       while (!done && !full) {
-        let chunk: Buffer;
+        // Stored bytes hold at least the key and value bytes counted against maxBytes, so reading
+        // what the answer has left never reads more than it may hold (one whole batch always comes).
+        const wantBytes = Math.min(FETCH_CHUNK_BYTES, Math.max(1, maxBytes - bytes));
+        let fetched: FetchedPartition;
         try {
-          chunk = this.broker.partition(tp.topic, tp.partition).log.read(fetchFrom, FETCH_CHUNK_BYTES).records;
+          fetched = this.broker.readPartitions({
+            partitions: [{ topic: tp.topic, partition: tp.partition, offset: fetchFrom, maxBytes: wantBytes }],
+            maxBytes: wantBytes,
+            isolation: 'high_watermark',
+          }).partitions[0] as FetchedPartition;
         } catch (err) {
-          if (err instanceof OffsetOutOfRangeError) {
-            // Retention removed what this position pointed at: reset, as Kafka consumers do.
-            const reset = this.resetPosition(tp, this.broker.listOffsets(tp.topic, tp.partition));
-            this.positions.set(k, reset);
-            position = reset;
-            fetchFrom = reset;
-            continue;
-          }
           if (err instanceof UnknownTopicError || err instanceof UnknownPartitionError) break;
           throw err;
         }
+        const err = fetched.error;
+        if (err instanceof OffsetOutOfRangeError) {
+          // Retention removed what this position pointed at: reset, as Kafka consumers do.
+          const reset = this.resetPosition(tp, fetched);
+          this.positions.set(k, reset);
+          position = reset;
+          fetchFrom = reset;
+          continue;
+        }
+        if (err instanceof UnknownTopicError || err instanceof UnknownPartitionError) break;
+        if (err !== null) throw err;
+        const chunk = fetched.records;
         if (chunk.length === 0) break;
-        forEachBatch(chunk, (header, batch) => {
-          if (done || full) return;
-          for (const r of this.decoded.records(tp.topic, tp.partition, header, batch)) {
-            if (r.offset < fetchFrom) continue;
+        const run: ConsumedRun = {
+          topic: tp.topic,
+          partition: tp.partition,
+          records: chunk,
+          fromOffset: fetchFrom,
+          nextOffset: fetchFrom,
+          count: 0,
+          sizeBytes: 0,
+        };
+        forEachFetchedBatch(chunk, (batch) => {
+          const more = batch.forEachRecord(fetchFrom, (r) => {
             if (r.timestamp > holdBackAfter) {
-              const wake = r.timestamp + this.config.delayMs;
+              const wake = r.timestamp + delayMs;
               wakeAtMs = wakeAtMs === null ? wake : Math.min(wakeAtMs, wake);
               done = true;
-              return;
+              return false;
             }
-            const size = (r.key?.length ?? 0) + (r.value?.length ?? 0);
-            if (records.length > 0 && bytes + size > maxBytes) {
+            const size = r.sizeBytes;
+            if (records > 0 && bytes + size > maxBytes) {
               full = true;
-              return;
+              return false;
             }
-            // Spelled out: an object spread per record costs more than the rest of this loop.
-            records.push({
-              topic: tp.topic,
-              partition: tp.partition,
-              offset: r.offset,
-              timestamp: r.timestamp,
-              key: r.key,
-              value: r.value,
-              headers: r.headers,
-              source: r,
-            });
+            records++;
             bytes += size;
-            nextPositions.set(k, r.offset + 1);
-          }
-          fetchFrom = header.lastOffset + 1;
+            run.count++;
+            run.sizeBytes += size;
+            run.nextOffset = r.offset + 1;
+            return true;
+          });
+          if (!more) return false;
+          fetchFrom = batch.lastOffset + 1;
+          return true;
         });
+        if (run.count > 0) {
+          runs.push(run);
+          nextPositions.set(k, run.nextOffset);
+        }
         if (bytes >= maxBytes) full = true;
       }
     }
-    return { records, bytes, nextPositions, wakeAtMs };
+    return { runs, bytes, nextPositions, wakeAtMs };
   }
 
   /**
@@ -429,7 +513,7 @@ export class ConsumerInstance {
       const position = this.positions.get(tpKey(tp.topic, tp.partition));
       if (position === undefined) continue;
       try {
-        waits.push(this.broker.partition(tp.topic, tp.partition).waitForData(position, left, settled.signal));
+        waits.push(this.broker.waitForData(tp.topic, tp.partition, position, left, settled.signal));
       } catch {
         // the topic was deleted; the group change below wakes us
       }
@@ -457,7 +541,7 @@ export class ConsumerInstance {
    * met one it cannot render): each partition's position goes back to its first such record, so
    * they are read again and none is skipped. Must run right after the poll, before any other call.
    */
-  rewind(undelivered: readonly ConsumedRecord[]): void {
+  rewind(undelivered: readonly { topic: string; partition: number; offset: number }[]): void {
     const seen = new Set<string>();
     for (const r of undelivered) {
       const k = tpKey(r.topic, r.partition);

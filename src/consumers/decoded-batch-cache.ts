@@ -1,4 +1,4 @@
-import { type BatchHeader, type DecodedRecord, decodeRecordBatch } from '../storage/record-batch.js';
+import type { DecodedRecord, FetchedBatch } from '../broker/fetched-records.js';
 
 export interface DecodedBatchCacheLimits {
   /** Most batches kept. */
@@ -24,15 +24,15 @@ export class DecodedBatchCache {
 
   constructor(private readonly limits: DecodedBatchCacheLimits = DEFAULT_DECODED_BATCH_CACHE_LIMITS) {}
 
-  /** The records of `batch` (whose header is `header`), decoded once. Callers must not mutate them. */
-  records(topic: string, partition: number, header: BatchHeader, batch: Buffer): readonly DecodedRecord[] {
-    const key = `${topic}\u0000${partition}\u0000${header.baseOffset}\u0000${header.crc}\u0000${batch.length}`;
+  /** The records of `batch`, decoded once. Callers must not mutate them. */
+  records(topic: string, partition: number, batch: FetchedBatch): readonly DecodedRecord[] {
+    const key = `${topic}\u0000${partition}\u0000${batch.baseOffset}\u0000${batch.crc}\u0000${batch.sizeBytes}`;
     const hit = this.entries.get(key);
     if (hit !== undefined) return hit.records;
-    const records = decodeRecordBatch(batch);
-    if (batch.length > this.limits.maxBytes) return records;
-    this.entries.set(key, { records, sizeBytes: batch.length });
-    this.sizeBytes += batch.length;
+    const records = batch.decode();
+    if (batch.sizeBytes > this.limits.maxBytes) return records;
+    this.entries.set(key, { records, sizeBytes: batch.sizeBytes });
+    this.sizeBytes += batch.sizeBytes;
     while (this.entries.size > this.limits.maxBatches || this.sizeBytes > this.limits.maxBytes) {
       const [oldestKey, oldest] = this.entries.entries().next().value as [string, { sizeBytes: number }];
       this.entries.delete(oldestKey);

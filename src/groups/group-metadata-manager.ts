@@ -1,5 +1,5 @@
-import { type Broker, CONSUMER_OFFSETS_TOPIC } from '../broker/broker.js';
-import { decodeRecordBatch, forEachBatch, type RecordInput } from '../storage/record-batch.js';
+import { type Broker, CONSUMER_OFFSETS_TOPIC, type RecordInput } from '../broker/broker.js';
+import { forEachFetchedBatch } from '../broker/fetched-records.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -64,9 +64,14 @@ export class GroupMetadataManager {
       for (;;) {
         const { records, highWatermark } = await this.broker.fetch(CONSUMER_OFFSETS_TOPIC, p, offset, LOAD_FETCH_BYTES);
         if (records.length === 0) break;
-        forEachBatch(records, (header, batch) => {
-          for (const r of decodeRecordBatch(batch)) if (r.offset >= offset && r.key) this.apply(r.key, r.value);
-          offset = header.lastOffset + 1;
+        forEachFetchedBatch(records, (batch) => {
+          batch.forEachRecord(offset, (r) => {
+            const key = r.key();
+            if (key !== null) this.apply(key, r.value());
+            return true;
+          });
+          offset = batch.lastOffset + 1;
+          return true;
         });
         if (offset >= highWatermark) break;
       }

@@ -1,6 +1,6 @@
+import type { RecordHeader } from '../broker/fetched-records.js';
 import type { EmbeddedFormat } from '../consumers/consumer-instance.js';
 import { RecordFormatError } from '../errors.js';
-import type { RecordHeader } from '../storage/record-batch.js';
 import { DEEP_JSON_MIN_CHARS, MAX_JSON_DEPTH, nestedTooDeep } from './json-values.js';
 
 export interface RenderedBytes {

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { Broker } from '../broker/broker.js';
+import type { DecodedRecord } from '../broker/fetched-records.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import {
   SamsaError,
@@ -8,7 +9,6 @@ import {
   TooManyRequestsError,
   TopicDeletedError,
 } from '../errors.js';
-import type { DecodedRecord } from '../storage/record-batch.js';
 import { httpAnswerOf } from './error-codes.js';
 import { renderBytes, renderHeaders } from './record-rendering.js';
 import { encodeResumeToken, type ResumeScope, resumeScope, type StreamSelection } from './sse-resume-token.js';

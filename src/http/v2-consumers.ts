@@ -5,18 +5,13 @@
  * move positions run one at a time per instance (`instance.exclusive`).
  */
 import type { Broker } from '../broker/broker.js';
-import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
+import type { ConsumedRun, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
-import {
-  InvalidConsumerConfigError,
-  NotAcceptableError,
-  RecordFormatError,
-  UnprocessableEntityError,
-} from '../errors.js';
+import { InvalidConsumerConfigError, NotAcceptableError, UnprocessableEntityError } from '../errors.js';
 import type { TopicPartition } from '../groups/assignor.js';
 import type { components } from './api-types.js';
-import type { HandlerTable } from './openapi.js';
-import { renderBytes, renderHeaders } from './record-rendering.js';
+import { type HandlerTable, RenderedJson } from './openapi.js';
+import { renderRecordsAnswer } from './v2-records-answer.js';
 
 type CreateConsumerRequest = components['schemas']['CreateConsumerRequest'];
 type ConsumerRecordJson = components['schemas']['ConsumerRecordJson'];
@@ -144,8 +139,8 @@ export function v2ConsumerHandlers(
       http.setResponseType(type);
       const { timeout, max_bytes } = input.query;
       return instance.exclusive(async () => {
-        const records = await instance.poll({ timeoutMs: timeout, maxBytes: max_bytes, signal: http.signal });
-        return renderRecords(instance, records);
+        const runs = await instance.pollRuns({ timeoutMs: timeout, maxBytes: max_bytes, signal: http.signal });
+        return renderRecords(instance, runs);
       });
     },
   };
@@ -202,57 +197,26 @@ export function parseTimestamp(value: string | number, field: string): number {
   return ms;
 }
 
-type RenderedRecord = ConsumerRecordJson;
-
 /**
- * The records of one answer, in the instance's format. A record that cannot be rendered (a json
- * consumer meeting a value that is not JSON) ends the answer before it: the records so far go out
- * and the instance's position in that partition stays at it. When it is the first, the request
- * fails with 40801 naming its topic, partition and offset, so the client can seek past it; every
- * read answers the same until it does (Confluent's proxy stalls there too, and drops the records
- * before it).
+ * The records of one answer, in the instance's format, written from their stored bytes
+ * (v2-records-answer.ts). A record that cannot be rendered (a json consumer meeting a value that
+ * is not JSON) ends the answer before it: the records so far go out and the instance's position in
+ * that partition stays at it (and goes back for the partitions read after it). When it is the
+ * first, the request fails with 40801 naming its topic, partition and offset, so the client can
+ * seek past it; every read answers the same until it does (Confluent's proxy stalls there too, and
+ * drops the records before it).
  */
-function renderRecords(instance: ConsumerInstance, records: ConsumedRecord[]): RenderedRecord[] {
-  const format = instance.config.format;
-  const out: RenderedRecord[] = new Array(records.length);
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as ConsumedRecord;
-    try {
-      out[i] = renderRecord(r, format);
-    } catch (err) {
-      if (!(err instanceof RecordFormatError)) throw err;
-      instance.rewind(records.slice(i));
-      if (i === 0) throw err;
-      out.length = i;
-      break;
-    }
+function renderRecords(instance: ConsumerInstance, runs: ConsumedRun[]): RenderedJson<ConsumerRecordJson[]> {
+  const { bytes, unrenderable } = renderRecordsAnswer(runs, instance.config.format);
+  if (unrenderable !== null) {
+    const bad = runs[unrenderable.run] as ConsumedRun;
+    instance.rewind([
+      { topic: bad.topic, partition: bad.partition, offset: unrenderable.offset },
+      ...runs
+        .slice(unrenderable.run + 1)
+        .map((r) => ({ topic: r.topic, partition: r.partition, offset: r.fromOffset })),
+    ]);
+    if (unrenderable.written === 0) throw unrenderable.error;
   }
-  return out;
-}
-
-function renderRecord(r: ConsumedRecord, format: EmbeddedFormat): RenderedRecord {
-  const binary = format === 'binary';
-  return {
-    topic: r.topic,
-    key: binary ? (r.key === null ? null : r.key.toString('base64')) : renderField(r, 'key', format),
-    value: binary ? (r.value === null ? null : r.value.toString('base64')) : renderField(r, 'value', format),
-    partition: r.partition,
-    offset: r.offset,
-    timestamp: r.timestamp,
-    headers: r.headers.length === 0 ? [] : renderHeaders(r.headers, format),
-  };
-}
-
-function renderField(r: ConsumedRecord, field: 'key' | 'value', format: EmbeddedFormat): unknown {
-  try {
-    return renderBytes(r[field], format, false).value;
-  } catch (err) {
-    if (!(err instanceof RecordFormatError)) throw err;
-    throw new RecordFormatError(
-      `Cannot deserialize the ${field} of the record at offset ${r.offset} in partition ${r.partition} of topic '${r.topic}' as ${format}: ${err.message}. ` +
-        `The consumer stays at offset ${r.offset}; to skip this record, seek to offset ${r.offset + 1} ` +
-        `(POST .../positions with {"offsets":[{"topic":${JSON.stringify(r.topic)},"partition":${r.partition},"offset":${r.offset + 1}}]}), ` +
-        'or read it with a binary or string consumer.',
-    );
-  }
+  return new RenderedJson(bytes);
 }

@@ -313,7 +313,11 @@ describe('broker', () => {
       }
       const before = (await values(broker, 'state', 0)).length;
       await until(() => {
-        const { records } = broker.partition('state', 0).log.read(0, 1 << 20);
+        const { records } = broker.readPartitions({
+          partitions: [{ topic: 'state', partition: 0, offset: 0, maxBytes: 1 << 20 }],
+          maxBytes: 1 << 20,
+          isolation: 'high_watermark',
+        }).partitions[0] as { records: Buffer };
         let n = 0;
         forEachBatch(records, (_h, b) => {
           n += decodeRecordBatch(b).length;
