@@ -3,6 +3,7 @@
  *
  *   http ──► consumers ──► groups ──► broker ──► replication ──► cluster ──► storage
  *   metrics ──► broker (its facade only)
+ *   kafka ──► consumers / groups / broker (the wire-protocol edge beside http; never imports http)
  *
  * Arrows point down only; nothing imports http but the composition roots (cli.ts, samsa-node.ts
  * builds the node below it); the log itself (partition logs, segments, record batches) is reached
@@ -34,6 +35,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(http/|cli\\.ts$)' },
       to: { path: '^src/http/' },
+    },
+    {
+      name: 'only-the-roots-import-kafka',
+      comment: 'src/kafka is an edge beside src/http: it calls broker/groups/consumers, and only the CLI wires it up.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(kafka/|cli\\.ts$|samsa-node\\.ts$)' },
+      to: { path: '^src/kafka/' },
     },
     {
       name: 'the-log-is-reached-through-the-broker',

@@ -1,0 +1,278 @@
+/**
+ * The Kafka wire-protocol listener: a TCP server reading size-prefixed frames (4-byte big-endian
+ * length, then a request header and body), handing each request to the handler registered for its
+ * api key and writing the answers back in the order the requests came, as Kafka requires of a
+ * connection. Limits: `maxRequestBytes` (Kafka's socket.request.max.bytes) is checked from the size
+ * prefix before the frame is buffered; at most `maxInFlightRequests` requests per connection are
+ * being handled at once (reading pauses beyond that); `maxConnections`; and a connection with
+ * nothing in flight and no traffic for `connectionsMaxIdleMs` is closed. A malformed frame closes
+ * its own connection with one log line and touches nothing else.
+ */
+import net from 'node:net';
+import type { Logger } from '../logger.js';
+import { API_KEYS, APIS, type Api, requestHeaderVersion, responseHeaderVersion } from './protocol/apis.js';
+import { decodeAt, encode, KafkaCodecError, type Message } from './protocol/codec.js';
+import { RequestHeader, ResponseHeader } from './protocol/messages/headers.js';
+import { inRange } from './protocol/schema.js';
+
+export interface RequestHeaderValue {
+  requestApiKey: number;
+  requestApiVersion: number;
+  correlationId: number;
+  clientId: string | null;
+}
+
+export interface RequestContext {
+  /** The address the client connected to: what Metadata advertises by default. */
+  localAddress: string;
+  localPort: number;
+}
+
+export type KafkaHandler = (header: RequestHeaderValue, request: Message, context: RequestContext) => Promise<Message>;
+
+/** api key → handler. The listener advertises exactly these keys (ApiVersions is always added). */
+export type KafkaHandlers = ReadonlyMap<number, KafkaHandler>;
+
+export interface KafkaListenerOptions {
+  handlers: KafkaHandlers;
+  logger: Logger;
+  /** socket.request.max.bytes: the largest frame accepted (Kafka's default 100 MiB). */
+  maxRequestBytes?: number;
+  maxConnections?: number;
+  /** connections.max.idle.ms (Kafka's default 10 minutes). */
+  connectionsMaxIdleMs?: number;
+  maxInFlightRequests?: number;
+}
+
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+const DEFAULT_MAX_CONNECTIONS = 1000;
+const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
+const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 100;
+/** api key, api version, correlation id: the least a request header holds. */
+const MIN_FRAME_BYTES = 8;
+const UNSUPPORTED_VERSION = 35;
+
+/** The ApiVersions answer for the api keys in `handlers`, at the versions their schemas describe. */
+export function apiVersionsHandler(handlers: () => Iterable<number>): KafkaHandler {
+  return async () => {
+    const apiKeys = [...handlers()]
+      .map((key) => APIS.get(key))
+      .filter((api): api is Api => api !== undefined)
+      .sort((a, b) => a.apiKey - b.apiKey)
+      .map((api) => ({
+        apiKey: api.apiKey,
+        minVersion: api.request.validVersions.min,
+        maxVersion: api.request.validVersions.max as number,
+      }));
+    return { errorCode: 0, apiKeys, throttleTimeMs: 0 };
+  };
+}
+
+export class KafkaListener {
+  readonly #server: net.Server;
+  readonly #handlers: Map<number, KafkaHandler>;
+  readonly #logger: Logger;
+  readonly #maxRequestBytes: number;
+  readonly #idleMs: number;
+  readonly #maxInFlight: number;
+  readonly #sockets = new Set<net.Socket>();
+
+  constructor(options: KafkaListenerOptions) {
+    this.#logger = options.logger;
+    this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.#idleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS;
+    this.#maxInFlight = options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS;
+    this.#handlers = new Map(options.handlers);
+    if (!this.#handlers.has(API_KEYS.ApiVersions)) {
+      this.#handlers.set(
+        API_KEYS.ApiVersions,
+        apiVersionsHandler(() => this.#handlers.keys()),
+      );
+    }
+    this.#server = net.createServer((socket) => this.#accept(socket));
+    // Node refuses (closes at once) connections beyond this.
+    this.#server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  }
+
+  listen(port: number, host?: string): Promise<net.AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => {
+        this.#server.off('error', reject);
+        resolve(this.#server.address() as net.AddressInfo);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.#sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+
+  #accept(socket: net.Socket): void {
+    this.#sockets.add(socket);
+    socket.setNoDelay(true);
+    const connection = new Connection(socket, this);
+    socket.on('data', (chunk) => connection.receive(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => this.#sockets.delete(socket));
+    socket.setTimeout(this.#idleMs, () => {
+      if (connection.inFlight === 0) socket.destroy();
+    });
+  }
+
+  /** @internal used by Connection */
+  get limits() {
+    return { maxRequestBytes: this.#maxRequestBytes, maxInFlight: this.#maxInFlight };
+  }
+
+  /** @internal */
+  handler(apiKey: number): KafkaHandler | undefined {
+    return this.#handlers.get(apiKey);
+  }
+
+  /** @internal */
+  reject(socket: net.Socket, reason: string): void {
+    this.#logger.warn(
+      { event: 'kafka.connection.closed', remote: `${socket.remoteAddress}:${socket.remotePort}`, reason },
+      'closed a Kafka connection',
+    );
+    socket.destroy();
+  }
+}
+
+class Connection {
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Answers in request order; each settles to the frame to write, or null (close). */
+  #queue: Array<Promise<Buffer>> = [];
+  #writing = false;
+  #closed = false;
+  inFlight = 0;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly listener: KafkaListener,
+  ) {
+    socket.on('close', () => {
+      this.#closed = true;
+    });
+  }
+
+  receive(chunk: Buffer): void {
+    if (this.#closed) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    while (this.#buffered >= 4 && !this.#closed) {
+      const head = this.#peek(4);
+      const size = head.readInt32BE(0);
+      if (size < MIN_FRAME_BYTES || size > this.listener.limits.maxRequestBytes) {
+        this.#fail(`frame size ${size} outside ${MIN_FRAME_BYTES}..${this.listener.limits.maxRequestBytes} bytes`);
+        return;
+      }
+      if (this.#buffered < 4 + size) return;
+      const frame = this.#take(4 + size).subarray(4);
+      this.#dispatch(frame);
+    }
+  }
+
+  #peek(n: number): Buffer {
+    if ((this.#chunks[0] as Buffer).length < n) this.#chunks = [Buffer.concat(this.#chunks)];
+    return (this.#chunks[0] as Buffer).subarray(0, n);
+  }
+
+  #take(n: number): Buffer {
+    const all = this.#chunks.length === 1 ? (this.#chunks[0] as Buffer) : Buffer.concat(this.#chunks);
+    const frame = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.#chunks = rest.length > 0 ? [rest] : [];
+    this.#buffered = rest.length;
+    return frame;
+  }
+
+  #fail(reason: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.listener.reject(this.socket, reason);
+  }
+
+  #dispatch(frame: Buffer): void {
+    let answer: Promise<Buffer>;
+    try {
+      answer = this.#handle(frame);
+    } catch (error) {
+      this.#fail(error instanceof KafkaCodecError ? error.message : String(error));
+      return;
+    }
+    this.inFlight++;
+    if (this.inFlight >= this.listener.limits.maxInFlight) this.socket.pause();
+    // Awaited in order by #flush; this stops a later failure counting as unhandled meanwhile.
+    answer.catch(() => {});
+    this.#queue.push(answer);
+    void this.#flush();
+  }
+
+  /** Decodes synchronously (a malformed frame throws here); the handler's work is the promise. */
+  #handle(frame: Buffer): Promise<Buffer> {
+    const apiKey = frame.readInt16BE(0);
+    const apiVersion = frame.readInt16BE(2);
+    const api = APIS.get(apiKey);
+    const handler = this.listener.handler(apiKey);
+    if (api === undefined || handler === undefined) throw new KafkaCodecError(`unsupported api key ${apiKey}`);
+    const known = inRange(api.request.validVersions, apiVersion);
+    if (!known && apiKey !== API_KEYS.ApiVersions) {
+      throw new KafkaCodecError(`unsupported ${api.name} version ${apiVersion}`);
+    }
+    // An ApiVersions version newer than ours still comes with a flexible (v2) header.
+    const headerVersion = known ? requestHeaderVersion(api, apiVersion) : apiVersion >= 3 ? 2 : 1;
+    const { value: header, end } = decodeAt(frame, 0, RequestHeader, headerVersion);
+    const requestHeader = header as unknown as RequestHeaderValue;
+    if (!known) {
+      // KIP-511: answer in v0 with the versions we do support, so the client can pick one.
+      const body = { errorCode: UNSUPPORTED_VERSION, apiKeys: [] as Message[] };
+      return handler(requestHeader, {}, this.#context()).then((supported) => {
+        body.apiKeys = (supported.apiKeys as Message[]) ?? [];
+        return this.#frame(api, 0, requestHeader.correlationId, body);
+      });
+    }
+    const { value: request } = decodeAt(frame, end, api.request, apiVersion);
+    return handler(requestHeader, request, this.#context()).then((response) =>
+      this.#frame(api, apiVersion, requestHeader.correlationId, response),
+    );
+  }
+
+  #context(): RequestContext {
+    return { localAddress: this.socket.localAddress ?? '', localPort: this.socket.localPort ?? 0 };
+  }
+
+  #frame(api: Api, version: number, correlationId: number, response: Message): Buffer {
+    const header = encode({ correlationId }, ResponseHeader, responseHeaderVersion(api, version));
+    const body = encode(response, api.response, version);
+    const size = Buffer.allocUnsafe(4);
+    size.writeInt32BE(header.length + body.length, 0);
+    return Buffer.concat([size, header, body]);
+  }
+
+  async #flush(): Promise<void> {
+    if (this.#writing) return;
+    this.#writing = true;
+    try {
+      while (this.#queue.length > 0 && !this.#closed) {
+        let frame: Buffer;
+        try {
+          frame = await (this.#queue[0] as Promise<Buffer>);
+        } catch (error) {
+          this.#fail(`handler failed: ${(error as Error).message}`);
+          return;
+        }
+        this.#queue.shift();
+        this.inFlight--;
+        if (this.#closed) return;
+        this.socket.write(frame);
+        if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+}

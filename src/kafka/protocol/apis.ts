@@ -1,0 +1,95 @@
+/**
+ * Every API the protocol layer can read and write, by api key, and the header versions Kafka pairs
+ * with each request version: header v2/v1 in an API's flexible versions, v1/v0 before, except
+ * ApiVersions, whose response header stays v0 always so that a client can read the answer before it
+ * knows what the broker supports (KIP-511).
+ */
+import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.js';
+import { FetchRequest, FetchResponse } from './messages/fetch.js';
+import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.js';
+import {
+  HeartbeatRequest,
+  HeartbeatResponse,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  LeaveGroupRequest,
+  LeaveGroupResponse,
+  SyncGroupRequest,
+  SyncGroupResponse,
+} from './messages/groups.js';
+import { InitProducerIdRequest, InitProducerIdResponse } from './messages/init-producer-id.js';
+import { ListOffsetsRequest, ListOffsetsResponse } from './messages/list-offsets.js';
+import { MetadataRequest, MetadataResponse } from './messages/metadata.js';
+import {
+  OffsetCommitRequest,
+  OffsetCommitResponse,
+  OffsetFetchRequest,
+  OffsetFetchResponse,
+} from './messages/offsets.js';
+import { ProduceRequest, ProduceResponse } from './messages/produce.js';
+import {
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+} from './messages/topics.js';
+import { inRange, type MessageSchema } from './schema.js';
+
+export interface Api {
+  apiKey: number;
+  name: string;
+  request: MessageSchema;
+  response: MessageSchema;
+}
+
+export const API_KEYS = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  OffsetCommit: 8,
+  OffsetFetch: 9,
+  FindCoordinator: 10,
+  JoinGroup: 11,
+  Heartbeat: 12,
+  LeaveGroup: 13,
+  SyncGroup: 14,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+  InitProducerId: 22,
+} as const;
+
+const pairs: Array<[string, MessageSchema, MessageSchema]> = [
+  ['Produce', ProduceRequest, ProduceResponse],
+  ['Fetch', FetchRequest, FetchResponse],
+  ['ListOffsets', ListOffsetsRequest, ListOffsetsResponse],
+  ['Metadata', MetadataRequest, MetadataResponse],
+  ['OffsetCommit', OffsetCommitRequest, OffsetCommitResponse],
+  ['OffsetFetch', OffsetFetchRequest, OffsetFetchResponse],
+  ['FindCoordinator', FindCoordinatorRequest, FindCoordinatorResponse],
+  ['JoinGroup', JoinGroupRequest, JoinGroupResponse],
+  ['Heartbeat', HeartbeatRequest, HeartbeatResponse],
+  ['LeaveGroup', LeaveGroupRequest, LeaveGroupResponse],
+  ['SyncGroup', SyncGroupRequest, SyncGroupResponse],
+  ['ApiVersions', ApiVersionsRequest, ApiVersionsResponse],
+  ['CreateTopics', CreateTopicsRequest, CreateTopicsResponse],
+  ['DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse],
+  ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
+];
+
+export const APIS: ReadonlyMap<number, Api> = new Map(
+  pairs.map(([name, request, response]) => [
+    request.apiKey as number,
+    { apiKey: request.apiKey as number, name, request, response },
+  ]),
+);
+
+export function requestHeaderVersion(api: Api, version: number): number {
+  return inRange(api.request.flexibleVersions, version) ? 2 : 1;
+}
+
+export function responseHeaderVersion(api: Api, version: number): number {
+  if (api.apiKey === API_KEYS.ApiVersions) return 0;
+  return inRange(api.response.flexibleVersions, version) ? 1 : 0;
+}
