@@ -4,6 +4,7 @@ import {
   MetadataConflictError,
   type MetadataStore,
   newKafkaId,
+  nextPartitionState,
   type PartitionState,
   TopicAlreadyStoredError,
   type TopicMetadata,
@@ -145,13 +146,7 @@ export class EtcdMetadataStore implements MetadataStore {
     if (!kv) throw new MetadataConflictError(what, expectedVersion, -1);
     const current = JSON.parse(kv.value.toString('utf8')) as PartitionState;
     if (current.version !== expectedVersion) throw new MetadataConflictError(what, expectedVersion, current.version);
-    const stored: PartitionState = {
-      replicas: [...next.replicas],
-      leader: next.leader,
-      leaderEpoch: next.leaderEpoch,
-      isr: [...next.isr],
-      version: expectedVersion + 1,
-    };
+    const stored = nextPartitionState(next, expectedVersion);
     const result = await this.kv
       .if(key, 'Mod', '==', kv.mod_revision)
       .then(this.kv.put(key).value(JSON.stringify(stored)))

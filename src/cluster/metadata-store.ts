@@ -101,6 +101,17 @@ export function newKafkaId(): string {
   return randomBytes(16).toString('base64url');
 }
 
+/** The record a compare-and-swap from `expectedVersion` stores: `next`'s fields (copied) at the following version. */
+export function nextPartitionState(next: Omit<PartitionState, 'version'>, expectedVersion: number): PartitionState {
+  return {
+    replicas: [...next.replicas],
+    leader: next.leader,
+    leaderEpoch: next.leaderEpoch,
+    isr: [...next.isr],
+    version: expectedVersion + 1,
+  };
+}
+
 /** The state of a partition that only `nodeId` hosts: it leads, it is the ISR, epoch 0. */
 export function singleReplicaState(nodeId: number): PartitionState {
   return { replicas: [nodeId], leader: nodeId, leaderEpoch: 0, isr: [nodeId], version: 0 };
@@ -213,13 +224,7 @@ export class LocalMetadataStore implements MetadataStore {
     const what = `partition ${topic}-${partition}`;
     if (!current || !state) throw new MetadataConflictError(what, expectedVersion, -1);
     if (state.version !== expectedVersion) throw new MetadataConflictError(what, expectedVersion, state.version);
-    const stored: PartitionState = {
-      replicas: [...next.replicas],
-      leader: next.leader,
-      leaderEpoch: next.leaderEpoch,
-      isr: [...next.isr],
-      version: expectedVersion + 1,
-    };
+    const stored = nextPartitionState(next, expectedVersion);
     const states = [...current.partitionStates];
     states[partition] = stored;
     this.topics.set(topic, { ...current, partitionStates: states });
