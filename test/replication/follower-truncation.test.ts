@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { truncationStep } from '../../src/replication/follower-truncation.js';
 import type { PartitionLog } from '../../src/storage/partition-log.js';
 import { logConfig, makeTempDir, openLog, removeDir } from '../storage/log-fixture.js';
-import { type BatchPlan, fetchAll, filesOf, writeAsLeader } from '../storage/replica-log-fixture.js';
+import { type BatchPlan, batchesOf, fetchAll, filesOf, writeAsLeader } from '../storage/replica-log-fixture.js';
 
 const config = logConfig({ 'segment.bytes': 3000, 'index.interval.bytes': 200 });
 const UNDEFINED = { epoch: -1, endOffset: -1 };
@@ -77,14 +77,7 @@ describe('follower truncation by leader epoch', () => {
             p.followerTail.map((records) => ({ records, valueBytes: 40, epoch: followerEpoch })),
           );
           // ... of which the new leader had replicated some batches before it took over,
-          const tail = fetchAll(follower, start);
-          const batches: Buffer[] = [];
-          let at = 0;
-          while (at < tail.length) {
-            const size = tail.readInt32BE(at + 8) + 12;
-            batches.push(tail.subarray(at, at + size));
-            at += size;
-          }
+          const batches = batchesOf(fetchAll(follower, start)).map((b) => b.bytes);
           const replicated = batches.length === 0 ? 0 : p.replicated % (batches.length + 1);
           if (replicated > 0) leader.appendAsFollower(Buffer.concat(batches.slice(0, replicated)));
           // ... and went on in a newer epoch.
