@@ -116,9 +116,12 @@ export class KafkaListener {
     socket.on('data', (chunk) => connection.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#sockets.delete(socket));
-    socket.setTimeout(this.#idleMs, () => {
+    // Idle means no traffic and nothing being answered: a long-polling Fetch is not idle.
+    const onIdle = () => {
       if (connection.inFlight === 0) socket.destroy();
-    });
+      else socket.setTimeout(this.#idleMs, onIdle);
+    };
+    socket.setTimeout(this.#idleMs, onIdle);
   }
 
   /** @internal used by Connection */
