@@ -1,5 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Broker } from '../broker/broker.js';
+import { splitTpKey, type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import {
   GroupStateError,
   NoOffsetForPartitionError,
@@ -7,10 +8,8 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from '../errors.js';
-import type { TopicPartition } from '../groups/assignor.js';
 import type { Subscription } from '../groups/consumer-group.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
-import { splitTpKey, tpKey } from '../groups/group-metadata-manager.js';
 import type { DecodedRecord } from '../storage/record-batch.js';
 import { forEachBatch } from '../storage/record-batch.js';
 import { DecodedBatchCache } from './decoded-batch-cache.js';

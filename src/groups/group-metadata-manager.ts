@@ -1,4 +1,5 @@
 import { type Broker, CONSUMER_OFFSETS_TOPIC } from '../broker/broker.js';
+import { splitTpKey, tpKey } from '../broker/topic-partition.js';
 import { decodeRecordBatch, forEachBatch, type RecordInput } from '../storage/record-batch.js';
 import {
   decodeGroupValue,
@@ -32,15 +33,6 @@ export interface OffsetToCommit {
   partition: number;
   offset: number;
   metadata?: string;
-}
-
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
-export function splitTpKey(key: string): { topic: string; partition: number } {
-  const i = key.lastIndexOf('\u0000');
-  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
 }
 
 /**

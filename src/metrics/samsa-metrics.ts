@@ -18,6 +18,7 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import type { Broker, TopicTraffic } from '../broker/broker.js';
 import type { Partition } from '../broker/partition.js';
+import { tpKey } from '../broker/topic-partition.js';
 import { SamsaError } from '../errors.js';
 import type { MetricSources } from './metric-sources.js';
 
@@ -162,11 +163,10 @@ export class SamsaMetrics {
         const groups = sources.consumerGroups?.groups();
         if (!groups) return;
         const logEndOffsets = new Map<string, number>();
-        for (const p of broker.allPartitions())
-          logEndOffsets.set(partitionKey(p.topic, p.partition), p.log.logEndOffset);
+        for (const p of broker.allPartitions()) logEndOffsets.set(tpKey(p.topic, p.partition), p.log.logEndOffset);
         for (const g of groups) {
           for (const c of g.committedOffsets) {
-            const end = logEndOffsets.get(partitionKey(c.topic, c.partition));
+            const end = logEndOffsets.get(tpKey(c.topic, c.partition));
             // A commit for a partition that no longer exists (topic deleted) has no lag to report.
             if (end === undefined) continue;
             this.set({ group: g.group, topic: c.topic, partition: String(c.partition) }, Math.max(0, end - c.offset));
@@ -329,10 +329,6 @@ export class SamsaMetrics {
       for (const [metric, name] of names) metric.name = name;
     }
   }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 function outcomeOf(err: unknown): ProduceOutcome {
