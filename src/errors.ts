@@ -252,6 +252,22 @@ export class NotEnoughReplicasError extends SamsaError {
   }
 }
 
+/**
+ * acks=all whose records the ISR did not all have within the request's `timeoutMs` (Kafka
+ * REQUEST_TIMED_OUT, 7). The records were written and may still commit, so a retry can duplicate
+ * them unless it carries an Idempotency-Key. Confluent's REST Proxy answers a Kafka TimeoutException
+ * that is not about missing metadata as a retriable Kafka error, 50003; the status is 503 as for
+ * NotEnoughReplicasError: an expected, retriable state of the cluster, not a bug (Confluent: 500).
+ */
+export class RequestTimedOutError extends SamsaError {
+  constructor(topic: string, partition: number, timeoutMs: number) {
+    super(
+      `Partition ${topic}-${partition}: the in-sync replicas did not all have the records within ${timeoutMs} ms.`,
+      KAFKA_ERRORS.REQUEST_TIMED_OUT,
+    );
+  }
+}
+
 // ---- the log (storage) ----
 /** A batch larger than the topic's `max.message.bytes` (Kafka MESSAGE_TOO_LARGE, 10: RecordTooLargeException). */
 export class RecordTooLargeError extends SamsaError {

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Broker } from '../broker/broker.js';
 import type { FetchedPartition } from '../broker/fetch.js';
 import { type DecodedRecord, forEachFetchedBatch, type RecordCursor } from '../broker/fetched-records.js';
+import { splitTpKey, type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import {
   GroupStateError,
   NoOffsetForPartitionError,
@@ -9,10 +10,8 @@ import {
   UnknownPartitionError,
   UnknownTopicError,
 } from '../errors.js';
-import type { TopicPartition } from '../groups/assignor.js';
 import type { Subscription } from '../groups/consumer-group.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
-import { splitTpKey, tpKey } from '../groups/group-metadata-manager.js';
 import { DecodedBatchCache } from './decoded-batch-cache.js';
 
 export type EmbeddedFormat = 'binary' | 'json' | 'string';

@@ -5,10 +5,7 @@
  * member subscribed to its topic.
  */
 
-export interface TopicPartition {
-  topic: string;
-  partition: number;
-}
+import type { TopicPartition } from '../broker/topic-partition.js';
 
 export interface MemberSubscription {
   memberId: string;

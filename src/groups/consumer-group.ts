@@ -1,5 +1,5 @@
+import type { TopicPartition } from '../broker/topic-partition.js';
 import { WaitQueue } from '../broker/wait-queue.js';
-import type { TopicPartition } from './assignor.js';
 
 /** Kafka's classic group states. */
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Broker, isInternalTopic, type TopicChange } from '../broker/broker.js';
+import type { TopicPartition } from '../broker/topic-partition.js';
 import { GroupStateError, InvalidGroupIdError, ServiceUnavailableError, UnknownGroupError } from '../errors.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { BackgroundTask } from '../storage/background-task.js';
-import type { MemberSubscription, TopicPartition } from './assignor.js';
+import type { MemberSubscription } from './assignor.js';
 import { ASSIGNORS, assignorFor } from './assignors.js';
 import { ConsumerGroup, type GroupState, type Member, type Subscription } from './consumer-group.js';
 import { type CommittedOffset, GroupMetadataManager, type OffsetToCommit } from './group-metadata-manager.js';

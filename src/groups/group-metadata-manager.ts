@@ -1,5 +1,6 @@
 import { type Broker, CONSUMER_OFFSETS_TOPIC, type RecordInput } from '../broker/broker.js';
 import { forEachFetchedBatch } from '../broker/fetched-records.js';
+import { splitTpKey, tpKey } from '../broker/topic-partition.js';
 import {
   decodeGroupValue,
   decodeKey,
@@ -32,15 +33,6 @@ export interface OffsetToCommit {
   partition: number;
   offset: number;
   metadata?: string;
-}
-
-export function tpKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
-export function splitTpKey(key: string): { topic: string; partition: number } {
-  const i = key.lastIndexOf('\u0000');
-  return { topic: key.slice(0, i), partition: Number(key.slice(i + 1)) };
 }
 
 /**

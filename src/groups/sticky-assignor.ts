@@ -1,3 +1,4 @@
+import { type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import {
   type Assignment,
   comparePartitions,
@@ -6,7 +7,6 @@ import {
   type PartitionAssignor,
   sortMembers,
   subscribedPartitions,
-  type TopicPartition,
 } from './assignor.js';
 
 /**
@@ -25,7 +25,7 @@ export class StickyAssignor implements PartitionAssignor {
   assign(members: readonly MemberSubscription[], partitionsPerTopic: ReadonlyMap<string, number>): Assignment {
     const out = emptyAssignment(members);
     const sorted = sortMembers(members);
-    const key = (tp: TopicPartition) => `${tp.topic}\u0000${tp.partition}`;
+    const key = (tp: TopicPartition) => tpKey(tp.topic, tp.partition);
     const all = subscribedPartitions(members, partitionsPerTopic);
     const exists = new Set(all.map(key));
     const claimed = new Set<string>();

@@ -236,9 +236,14 @@ export interface paths {
          *     Limits: at most `maxRecordsPerRequest` records (default 10000; 422 / 42208 beyond) and
          *     `maxRequestBytes` bytes of body (default 16 MiB; 413 beyond).
          *
-         *     `acks=0` still answers with the offsets the broker assigned, because Samsa appends before
-         *     answering; it only skips waiting for replicas. Schema formats (avro, jsonschema, protobuf) are
-         *     not supported yet and answer 415.
+         *     `acks=0` answers as soon as the request has passed its checks (unknown topic or partition,
+         *     record sizes, format): each record's `partition`, and `offset` -1, as Kafka's producer reports
+         *     for a send it asked no acknowledgement for. A failure after that (the append, the creation of an
+         *     auto-created topic) is logged by the server, never answered. `acks=1` answers after the leader's
+         *     append; `acks=all` once every in-sync replica has the records, or 503 / 50003 when that takes
+         *     longer than `timeout_ms` (the records were written and may still commit: retry with the same
+         *     `Idempotency-Key` to avoid a duplicate). Schema formats (avro, jsonschema, protobuf) are not
+         *     supported yet and answer 415.
          */
         post: operations["produceToTopic"];
         delete?: never;
@@ -2359,6 +2364,7 @@ export interface components {
         /** @description Where one record was stored, or why it was not. */
         RecordOffset: {
             partition: number | null;
+            /** @description -1 with `acks=0`, whose answer does not wait for the append. */
             offset: number | null;
             error_code: number | null;
             error: string | null;
@@ -3037,8 +3043,8 @@ export interface components {
     };
     responses: {
         /**
-         * @description One entry per request record, in request order. With `acks=0` the offsets are still the ones
-         *     the broker assigned. `key_schema_id` and `value_schema_id` are always null (no schema support yet).
+         * @description One entry per request record, in request order. With `acks=0` every `offset` is -1: the answer
+         *     does not wait for the append that assigns it. `key_schema_id` and `value_schema_id` are always null (no schema support yet).
          */
         Produced: {
             headers: {
@@ -3432,7 +3438,9 @@ export interface components {
          */
         Acks: "0" | "1" | "all" | "-1";
         /**
-         * @description How long to wait for `acks` before failing, in milliseconds.
+         * @description How long `acks=all` waits for the in-sync replicas to have the records, in milliseconds; past
+         *     it the request fails with 503 / 50003 (Kafka's REQUEST_TIMED_OUT; 50003 is Confluent's code for a
+         *     retriable Kafka error). A single node is its own only in-sync replica, so it never waits.
          * @example 30000
          */
         TimeoutMs: number;
@@ -3868,7 +3876,9 @@ export interface operations {
                  */
                 acks?: components["parameters"]["Acks"];
                 /**
-                 * @description How long to wait for `acks` before failing, in milliseconds.
+                 * @description How long `acks=all` waits for the in-sync replicas to have the records, in milliseconds; past
+                 *     it the request fails with 503 / 50003 (Kafka's REQUEST_TIMED_OUT; 50003 is Confluent's code for a
+                 *     retriable Kafka error). A single node is its own only in-sync replica, so it never waits.
                  * @example 30000
                  */
                 timeout_ms?: components["parameters"]["TimeoutMs"];
@@ -3962,7 +3972,9 @@ export interface operations {
                  */
                 acks?: components["parameters"]["Acks"];
                 /**
-                 * @description How long to wait for `acks` before failing, in milliseconds.
+                 * @description How long `acks=all` waits for the in-sync replicas to have the records, in milliseconds; past
+                 *     it the request fails with 503 / 50003 (Kafka's REQUEST_TIMED_OUT; 50003 is Confluent's code for a
+                 *     retriable Kafka error). A single node is its own only in-sync replica, so it never waits.
                  * @example 30000
                  */
                 timeout_ms?: components["parameters"]["TimeoutMs"];

@@ -3,8 +3,8 @@
  * handlers call the Broker facade, and whose every error leaves through error-handler.ts.
  */
 import express, { type Express } from 'express';
+import { splitTpKey } from '../broker/topic-partition.js';
 import { DEFAULT_MIN_FREE_DISK_BYTES } from '../config.js';
-import { splitTpKey } from '../groups/group-metadata-manager.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';

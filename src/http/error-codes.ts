@@ -39,6 +39,7 @@ import {
   ProduceBatchError,
   RecordFormatError,
   RecordTooLargeError,
+  RequestTimedOutError,
   RouteNotFoundError,
   SamsaError,
   SecurityDisabledError,
@@ -142,6 +143,8 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   // ---- produce ----
   row(IdempotencyKeyReusedError, UNPROCESSABLE),
   row(NotEnoughReplicasError, KAFKA_RETRIABLE),
+  // acks=all past timeoutMs: the records may still commit, so a retriable 50003, as for the ISR short.
+  row(RequestTimedOutError, KAFKA_RETRIABLE),
   // Confluent's record serializer error, so a client sees one code for "this record cannot be taken".
   row(RecordTooLargeError, answer(422, 42207)),
   row(InvalidRecordError, answer(422, 42207)),

@@ -11,14 +11,14 @@ import type { HandlerInput, HandlerTable } from './openapi.js';
 import { checkResumeToken, decodeResumeToken, type StreamSelection } from './sse-resume-token.js';
 import { type SseHub, SseStream } from './sse-stream.js';
 import { TAIL_PAGE_HTML } from './tail-page.js';
+import { parseTimestampMs } from './timestamp.js';
 
 /** Bytes one poll may read: bounds what a single write can queue in a stream's socket. */
 const STREAM_BATCH_BYTES = 256 * 1024;
 
 function parseTimestamp(text: string): number {
-  const ms = /^\d{1,15}$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms))
-    throw new BadRequestError(`timestamp '${text}' is neither epoch milliseconds nor an ISO-8601 time.`);
+  const ms = parseTimestampMs(text, 'lenient');
+  if (ms === null) throw new BadRequestError(`timestamp '${text}' is neither epoch milliseconds nor an ISO-8601 time.`);
   return ms;
 }
 

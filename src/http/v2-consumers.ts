@@ -5,12 +5,13 @@
  * move positions run one at a time per instance (`instance.exclusive`).
  */
 import type { Broker } from '../broker/broker.js';
+import { type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import type { ConsumedRun, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
 import { InvalidConsumerConfigError, NotAcceptableError, UnprocessableEntityError } from '../errors.js';
-import type { TopicPartition } from '../groups/assignor.js';
 import type { components } from './api-types.js';
 import { type HandlerTable, RenderedJson } from './openapi.js';
+import { parseTimestampMs } from './timestamp.js';
 import { renderRecordsAnswer } from './v2-records-answer.js';
 
 type CreateConsumerRequest = components['schemas']['CreateConsumerRequest'];
@@ -184,16 +185,14 @@ function userPattern(source: string): string {
 
 function distinct(partitions: readonly TopicPartition[]): TopicPartition[] {
   const seen = new Map<string, TopicPartition>();
-  for (const tp of partitions)
-    seen.set(`${tp.topic}\u0000${tp.partition}`, { topic: tp.topic, partition: tp.partition });
+  for (const tp of partitions) seen.set(tpKey(tp.topic, tp.partition), { topic: tp.topic, partition: tp.partition });
   return [...seen.values()];
 }
 
 /** ISO-8601 (Confluent's form) or epoch milliseconds. */
 export function parseTimestamp(value: string | number, field: string): number {
-  const ms = typeof value === 'number' ? value : /^\d+$/.test(value) ? Number(value) : Date.parse(value);
-  if (!Number.isSafeInteger(ms) || ms < 0)
-    throw new UnprocessableEntityError(`${field} must be an ISO-8601 date or epoch milliseconds`);
+  const ms = parseTimestampMs(value, 'lenient');
+  if (ms === null) throw new UnprocessableEntityError(`${field} must be an ISO-8601 date or epoch milliseconds`);
   return ms;
 }
 

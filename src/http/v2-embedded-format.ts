@@ -4,9 +4,14 @@
  * field fails the whole request and nothing is written.
  */
 import type { ProduceColumns } from '../broker/broker.js';
+import {
+  type FieldColumn,
+  NULL_LENGTH,
+  nullColumn,
+  type RecordHeader,
+  viewColumnOf,
+} from '../broker/produce-request.js';
 import { BadRequestError, UnprocessableEntityError } from '../errors.js';
-import type { RecordHeader } from '../storage/record-batch.js';
-import { type FieldColumn, NULL_LENGTH, nullColumn, viewColumnOf } from '../storage/record-columns.js';
 import { BACKSLASH, CLOSE_BRACE, CLOSE_BRACKET, COMMA, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
 import { jsonValueProblem, storableJsonText } from './json-values.js';
 

@@ -24,7 +24,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { ProduceColumns } from '../broker/broker.js';
-import { type FieldColumn, NULL_LENGTH, nullColumn } from '../storage/record-columns.js';
+import { type FieldColumn, NULL_LENGTH, nullColumn } from '../broker/produce-request.js';
 import { CLOSE_BRACE, CLOSE_BRACKET, COLON, COMMA, MINUS, OPEN_BRACE, OPEN_BRACKET, QUOTE } from './json-syntax.js';
 import { type EmbeddedFormat, unpaddedBase64Length } from './v2-embedded-format.js';
 import { ScanKernels } from './wasm/scan-kernels.js';

@@ -7,8 +7,8 @@
 
 import type { Broker, ConfigChange } from '../broker/broker.js';
 import type { BrokerConfigEntry } from '../broker/broker-config.js';
+import { type ResolvedConfig, topicConfigDef } from '../broker/topic-admin.js';
 import { InvalidConfigError, UnknownConfigError } from '../errors.js';
-import { type ResolvedConfig, topicConfigDef } from '../storage/log-config.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
 import { type ClusterUrls, clusterUrls, collection } from './v3-resource.js';

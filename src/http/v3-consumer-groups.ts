@@ -5,16 +5,15 @@
  * without members.
  */
 import type { Broker } from '../broker/broker.js';
+import { splitTpKey, type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import {
   UnknownConsumerAssignmentError,
   UnknownConsumerError,
   UnknownConsumerLagError,
   UnprocessableEntityError,
 } from '../errors.js';
-import type { TopicPartition } from '../groups/assignor.js';
 import type { GroupState } from '../groups/consumer-group.js';
 import type { GroupCoordinator, GroupDescription } from '../groups/group-coordinator.js';
-import { splitTpKey } from '../groups/group-metadata-manager.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
 import { parseTimestamp } from './v2-consumers.js';
@@ -276,7 +275,7 @@ function lags(
   group: GroupDescription,
 ): ConsumerLagData[] {
   const owner = new Map<string, MemberDescription>();
-  for (const m of group.members) for (const tp of m.assignment) owner.set(`${tp.topic}\u0000${tp.partition}`, m);
+  for (const m of group.members) for (const tp of m.assignment) owner.set(tpKey(tp.topic, tp.partition), m);
   const out: ConsumerLagData[] = [];
   const committed = [...coordinator.committed(group.groupId)].map(([k, c]) => ({ ...splitTpKey(k), offset: c.offset }));
   for (const c of sortPartitions(committed)) {
@@ -286,7 +285,7 @@ function lags(
     } catch {
       continue; // the topic or partition is gone
     }
-    const member = owner.get(`${c.topic}\u0000${c.partition}`);
+    const member = owner.get(tpKey(c.topic, c.partition));
     const steps: Step[] = [...groupSteps(group.groupId), ['lags', c.topic], ['partitions', c.partition]];
     out.push({
       kind: 'KafkaConsumerLag',

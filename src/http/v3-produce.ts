@@ -11,6 +11,7 @@ import type { components } from './api-types.js';
 import { httpAnswerOf, produceOutcomeOf } from './error-codes.js';
 import { jsonValueProblem, storableJsonText } from './json-values.js';
 import type { HandlerInput, HandlerTable, StreamedBody } from './openapi.js';
+import { parseTimestampMs } from './timestamp.js';
 import { decodeStrictBase64 } from './v2-embedded-format.js';
 
 export interface V3ProduceLimits {
@@ -234,22 +235,15 @@ function decodeBase64(data: unknown, field: string): Buffer {
   return bytes;
 }
 
-/** Date and time with an explicit zone: `2024-05-01T12:00:00Z`, `...00.123+02:00`. */
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/i;
-const MAX_TIMESTAMP_MS = 8_640_000_000_000_000;
-
+/** The record's CreateTime, by the rule of timestamp.ts (ISO-8601 with a zone, or a number). */
 function parseTimestamp(timestamp: string | number): number {
-  if (typeof timestamp === 'number') {
-    if (!Number.isSafeInteger(timestamp) || timestamp < 0 || timestamp > MAX_TIMESTAMP_MS) {
-      throw new BadRequestError(`Bad Request: timestamp ${timestamp} is not a time in milliseconds since the epoch.`);
-    }
-    return timestamp;
-  }
-  const ms = ISO_8601.test(timestamp) ? Date.parse(timestamp) : Number.NaN;
-  if (!Number.isFinite(ms) || ms < 0) {
-    throw new BadRequestError(`Bad Request: timestamp '${timestamp}' is not an ISO-8601 date and time with a zone.`);
-  }
-  return ms;
+  const ms = parseTimestampMs(timestamp, 'iso-8601');
+  if (ms !== null) return ms;
+  throw new BadRequestError(
+    typeof timestamp === 'number'
+      ? `Bad Request: timestamp ${timestamp} is not a time in milliseconds since the epoch.`
+      : `Bad Request: timestamp '${timestamp}' is not an ISO-8601 date and time with a zone.`,
+  );
 }
 
 function toResult(broker: Broker, topic: string, result: ProduceRecordResult, converted: Converted): Result {

@@ -16,8 +16,8 @@
  * OpenAPI route templates (never raw URLs), and fixed enums.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
-import type { Broker, TopicTraffic } from '../broker/broker.js';
-import type { Partition } from '../broker/partition.js';
+import type { Broker, PartitionStatus, TopicTraffic } from '../broker/broker.js';
+import { tpKey } from '../broker/topic-partition.js';
 import type { MetricSources } from './metric-sources.js';
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
@@ -116,7 +116,7 @@ export class SamsaMetrics {
     });
 
     // ---- partitions, from the in-memory logs ----
-    const partitionGauge = (name: string, help: string, read: (p: Partition) => number) =>
+    const partitionGauge = (name: string, help: string, read: (p: PartitionStatus) => number) =>
       new Gauge({
         name,
         help,
@@ -124,30 +124,27 @@ export class SamsaMetrics {
         registers,
         collect() {
           this.reset();
-          for (const p of broker.allPartitions()) this.set({ topic: p.topic, partition: String(p.partition) }, read(p));
+          for (const p of broker.describePartitions())
+            this.set({ topic: p.topic, partition: String(p.partition) }, read(p));
         },
       });
     partitionGauge(
       'samsa_partition_log_start_offset',
       'First offset still stored in the partition log.',
-      (p) => p.log.logStartOffset,
+      (p) => p.logStartOffset,
     );
     partitionGauge(
       'samsa_partition_log_end_offset',
       'Offset the next record appended to the partition log will get.',
-      (p) => p.log.logEndOffset,
+      (p) => p.logEndOffset,
     );
     partitionGauge(
       'samsa_partition_high_watermark',
       'Offset below which records are committed (replicated to the ISR) and readable.',
       (p) => p.highWatermark,
     );
-    partitionGauge(
-      'samsa_partition_log_size_bytes',
-      'Bytes of all segments of the partition log.',
-      (p) => p.log.sizeBytes,
-    );
-    partitionGauge('samsa_partition_segments', 'Segments in the partition log.', (p) => p.log.segmentCount);
+    partitionGauge('samsa_partition_log_size_bytes', 'Bytes of all segments of the partition log.', (p) => p.sizeBytes);
+    partitionGauge('samsa_partition_segments', 'Segments in the partition log.', (p) => p.segmentCount);
 
     // ---- consumer groups (source: the group coordinator) ----
     const sources = this.sources;
@@ -161,11 +158,10 @@ export class SamsaMetrics {
         const groups = sources.consumerGroups?.groups();
         if (!groups) return;
         const logEndOffsets = new Map<string, number>();
-        for (const p of broker.allPartitions())
-          logEndOffsets.set(partitionKey(p.topic, p.partition), p.log.logEndOffset);
+        for (const p of broker.describePartitions()) logEndOffsets.set(tpKey(p.topic, p.partition), p.logEndOffset);
         for (const g of groups) {
           for (const c of g.committedOffsets) {
-            const end = logEndOffsets.get(partitionKey(c.topic, c.partition));
+            const end = logEndOffsets.get(tpKey(c.topic, c.partition));
             // A commit for a partition that no longer exists (topic deleted) has no lag to report.
             if (end === undefined) continue;
             this.set({ group: g.group, topic: c.topic, partition: String(c.partition) }, Math.max(0, end - c.offset));
@@ -221,7 +217,7 @@ export class SamsaMetrics {
         const events = sources.sse?.eventsTotalByTopic();
         if (!events) return;
         const liveTopics = new Set<string>();
-        for (const p of broker.allPartitions()) liveTopics.add(p.topic);
+        for (const p of broker.describePartitions()) liveTopics.add(p.topic);
         for (const [topic, count] of events) if (liveTopics.has(topic)) this.inc({ topic }, count);
       },
     });
@@ -242,8 +238,8 @@ export class SamsaMetrics {
       registers,
       collect() {
         let count = 0;
-        for (const p of broker.allPartitions())
-          if (p.leaderId === broker.nodeId && p.isr.length < p.replicas.length) count++;
+        for (const p of broker.describePartitions())
+          if (p.leader === broker.nodeId && p.isr.length < p.replicas.length) count++;
         this.set(count);
       },
     });
@@ -253,7 +249,7 @@ export class SamsaMetrics {
       registers,
       collect() {
         let count = 0;
-        for (const p of broker.allPartitions()) if (p.leaderId < 0) count++;
+        for (const p of broker.describePartitions()) if (p.leader < 0) count++;
         this.set(count);
       },
     });
@@ -331,8 +327,4 @@ export class SamsaMetrics {
       for (const [metric, name] of names) metric.name = name;
     }
   }
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }

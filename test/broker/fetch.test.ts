@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { Broker } from '../../src/broker/broker.js';
 import type { FetchedPartition, FetchRequest } from '../../src/broker/fetch.js';
 import { forEachFetchedBatch } from '../../src/broker/fetched-records.js';
+import { LocalMetadataStore } from '../../src/cluster/metadata-store.js';
 
 const v = (s: string) => Buffer.from(s);
 
@@ -174,15 +175,26 @@ describe('the broker fetch facade', () => {
     assert.equal(answer.sizeBytes, 0);
   });
 
-  test('clients read below the high watermark, replicas to the log end', async () => {
-    await broker.createTopic('behind', { partitions: 1 });
+  test('clients read below the high watermark, replicas to the log end', async (t) => {
+    // A partition led by this node with node 1 in its ISR: node 1 reports only offsets 0 and 1,
+    // so the high watermark stays at 2 while the log end is 5 (a lagging in-sync follower).
+    const laggingDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-fetch-isr-'));
+    const first = await Broker.open({ dataDir: laggingDir, nodeId: 0, brokerConfigs: {} });
+    await first.start();
+    await first.createTopic('behind', { partitions: 1 });
+    await first.shutdown();
+    const store = await LocalMetadataStore.open(laggingDir, 0);
+    await store.updatePartitionState('behind', 0, { replicas: [0, 1], leader: 0, leaderEpoch: 1, isr: [0, 1] }, 0);
+    await store.close();
+    const broker = await Broker.open({ dataDir: laggingDir, nodeId: 0, brokerConfigs: {} });
+    await broker.start();
+    t.after(async () => {
+      await broker.shutdown();
+      fs.rmSync(laggingDir, { recursive: true, force: true });
+    });
     for (let i = 0; i < 5; i++)
       await broker.produce('behind', [{ partition: 0, key: null, value: v(`b${i}`) }], { acks: 1, timeoutMs: 1000 });
-    // A follower that has only offsets 0 and 1: the leader's high watermark stays at 2 (what a
-    // lagging ISR member would make it); the partition is reached as the metrics layer reaches it.
-    const partition = [...broker.allPartitions()].find((p) => p.topic === 'behind');
-    assert.ok(partition);
-    partition.log.updateHighWatermark(2);
+    broker.updateFollowerEndOffset('behind', 0, 1, 2);
     const read = (isolation: FetchRequest['isolation']) =>
       broker.readPartitions({
         partitions: [{ topic: 'behind', partition: 0, offset: 0, maxBytes: 1 << 20 }],

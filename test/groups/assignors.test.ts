@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import type { Assignment, MemberSubscription, TopicPartition } from '../../src/groups/assignor.js';
+import type { TopicPartition } from '../../src/broker/topic-partition.js';
+import type { Assignment, MemberSubscription } from '../../src/groups/assignor.js';
 import { parseAssignmentStrategy } from '../../src/groups/assignors.js';
 import { RangeAssignor } from '../../src/groups/range-assignor.js';
 import { RoundRobinAssignor } from '../../src/groups/round-robin-assignor.js';

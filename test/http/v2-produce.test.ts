@@ -106,14 +106,35 @@ test('a record naming another partition than the path answers 422 and writes not
   assert.deepEqual(endOffsets('orders'), before);
 });
 
-test('acks=0 and acks=1 still answer with the assigned offsets', async () => {
-  for (const acks of ['0', '1', 'all']) {
+test('acks=1 and acks=all answer with the assigned offsets', async () => {
+  for (const acks of ['1', 'all', '-1']) {
+    const next = endOffsets('orders')[0];
     const res = await produce(`/topics/orders/partitions/0?acks=${acks}&timeout_ms=1000`, JSON_V2, {
       records: [{ value: acks }],
     });
     assert.equal(res.status, 200, JSON.stringify(res.body));
-    assert.equal(typeof res.body.offsets[0].offset, 'number');
+    assert.deepEqual(res.body.offsets, [{ partition: 0, offset: next, error_code: null, error: null }]);
   }
+});
+
+test('acks=0 answers each record partition with offset -1, as Kafka producers report it, and stores the records', async () => {
+  const before = endOffsets('orders');
+  const res = await produce('/topics/orders?acks=0', JSON_V2, {
+    records: [
+      { value: 'zero', partition: 2 },
+      { value: 'one', partition: 1 },
+    ],
+  });
+  assert.equal(res.status, 200, JSON.stringify(res.body));
+  assert.deepEqual(res.body.offsets, [
+    { partition: 2, offset: -1, error_code: null, error: null },
+    { partition: 1, offset: -1, error_code: null, error: null },
+  ]);
+  assert.deepEqual(endOffsets('orders'), [before[0], (before[1] as number) + 1, (before[2] as number) + 1]);
+  // Checks before the answer still answer: a partition the topic lacks is refused, nothing written.
+  const refused = await produce('/topics/orders?acks=0', JSON_V2, { records: [{ value: 'x', partition: 9 }] });
+  assert.equal(refused.status, 404);
+  assert.equal(refused.body.error_code, 40402);
 });
 
 test('bad base64 answers 400/400 "Bad Request" (Confluent\'s serializer answer, as v3 gives) and nothing is written', async () => {

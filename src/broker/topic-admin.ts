@@ -1,0 +1,348 @@
+/**
+ * Topic administration (Kafka's CreateTopics, DeleteTopics, IncrementalAlterConfigs and
+ * CreatePartitions): every change is validated, written to the metadata store, then applied to the
+ * live partitions. Changes run one at a time through one queue, so each starts from the metadata
+ * version the last one wrote; concurrent creations of one name share one creation.
+ */
+import {
+  type MetadataStore,
+  newKafkaId,
+  singleReplicaState,
+  TopicAlreadyStoredError,
+  type TopicMetadata,
+} from '../cluster/metadata-store.js';
+import {
+  InvalidConfigError,
+  InvalidPartitionsError,
+  InvalidReplicationFactorError,
+  InvalidTopicError,
+  TopicExistsError,
+  UnknownTopicError,
+} from '../errors.js';
+import {
+  buildLogConfig,
+  type LogConfig,
+  type ResolvedConfig,
+  resolveTopicConfigs,
+  topicConfigDef,
+  validateTopicConfigs,
+} from '../storage/log-config.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+import type { BrokerSettings } from './broker-config.js';
+import type { BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
+import { Partition } from './partition.js';
+import { isInternalTopic, validateTopicName } from './topic-name.js';
+
+/** What the config routes of the edge read about topic configs: each one resolved, and the known names. */
+export { type ResolvedConfig, topicConfigDef };
+
+/** Most partitions one topic may have; a bound on files and memory per topic. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+
+/** What changed about a topic; groups rebalance on these (regex matches, partition growth). */
+export interface TopicChange {
+  kind: 'created' | 'deleted' | 'partitions';
+  topic: string;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  leader: number;
+  replicas: number[];
+  isr: number[];
+}
+
+export interface TopicDescription {
+  name: string;
+  topicId: string;
+  replicationFactor: number;
+  partitions: PartitionDescription[];
+  /** Topic-level overrides only. */
+  configOverrides: Record<string, string>;
+}
+
+/** One config change: a value to set, or null to return to the default. */
+export interface ConfigChange {
+  name: string;
+  value: string | null;
+}
+
+export interface CreateTopicOptions {
+  partitions?: number;
+  replicationFactor?: number;
+  configs?: Record<string, string>;
+  validateOnly?: boolean;
+}
+
+/** What topic administration shares with the rest of the broker. */
+export interface TopicAdminContext {
+  nodeId: number;
+  settings: BrokerSettings;
+  store: MetadataStore;
+  dynamicConfigs: DynamicBrokerConfig;
+  logManager: LogManager;
+  /** The store's topics as this broker last wrote or read them (the hot paths read them here). */
+  topics: Map<string, TopicMetadata>;
+  /** The live partitions of each topic in `topics`. */
+  partitions: Map<string, Partition[]>;
+  /** Called once a topic is deleted, to drop what the broker keeps per topic (sticky partition, traffic). */
+  onTopicDeleted: (name: string) => void;
+}
+
+export class TopicAdmin {
+  /** Creations in flight, so concurrent auto-creates of one topic share one creation. */
+  private readonly creating = new Map<string, Promise<TopicDescription>>();
+  /** Metadata changes run one at a time, so each starts from the version the last one wrote. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly topicListeners = new Set<(change: TopicChange) => void>();
+
+  constructor(private readonly ctx: TopicAdminContext) {}
+
+  /** Settles once every change queued so far has run (shutdown waits for it). */
+  idle(): Promise<void> {
+    return this.queue.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
+  /** Calls `listener` after a topic is created, deleted or grows partitions. Returns an unsubscribe. */
+  onTopicChange(listener: (change: TopicChange) => void): () => void {
+    this.topicListeners.add(listener);
+    return () => this.topicListeners.delete(listener);
+  }
+
+  private emitTopicChange(change: TopicChange): void {
+    for (const listener of [...this.topicListeners]) listener(change);
+  }
+
+  /** The log config of a topic: its overrides over the broker's current topic defaults. */
+  logConfigOf(meta: TopicMetadata): LogConfig {
+    return buildLogConfig(meta.configs, this.ctx.dynamicConfigs.topicDefaults.values);
+  }
+
+  newPartition(meta: TopicMetadata, p: number, log: PartitionLog): Partition {
+    return new Partition(meta.name, p, log, meta.partitionStates[p] ?? singleReplicaState(this.ctx.nodeId));
+  }
+
+  private topicOrThrow(name: string): TopicMetadata {
+    const meta = this.ctx.topics.get(name);
+    if (!meta) throw new UnknownTopicError(name);
+    return meta;
+  }
+
+  /** Runs a metadata change after the ones before it (see queue). */
+  private serialized<T>(change: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(change, change);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  describeTopic(name: string): TopicDescription {
+    const meta = this.topicOrThrow(name);
+    const list = this.ctx.partitions.get(name) ?? [];
+    return {
+      name,
+      topicId: meta.topicId,
+      replicationFactor: meta.replicationFactor,
+      configOverrides: { ...meta.configs },
+      partitions: list.map((p) => ({
+        partition: p.partition,
+        leader: p.leaderId,
+        replicas: [...p.replicas],
+        isr: [...p.isr],
+      })),
+    };
+  }
+
+  /** Every topic config with its effective value and source (override, broker level, default). */
+  topicConfigs(name: string): ResolvedConfig[] {
+    const { values, sources } = this.ctx.dynamicConfigs.topicDefaults;
+    return resolveTopicConfigs(this.topicOrThrow(name).configs, values, sources);
+  }
+
+  /**
+   * Sets or removes run-time broker configs on this broker or cluster-wide (see
+   * dynamic-broker-config.ts): validated, persisted, then applied at once to every live log whose
+   * topic has no override of its own (a new `log.retention.ms` reaches them all without a restart).
+   */
+  alterBrokerConfigs(scope: BrokerConfigScope, changes: readonly ConfigChange[], validateOnly: boolean): Promise<void> {
+    return this.serialized(async () => {
+      if (!(await this.ctx.dynamicConfigs.alter(scope, changes, validateOnly))) return;
+      for (const meta of this.ctx.topics.values()) {
+        const config = this.logConfigOf(meta);
+        for (const p of this.ctx.partitions.get(meta.name) ?? []) p.log.updateConfig(config);
+      }
+    });
+  }
+
+  /** Creates a topic; a second create of the same name, even while the first is in flight, fails with TopicExistsError. */
+  createTopic(name: string, opts: CreateTopicOptions): Promise<TopicDescription> {
+    this.validateCreate(name, false);
+    if (opts.validateOnly) return Promise.resolve(this.planTopic(name, opts).description);
+    if (this.creating.has(name)) throw new TopicExistsError(name);
+    return this.createOrJoin(name, opts, false);
+  }
+
+  /** Creates an internal topic (such as `__consumer_offsets`) unless it exists. */
+  async ensureInternalTopic(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
+    if (!isInternalTopic(name)) throw new Error(`${name} is not an internal topic`);
+    if (!this.ctx.topics.has(name)) await this.createOrJoin(name, { partitions, configs }, true);
+  }
+
+  /**
+   * Creates the topic, or waits for the creation already in flight for that name: concurrent
+   * auto-creates (produce requests to a new topic) all see one topic.
+   */
+  createOrJoin(name: string, opts: CreateTopicOptions, internal: boolean): Promise<TopicDescription> {
+    const inFlight = this.creating.get(name);
+    if (inFlight) return inFlight;
+    const created = this.serialized(() => this.createTopicNow(name, opts, internal)).finally(() =>
+      this.creating.delete(name),
+    );
+    this.creating.set(name, created);
+    return created;
+  }
+
+  private validateCreate(name: string, internal: boolean): void {
+    validateTopicName(name);
+    if (isInternalTopic(name) && !internal) throw new InvalidTopicError(`Topic '${name}' is internal to the broker.`);
+    if (this.ctx.topics.has(name)) throw new TopicExistsError(name);
+  }
+
+  private async createTopicNow(name: string, opts: CreateTopicOptions, internal: boolean): Promise<TopicDescription> {
+    this.validateCreate(name, internal);
+    const { meta } = this.planTopic(name, opts);
+    // Metadata first: a crash after this line leaves a topic whose logs start-up creates.
+    try {
+      await this.ctx.store.createTopic(meta);
+    } catch (err) {
+      if (err instanceof TopicAlreadyStoredError) throw new TopicExistsError(name);
+      throw err;
+    }
+    this.ctx.topics.set(name, meta);
+    const config = this.logConfigOf(meta);
+    const list: Partition[] = [];
+    for (let p = 0; p < meta.partitions; p++) {
+      list.push(this.newPartition(meta, p, this.ctx.logManager.loadLog(name, p, config).log));
+    }
+    this.ctx.partitions.set(name, list);
+    this.emitTopicChange({ kind: 'created', topic: name });
+    return this.describeTopic(name);
+  }
+
+  /** The metadata a create would store, validated; nothing is written. */
+  private planTopic(name: string, opts: CreateTopicOptions): { meta: TopicMetadata; description: TopicDescription } {
+    const partitions = opts.partitions ?? this.ctx.settings.numPartitions;
+    if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS_PER_TOPIC) {
+      throw new InvalidPartitionsError(
+        `Number of partitions must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}, got ${partitions}.`,
+      );
+    }
+    const replicationFactor = opts.replicationFactor ?? this.ctx.settings.defaultReplicationFactor;
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 1) {
+      throw new InvalidReplicationFactorError(
+        `Replication factor: ${replicationFactor} larger than available brokers: 1.`,
+      );
+    }
+    const configs = validateTopicConfigs(opts.configs ?? {});
+    const meta: TopicMetadata = {
+      name,
+      topicId: newKafkaId(),
+      partitions,
+      replicationFactor,
+      configs,
+      partitionStates: Array.from({ length: partitions }, () => singleReplicaState(this.ctx.nodeId)),
+      version: 0,
+    };
+    const description = { name, topicId: meta.topicId, replicationFactor, configOverrides: configs, partitions: [] };
+    return { meta, description };
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    this.topicOrThrow(name);
+    if (isInternalTopic(name))
+      throw new InvalidTopicError(`Topic '${name}' is internal to the broker and cannot be deleted.`);
+    return this.serialized(() => this.deleteTopicNow(name));
+  }
+
+  private async deleteTopicNow(name: string): Promise<void> {
+    const { topics, partitions } = this.ctx;
+    const meta = this.topicOrThrow(name);
+    const list = partitions.get(name);
+    // Gone for every new request at once; back only if the store refuses the delete.
+    topics.delete(name);
+    partitions.delete(name);
+    try {
+      await this.ctx.store.deleteTopic(name);
+    } catch (err) {
+      topics.set(name, meta);
+      if (list) partitions.set(name, list);
+      throw err;
+    }
+    this.ctx.onTopicDeleted(name);
+    for (let p = 0; p < meta.partitions; p++) await this.ctx.logManager.deleteLog(name, p);
+    this.emitTopicChange({ kind: 'deleted', topic: name });
+  }
+
+  /**
+   * Sets or removes topic config overrides (Kafka's IncrementalAlterConfigs): all are validated
+   * first, then persisted atomically, then applied to the live logs (retention, segment size,
+   * cleanup policy, max.message.bytes take effect at once).
+   */
+  alterTopicConfigs(name: string, changes: readonly ConfigChange[], validateOnly: boolean): Promise<void> {
+    this.topicOrThrow(name);
+    return this.serialized(() => this.alterTopicConfigsNow(name, changes, validateOnly));
+  }
+
+  private async alterTopicConfigsNow(name: string, changes: readonly ConfigChange[], validateOnly: boolean) {
+    const meta = this.topicOrThrow(name);
+    const next: Record<string, string> = { ...meta.configs };
+    const toSet: Record<string, string> = {};
+    for (const c of changes) {
+      if (c.value === null) {
+        if (!topicConfigDef(c.name)) throw new InvalidConfigError(`Unknown topic config name: ${c.name}`);
+        delete next[c.name];
+      } else toSet[c.name] = c.value;
+    }
+    Object.assign(next, validateTopicConfigs(toSet));
+    if (validateOnly) return;
+    const updated = await this.ctx.store.updateTopic({ ...meta, configs: next }, meta.version);
+    this.ctx.topics.set(name, updated);
+    const config = this.logConfigOf(updated);
+    for (const p of this.ctx.partitions.get(name) ?? []) p.log.updateConfig(config);
+  }
+
+  /** Grows a topic to `count` partitions (Kafka's CreatePartitions); shrinking is refused. */
+  createPartitions(name: string, count: number, validateOnly: boolean): Promise<TopicDescription> {
+    this.topicOrThrow(name);
+    return this.serialized(() => this.createPartitionsNow(name, count, validateOnly));
+  }
+
+  private async createPartitionsNow(name: string, count: number, validateOnly: boolean): Promise<TopicDescription> {
+    const meta = this.topicOrThrow(name);
+    if (!Number.isInteger(count) || count > MAX_PARTITIONS_PER_TOPIC) {
+      throw new InvalidPartitionsError(
+        `Number of partitions must be at most ${MAX_PARTITIONS_PER_TOPIC}, got ${count}.`,
+      );
+    }
+    if (count < meta.partitions) {
+      throw new InvalidPartitionsError(
+        `Topic '${name}' has ${meta.partitions} partitions; the count can only grow, not shrink to ${count}.`,
+      );
+    }
+    if (count === meta.partitions) throw new InvalidPartitionsError(`Topic '${name}' already has ${count} partitions.`);
+    if (validateOnly) return this.describeTopic(name);
+    const partitionStates = [...meta.partitionStates];
+    for (let p = meta.partitions; p < count; p++) partitionStates.push(singleReplicaState(this.ctx.nodeId));
+    const updated = await this.ctx.store.updateTopic({ ...meta, partitions: count, partitionStates }, meta.version);
+    this.ctx.topics.set(name, updated);
+    const config = this.logConfigOf(updated);
+    const list = this.ctx.partitions.get(name) as Partition[];
+    for (let p = list.length; p < count; p++)
+      list.push(this.newPartition(updated, p, this.ctx.logManager.loadLog(name, p, config).log));
+    this.emitTopicChange({ kind: 'partitions', topic: name });
+    return this.describeTopic(name);
+  }
+}
