@@ -256,8 +256,7 @@ export class NotEnoughReplicasError extends SamsaError {
  * acks=all whose records the ISR did not all have within the request's `timeoutMs` (Kafka
  * REQUEST_TIMED_OUT, 7). The records were written and may still commit, so a retry can duplicate
  * them unless it carries an Idempotency-Key. Confluent's REST Proxy answers a Kafka TimeoutException
- * that is not about missing metadata as a retriable Kafka error, 50003; the status is 503 as for
- * NotEnoughReplicasError: an expected, retriable state of the cluster, not a bug (Confluent: 500).
+ * that is not about missing metadata as a retriable Kafka error (src/http/error-codes.ts).
  */
 export class RequestTimedOutError extends SamsaError {
   constructor(topic: string, partition: number, timeoutMs: number) {

@@ -72,7 +72,7 @@ export class ProducePath {
    * sticky partition of this request. One batch and one append per partition. Every batch is
    * prepared (validated, encoded) before the first append, so a request that fails writes
    * nothing. The topic is auto-created when `auto.create.topics.enable` is on, otherwise an
-   * unknown topic fails at once (40401).
+   * unknown topic fails at once (UnknownTopicError during produce).
    *
    * acks=0 answers once the request has passed those checks, with offset and timestamp -1 for
    * every record (as Kafka's producer reports them when it asks for no acknowledgement); what

@@ -64,6 +64,7 @@ const CASES: Case[] = [
   c(new errors.SecurityDisabledError(), 'SECURITY_DISABLED', 400, 40002),
   c(new errors.IdempotencyKeyReusedError('t', 'd'), 'INVALID_REQUEST', 422, 422),
   c(new errors.NotEnoughReplicasError('t', 0, 1, 2), 'NOT_ENOUGH_REPLICAS', 503, 50003),
+  c(new errors.RequestTimedOutError('t', 0, 50), 'REQUEST_TIMED_OUT', 503, 50003),
   c(new errors.RecordTooLargeError(2, 1), 'MESSAGE_TOO_LARGE', 422, 42207),
   c(new errors.OffsetOutOfRangeError(9, 0, 5), 'OFFSET_OUT_OF_RANGE', 404, 40402),
   c(new errors.CorruptRecordError('m'), 'CORRUPT_MESSAGE', 500, 50002),
