@@ -242,6 +242,41 @@ export class IdempotencyKeyReusedError extends SamsaError {
   }
 }
 
+/**
+ * This node does not lead the partition (Kafka NOT_LEADER_OR_FOLLOWER, 6): another node does, or
+ * leadership is moving, or this node cannot be sure it still leads (its cluster lease lapsed).
+ * `leader` is the leader this node knows of, -1 when none; the edge forwards or the client retries.
+ */
+export class NotLeaderOrFollowerError extends SamsaError {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly leader: number,
+    why = '',
+  ) {
+    super(
+      `This node does not lead partition ${topic}-${partition}${leader >= 0 ? ` (node ${leader} does)` : ''}${why ? `: ${why}` : ''}.`,
+      KAFKA_ERRORS.NOT_LEADER_OR_FOLLOWER,
+    );
+  }
+}
+
+/**
+ * An error another node answered a forwarded request with (cluster mode), carrying that node's
+ * Kafka error as it was: the edge answers it by whether it is retriable.
+ */
+export class RemoteBrokerError extends SamsaError {}
+
+/** A replica request from a stale leader epoch, or from a newer one than this node knows (Kafka FENCED/UNKNOWN_LEADER_EPOCH). */
+export class LeaderEpochError extends SamsaError {
+  constructor(topic: string, partition: number, requestEpoch: number, currentEpoch: number) {
+    super(
+      `Partition ${topic}-${partition}: leader epoch ${requestEpoch} in the request, ${currentEpoch} here.`,
+      requestEpoch < currentEpoch ? KAFKA_ERRORS.FENCED_LEADER_EPOCH : KAFKA_ERRORS.UNKNOWN_LEADER_EPOCH,
+    );
+  }
+}
+
 /** acks=all with fewer in-sync replicas than `min.insync.replicas` (Kafka NOT_ENOUGH_REPLICAS, 19). */
 export class NotEnoughReplicasError extends SamsaError {
   constructor(topic: string, partition: number, isr: number, minIsr: number) {

@@ -14,6 +14,12 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   'log.flush.offset.checkpoint.interval.ms': { default: '60000', kind: 'int', min: 1 },
   'replica.high.watermark.checkpoint.interval.ms': { default: '5000', kind: 'int', min: 1 },
   'log.cleaner.backoff.ms': { default: '15000', kind: 'int', min: 1 },
+  // Replication (cluster mode), Kafka's names and defaults.
+  'replica.lag.time.max.ms': { default: '30000', kind: 'int', min: 1 },
+  'replica.fetch.wait.max.ms': { default: '500', kind: 'int', min: 1 },
+  'replica.fetch.max.bytes': { default: '1048576', kind: 'int', min: 1024 },
+  'replica.fetch.backoff.ms': { default: '1000', kind: 'int', min: 1 },
+  'unclean.leader.election.enable': { default: 'false', kind: 'boolean' },
   // Samsa's Idempotency-Key memory, per partition (see broker/idempotency-cache.ts).
   'idempotency.max.keys': { default: '10000', kind: 'int', min: 1 },
   'idempotency.ttl.ms': { default: '86400000', kind: 'int', min: 1 },
@@ -22,6 +28,15 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
 /** Every broker setting name `samsa serve` accepts (its own, and the topic-config synonyms). */
 export function brokerConfigNames(): string[] {
   return [...Object.keys(BROKER_SETTINGS), ...TOPIC_CONFIG_DEFS.map((d) => d.brokerSynonym)];
+}
+
+/** Replication settings (cluster mode), Kafka's `replica.*` names. */
+export interface ReplicationSettings {
+  lagTimeMaxMs: number;
+  fetchWaitMaxMs: number;
+  fetchMaxBytes: number;
+  fetchBackoffMs: number;
+  uncleanLeaderElection: boolean;
 }
 
 export interface BrokerSettings {
@@ -33,6 +48,9 @@ export interface BrokerSettings {
   checkpointIntervalMs: number;
   highWatermarkCheckpointIntervalMs: number;
   cleanerBackoffMs: number;
+  replication: ReplicationSettings;
+  /** Whether `default.replication.factor` was given (cluster mode otherwise picks min(3, live nodes)). */
+  replicationFactorGiven: boolean;
   idempotency: { maxKeys: number; ttlMs: number };
   /** The broker-level topic defaults (synonyms), validated. */
   topicDefaults: Record<string, string>;
@@ -68,6 +86,14 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
     checkpointIntervalMs: int('log.flush.offset.checkpoint.interval.ms'),
     highWatermarkCheckpointIntervalMs: int('replica.high.watermark.checkpoint.interval.ms'),
     cleanerBackoffMs: int('log.cleaner.backoff.ms'),
+    replication: {
+      lagTimeMaxMs: int('replica.lag.time.max.ms'),
+      fetchWaitMaxMs: int('replica.fetch.wait.max.ms'),
+      fetchMaxBytes: int('replica.fetch.max.bytes'),
+      fetchBackoffMs: int('replica.fetch.backoff.ms'),
+      uncleanLeaderElection: values['unclean.leader.election.enable'] === 'true',
+    },
+    replicationFactorGiven: 'default.replication.factor' in staticConfigs,
     idempotency: { maxKeys: int('idempotency.max.keys'), ttlMs: int('idempotency.ttl.ms') },
     topicDefaults,
     staticConfigs,

@@ -1,16 +1,34 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LocalMetadataStore, type MetadataStore, type TopicMetadata } from '../cluster/metadata-store.js';
-import { ServiceUnavailableError, UnknownPartitionError, UnknownTopicError } from '../errors.js';
+import type { ClusterNode } from '../cluster/node-registry.js';
+import {
+  NotLeaderOrFollowerError,
+  RemoteBrokerError,
+  ServiceUnavailableError,
+  UnknownPartitionError,
+  UnknownTopicError,
+} from '../errors.js';
+import { KAFKA_ERRORS, type KafkaErrorName } from '../kafka-errors.js';
+import type {
+  EpochEndOffsetsAnswer,
+  EpochEndOffsetsRequest,
+  ForwardedProduceAnswer,
+  ForwardedProduceHeader,
+  ReplicaFetchAnswer,
+  ReplicaFetchRequest,
+} from '../replication/internal-protocol.js';
+import { PeerClient, PeerUnavailableError } from '../replication/peer-client.js';
 import { LogDirSpace } from '../storage/log-dir-space.js';
 import { LogManager } from '../storage/log-manager.js';
+import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
 import type { RecordInput } from '../storage/record-batch.js';
 import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
 import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { type FetchRequest, type FetchResponse, fetchPartitions, readPartitions } from './fetch.js';
 import { offsetForTimestamp, type PartitionOffsets, partitionOffsets } from './list-offsets.js';
-import type { Partition, PartitionStatus } from './partition.js';
+import type { HostedPartitions, Partition, PartitionStatus } from './partition.js';
 import { StickyPartitioner } from './partitioner.js';
-import { ProducePath } from './produce.js';
+import { type ForwardProduce, ProducePath } from './produce.js';
 import {
   type ProduceColumns,
   type ProduceColumnsResult,
@@ -19,6 +37,7 @@ import {
   type ProduceRecordResult,
   produceColumnsOf,
 } from './produce-request.js';
+import { ReplicaManager } from './replica-manager.js';
 import {
   type ConfigChange,
   type CreateTopicOptions,
@@ -72,7 +91,22 @@ export interface BrokerOptions {
   onError?: (task: string, err: unknown) => void;
   /** Where topics and partition states are kept; default: the local file in `dataDir`. */
   metadataStore?: MetadataStore;
+  /** Cluster mode: the other nodes, this node's lease, the secret of node-to-node calls. Absent on a single node. */
+  cluster?: BrokerClusterOptions;
 }
+
+/** What the broker needs of cluster membership (cluster mode; see samsa-node.ts, which keeps it current). */
+export interface BrokerClusterOptions {
+  /** The live nodes now, as the node registry last saw them: placement and where peers are reached. */
+  liveNodes(): ClusterNode[];
+  /** Whether this node's registration is confirmed recently enough to take writes as a leader (see PartitionRole). */
+  mayLead(): boolean;
+  /** Sent on every node-to-node call and required on every one received. */
+  clusterSecret: string;
+}
+
+/** Most bytes a peer's answer may have (a replica fetch answer is bounded by replica.fetch.max.bytes per partition). */
+const MAX_PEER_ANSWER_BYTES = 256 * 1024 * 1024;
 
 export interface FetchResult {
   /** Stored record batches, exactly as on disk (Kafka v2 format). */
@@ -107,7 +141,7 @@ export class Broker {
   private readonly topics = new Map<string, TopicMetadata>();
   private readonly dynamicConfigs: DynamicBrokerConfig;
   private readonly logManager: LogManager;
-  private readonly partitions = new Map<string, Partition[]>();
+  private readonly partitions = new Map<string, HostedPartitions>();
   private readonly sticky = new StickyPartitioner();
   private readonly traffic = new TopicTrafficTotals();
   private readonly admin: TopicAdmin;
@@ -118,6 +152,9 @@ export class Broker {
   private startReport: StartReport | undefined;
   private logFlushObserver: (durationMs: number) => void = () => {};
   private logDirSpace: LogDirSpace | undefined;
+  /** Cluster mode: node-to-node calls and replication; null on a single node. */
+  private readonly peers: PeerClient | null = null;
+  private readonly replicas: ReplicaManager | null = null;
 
   private constructor(
     opts: BrokerOptions,
@@ -143,6 +180,24 @@ export class Broker {
       onError,
       onFlush: (durationMs) => this.logFlushObserver(durationMs),
     });
+    const { cluster } = opts;
+    if (cluster) {
+      this.peers = new PeerClient({
+        localId: this.nodeId,
+        addressOf: (id) => cluster.liveNodes().find((n) => n.nodeId === id)?.advertisedUrl,
+        clusterSecret: cluster.clusterSecret,
+        maxAnswerBytes: MAX_PEER_ANSWER_BYTES,
+      });
+      this.replicas = new ReplicaManager({
+        localId: this.nodeId,
+        settings: settings.replication,
+        store,
+        peers: this.peers,
+        topics: this.topics,
+        partitions: this.partitions,
+        onError,
+      });
+    }
     this.admin = new TopicAdmin({
       nodeId: this.nodeId,
       settings,
@@ -155,6 +210,14 @@ export class Broker {
         this.sticky.forget(name);
         this.traffic.forget(name);
       },
+      role: {
+        localId: this.nodeId,
+        replicaLagTimeMaxMs: settings.replication.lagTimeMaxMs,
+        mayLead: cluster ? () => cluster.mayLead() : () => true,
+      },
+      cluster: cluster ? { liveNodes: () => cluster.liveNodes() } : null,
+      onPartitionState: (partition) => this.replicas?.onPartitionState(partition),
+      onPartitionClosed: (topic, partition) => this.replicas?.onPartitionClosed(topic, partition),
     });
     this.producePath = new ProducePath({
       settings,
@@ -166,6 +229,7 @@ export class Broker {
       admin: this.admin,
       ensureReady: () => this.ensureReady(),
       onError,
+      forward: this.peers ? (...args) => this.forwardProduce(...args) : null,
     });
   }
 
@@ -224,8 +288,13 @@ export class Broker {
     let truncatedBytes = 0;
     let count = 0;
     for (const meta of this.topics.values()) {
-      const list: Partition[] = [];
+      const list: HostedPartitions = [];
       for (let p = 0; p < meta.partitions; p++) {
+        // Cluster mode: only the partitions with a replica here have a log here.
+        if (!this.admin.hosts(meta, p)) {
+          list.push(undefined);
+          continue;
+        }
         const { log, truncatedBytes: cut } = this.logManager.loadLog(meta.name, p, this.admin.logConfigOf(meta));
         truncatedBytes += cut;
         list.push(this.admin.newPartition(meta, p, log));
@@ -243,6 +312,7 @@ export class Broker {
     const cleanShutdown = this.logManager.wasCleanShutdown;
     this.logManager.finishLoading();
     this.logManager.startBackgroundTasks();
+    this.replicas?.start();
     this.isReady = true;
     this.startReport = { cleanShutdown, partitions: count, truncatedBytes, durationMs: Date.now() - started };
     return this.startReport;
@@ -257,6 +327,9 @@ export class Broker {
     await this.admin.idle();
     // acks=0 produces already answered and waiting for their topic's creation append first.
     await this.producePath.idle();
+    // Replica fetches stop before the logs they append to close.
+    await this.replicas?.stop();
+    await this.peers?.close();
     await this.logManager.shutdown();
     await this.store.close();
   }
@@ -272,7 +345,13 @@ export class Broker {
     const list = this.partitions.get(topic);
     if (!list) throw new UnknownTopicError(topic);
     const p = list[partition];
-    if (!Number.isInteger(partition) || p === undefined) throw new UnknownPartitionError(topic, partition);
+    if (p === undefined) {
+      if (!Number.isInteger(partition) || partition < 0 || partition >= list.length)
+        throw new UnknownPartitionError(topic, partition);
+      // Cluster mode: a partition with no replica on this node.
+      const leader = this.topics.get(topic)?.partitionStates[partition]?.leader ?? -1;
+      throw new NotLeaderOrFollowerError(topic, partition, leader, 'this node holds no replica of it');
+    }
     return p;
   }
 
@@ -402,7 +481,7 @@ export class Broker {
   }
 
   private *allPartitions(): Generator<Partition> {
-    for (const list of this.partitions.values()) yield* list;
+    for (const list of this.partitions.values()) for (const p of list) if (p) yield p;
   }
 
   // ---- offsets (list-offsets.ts) ----
@@ -461,6 +540,96 @@ export class Broker {
   ): Promise<void> {
     this.ensureReady();
     return this.partitionOrThrow(topic, partition).waitForData(offset, timeoutMs, signal);
+  }
+
+  // ---- cluster mode: node-to-node calls (src/http/internal-routes.ts) and metadata changes ----
+
+  /** Whether this broker is one node of a cluster (etcd-coordinated) rather than the embedded single node. */
+  get clustered(): boolean {
+    return this.replicas !== null;
+  }
+
+  private replicaManager(): ReplicaManager {
+    if (this.replicas === null) throw new ServiceUnavailableError('This node is not part of a cluster.');
+    return this.replicas;
+  }
+
+  /** The leader side of a follower's fetch: stored batches to the log end, long-polling (see ReplicaManager). */
+  replicaFetch(
+    request: ReplicaFetchRequest,
+    signal?: AbortSignal,
+  ): Promise<{ answer: ReplicaFetchAnswer; records: Buffer[] }> {
+    this.ensureReady();
+    return this.replicaManager().replicaFetch(request, signal);
+  }
+
+  /** Where the asked leader epochs end in this leader's logs (followers truncate by it). */
+  epochEndOffsets(request: EpochEndOffsetsRequest): EpochEndOffsetsAnswer {
+    this.ensureReady();
+    return this.replicaManager().epochEndOffsets(request);
+  }
+
+  /** Partitions this node follows now, `topic-partition` → leader id. */
+  followedPartitions(): Map<string, number> {
+    return this.replicas?.followed() ?? new Map();
+  }
+
+  /**
+   * The leader side of a forwarded produce: another node encoded the batch (against the same topic
+   * config) and sends it here, the partition's leader, which appends it as its own and answers as
+   * `acks` asks. Errors come back as Kafka error names for the sender to raise.
+   */
+  async produceForwarded(header: ForwardedProduceHeader, batch: Buffer): Promise<ForwardedProduceAnswer> {
+    try {
+      this.ensureReady();
+      const meta = this.topics.get(header.topic);
+      if (!meta) throw new UnknownTopicError(header.topic);
+      const partition = this.partitionOrThrow(header.topic, header.partition);
+      const prepared = preparedFromEncoded(this.admin.logConfigOf(meta), batch, Date.now());
+      const info = partition.appendAsLeader(prepared, header.acks === -1);
+      const traffic = this.traffic.of(header.topic);
+      traffic.recordsIn += prepared.recordCount;
+      traffic.bytesIn += info.sizeBytes;
+      if (header.acks === -1 && partition.highWatermark <= info.lastOffset)
+        await partition.waitForHighWatermarkPast(info.lastOffset, header.timeoutMs);
+      return { error: null, baseOffset: info.baseOffset, logAppendTime: info.logAppendTime };
+    } catch (err) {
+      const kafkaError = (err as { kafkaError?: { name: string } | null }).kafkaError;
+      if (!kafkaError) throw err;
+      return { error: kafkaError.name, message: (err as Error).message, baseOffset: -1, logAppendTime: -1 };
+    }
+  }
+
+  /** The sending side of a forwarded produce (ProducePath's `forward`). */
+  private forwardProduce: ForwardProduce = async (topic, partition, leaderId, batch: PreparedBatch, opts) => {
+    const peers = this.peers as PeerClient;
+    let answer: ForwardedProduceAnswer;
+    try {
+      answer = await peers.produce(
+        leaderId,
+        { topic, partition, acks: opts.acks, timeoutMs: opts.timeoutMs },
+        batch.batch,
+      );
+    } catch (err) {
+      if (err instanceof PeerUnavailableError)
+        throw new NotLeaderOrFollowerError(topic, partition, leaderId, `its leader did not answer (${err.message})`);
+      throw err;
+    }
+    if (answer.error !== null) {
+      const known = KAFKA_ERRORS[answer.error as KafkaErrorName] ?? KAFKA_ERRORS.UNKNOWN_SERVER_ERROR;
+      throw new RemoteBrokerError(`Node ${leaderId}: ${answer.message ?? answer.error}`, known);
+    }
+    return { baseOffset: answer.baseOffset, logAppendTime: answer.logAppendTime };
+  };
+
+  /**
+   * Re-reads topics and partition states from the metadata store and applies what other nodes
+   * changed (cluster mode: the store's watch and a periodic pass call this): new topics open their
+   * hosted partitions, leader and ISR changes start following or leading, deleted topics go.
+   */
+  refreshMetadata(): Promise<void> {
+    if (this.stopping || !this.isReady) return Promise.resolve();
+    return this.admin.refreshFromStore();
   }
 
   /** Runs one retention pass now (tests, admin). */

@@ -131,13 +131,14 @@ async function waitForAny(
   const waits: Promise<void>[] = [];
   for (let i = 0; i < request.partitions.length; i++) {
     const want = request.partitions[i] as FetchPartitionRequest;
-    const seen = answer.partitions[i]?.highWatermark ?? 0;
+    const seen = answer.partitions[i];
     try {
-      // A replica's read ends at the log end, which a leader's append moves along with the high
-      // watermark on this node; followers of another leader are woken by their fetcher's append.
-      waits.push(
-        lookup(want.topic, want.partition).waitForData(Math.max(want.offset, seen), timeoutMs, settled.signal),
-      );
+      // A replica's read ends at the log end, so an append wakes it; a client's at the high
+      // watermark, which moves when the ISR has the records (at once with ISR {self}).
+      const p = lookup(want.topic, want.partition);
+      if (request.isolation === 'log_end')
+        waits.push(p.waitForAppend(Math.max(want.offset, seen?.logEndOffset ?? 0), timeoutMs, settled.signal));
+      else waits.push(p.waitForData(Math.max(want.offset, seen?.highWatermark ?? 0), timeoutMs, settled.signal));
     } catch {
       // unknown topic or partition: nothing to wait on there
     }

@@ -8,7 +8,7 @@ import { IdempotencyKeyReusedError } from '../errors.js';
 import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../storage/record-batch.js';
 import { fieldAt, type RecordColumns } from '../storage/record-columns.js';
 import type { IdempotencyLimits, RememberedBatch } from './idempotency-cache.js';
-import type { Partition } from './partition.js';
+import type { HostedPartitions, Partition } from './partition.js';
 import { partitionForKey } from './partitioner.js';
 import type { ProduceColumns, ProduceColumnsResult } from './produce-request.js';
 
@@ -19,7 +19,7 @@ import type { ProduceColumns, ProduceColumnsResult } from './produce-request.js'
  */
 export function replayIdempotent(
   topic: string,
-  list: readonly Partition[],
+  list: Readonly<HostedPartitions>,
   input: ProduceColumns,
   producerId: number,
   limits: IdempotencyLimits,
@@ -27,6 +27,8 @@ export function replayIdempotent(
 ): ProduceColumnsResult | null {
   const found = new Map<number, RememberedBatch>();
   for (const p of list) {
+    // Idempotency keys are remembered by the leader that wrote them; a replica elsewhere is not asked.
+    if (p === undefined || !p.isLeader) continue;
     const batch = p.idempotencyCache(limits, now).get(producerId, now);
     if (batch) found.set(p.partition, batch);
   }
@@ -62,7 +64,7 @@ export function replayIdempotent(
     const decoded = readRememberedBatch(list[p] as Partition, batch, producerId);
     if (decoded === null) {
       // Retention removed the data: the key is as good as forgotten everywhere.
-      for (const q of list) q.builtIdempotencyCache?.forget(producerId);
+      for (const q of list) q?.builtIdempotencyCache?.forget(producerId);
       return null;
     }
     stored.set(p, decoded);

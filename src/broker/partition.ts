@@ -1,5 +1,6 @@
 import type { PartitionState } from '../cluster/metadata-store.js';
-import { NotEnoughReplicasError, RequestTimedOutError } from '../errors.js';
+import { NotEnoughReplicasError, NotLeaderOrFollowerError, RequestTimedOutError } from '../errors.js';
+import { ReplicaTracker } from '../replication/replica-tracker.js';
 import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import { IdempotencyCache, type IdempotencyLimits } from './idempotency-cache.js';
 import { WaitQueue } from './wait-queue.js';
@@ -20,23 +21,42 @@ export interface PartitionStatus {
   segmentCount: number;
 }
 
+/** What a partition needs from the node around it to act as leader or follower. */
+export interface PartitionRole {
+  /** This node's id. */
+  localId: number;
+  /** Kafka's `replica.lag.time.max.ms`: an in-sync follower not caught up for this long leaves the ISR. */
+  replicaLagTimeMaxMs: number;
+  /**
+   * False while this node cannot be sure it still leads (cluster mode: its etcd lease may have
+   * lapsed, e.g. after the process was paused): then it takes no writes, so a stale leader cannot
+   * acknowledge what the new one never sees. Always true on a single node.
+   */
+  mayLead: () => boolean;
+}
+
 /**
  * A partition as the broker sees it (Kafka's Partition): its local log plus leadership,
  * leader epoch, replicas, the in-sync replica set and the high watermark. In the embedded
  * single-node mode this node leads every partition and is its only replica, so the ISR is
- * {self} and the high watermark follows the log end offset right after each append. With
- * followers in the ISR the high watermark is the smallest log end offset among them, which the
- * replication layer reports through `updateFollowerEndOffset` as followers fetch.
+ * {self} and the high watermark follows the log end offset right after each append. As the
+ * leader of a replicated partition it keeps a ReplicaTracker: the high watermark is the smallest
+ * log end offset among the ISR, learnt from the followers' fetches. As a follower it takes the
+ * leader's batches (the replica fetcher appends them to the log) and no client writes.
  */
 export class Partition {
   leaderId: number;
   leaderEpoch = 0;
   replicas: number[];
   isr: number[];
+  /** The metadata store's version of this partition's state, for compare-and-swap ISR changes. */
+  stateVersion: number;
   /** Readers and acks=all producers, woken each time the high watermark moves. */
   private readonly highWatermarkWaiters = new WaitQueue();
-  /** Log end offset of each follower as its last fetch showed it; a follower not yet heard from is absent. */
-  private readonly followerEndOffsets = new Map<number, number>();
+  /** Replica fetches (they read to the log end), woken by every leader append. */
+  private readonly appendWaiters = new WaitQueue();
+  /** The followers as this leader sees them; null while this node follows. */
+  private tracker: ReplicaTracker | null = null;
   /** Recent idempotency keys; null until first asked, then rebuilt from the log and kept current. */
   private idempotency: IdempotencyCache | null = null;
 
@@ -45,18 +65,68 @@ export class Partition {
     readonly partition: number,
     readonly log: PartitionLog,
     state: PartitionState,
+    private readonly role: PartitionRole,
   ) {
-    this.leaderId = state.leader;
-    this.leaderEpoch = state.leaderEpoch;
-    this.replicas = [...state.replicas];
-    this.isr = [...state.isr];
-    // The log opened with its checkpointed high watermark (replication-offset-checkpoint); as the
-    // leader of ISR {self} this node has every offset in sync, so the HW moves to the log end.
-    this.maybeIncrementHighWatermark();
+    this.leaderId = -2;
+    this.replicas = [];
+    this.isr = [];
+    this.stateVersion = -1;
+    this.applyState(state, Date.now());
   }
 
   get highWatermark(): number {
     return this.log.highWatermark;
+  }
+
+  get isLeader(): boolean {
+    return this.leaderId === this.role.localId;
+  }
+
+  /**
+   * Takes the partition state the metadata store holds (at start, and after every change a watch
+   * or a compare-and-swap shows). Returns what this node became for it: 'leader' when it takes
+   * leadership (new epoch), 'follower' when it starts following a (new) leader, or null when its
+   * role stays as it was (an ISR change, say).
+   */
+  applyState(state: PartitionState, nowMs: number): 'leader' | 'follower' | null {
+    if (state.version < this.stateVersion) return null;
+    const wasLeader = this.isLeader;
+    const leaderChanged = state.leader !== this.leaderId || state.leaderEpoch !== this.leaderEpoch;
+    this.leaderId = state.leader;
+    this.leaderEpoch = state.leaderEpoch;
+    this.replicas = [...state.replicas];
+    this.isr = [...state.isr];
+    this.stateVersion = state.version;
+    if (this.isLeader) {
+      if (!wasLeader || leaderChanged || this.tracker === null) {
+        // Kafka's makeLeader: the new epoch starts at the log end offset, and every follower's
+        // lag clock starts now.
+        if (state.leaderEpoch > this.log.leaderEpochCache.latestEpoch)
+          this.log.leaderEpochCache.assign(state.leaderEpoch, this.log.logEndOffset);
+        this.tracker = new ReplicaTracker({
+          leaderId: this.role.localId,
+          replicas: state.replicas,
+          isr: state.isr,
+          replicaLagTimeMaxMs: this.role.replicaLagTimeMaxMs,
+          nowMs,
+        });
+        this.maybeIncrementHighWatermark();
+        return 'leader';
+      }
+      this.tracker.setIsr(state.isr);
+      this.maybeIncrementHighWatermark();
+      return null;
+    }
+    this.tracker = null;
+    // Writers waiting for this node to commit wake and find it no longer leads.
+    if (wasLeader) this.highWatermarkWaiters.wakeAll();
+    return leaderChanged || wasLeader ? 'follower' : null;
+  }
+
+  private checkLeader(): void {
+    if (!this.isLeader) throw new NotLeaderOrFollowerError(this.topic, this.partition, this.leaderId);
+    if (!this.role.mayLead())
+      throw new NotLeaderOrFollowerError(this.topic, this.partition, -1, 'its cluster lease is not confirmed');
   }
 
   /**
@@ -64,12 +134,14 @@ export class Partition {
    * is written when the write could not be acknowledged (Kafka's rule).
    */
   appendAsLeader(prepared: PreparedBatch, requireMinIsr: boolean): AppendInfo {
+    this.checkLeader();
     const minIsr = this.log.logConfig.minInsyncReplicas;
     if (requireMinIsr && this.isr.length < minIsr) {
       throw new NotEnoughReplicasError(this.topic, this.partition, this.isr.length, minIsr);
     }
     const info = this.log.appendPrepared(prepared, this.leaderEpoch);
     this.maybeIncrementHighWatermark();
+    this.appendWaiters.wakeAll();
     return info;
   }
 
@@ -84,10 +156,27 @@ export class Partition {
     return this.idempotency;
   }
 
-  /** What a follower's fetch showed of its log: its end offset (the replication layer calls this). */
-  updateFollowerEndOffset(replicaId: number, logEndOffset: number): void {
-    this.followerEndOffsets.set(replicaId, logEndOffset);
+  /**
+   * A follower fetched from `fetchOffset`, so it holds everything below it (the leader side of
+   * replication): the high watermark may move. Returns the followers that may now join the ISR.
+   */
+  updateFollowerEndOffset(replicaId: number, fetchOffset: number, nowMs = Date.now()): number[] {
+    const tracker = this.tracker;
+    if (tracker === null) return [];
+    tracker.onFollowerFetch(replicaId, fetchOffset, this.log.logEndOffset, nowMs);
     this.maybeIncrementHighWatermark();
+    const epochStart = this.log.leaderEpochCache.latestEntry()?.startOffset ?? 0;
+    return tracker.caughtUpOutOfSync(this.log.highWatermark, epochStart);
+  }
+
+  /** In-sync followers that have not caught up for `replica.lag.time.max.ms` (the ISR shrinks by them). */
+  laggingInSync(nowMs: number): number[] {
+    return this.tracker?.laggingInSync(nowMs) ?? [];
+  }
+
+  /** A follower's log end offset as this leader last heard it, or -1 (lag metrics). */
+  followerLogEndOffset(replicaId: number): number {
+    return this.tracker?.followerLogEndOffset(replicaId) ?? -1;
   }
 
   /**
@@ -95,12 +184,21 @@ export class Partition {
    * the ISR not heard from yet holds the HW where it is: the HW never moves back (Kafka's rule).
    */
   private maybeIncrementHighWatermark(): void {
-    let hw = this.log.logEndOffset;
-    for (const id of this.isr) {
-      if (id !== this.leaderId) hw = Math.min(hw, this.followerEndOffsets.get(id) ?? this.log.highWatermark);
-    }
+    if (this.tracker === null) return;
+    const hw = this.tracker.highWatermark(this.log.logEndOffset);
     if (hw <= this.log.highWatermark) return;
     this.log.highWatermark = hw;
+    this.highWatermarkWaiters.wakeAll();
+  }
+
+  /** A follower's high watermark, from the leader's fetch answer (never past its own log end). */
+  followerHighWatermark(leaderHighWatermark: number): void {
+    const before = this.log.highWatermark;
+    if (this.log.updateHighWatermark(leaderHighWatermark) > before) this.highWatermarkWaiters.wakeAll();
+  }
+
+  /** Wakes readers after the replica fetcher appended (they re-check the high watermark). */
+  wakeReaders(): void {
     this.highWatermarkWaiters.wakeAll();
   }
 
@@ -112,6 +210,8 @@ export class Partition {
   async waitForHighWatermarkPast(offset: number, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (this.highWatermark <= offset) {
+      // Leadership moved while waiting: the new leader may never have these records.
+      if (!this.isLeader) throw new NotLeaderOrFollowerError(this.topic, this.partition, this.leaderId);
       const leftMs = deadline - Date.now();
       if (leftMs <= 0) throw new RequestTimedOutError(this.topic, this.partition, timeoutMs);
       await this.highWatermarkWaiters.wait(leftMs);
@@ -145,4 +245,16 @@ export class Partition {
     if (this.highWatermark > offset || timeoutMs <= 0) return Promise.resolve();
     return this.highWatermarkWaiters.wait(timeoutMs, signal);
   }
+
+  /** Like waitForData, for a replica's fetch: resolves when the log end passes `offset`. */
+  waitForAppend(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (this.log.logEndOffset > offset || timeoutMs <= 0) return Promise.resolve();
+    return this.appendWaiters.wait(timeoutMs, signal);
+  }
 }
+
+/**
+ * A topic's partitions on this node, index = partition id: undefined where this node holds no
+ * replica (cluster mode), so a read or write there is another node's to serve.
+ */
+export type HostedPartitions = (Partition | undefined)[];

@@ -8,6 +8,7 @@ import type { TopicMetadata } from '../cluster/metadata-store.js';
 import {
   InvalidTopicError,
   NotEnoughReplicasError,
+  NotLeaderOrFollowerError,
   TopicExistsError,
   UnknownPartitionError,
   UnknownTopicError,
@@ -19,7 +20,7 @@ import type { BrokerSettings } from './broker-config.js';
 import type { DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { producerIdOfKey } from './idempotency-cache.js';
 import { replayIdempotent } from './idempotent-replay.js';
-import type { Partition } from './partition.js';
+import type { HostedPartitions, Partition } from './partition.js';
 import { partitionForKey, type StickyPartitioner } from './partitioner.js';
 import type { ProduceColumns, ProduceColumnsResult, ProduceOptions } from './produce-request.js';
 import type { TopicAdmin } from './topic-admin.js';
@@ -31,7 +32,7 @@ export interface ProduceContext {
   settings: BrokerSettings;
   dynamicConfigs: DynamicBrokerConfig;
   topics: ReadonlyMap<string, TopicMetadata>;
-  partitions: ReadonlyMap<string, Partition[]>;
+  partitions: ReadonlyMap<string, HostedPartitions>;
   sticky: StickyPartitioner;
   traffic: TopicTrafficTotals;
   /** Auto-creation goes through topic administration's queue and its create-or-join. */
@@ -40,7 +41,24 @@ export interface ProduceContext {
   ensureReady: () => void;
   /** Where failures no request is waiting for go (an acks=0 produce whose append failed). */
   onError: (task: string, err: unknown) => void;
+  /**
+   * Cluster mode: sends a batch for a partition another node leads to that leader, which appends
+   * it as its own and answers as `acks` asks. Null on a single node, which leads every partition.
+   */
+  forward: ForwardProduce | null;
 }
+
+/** Appends one prepared batch on the partition's leader, another node (see ProduceContext.forward). */
+export type ForwardProduce = (
+  topic: string,
+  partition: number,
+  leaderId: number,
+  batch: PreparedBatch,
+  opts: ProduceOptions,
+) => Promise<{ baseOffset: number; logAppendTime: number }>;
+
+/** Where each partition's batch went: its base offset and the append time (-1 unless LogAppendTime). */
+type Bases = Map<number, { base: number; appendTime: number }>;
 
 /** A request checked, partitioned and encoded, ready to append; or the answer found without appending. */
 type Plan =
@@ -49,11 +67,13 @@ type Plan =
   | { kind: 'new-topic'; assigned: Int32Array }
   | {
       kind: 'append';
-      list: Partition[];
+      list: HostedPartitions;
       assigned: Int32Array;
       /** Whether the records go to more than one partition. */
       spread: boolean;
       prepared: Map<number, PreparedBatch>;
+      /** Partitions led by another node (cluster mode), by partition: the leader to forward to. */
+      remote: Map<number, number> | null;
       /** acks=all: refuse before writing when the ISR is smaller than min.insync.replicas. */
       requireMinIsr: boolean;
       timestamps: Float64Array;
@@ -89,7 +109,9 @@ export class ProducePath {
       await this.createTopic(topic);
       return this.produceColumns(topic, input, opts);
     }
-    const { result, lastOffsets } = this.append(topic, plan);
+    const { bases, lastOffsets } = this.appendLocal(topic, plan);
+    if (plan.remote !== null) await this.forwardRemote(topic, plan, opts, bases);
+    const result = this.answer(plan, bases);
     if (opts.acks === -1) {
       // With ISR {self} the append already moved the high watermark: no promise, no wait.
       let waits: Promise<void>[] | null = null;
@@ -127,7 +149,7 @@ export class ProducePath {
     const { ctx } = this;
     if (isInternalTopic(topic))
       throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
-    const list = ctx.topics.has(topic) ? (ctx.partitions.get(topic) as Partition[]) : null;
+    const list = ctx.topics.has(topic) ? (ctx.partitions.get(topic) as HostedPartitions) : null;
     let newTopicConfig: LogConfig | null = null;
     if (list === null) {
       if (!ctx.settings.autoCreateTopics) throw new UnknownTopicError(topic, 'produce');
@@ -185,19 +207,45 @@ export class ProducePath {
     if (newTopicConfig !== null) {
       for (const [p, rows] of rowsOf)
         prepared.set(p, prepareBatch(topic, newTopicConfig, records, now, producerId, rows));
-      // A new partition's ISR is this node alone (Partition's constructor).
-      if (opts.acks === -1 && newTopicConfig.minInsyncReplicas > 1) {
+      // A new partition's ISR on a single node is this node alone (a cluster's is all its replicas).
+      if (ctx.forward === null && opts.acks === -1 && newTopicConfig.minInsyncReplicas > 1) {
         throw new NotEnoughReplicasError(topic, assigned[0] as number, 1, newTopicConfig.minInsyncReplicas);
       }
       // Valid as a whole; the batches above were only the proof: this first request to a topic pays
       // for preparing twice, once against the config it will have and once after the creation.
       return { kind: 'new-topic', assigned };
     }
-    const partitions = list as Partition[];
-    for (const [p, rows] of rowsOf)
-      prepared.set(p, (partitions[p] as Partition).log.prepare(records, now, producerId, rows));
+    const partitions = list as HostedPartitions;
+    let remote: Map<number, number> | null = null;
+    for (const [p, rows] of rowsOf) {
+      const local = partitions[p];
+      if (local?.isLeader) {
+        prepared.set(p, local.log.prepare(records, now, producerId, rows));
+        continue;
+      }
+      // Another node leads it (cluster mode): encode here, append there.
+      const leader = local?.leaderId ?? ctx.topics.get(topic)?.partitionStates[p]?.leader ?? -1;
+      if (ctx.forward === null || leader < 0 || leader === ctx.admin.nodeId) {
+        throw new NotLeaderOrFollowerError(topic, p, leader, leader < 0 ? 'it has no leader now' : '');
+      }
+      const config = ctx.admin.logConfigOf(ctx.topics.get(topic) as TopicMetadata);
+      prepared.set(p, prepareBatch(topic, config, records, now, producerId, rows));
+      remote ??= new Map();
+      remote.set(p, leader);
+    }
     const requireMinIsr = opts.acks === -1;
-    return { kind: 'append', list: partitions, assigned, spread, prepared, requireMinIsr, timestamps, producerId, now };
+    return {
+      kind: 'append',
+      list: partitions,
+      assigned,
+      spread,
+      prepared,
+      remote,
+      requireMinIsr,
+      timestamps,
+      producerId,
+      now,
+    };
   }
 
   /**
@@ -210,16 +258,20 @@ export class ProducePath {
     });
   }
 
-  /** One append per partition, then each record's offset and timestamp in request order. */
-  private append(
+  /**
+   * One append per partition this node leads (all of them on a single node); returns where each
+   * batch went and, for acks=all, the last offset to wait for in each.
+   */
+  private appendLocal(
     topic: string,
     plan: Extract<Plan, { kind: 'append' }>,
-  ): { result: ProduceColumnsResult; lastOffsets: Map<number, number> } {
-    const { list, assigned, spread, prepared, requireMinIsr, timestamps, producerId, now } = plan;
-    const bases = new Map<number, { base: number; appendTime: number }>();
+  ): { bases: Bases; lastOffsets: Map<number, number> } {
+    const { list, prepared, remote, requireMinIsr, producerId, now } = plan;
+    const bases: Bases = new Map();
     const lastOffsets = new Map<number, number>();
     const traffic = this.ctx.traffic.of(topic);
     for (const [p, batch] of prepared) {
+      if (remote?.has(p)) continue;
       const partition = list[p] as Partition;
       const info = partition.appendAsLeader(batch, requireMinIsr);
       bases.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
@@ -234,6 +286,31 @@ export class ProducePath {
       traffic.recordsIn += batch.recordCount;
       traffic.bytesIn += info.sizeBytes;
     }
+    return { bases, lastOffsets };
+  }
+
+  /**
+   * Sends the batches of partitions other nodes lead to their leaders, all at once, and adds where
+   * they went to `bases`. The leader answers as `acks` asks (acks=all: once its ISR has them).
+   */
+  private async forwardRemote(
+    topic: string,
+    plan: Extract<Plan, { kind: 'append' }>,
+    opts: ProduceOptions,
+    bases: Bases,
+  ): Promise<void> {
+    const forward = this.ctx.forward as ForwardProduce;
+    const sent = [...(plan.remote as Map<number, number>)].map(async ([p, leader]) => {
+      const batch = plan.prepared.get(p) as PreparedBatch;
+      const at = await forward(topic, p, leader, batch, opts);
+      bases.set(p, { base: at.baseOffset, appendTime: at.logAppendTime });
+    });
+    await Promise.all(sent);
+  }
+
+  /** Each record's offset and timestamp in request order, from where each partition's batch went. */
+  private answer(plan: Extract<Plan, { kind: 'append' }>, bases: Bases): ProduceColumnsResult {
+    const { assigned, spread, timestamps } = plan;
     const count = assigned.length;
     const offsets = new Float64Array(count);
     const resultTimestamps = new Float64Array(count);
@@ -251,7 +328,7 @@ export class ProducePath {
       offsets[i] = at.base + k;
       resultTimestamps[i] = at.appendTime >= 0 ? at.appendTime : (timestamps[i] as number);
     }
-    return { result: { partitions: assigned, offsets, timestamps: resultTimestamps }, lastOffsets };
+    return { partitions: assigned, offsets, timestamps: resultTimestamps };
   }
 
   /**
@@ -271,7 +348,9 @@ export class ProducePath {
     else if (plan.kind === 'append') {
       assigned = plan.assigned;
       try {
-        this.append(topic, plan);
+        this.appendLocal(topic, plan);
+        if (plan.remote !== null)
+          this.forwardRemote(topic, plan, opts, new Map()).catch((err: unknown) => onError('produce acks=0', err));
       } catch (err) {
         onError('produce acks=0', err);
       }
@@ -281,8 +360,10 @@ export class ProducePath {
       const done = this.createTopic(topic)
         .then(() => {
           const next = this.plan(topic, pinned, opts);
-          if (next.kind === 'append') this.append(topic, next);
-          else if (next.kind === 'new-topic') throw new UnknownTopicError(topic, 'produce');
+          if (next.kind === 'append') {
+            this.appendLocal(topic, next);
+            if (next.remote !== null) return this.forwardRemote(topic, next, opts, new Map());
+          } else if (next.kind === 'new-topic') throw new UnknownTopicError(topic, 'produce');
         })
         .catch((err: unknown) => onError('produce acks=0', err))
         .finally(() => this.unacknowledged.delete(done));

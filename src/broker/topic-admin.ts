@@ -7,10 +7,12 @@
 import {
   type MetadataStore,
   newKafkaId,
+  type PartitionState,
   singleReplicaState,
   TopicAlreadyStoredError,
   type TopicMetadata,
 } from '../cluster/metadata-store.js';
+import { type PlacementNode, placeReplicas, ReplicaPlacementError } from '../cluster/replica-placement.js';
 import {
   InvalidConfigError,
   InvalidPartitionsError,
@@ -31,7 +33,7 @@ import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { BrokerSettings } from './broker-config.js';
 import type { BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
-import { Partition } from './partition.js';
+import { type HostedPartitions, Partition, type PartitionRole } from './partition.js';
 import { isInternalTopic, validateTopicName } from './topic-name.js';
 
 /** What the config routes of the edge read about topic configs: each one resolved, and the known names. */
@@ -85,9 +87,22 @@ export interface TopicAdminContext {
   /** The store's topics as this broker last wrote or read them (the hot paths read them here). */
   topics: Map<string, TopicMetadata>;
   /** The live partitions of each topic in `topics`. */
-  partitions: Map<string, Partition[]>;
+  partitions: Map<string, HostedPartitions>;
   /** Called once a topic is deleted, to drop what the broker keeps per topic (sticky partition, traffic). */
   onTopicDeleted: (name: string) => void;
+  /** What every Partition needs of this node (its id, replica lag limit, whether it may lead). */
+  role: PartitionRole;
+  /** Cluster mode: the live nodes replicas are placed on. Null on a single node (every replica is here). */
+  cluster: ClusterView | null;
+  /** Called when a hosted partition is opened or its state changes (the replica manager starts following or leading). */
+  onPartitionState: (partition: Partition, role: 'leader' | 'follower' | null) => void;
+  /** Called when a hosted partition is closed (its topic deleted). */
+  onPartitionClosed: (topic: string, partition: number) => void;
+}
+
+/** The cluster as topic administration sees it: who is alive to hold replicas. */
+export interface ClusterView {
+  liveNodes(): PlacementNode[];
 }
 
 export class TopicAdmin {
@@ -98,6 +113,10 @@ export class TopicAdmin {
   private readonly topicListeners = new Set<(change: TopicChange) => void>();
 
   constructor(private readonly ctx: TopicAdminContext) {}
+
+  get nodeId(): number {
+    return this.ctx.nodeId;
+  }
 
   /** Settles once every change queued so far has run (shutdown waits for it). */
   idle(): Promise<void> {
@@ -123,7 +142,26 @@ export class TopicAdmin {
   }
 
   newPartition(meta: TopicMetadata, p: number, log: PartitionLog): Partition {
-    return new Partition(meta.name, p, log, meta.partitionStates[p] ?? singleReplicaState(this.ctx.nodeId));
+    const state = meta.partitionStates[p] ?? singleReplicaState(this.ctx.nodeId);
+    const partition = new Partition(meta.name, p, log, state, this.ctx.role);
+    this.ctx.onPartitionState(partition, partition.isLeader ? 'leader' : 'follower');
+    return partition;
+  }
+
+  /** Whether this node holds a replica of partition `p` (always on a single node). */
+  hosts(meta: TopicMetadata, p: number): boolean {
+    const state = meta.partitionStates[p];
+    return state === undefined || state.replicas.includes(this.ctx.nodeId);
+  }
+
+  /** Opens the logs of the partitions of `meta` this node hosts, from `from` on. */
+  private openHosted(meta: TopicMetadata, list: HostedPartitions, from: number): void {
+    const config = this.logConfigOf(meta);
+    for (let p = from; p < meta.partitions; p++) {
+      list[p] = this.hosts(meta, p)
+        ? this.newPartition(meta, p, this.ctx.logManager.loadLog(meta.name, p, config).log)
+        : undefined;
+    }
   }
 
   private topicOrThrow(name: string): TopicMetadata {
@@ -147,12 +185,13 @@ export class TopicAdmin {
       topicId: meta.topicId,
       replicationFactor: meta.replicationFactor,
       configOverrides: { ...meta.configs },
-      partitions: list.map((p) => ({
-        partition: p.partition,
-        leader: p.leaderId,
-        replicas: [...p.replicas],
-        isr: [...p.isr],
-      })),
+      partitions: meta.partitionStates.map((state, p) => {
+        // A hosted partition knows its latest state first (an ISR change it made); others, the store's.
+        const local = list[p];
+        return local
+          ? { partition: p, leader: local.leaderId, replicas: [...local.replicas], isr: [...local.isr] }
+          : { partition: p, leader: state.leader, replicas: [...state.replicas], isr: [...state.isr] };
+      }),
     };
   }
 
@@ -172,7 +211,7 @@ export class TopicAdmin {
       if (!(await this.ctx.dynamicConfigs.alter(scope, changes, validateOnly))) return;
       for (const meta of this.ctx.topics.values()) {
         const config = this.logConfigOf(meta);
-        for (const p of this.ctx.partitions.get(meta.name) ?? []) p.log.updateConfig(config);
+        for (const p of this.ctx.partitions.get(meta.name) ?? []) p?.log.updateConfig(config);
       }
     });
   }
@@ -188,7 +227,15 @@ export class TopicAdmin {
   /** Creates an internal topic (such as `__consumer_offsets`) unless it exists. */
   async ensureInternalTopic(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
     if (!isInternalTopic(name)) throw new Error(`${name} is not an internal topic`);
-    if (!this.ctx.topics.has(name)) await this.createOrJoin(name, { partitions, configs }, true);
+    if (this.ctx.topics.has(name)) return;
+    try {
+      await this.createOrJoin(name, { partitions, configs }, true);
+    } catch (err) {
+      // Cluster mode: another node created it first; take it as the store has it.
+      if (!(err instanceof TopicExistsError)) throw err;
+      const stored = await this.ctx.store.getTopic(name);
+      if (stored && !this.ctx.topics.has(name)) await this.applyStoredTopic(stored);
+    }
   }
 
   /**
@@ -222,11 +269,8 @@ export class TopicAdmin {
       throw err;
     }
     this.ctx.topics.set(name, meta);
-    const config = this.logConfigOf(meta);
-    const list: Partition[] = [];
-    for (let p = 0; p < meta.partitions; p++) {
-      list.push(this.newPartition(meta, p, this.ctx.logManager.loadLog(name, p, config).log));
-    }
+    const list: HostedPartitions = [];
+    this.openHosted(meta, list, 0);
     this.ctx.partitions.set(name, list);
     this.emitTopicChange({ kind: 'created', topic: name });
     return this.describeTopic(name);
@@ -240,24 +284,155 @@ export class TopicAdmin {
         `Number of partitions must be between 1 and ${MAX_PARTITIONS_PER_TOPIC}, got ${partitions}.`,
       );
     }
-    const replicationFactor = opts.replicationFactor ?? this.ctx.settings.defaultReplicationFactor;
-    if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > 1) {
-      throw new InvalidReplicationFactorError(
-        `Replication factor: ${replicationFactor} larger than available brokers: 1.`,
-      );
-    }
+    const nodes = this.ctx.cluster?.liveNodes() ?? [{ nodeId: this.ctx.nodeId }];
+    const { settings } = this.ctx;
+    // Kafka's default.replication.factor is 1; a cluster of three or more defaults to 3 unless it is set.
+    const defaultFactor =
+      this.ctx.cluster && !settings.replicationFactorGiven
+        ? Math.max(1, Math.min(3, nodes.length))
+        : settings.defaultReplicationFactor;
+    const replicationFactor = opts.replicationFactor ?? defaultFactor;
     const configs = validateTopicConfigs(opts.configs ?? {});
+    const partitionStates = this.placeStates(nodes, partitions, replicationFactor, 0);
     const meta: TopicMetadata = {
       name,
       topicId: newKafkaId(),
       partitions,
       replicationFactor,
       configs,
-      partitionStates: Array.from({ length: partitions }, () => singleReplicaState(this.ctx.nodeId)),
+      partitionStates,
       version: 0,
     };
     const description = { name, topicId: meta.topicId, replicationFactor, configOverrides: configs, partitions: [] };
     return { meta, description };
+  }
+
+  /**
+   * New partitions' states: replicas placed as Kafka places them, the first one leading, every
+   * replica in sync (an empty log is caught up), epoch 0.
+   */
+  private placeStates(
+    nodes: PlacementNode[],
+    partitions: number,
+    replicationFactor: number,
+    firstPartition: number,
+  ): PartitionState[] {
+    if (!Number.isInteger(replicationFactor) || replicationFactor < 1) {
+      throw new InvalidReplicationFactorError(`Replication factor must be at least 1, got ${replicationFactor}.`);
+    }
+    if (this.ctx.cluster === null) {
+      if (replicationFactor > 1)
+        throw new InvalidReplicationFactorError(
+          `Replication factor: ${replicationFactor} larger than available brokers: 1.`,
+        );
+      return Array.from({ length: partitions }, () => singleReplicaState(this.ctx.nodeId));
+    }
+    let placed: number[][];
+    try {
+      placed = placeReplicas(nodes, { partitions, replicationFactor, firstPartition });
+    } catch (err) {
+      if (err instanceof ReplicaPlacementError) throw new InvalidReplicationFactorError(err.message);
+      throw err;
+    }
+    return placed.map((replicas) => ({
+      replicas,
+      leader: replicas[0] as number,
+      leaderEpoch: 0,
+      isr: [...replicas],
+      version: 0,
+    }));
+  }
+
+  /**
+   * A topic as the metadata store now holds it, written by another node (cluster mode): this node
+   * opens the partitions it hosts, applies partition states, and grows with CreatePartitions.
+   */
+  applyStoredTopic(stored: TopicMetadata): Promise<void> {
+    return this.serialized(() => this.applyStoredTopicNow(stored));
+  }
+
+  /**
+   * Reads every topic from the metadata store and applies what differs from what this node knows
+   * (cluster mode: other nodes' creates, deletes, config and partition changes, the controller's
+   * leader elections, leaders' ISR changes). Runs in the change queue, so it never sees a create
+   * of this node's half done.
+   */
+  refreshFromStore(): Promise<void> {
+    return this.serialized(async () => {
+      const stored = await this.ctx.store.listTopics();
+      const names = new Set<string>();
+      for (const t of stored) {
+        names.add(t.name);
+        const known = this.ctx.topics.get(t.name);
+        if (known && !differs(known, t)) continue;
+        await this.applyStoredTopicNow(t);
+      }
+      for (const name of [...this.ctx.topics.keys()]) if (!names.has(name)) await this.dropLocally(name);
+    });
+  }
+
+  private async applyStoredTopicNow(fromStore: TopicMetadata): Promise<void> {
+    const known = this.ctx.topics.get(fromStore.name);
+    if (known && known.topicId !== fromStore.topicId) await this.dropLocally(fromStore.name);
+    const existing = this.ctx.topics.get(fromStore.name);
+    // A partition state this node stored itself (an ISR change) may be newer than the list read.
+    const stored: TopicMetadata = existing
+      ? {
+          ...fromStore,
+          partitionStates: fromStore.partitionStates.map((st, p) => {
+            const mine = existing.partitionStates[p];
+            return mine && mine.version > st.version ? mine : st;
+          }),
+        }
+      : fromStore;
+    this.ctx.topics.set(stored.name, stored);
+    let list = this.ctx.partitions.get(stored.name);
+    if (!existing || !list) {
+      list = [];
+      this.ctx.partitions.set(stored.name, list);
+      this.openHosted(stored, list, 0);
+      this.emitTopicChange({ kind: 'created', topic: stored.name });
+      return;
+    }
+    const config = this.logConfigOf(stored);
+    for (let p = 0; p < list.length; p++) {
+      const partition = list[p];
+      const state = stored.partitionStates[p];
+      if (!state) continue;
+      if (!partition) {
+        // A replica newly placed here (reassignment): open its log; the fetcher fills it.
+        if (this.hosts(stored, p))
+          list[p] = this.newPartition(stored, p, this.ctx.logManager.loadLog(stored.name, p, config).log);
+        continue;
+      }
+      partition.log.updateConfig(config);
+      const role = partition.applyState(state, Date.now());
+      this.ctx.onPartitionState(partition, role);
+    }
+    if (stored.partitions > list.length) {
+      this.openHosted(stored, list, list.length);
+      this.emitTopicChange({ kind: 'partitions', topic: stored.name });
+    }
+  }
+
+  /** A topic another node deleted (cluster mode): its local logs go. */
+  applyStoredDelete(name: string): Promise<void> {
+    return this.serialized(() => this.dropLocally(name));
+  }
+
+  private async dropLocally(name: string): Promise<void> {
+    const meta = this.ctx.topics.get(name);
+    if (!meta) return;
+    const list = this.ctx.partitions.get(name) ?? [];
+    this.ctx.topics.delete(name);
+    this.ctx.partitions.delete(name);
+    this.ctx.onTopicDeleted(name);
+    for (let p = 0; p < list.length; p++) {
+      if (!list[p]) continue;
+      this.ctx.onPartitionClosed(name, p);
+      await this.ctx.logManager.deleteLog(name, p);
+    }
+    this.emitTopicChange({ kind: 'deleted', topic: name });
   }
 
   deleteTopic(name: string): Promise<void> {
@@ -282,7 +457,11 @@ export class TopicAdmin {
       throw err;
     }
     this.ctx.onTopicDeleted(name);
-    for (let p = 0; p < meta.partitions; p++) await this.ctx.logManager.deleteLog(name, p);
+    for (let p = 0; p < meta.partitions; p++) {
+      if (!list?.[p]) continue;
+      this.ctx.onPartitionClosed(name, p);
+      await this.ctx.logManager.deleteLog(name, p);
+    }
     this.emitTopicChange({ kind: 'deleted', topic: name });
   }
 
@@ -311,7 +490,7 @@ export class TopicAdmin {
     const updated = await this.ctx.store.updateTopic({ ...meta, configs: next }, meta.version);
     this.ctx.topics.set(name, updated);
     const config = this.logConfigOf(updated);
-    for (const p of this.ctx.partitions.get(name) ?? []) p.log.updateConfig(config);
+    for (const p of this.ctx.partitions.get(name) ?? []) p?.log.updateConfig(config);
   }
 
   /** Grows a topic to `count` partitions (Kafka's CreatePartitions); shrinking is refused. */
@@ -334,15 +513,23 @@ export class TopicAdmin {
     }
     if (count === meta.partitions) throw new InvalidPartitionsError(`Topic '${name}' already has ${count} partitions.`);
     if (validateOnly) return this.describeTopic(name);
-    const partitionStates = [...meta.partitionStates];
-    for (let p = meta.partitions; p < count; p++) partitionStates.push(singleReplicaState(this.ctx.nodeId));
+    const nodes = this.ctx.cluster?.liveNodes() ?? [{ nodeId: this.ctx.nodeId }];
+    const partitionStates = [
+      ...meta.partitionStates,
+      ...this.placeStates(nodes, count - meta.partitions, meta.replicationFactor, meta.partitions),
+    ];
     const updated = await this.ctx.store.updateTopic({ ...meta, partitions: count, partitionStates }, meta.version);
     this.ctx.topics.set(name, updated);
-    const config = this.logConfigOf(updated);
-    const list = this.ctx.partitions.get(name) as Partition[];
-    for (let p = list.length; p < count; p++)
-      list.push(this.newPartition(updated, p, this.ctx.logManager.loadLog(name, p, config).log));
+    const list = this.ctx.partitions.get(name) as HostedPartitions;
+    this.openHosted(updated, list, list.length);
     this.emitTopicChange({ kind: 'partitions', topic: name });
     return this.describeTopic(name);
   }
+}
+
+/** Whether the store's record of a topic differs from this node's: another topic by that name, or any version moved. */
+function differs(known: TopicMetadata, stored: TopicMetadata): boolean {
+  if (known.topicId !== stored.topicId || known.version !== stored.version) return true;
+  if (known.partitionStates.length !== stored.partitionStates.length) return true;
+  return stored.partitionStates.some((s, p) => s.version !== known.partitionStates[p]?.version);
 }

@@ -14,6 +14,7 @@ import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { healthHandlers, notReadyError } from './health.js';
 import { homePageHandlers } from './home-page.js';
+import { internalRoutes } from './internal-routes.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
 import { observeRequests } from './request-observer.js';
@@ -67,6 +68,8 @@ export interface AppOptions {
   sseHub?: SseHub;
   /** Origins whose pages may write (POST, PUT, PATCH, DELETE); any origin may read. */
   corsOrigins?: readonly string[];
+  /** Cluster mode: the secret node-to-node calls (`/internal/*`) must carry; those routes exist only then. */
+  clusterSecret?: string;
 }
 
 // Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
@@ -93,6 +96,7 @@ export function createApp({
   minFreeDiskBytes = DEFAULT_MIN_FREE_DISK_BYTES,
   sseHub = new SseHub(DEFAULT_SSE_LIMITS),
   corsOrigins = [],
+  clusterSecret,
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
   const { broker } = node;
@@ -100,6 +104,10 @@ export function createApp({
   app.disable('x-powered-by');
   // No ETags: nothing here is cacheable, and hashing every answer (a records answer can be many MiB) costs CPU.
   app.set('etag', false);
+  // Node-to-node calls first: a follower's fetch every few hundred ms is no request to log or count.
+  if (clusterSecret !== undefined && broker.clustered) {
+    app.use(internalRoutes(broker, { clusterSecret, maxProduceBytes: limits.maxRequestBytes + 64 * 1024 }));
+  }
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
   app.use(cors(corsOrigins, advertisedUrl));
   metrics.attach({

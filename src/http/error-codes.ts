@@ -26,6 +26,7 @@ import {
   InvalidRecordError,
   InvalidReplicationFactorError,
   InvalidTopicError,
+  LeaderEpochError,
   LogClosedError,
   MethodNotAllowedError,
   NoClusterConfigError,
@@ -33,12 +34,14 @@ import {
   NoReassignmentError,
   NotAcceptableError,
   NotEnoughReplicasError,
+  NotLeaderOrFollowerError,
   NotReadyError,
   OffsetOutOfRangeError,
   PayloadTooLargeError,
   ProduceBatchError,
   RecordFormatError,
   RecordTooLargeError,
+  RemoteBrokerError,
   RequestTimedOutError,
   RouteNotFoundError,
   SamsaError,
@@ -143,6 +146,11 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   // ---- produce ----
   row(IdempotencyKeyReusedError, UNPROCESSABLE),
   row(NotEnoughReplicasError, KAFKA_RETRIABLE),
+  // Leadership moved or is moving: retriable, as Confluent answers Kafka's NotLeaderOrFollowerException.
+  row(NotLeaderOrFollowerError, KAFKA_RETRIABLE),
+  row(LeaderEpochError, KAFKA_RETRIABLE),
+  // A forwarded request's leader answered with this Kafka error (cluster mode).
+  row(RemoteBrokerError, (e) => (e.kafkaError?.retriable ? KAFKA_RETRIABLE : KAFKA_ERROR)),
   // acks=all past timeoutMs: the records may still commit, so a retriable 50003, as for the ISR short.
   row(RequestTimedOutError, KAFKA_RETRIABLE),
   // Confluent's record serializer error, so a client sees one code for "this record cannot be taken".

@@ -663,3 +663,20 @@ export function prepareBatch(
   }
   return { batch, recordCount: count, now };
 }
+
+/**
+ * One batch encoded elsewhere (a produce another node forwarded to this leader) as a PreparedBatch:
+ * exactly one magic-2 batch whose CRC-32C holds, within `max.message.bytes`. Its base offset and
+ * leader epoch are stamped at the append (outside the CRC); its bytes are not re-encoded.
+ */
+export function preparedFromEncoded(config: LogConfig, batch: Buffer, now: number): PreparedBatch {
+  validateRecordBatch(batch);
+  if (batch.length > config.maxMessageBytes) throw new RecordTooLargeError(batch.length, config.maxMessageBytes);
+  const header = readBatchHeader(batch);
+  if (header.recordsCount !== header.lastOffsetDelta + 1 || header.recordsCount < 1) {
+    throw new CorruptRecordError(
+      `record batch counts ${header.recordsCount} records but spans ${header.lastOffsetDelta + 1} offsets`,
+    );
+  }
+  return { batch, recordCount: header.recordsCount, now };
+}

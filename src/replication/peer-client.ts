@@ -1,0 +1,153 @@
+import { Pool } from 'undici';
+import {
+  CLUSTER_SECRET_HEADER,
+  decodeWithRecords,
+  type EpochEndOffsetsAnswer,
+  type EpochEndOffsetsRequest,
+  type ForwardedProduceAnswer,
+  type ForwardedProduceHeader,
+  INTERNAL_PATHS,
+  type ReplicaFetchAnswer,
+  type ReplicaFetchRequest,
+} from './internal-protocol.js';
+
+export interface PeerClientOptions {
+  /** This node's id, sent so the leader can tell which follower fetches. */
+  localId: number;
+  /** Where a node is reached (its advertised URL), or undefined while it is not registered. */
+  addressOf: (nodeId: number) => string | undefined;
+  clusterSecret: string;
+  /** Most bytes one answer may have; a peer sending more is cut off (a bound on memory). */
+  maxAnswerBytes: number;
+  /** Keep-alive connections per peer. */
+  connectionsPerPeer?: number;
+}
+
+/** A peer that could not be reached, or answered something other than the internal API. */
+export class PeerUnavailableError extends Error {
+  constructor(
+    readonly nodeId: number,
+    message: string,
+  ) {
+    super(`node ${nodeId}: ${message}`);
+    this.name = 'PeerUnavailableError';
+  }
+}
+
+/**
+ * The client side of `/internal/`: one keep-alive pool per peer (undici), the cluster secret on
+ * every request, bounded answers, and a timeout on each call so a paused peer cannot hold a
+ * fetcher forever.
+ */
+export class PeerClient {
+  private readonly pools = new Map<string, Pool>();
+  private closed = false;
+
+  constructor(private readonly opts: PeerClientOptions) {}
+
+  private pool(nodeId: number): { pool: Pool; url: string } {
+    if (this.closed) throw new PeerUnavailableError(nodeId, 'client closed');
+    const url = this.opts.addressOf(nodeId);
+    if (url === undefined) throw new PeerUnavailableError(nodeId, 'not registered in the cluster');
+    const origin = new URL(url).origin;
+    let pool = this.pools.get(origin);
+    if (!pool) {
+      pool = new Pool(origin, { connections: this.opts.connectionsPerPeer ?? 4, pipelining: 1 });
+      this.pools.set(origin, pool);
+    }
+    return { pool, url: origin };
+  }
+
+  private async post(
+    nodeId: number,
+    path: string,
+    body: Buffer | string,
+    contentType: string,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const { pool } = this.pool(nodeId);
+    let res: Awaited<ReturnType<Pool['request']>>;
+    try {
+      res = await pool.request({
+        method: 'POST',
+        path,
+        body,
+        headers: { 'content-type': contentType, [CLUSTER_SECRET_HEADER]: this.opts.clusterSecret },
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal,
+      });
+    } catch (err) {
+      throw new PeerUnavailableError(nodeId, (err as Error).message);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of res.body) {
+      size += (chunk as Buffer).length;
+      if (size > this.opts.maxAnswerBytes) {
+        res.body.destroy();
+        throw new PeerUnavailableError(nodeId, `answer larger than ${this.opts.maxAnswerBytes} bytes`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    const buf = Buffer.concat(chunks, size);
+    if (res.statusCode !== 200) {
+      throw new PeerUnavailableError(nodeId, `${path} answered ${res.statusCode}: ${buf.toString('utf8', 0, 300)}`);
+    }
+    return buf;
+  }
+
+  async replicaFetch(
+    leaderId: number,
+    request: Omit<ReplicaFetchRequest, 'replicaId'>,
+    signal?: AbortSignal,
+  ): Promise<{ answer: ReplicaFetchAnswer; records: Buffer }> {
+    const body = JSON.stringify({ ...request, replicaId: this.opts.localId });
+    const buf = await this.post(
+      leaderId,
+      INTERNAL_PATHS.replicaFetch,
+      body,
+      'application/json',
+      request.maxWaitMs + 10_000,
+      signal,
+    );
+    try {
+      const { header, records } = decodeWithRecords<ReplicaFetchAnswer>(buf);
+      return { answer: header, records };
+    } catch (err) {
+      throw new PeerUnavailableError(leaderId, `bad replica fetch answer: ${(err as Error).message}`);
+    }
+  }
+
+  async epochEndOffsets(
+    leaderId: number,
+    request: Omit<EpochEndOffsetsRequest, 'replicaId'>,
+    timeoutMs: number,
+  ): Promise<EpochEndOffsetsAnswer> {
+    const body = JSON.stringify({ ...request, replicaId: this.opts.localId });
+    const buf = await this.post(leaderId, INTERNAL_PATHS.epochEndOffsets, body, 'application/json', timeoutMs);
+    return JSON.parse(buf.toString('utf8')) as EpochEndOffsetsAnswer;
+  }
+
+  /** Sends one encoded batch to the partition's leader, which appends it as its own (see Broker.produceForwarded). */
+  async produce(leaderId: number, header: ForwardedProduceHeader, batch: Buffer): Promise<ForwardedProduceAnswer> {
+    const json = Buffer.from(JSON.stringify(header));
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(json.length, 0);
+    const buf = await this.post(
+      leaderId,
+      INTERNAL_PATHS.produce,
+      Buffer.concat([length, json, batch]),
+      'application/octet-stream',
+      header.timeoutMs + 10_000,
+    );
+    return JSON.parse(buf.toString('utf8')) as ForwardedProduceAnswer;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.pools.values()].map((p) => p.close().catch(() => undefined)));
+    this.pools.clear();
+  }
+}
