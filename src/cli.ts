@@ -69,12 +69,25 @@ async function serve(config: ServerConfig): Promise<number> {
   process.on('SIGTERM', requestStop);
   process.on('SIGINT', requestStop);
 
+  const etcd = config.etcd
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e.length > 0);
   let node: SamsaNode;
   try {
     node = await SamsaNode.open({
       dataDir: config.dataDir,
       nodeId: config.nodeId,
       brokerConfigs: config.brokerConfigs,
+      cluster:
+        etcd.length === 0
+          ? undefined
+          : {
+              endpoints: etcd,
+              clusterName: config.clusterName,
+              clusterSecret: config.clusterSecret === '' ? undefined : config.clusterSecret,
+              rack: config.rack === '' ? undefined : config.rack,
+            },
       onError: (task, err) => logger.error({ event: 'background_task_failed', task, err }, `${task} failed`),
     });
   } catch (err) {
@@ -108,6 +121,7 @@ async function serve(config: ServerConfig): Promise<number> {
     metrics: new SamsaMetrics(broker),
     logger,
     minFreeDiskBytes: config.minFreeDiskBytes,
+    clusterSecret: node.clusterSecret,
   });
   const server = createServer(app);
   try {
@@ -123,6 +137,24 @@ async function serve(config: ServerConfig): Promise<number> {
     { event: 'listening', host: config.host, port, nodeId: config.nodeId, dataDir: config.dataDir },
     `listening on ${config.host}:${port}`,
   );
+
+  if (etcd.length > 0) {
+    // Peers reach this node at its advertised URL; by default the address it listens on.
+    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+    const advertised = config.advertisedUrl === '' ? `http://${host}:${port}` : config.advertisedUrl;
+    try {
+      await node.joinCluster(advertised);
+    } catch (err) {
+      logger.error({ event: 'join_failed', err }, 'could not join the cluster');
+      server.close();
+      await node.shutdown().catch(() => undefined);
+      return EXIT_FAILURE;
+    }
+    logger.info(
+      { event: 'joined', nodeId: config.nodeId, advertisedUrl: advertised, cluster: config.clusterName },
+      `joined cluster ${config.clusterName} as node ${config.nodeId}`,
+    );
+  }
 
   // Recovery runs while probes answer; a stop request does not wait for it to finish.
   const started = node.start().then(

@@ -41,6 +41,14 @@ export interface ServerConfig {
   sseSlowClientTimeoutMs: number;
   /** SSE: most bytes of event runs kept for streams that read in step. */
   sseMaxSharedBytes: number;
+  /** Cluster mode: comma-separated etcd client URLs; empty runs the embedded single node. */
+  etcd: string;
+  /** Cluster mode: the cluster's name, the etcd key prefix `/samsa/<name>/` (several clusters may share an etcd). */
+  clusterName: string;
+  /** Cluster mode: the secret node-to-node calls carry; empty: one the first node stores in etcd. */
+  clusterSecret: string;
+  /** Cluster mode: this node's rack, for rack-aware replica placement; empty: none. */
+  rack: string;
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -107,6 +115,10 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     600_000,
     'Drop an SSE client stuck this long (ms)',
   ),
+  etcd: optionalTextSetting('etcd', 'Cluster mode: etcd client URLs, comma-separated (empty: single node)'),
+  clusterName: textSetting('cluster-name', 'samsa', 'Cluster mode: the cluster name (etcd key prefix)'),
+  clusterSecret: optionalTextSetting('cluster-secret', 'Cluster mode: node-to-node secret (empty: kept in etcd)'),
+  rack: optionalTextSetting('rack', 'Cluster mode: this node’s rack, for replica placement'),
   sseMaxSharedBytes: intSetting(
     'sse-max-shared-bytes',
     16 * 1024 * 1024,
@@ -233,4 +245,9 @@ function textSetting(flag: string, defaultValue: string, help: string): Setting<
     expected: 'a non-empty string',
     parse: (text) => (text === '' ? undefined : text),
   };
+}
+
+/** A text setting whose default is empty (off); an empty value given means the default too. */
+function optionalTextSetting(flag: string, help: string): Setting<string> {
+  return { flag, env: envName(flag), defaultValue: '', help, expected: 'a string', parse: (text) => text };
 }

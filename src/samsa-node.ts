@@ -1,11 +1,28 @@
 import { Broker, type BrokerOptions, reportBackgroundError, type StartReport } from './broker/broker.js';
+import { parseBrokerConfigs } from './broker/broker-config.js';
+import { ClusterRuntime } from './cluster/cluster-runtime.js';
+import { EtcdMetadataStore } from './cluster/etcd-metadata-store.js';
 import { ConsumerManager, type ConsumerManagerOptions } from './consumers/consumer-manager.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 
-export interface NodeOptions extends BrokerOptions {
+/** Cluster mode: where etcd is and what this node is called there. Absent: the embedded single node. */
+export interface NodeClusterOptions {
+  /** etcd client URLs. */
+  endpoints: string[];
+  /** Every key of the cluster lives under `/samsa/<clusterName>/` in etcd. */
+  clusterName: string;
+  /** The secret of node-to-node calls; default: one the first node stores in etcd. */
+  clusterSecret?: string;
+  rack?: string;
+}
+
+export interface NodeOptions extends Omit<BrokerOptions, 'cluster' | 'metadataStore'> {
   consumers?: Partial<Omit<ConsumerManagerOptions, 'onError'>>;
   /** How often the coordinator looks for members past their session timeout. */
   sessionCheckIntervalMs?: number;
+  cluster?: NodeClusterOptions;
+  /** Single node only: where topics are kept (tests); default the local file in `dataDir`. */
+  metadataStore?: BrokerOptions['metadataStore'];
 }
 
 export const DEFAULT_CONSUMER_OPTIONS: Omit<ConsumerManagerOptions, 'onError'> = {
@@ -15,21 +32,72 @@ export const DEFAULT_CONSUMER_OPTIONS: Omit<ConsumerManagerOptions, 'onError'> =
   housekeepingIntervalMs: 1000,
 };
 
+/** Metadata is re-read this often in cluster mode even without a watch event (a watch can miss). */
+const METADATA_REFRESH_MS = 2_000;
+/** At start, how long `__consumer_offsets` waits for offsets.topic.replication.factor live nodes. */
+const OFFSETS_TOPIC_WAIT_MS = 30_000;
+/** At a clean stop, how long the node waits for its leaderships to move to other nodes. */
+const HANDOVER_WAIT_MS = 10_000;
+
+interface ClusterLink {
+  opts: NodeClusterOptions;
+  store: EtcdMetadataStore;
+  clusterSecret: string;
+  runtime: ClusterRuntime | null;
+  stopWatch: (() => Promise<void>) | null;
+  refresh: NodeJS.Timeout | null;
+}
+
 /**
  * One Samsa node, wired: the broker (logs, topics, partitions), the group coordinator and the
- * REST consumer instances, started and stopped in dependency order. Every edge (HTTP today)
- * is given a node.
+ * REST consumer instances, started and stopped in dependency order; in cluster mode also its
+ * membership, the controller campaign and the metadata watch (etcd). Every edge is given a node.
  */
 export class SamsaNode {
   private constructor(
     readonly broker: Broker,
     readonly coordinator: GroupCoordinator,
     readonly consumers: ConsumerManager,
+    private readonly opts: NodeOptions,
+    private readonly cluster: ClusterLink | null,
   ) {}
 
   static async open(opts: NodeOptions): Promise<SamsaNode> {
     const onError = opts.onError ?? reportBackgroundError;
-    const broker = await Broker.open({ ...opts, onError });
+    let cluster: ClusterLink | null = null;
+    let broker: Broker;
+    if (opts.cluster) {
+      const store = await EtcdMetadataStore.open({
+        endpoints: opts.cluster.endpoints,
+        clusterName: opts.cluster.clusterName,
+      });
+      const link: ClusterLink = {
+        opts: opts.cluster,
+        store,
+        clusterSecret: opts.cluster.clusterSecret ?? store.clusterSecret,
+        runtime: null,
+        stopWatch: null,
+        refresh: null,
+      };
+      cluster = link;
+      try {
+        broker = await Broker.open({
+          ...opts,
+          onError,
+          metadataStore: store,
+          cluster: {
+            liveNodes: () => link.runtime?.liveNodes() ?? [],
+            mayLead: () => link.runtime?.mayLead() ?? false,
+            clusterSecret: link.clusterSecret,
+          },
+        });
+      } catch (err) {
+        await store.close();
+        throw err;
+      }
+    } else {
+      broker = await Broker.open({ ...opts, cluster: undefined, onError });
+    }
     const coordinator = new GroupCoordinator(broker, {
       sessionCheckIntervalMs: opts.sessionCheckIntervalMs ?? 1000,
       onError,
@@ -39,25 +107,96 @@ export class SamsaNode {
       ...opts.consumers,
       onError,
     });
-    return new SamsaNode(broker, coordinator, consumers);
+    return new SamsaNode(broker, coordinator, consumers, { ...opts, onError }, cluster);
+  }
+
+  /** Cluster mode: the secret node-to-node calls carry (the HTTP edge checks it); undefined on a single node. */
+  get clusterSecret(): string | undefined {
+    return this.cluster?.clusterSecret;
+  }
+
+  /** Whether this node is the cluster's controller now (cluster mode). */
+  get isController(): boolean {
+    return this.cluster?.runtime?.isController ?? false;
+  }
+
+  /**
+   * Cluster mode: registers this node (reachable at `advertisedUrl`) under its etcd lease, campaigns
+   * for controller and watches the metadata. Call once the HTTP edge listens, before `start`.
+   */
+  async joinCluster(advertisedUrl: string): Promise<void> {
+    const link = this.cluster;
+    if (!link || link.runtime) return;
+    const onError = this.opts.onError ?? reportBackgroundError;
+    const settings = parseBrokerConfigs(this.opts.brokerConfigs);
+    const refresh = () => void this.broker.refreshMetadata().catch((err: unknown) => onError('metadata refresh', err));
+    link.runtime = await ClusterRuntime.start({
+      endpoints: link.opts.endpoints,
+      clusterName: link.opts.clusterName,
+      node: { nodeId: this.broker.nodeId, advertisedUrl, ...(link.opts.rack ? { rack: link.opts.rack } : {}) },
+      store: link.store,
+      sessionTimeoutMs: settings.replication.sessionTimeoutMs,
+      uncleanLeaderElection: settings.replication.uncleanLeaderElection,
+      onError,
+      onMembershipChange: refresh,
+    });
+    link.stopWatch = await link.store.watch(refresh);
+    link.refresh = setInterval(refresh, METADATA_REFRESH_MS);
+    link.refresh.unref();
   }
 
   /** Recovers the logs, loads committed offsets, then starts the consumer housekeeping. */
   async start(): Promise<StartReport> {
     const report = await this.broker.start();
+    if (this.cluster) {
+      await this.broker.refreshMetadata();
+      await this.waitForOffsetsTopicNodes();
+    }
     await this.coordinator.start();
     this.consumers.start();
     return report;
+  }
+
+  /** Kafka creates `__consumer_offsets` only once offsets.topic.replication.factor brokers are up; so do we, within a bound. */
+  private async waitForOffsetsTopicNodes(): Promise<void> {
+    const wanted = parseBrokerConfigs(this.opts.brokerConfigs).replication.offsetsTopicReplicationFactor;
+    const deadline = Date.now() + OFFSETS_TOPIC_WAIT_MS;
+    while (Date.now() < deadline && !this.broker.hasTopic('__consumer_offsets')) {
+      if ((this.cluster?.runtime?.liveNodes().length ?? 0) >= wanted) return;
+      await new Promise((r) => setTimeout(r, 200));
+      await this.broker.refreshMetadata();
+    }
   }
 
   get ready(): boolean {
     return this.broker.ready;
   }
 
-  /** Closes consumers (auto-committing), stops the coordinator, then flushes and closes the logs. */
+  /**
+   * Closes consumers (auto-committing), stops the coordinator, then flushes and closes the logs.
+   * In cluster mode the node first leaves (resigning as controller), and waits for the controller
+   * to move its leaderships to in-sync followers, so clients fail over without waiting for a lease.
+   */
   async shutdown(): Promise<void> {
+    const link = this.cluster;
+    if (link) {
+      if (link.refresh) clearInterval(link.refresh);
+      await link.runtime?.leave();
+      const deadline = Date.now() + HANDOVER_WAIT_MS;
+      while (Date.now() < deadline && this.leadsAny()) {
+        await new Promise((r) => setTimeout(r, 200));
+        await this.broker.refreshMetadata().catch(() => undefined);
+      }
+      await link.stopWatch?.();
+    }
     await this.consumers.stop();
     await this.coordinator.stop();
     await this.broker.shutdown();
+  }
+
+  /** Whether a partition this node leads has an in-sync replica elsewhere that could take over. */
+  private leadsAny(): boolean {
+    const me = this.broker.nodeId;
+    return this.broker.describePartitions().some((p) => p.leader === me && p.isr.some((r) => r !== me));
   }
 }

@@ -20,6 +20,9 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   'replica.fetch.max.bytes': { default: '1048576', kind: 'int', min: 1024 },
   'replica.fetch.backoff.ms': { default: '1000', kind: 'int', min: 1 },
   'unclean.leader.election.enable': { default: 'false', kind: 'boolean' },
+  // KRaft's broker.session.timeout.ms: a node whose etcd lease is not renewed this long is dead to the others.
+  'broker.session.timeout.ms': { default: '9000', kind: 'int', min: 2000 },
+  'offsets.topic.replication.factor': { default: '3', kind: 'int', min: 1 },
   // Samsa's Idempotency-Key memory, per partition (see broker/idempotency-cache.ts).
   'idempotency.max.keys': { default: '10000', kind: 'int', min: 1 },
   'idempotency.ttl.ms': { default: '86400000', kind: 'int', min: 1 },
@@ -37,6 +40,9 @@ export interface ReplicationSettings {
   fetchMaxBytes: number;
   fetchBackoffMs: number;
   uncleanLeaderElection: boolean;
+  sessionTimeoutMs: number;
+  /** `__consumer_offsets` waits for this many live nodes at start (up to a bound), then takes min(this, live). */
+  offsetsTopicReplicationFactor: number;
 }
 
 export interface BrokerSettings {
@@ -92,6 +98,8 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
       fetchMaxBytes: int('replica.fetch.max.bytes'),
       fetchBackoffMs: int('replica.fetch.backoff.ms'),
       uncleanLeaderElection: values['unclean.leader.election.enable'] === 'true',
+      sessionTimeoutMs: int('broker.session.timeout.ms'),
+      offsetsTopicReplicationFactor: int('offsets.topic.replication.factor'),
     },
     replicationFactorGiven: 'default.replication.factor' in staticConfigs,
     idempotency: { maxKeys: int('idempotency.max.keys'), ttlMs: int('idempotency.ttl.ms') },

@@ -355,6 +355,11 @@ export class Broker {
     return p;
   }
 
+  /** Whether this node holds a replica of the partition (always, for an existing one, on a single node). */
+  hostsPartition(topic: string, partition: number): boolean {
+    return this.partitions.get(topic)?.[partition] !== undefined;
+  }
+
   /** Whether a topic exists: a map lookup, cheap enough for every loop of a stream. */
   hasTopic(name: string): boolean {
     return this.topics.has(name);

@@ -101,7 +101,7 @@ export class ReplicaManager {
   /** The partition as its leader in `epoch` sees it, or the reason this node cannot answer for it. */
   private leaderFor(topic: string, partition: number, epoch: number): Partition {
     const p = this.hosted(topic, partition);
-    if (!p || !p.isLeader) throw new NotLeaderOrFollowerError(topic, partition, p?.leaderId ?? -1);
+    if (!p?.isLeader) throw new NotLeaderOrFollowerError(topic, partition, p?.leaderId ?? -1);
     if (epoch >= 0 && epoch !== p.leaderEpoch) throw new LeaderEpochError(topic, partition, epoch, p.leaderEpoch);
     return p;
   }

@@ -228,8 +228,13 @@ export class TopicAdmin {
   async ensureInternalTopic(name: string, partitions: number, configs: Record<string, string>): Promise<void> {
     if (!isInternalTopic(name)) throw new Error(`${name} is not an internal topic`);
     if (this.ctx.topics.has(name)) return;
+    // Cluster mode: offsets.topic.replication.factor, as far as the live nodes allow.
+    const live = this.ctx.cluster?.liveNodes().length ?? 0;
+    const replicationFactor = this.ctx.cluster
+      ? Math.max(1, Math.min(this.ctx.settings.replication.offsetsTopicReplicationFactor, live))
+      : undefined;
     try {
-      await this.createOrJoin(name, { partitions, configs }, true);
+      await this.createOrJoin(name, { partitions, configs, replicationFactor }, true);
     } catch (err) {
       // Cluster mode: another node created it first; take it as the store has it.
       if (!(err instanceof TopicExistsError)) throw err;

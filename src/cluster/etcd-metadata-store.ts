@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Etcd3, Namespace } from 'etcd3';
 import { connectEtcd, type EtcdClusterOptions } from './etcd-client.js';
 import {
@@ -32,6 +33,8 @@ export class EtcdMetadataStore implements MetadataStore {
     private readonly client: Etcd3,
     private readonly kv: Namespace,
     readonly clusterId: string,
+    /** The secret node-to-node calls carry: written once by the first node, like the cluster id. */
+    readonly clusterSecret: string,
   ) {}
 
   static async open(opts: EtcdClusterOptions): Promise<EtcdMetadataStore> {
@@ -46,7 +49,16 @@ export class EtcdMetadataStore implements MetadataStore {
         .commit();
       const clusterId = result.succeeded ? proposed : String(result.responses[0]?.response_range?.kvs[0]?.value ?? '');
       if (clusterId === '') throw new Error(`etcd at ${opts.endpoints.join(',')}: no cluster id stored`);
-      return new EtcdMetadataStore(client, kv, clusterId);
+      const secret = randomBytes(32).toString('base64url');
+      const stored = await kv
+        .if('cluster-secret', 'Create', '==', 0)
+        .then(kv.put('cluster-secret').value(secret))
+        .else(kv.get('cluster-secret'))
+        .commit();
+      const clusterSecret = stored.succeeded
+        ? secret
+        : String(stored.responses[0]?.response_range?.kvs[0]?.value ?? '');
+      return new EtcdMetadataStore(client, kv, clusterId, clusterSecret);
     } catch (err) {
       client.close();
       throw err;
@@ -164,6 +176,31 @@ export class EtcdMetadataStore implements MetadataStore {
     const key = `broker-configs/${entity}`;
     if (Object.keys(configs).length === 0) await this.kv.delete().key(key).exec();
     else await this.kv.put(key).value(JSON.stringify(configs)).exec();
+  }
+
+  /**
+   * Calls `listener` (at most once per `debounceMs`) after any topic or partition state changes in
+   * etcd, by whichever node. Returns a stop function.
+   */
+  async watch(listener: () => void, debounceMs = 50): Promise<() => Promise<void>> {
+    let timer: NodeJS.Timeout | null = null;
+    const changed = () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        listener();
+      }, debounceMs);
+    };
+    const watchers = await Promise.all(
+      ['topics/', 'partitions/'].map((prefix) => this.kv.watch().prefix(prefix).create()),
+    );
+    for (const w of watchers)
+      w.on('put', changed)
+        .on('delete', changed)
+        .on('error', () => undefined);
+    return async () => {
+      if (timer) clearTimeout(timer);
+      await Promise.all(watchers.map((w) => w.cancel().catch(() => undefined)));
+    };
   }
 
   async close(): Promise<void> {

@@ -34,22 +34,40 @@ export class NodeRegistry {
   private readonly listeners = new Set<(nodes: ClusterNode[]) => void>();
   private lostListener: ((err: Error) => void) | null = null;
   private left = false;
+  private lost = false;
+  /** When etcd last confirmed the lease (monotonic clock): the key is surely there until about a TTL after. */
+  private confirmedAtMs = performance.now();
 
   private constructor(
     private readonly client: Etcd3,
     private readonly kv: Namespace,
     private readonly lease: Lease,
     readonly self: ClusterNode,
+    readonly leaseTtlMs: number,
   ) {
+    lease.on('keepaliveSucceeded', () => {
+      this.confirmedAtMs = performance.now();
+    });
     lease.on('lost', (err) => {
+      this.lost = true;
       if (!this.left) this.lostListener?.(err);
     });
+  }
+
+  /**
+   * Whether this node's registration surely still stands: etcd confirmed the lease less than
+   * `marginMs` short of its TTL ago. A node paused past that (SIGSTOP, a long GC, a network cut)
+   * may have been declared dead and replaced as leader, so it must not take writes as one.
+   */
+  confirmed(marginMs: number): boolean {
+    return !this.left && !this.lost && performance.now() - this.confirmedAtMs < this.leaseTtlMs - marginMs;
   }
 
   /** Registers `opts.node`; fails with NodeIdInUseError when a live node already has its id. */
   static async join(opts: NodeRegistryOptions): Promise<NodeRegistry> {
     const { client, kv } = connectEtcd(opts);
-    const lease = kv.lease(opts.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS);
+    const ttlSeconds = opts.leaseTtlSeconds ?? DEFAULT_LEASE_TTL_SECONDS;
+    const lease = kv.lease(ttlSeconds);
     try {
       const leaseId = await lease.grant();
       const key = `nodes/${opts.node.nodeId}`;
@@ -58,7 +76,7 @@ export class NodeRegistry {
         .then(kv.put(key).value(JSON.stringify(opts.node)).lease(leaseId))
         .commit();
       if (!result.succeeded) throw new NodeIdInUseError(opts.node.nodeId);
-      return new NodeRegistry(client, kv, lease, { ...opts.node });
+      return new NodeRegistry(client, kv, lease, { ...opts.node }, ttlSeconds * 1000);
     } catch (err) {
       await lease.revoke().catch(() => undefined);
       client.close();

@@ -52,6 +52,8 @@ export class GroupMetadataManager {
     await this.broker.ensureInternalTopic(CONSUMER_OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_CONFIGS);
     const partitions = this.broker.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions.length;
     for (let p = 0; p < partitions; p++) {
+      // Cluster mode: a partition with no replica on this node is another coordinator's to load.
+      if (!this.broker.hostsPartition(CONSUMER_OFFSETS_TOPIC, p)) continue;
       let offset = this.broker.listOffsets(CONSUMER_OFFSETS_TOPIC, p).logStartOffset;
       for (;;) {
         const { records, highWatermark } = await this.broker.fetch(CONSUMER_OFFSETS_TOPIC, p, offset, LOAD_FETCH_BYTES);

@@ -19,9 +19,21 @@ export interface PeerClientOptions {
   clusterSecret: string;
   /** Most bytes one answer may have; a peer sending more is cut off (a bound on memory). */
   maxAnswerBytes: number;
-  /** Keep-alive connections per peer. */
+  /** Keep-alive connections per peer for forwarded requests (produce); replication has its own. */
   connectionsPerPeer?: number;
 }
+
+/**
+ * Which connections a call uses. Replication has its own, as Kafka's replica fetchers do: a
+ * forwarded acks=all produce holds its connection until the followers have the records, so if
+ * fetches queued behind such produces, the followers would never fetch them (a deadlock until
+ * the produce timed out).
+ */
+type Lane = 'replication' | 'forward';
+
+/** Connections per peer for replication: one long-polling fetch loop per leader, plus epoch queries. */
+const REPLICATION_CONNECTIONS = 2;
+const DEFAULT_FORWARD_CONNECTIONS = 32;
 
 /** A peer that could not be reached, or answered something other than the internal API. */
 export class PeerUnavailableError extends Error {
@@ -45,28 +57,34 @@ export class PeerClient {
 
   constructor(private readonly opts: PeerClientOptions) {}
 
-  private pool(nodeId: number): { pool: Pool; url: string } {
+  private pool(nodeId: number, lane: Lane): Pool {
     if (this.closed) throw new PeerUnavailableError(nodeId, 'client closed');
     const url = this.opts.addressOf(nodeId);
     if (url === undefined) throw new PeerUnavailableError(nodeId, 'not registered in the cluster');
     const origin = new URL(url).origin;
-    let pool = this.pools.get(origin);
+    const key = `${lane} ${origin}`;
+    let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(origin, { connections: this.opts.connectionsPerPeer ?? 4, pipelining: 1 });
-      this.pools.set(origin, pool);
+      const connections =
+        lane === 'replication'
+          ? REPLICATION_CONNECTIONS
+          : (this.opts.connectionsPerPeer ?? DEFAULT_FORWARD_CONNECTIONS);
+      pool = new Pool(origin, { connections, pipelining: 1 });
+      this.pools.set(key, pool);
     }
-    return { pool, url: origin };
+    return pool;
   }
 
   private async post(
     nodeId: number,
+    lane: Lane,
     path: string,
     body: Buffer | string,
     contentType: string,
     timeoutMs: number,
     signal?: AbortSignal,
   ): Promise<Buffer> {
-    const { pool } = this.pool(nodeId);
+    const pool = this.pool(nodeId, lane);
     let res: Awaited<ReturnType<Pool['request']>>;
     try {
       res = await pool.request({
@@ -106,6 +124,7 @@ export class PeerClient {
     const body = JSON.stringify({ ...request, replicaId: this.opts.localId });
     const buf = await this.post(
       leaderId,
+      'replication',
       INTERNAL_PATHS.replicaFetch,
       body,
       'application/json',
@@ -126,7 +145,14 @@ export class PeerClient {
     timeoutMs: number,
   ): Promise<EpochEndOffsetsAnswer> {
     const body = JSON.stringify({ ...request, replicaId: this.opts.localId });
-    const buf = await this.post(leaderId, INTERNAL_PATHS.epochEndOffsets, body, 'application/json', timeoutMs);
+    const buf = await this.post(
+      leaderId,
+      'replication',
+      INTERNAL_PATHS.epochEndOffsets,
+      body,
+      'application/json',
+      timeoutMs,
+    );
     return JSON.parse(buf.toString('utf8')) as EpochEndOffsetsAnswer;
   }
 
@@ -137,6 +163,7 @@ export class PeerClient {
     length.writeUInt32BE(json.length, 0);
     const buf = await this.post(
       leaderId,
+      'forward',
       INTERNAL_PATHS.produce,
       Buffer.concat([length, json, batch]),
       'application/octet-stream',

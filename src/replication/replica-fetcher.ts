@@ -46,6 +46,9 @@ interface Followed extends FollowedPartition {
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 
+/** Consecutive failed fetches from one leader between two reports of them. */
+const FAILURES_BETWEEN_REPORTS = 30;
+
 /** Most rounds of the epoch exchange for one partition (KIP-279 needs one per diverging epoch). */
 const MAX_TRUNCATION_ROUNDS = 16;
 
@@ -110,6 +113,9 @@ export class ReplicaFetcher {
   }
 
   private async run(leaderId: number, signal: AbortSignal): Promise<void> {
+    // A leader that is down fails every fetch until the controller moves its partitions: report
+    // the first failure of a run of them, then one in FAILURES_BETWEEN_REPORTS.
+    let failures = 0;
     while (!this.stopped) {
       const set = this.byLeader.get(leaderId);
       if (!set || set.size === 0) return;
@@ -125,9 +131,10 @@ export class ReplicaFetcher {
           active.filter((f) => f.truncated && set.get(key(f.topic, f.partition)) === f),
           signal,
         );
+        failures = 0;
       } catch (err) {
         if (this.stopped) return;
-        this.opts.onError(`replica fetch from node ${leaderId}`, err);
+        if (failures++ % FAILURES_BETWEEN_REPORTS === 0) this.opts.onError(`replica fetch from node ${leaderId}`, err);
         await sleep(this.opts.fetchBackoffMs, signal);
       }
     }
