@@ -26,6 +26,8 @@ interface Acked {
 
 let etcd: EtcdServer;
 let root: string;
+/** Every data root the tests made, removed at the end. */
+const roots: string[] = [];
 const servers = new Map<number, ServerProcess>();
 
 function nodeArgs(nodeId: number): string[] {
@@ -141,12 +143,13 @@ before(async () => {
   if (needsEtcd().skip) return;
   etcd = await startEtcd();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-replication-'));
+  roots.push(root);
 });
 
 after(async () => {
   for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
   await etcd?.stop();
-  if (root) fs.rmSync(root, { recursive: true, force: true });
+  for (const r of roots) fs.rmSync(r, { recursive: true, force: true });
 });
 
 test(
@@ -271,5 +274,75 @@ test(
       const lost = acked.filter((a) => a.partition === p && stored.get(a.offset) !== a.value);
       assert.deepEqual(lost, [], `partition ${p}: acknowledged records missing or changed`);
     }
+  },
+);
+
+test(
+  'SIGTERM hands leadership over at once; with one in-sync replica left acks=all is refused, acks=1 is not',
+  needsEtcd(),
+  async () => {
+    // A fresh cluster under another name in the same etcd, with its own data dirs.
+    for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+    servers.clear();
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-handover-'));
+  roots.push(root);
+    const args = (id: number) => [...nodeArgs(id).map((a) => (a === 'replication-test' ? 'handover-test' : a))];
+    // Nine seconds of lease: a handover that waited for the lease would take that long.
+    const slow = (id: number) => args(id).map((a) => (a === '3000' ? '9000' : a));
+    await Promise.all(
+      NODES.map(async (id) => {
+        servers.set(id, await startServer(path.join(root, `node-${id}`), slow(id), 60_000));
+      }),
+    );
+    const first = servers.get(1) as ServerProcess;
+    const clusterId = (await json(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    const created = await json(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        topic_name: TOPIC,
+        partitions_count: 1,
+        replication_factor: 3,
+        configs: [{ name: 'min.insync.replicas', value: '2' }],
+      }),
+    });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const leader = await until('a leader', async () => {
+      const v = await partitionView(first, clusterId, 0).catch(() => undefined);
+      return v && v.leader >= 0 && v.isr.length === 3 ? v.leader : undefined;
+    });
+
+    const stopped = servers.get(leader) as ServerProcess;
+    const t0 = Date.now();
+    stopped.child.kill('SIGTERM');
+    assert.equal(await stopped.exited, 0, stopped.stderr());
+    const rest = NODES.filter((id) => id !== leader).map((id) => servers.get(id) as ServerProcess);
+    const next = await partitionView(rest[0] as ServerProcess, clusterId, 0);
+    assert.ok(next.leader >= 0 && next.leader !== leader, `leader ${next.leader} after the clean stop`);
+    assert.ok(Date.now() - t0 < 8_000, `handover took ${Date.now() - t0} ms, about a lease`);
+
+    // Kill a second node: the ISR shrinks to the last one, below min.insync.replicas.
+    const survivorId = next.leader;
+    const other = NODES.find((id) => id !== leader && id !== survivorId) as number;
+    (servers.get(other) as ServerProcess).child.kill('SIGKILL');
+    const survivor = servers.get(survivorId) as ServerProcess;
+    await until(
+      'the ISR down to the survivor',
+      async () => ((await partitionView(survivor, clusterId, 0)).isr.join() === String(survivorId) ? true : undefined),
+      30_000,
+    );
+    const produce = (acks: string) =>
+      json(`${survivor.baseUrl}/topics/${TOPIC}?acks=${acks}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body: JSON.stringify({ records: [{ value: { acks } }] }),
+      });
+    const refused = await produce('all');
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.body.error_code, 50003);
+    assert.match(refused.body.message, /min\.insync\.replicas=2/);
+    const taken = await produce('1');
+    assert.equal(taken.status, 200, JSON.stringify(taken.body));
+    assert.equal(taken.body.offsets[0].error_code, null);
   },
 );

@@ -26,8 +26,27 @@ test('defaults apply when neither flags nor env say anything', () => {
     sseMaxBufferedBytes: 1024 * 1024,
     sseSlowClientTimeoutMs: 30_000,
     sseMaxSharedBytes: 16 * 1024 * 1024,
+    etcd: '',
+    clusterName: 'samsa',
+    clusterSecret: '',
+    rack: '',
     brokerConfigs: {},
   });
+});
+
+test('cluster mode comes from --etcd or SAMSA_ETCD, with its name, secret and rack', () => {
+  const c = configOf(
+    parseServeArgs(['--etcd', 'http://a:2379,http://b:2379', '--rack', 'r1', '--node-id', '3'], {
+      SAMSA_CLUSTER_NAME: 'prod',
+      SAMSA_CLUSTER_SECRET: 's3cret',
+    }),
+  );
+  assert.equal(c.etcd, 'http://a:2379,http://b:2379');
+  assert.equal(c.rack, 'r1');
+  assert.equal(c.nodeId, 3);
+  assert.equal(c.clusterName, 'prod');
+  assert.equal(c.clusterSecret, 's3cret');
+  assert.equal(configOf(parseServeArgs([], { SAMSA_ETCD: 'http://e:2379' })).etcd, 'http://e:2379');
 });
 
 test('SSE limits and CORS origins come from flags and env like every setting', () => {
