@@ -285,7 +285,7 @@ test(
     for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
     servers.clear();
     root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-handover-'));
-  roots.push(root);
+    roots.push(root);
     const args = (id: number) => [...nodeArgs(id).map((a) => (a === 'replication-test' ? 'handover-test' : a))];
     // Nine seconds of lease: a handover that waited for the lease would take that long.
     const slow = (id: number) => args(id).map((a) => (a === '3000' ? '9000' : a));
