@@ -9,6 +9,7 @@ const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   consume: async () => (await import('./consume.js')).runConsumeBench,
   sse: async () => (await import('./sse.js')).runSseBench,
   metrics: async () => (await import('./metrics.js')).runMetricsBench,
+  replication: async () => (await import('./replication.js')).runReplicationBench,
 };
 
 const name = process.argv[2];

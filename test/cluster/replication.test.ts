@@ -139,6 +139,23 @@ function storedRecords(bytes: Buffer): Map<number, string> {
   return out;
 }
 
+/** The cluster id, and the topic created through `via` with RF 3 and min.insync.replicas 2. */
+async function createReplicatedTopic(via: ServerProcess, partitions: number): Promise<string> {
+  const clusterId = (await json(`${via.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+  const created = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      topic_name: TOPIC,
+      partitions_count: partitions,
+      replication_factor: 3,
+      configs: [{ name: 'min.insync.replicas', value: '2' }],
+    }),
+  });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return clusterId;
+}
+
 before(async () => {
   if (needsEtcd().skip) return;
   etcd = await startEtcd();
@@ -159,19 +176,7 @@ test(
     // Started together: __consumer_offsets waits for three live nodes before it is created.
     await Promise.all(NODES.map((id) => startNode(id)));
     const first = servers.get(1) as ServerProcess;
-    const clusterId = (await json(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
-
-    const created = await json(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        topic_name: TOPIC,
-        partitions_count: PARTITIONS,
-        replication_factor: 3,
-        configs: [{ name: 'min.insync.replicas', value: '2' }],
-      }),
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const clusterId = await createReplicatedTopic(first, PARTITIONS);
     // Every node sees the topic, with leaders spread over the nodes and every replica in sync.
     const leaders: number[] = [];
     for (let p = 0; p < PARTITIONS; p++) {
@@ -295,18 +300,7 @@ test(
       }),
     );
     const first = servers.get(1) as ServerProcess;
-    const clusterId = (await json(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
-    const created = await json(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        topic_name: TOPIC,
-        partitions_count: 1,
-        replication_factor: 3,
-        configs: [{ name: 'min.insync.replicas', value: '2' }],
-      }),
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const clusterId = await createReplicatedTopic(first, 1);
     const leader = await until('a leader', async () => {
       const v = await partitionView(first, clusterId, 0).catch(() => undefined);
       return v && v.leader >= 0 && v.isr.length === 3 ? v.leader : undefined;

@@ -1,0 +1,205 @@
+/**
+ * `npm run bench -- replication`: what replication costs a producer. v2 binary produce, 100
+ * records of 100 bytes per request, 8 keep-alive connections, against a three-node cluster (a real
+ * etcd, three `samsa serve` processes, a topic with replication factor 3 and min.insync.replicas
+ * 2, every request sent to the partition's leader) with acks=1 and acks=all; beside it the same load
+ * against one embedded single node (`samsa serve` without etcd), measured in the same run: the
+ * limit the cluster is compared to. Needs Debian's etcd-server (`etcd` on the PATH).
+ * Environment: BENCH_SECONDS (per case, default 3).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { etcdAvailable, freePort, startEtcd } from '../test/cluster/etcd-fixture.js';
+import { printTable } from './markdown-table.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
+const CONNECTIONS = 8;
+const RECORDS_PER_REQUEST = 100;
+const VALUE_BYTES = 100;
+const TOPIC = 'bench';
+
+async function waitFor(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function spawnQuiet(cmd: string, args: string[]): ChildProcess {
+  return spawn(cmd, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+async function startNode(dir: string, port: number, extra: string[]): Promise<ChildProcess> {
+  const child = spawnQuiet(process.execPath, [
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'serve',
+    '--host',
+    '127.0.0.1',
+    '--port',
+    String(port),
+    '--data-dir',
+    dir,
+    '--log-level',
+    'error',
+    ...extra,
+  ]);
+  await waitFor(`http://127.0.0.1:${port}/readyz`);
+  return child;
+}
+
+async function stop(children: ChildProcess[]): Promise<void> {
+  await Promise.all(
+    children.map(
+      (c) =>
+        new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.kill('SIGTERM');
+        }),
+    ),
+  );
+}
+
+const body = JSON.stringify({
+  records: Array.from({ length: RECORDS_PER_REQUEST }, () => ({
+    value: Buffer.alloc(VALUE_BYTES, 'x').toString('base64'),
+  })),
+});
+
+/** Records per second acknowledged on `port` (its partition 0) at `acks`, over SECONDS. */
+async function load(port: number, acks: string): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const post = () =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: `/topics/${TOPIC}/partitions/0?acks=${acks}`,
+          agent,
+          headers: { 'content-type': 'application/vnd.kafka.binary.v2+json' },
+        },
+        (res) => {
+          res.resume();
+          res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  // Warm-up, then the measured window.
+  const warmUntil = Date.now() + 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < warmUntil) await post();
+    }),
+  );
+  let requests = 0;
+  const started = performance.now();
+  const until = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < until) {
+        await post();
+        requests++;
+      }
+    }),
+  );
+  agent.destroy();
+  return (requests * RECORDS_PER_REQUEST) / ((performance.now() - started) / 1000);
+}
+
+async function createTopic(port: number, replicationFactor: number): Promise<void> {
+  const base = `http://127.0.0.1:${port}`;
+  const cluster = ((await (await fetch(`${base}/v3/clusters`)).json()) as { data: { cluster_id: string }[] }).data[0];
+  const res = await fetch(`${base}/v3/clusters/${cluster?.cluster_id}/topics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      topic_name: TOPIC,
+      partitions_count: 1,
+      replication_factor: replicationFactor,
+      configs: [{ name: 'min.insync.replicas', value: String(Math.min(2, replicationFactor)) }],
+    }),
+  });
+  if (res.status !== 201) throw new Error(`create topic: ${res.status} ${await res.text()}`);
+}
+
+/** The node id leading partition 0, from the v3 replicas of any node. */
+async function leaderOf(port: number): Promise<number> {
+  const base = `http://127.0.0.1:${port}`;
+  const cluster = ((await (await fetch(`${base}/v3/clusters`)).json()) as { data: { cluster_id: string }[] }).data[0];
+  for (;;) {
+    const res = await fetch(`${base}/v3/clusters/${cluster?.cluster_id}/topics/${TOPIC}/partitions/0/replicas`);
+    const replicas = ((await res.json()) as { data?: { broker_id: number; is_leader: boolean }[] }).data ?? [];
+    const leader = replicas.find((r) => r.is_leader);
+    if (leader) return leader.broker_id;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+export async function runReplicationBench(): Promise<void> {
+  if (!etcdAvailable()) {
+    console.log('replication: etcd is not installed (apt-get install etcd-server); nothing measured');
+    return;
+  }
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-repl-'));
+  const children: ChildProcess[] = [];
+  let stopEtcd = async () => {};
+  try {
+    // The limit: one embedded node, the same load, acks=1 and acks=all (which it answers at once).
+    const singlePort = await freePort();
+    const single = await startNode(path.join(root, 'single'), singlePort, []);
+    await createTopic(singlePort, 1);
+    const singleAcks1 = await load(singlePort, '1');
+    const singleAcksAll = await load(singlePort, 'all');
+    await stop([single]);
+
+    // A real etcd on loopback, as the cluster tests start it.
+    const etcd = await startEtcd();
+    stopEtcd = () => etcd.stop();
+    const { endpoint } = etcd;
+    const ports = await Promise.all([1, 2, 3].map(() => freePort()));
+    const nodes = await Promise.all(
+      ports.map((port, i) =>
+        startNode(path.join(root, `node-${i + 1}`), port, ['--node-id', String(i + 1), '--etcd', endpoint]),
+      ),
+    );
+    children.push(...nodes);
+    await createTopic(ports[0] as number, 3);
+    const leaderPort = ports[(await leaderOf(ports[0] as number)) - 1] as number;
+    const clusterAcks1 = await load(leaderPort, '1');
+    const clusterAcksAll = await load(leaderPort, 'all');
+
+    const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} rec/s`;
+    const ratio = (n: number, limit: number) => `${Math.round((100 * n) / limit)}%`;
+    console.log(
+      `v2 binary produce, ${RECORDS_PER_REQUEST} records x ${VALUE_BYTES} B per request, ${CONNECTIONS} connections, ${SECONDS} s per case, to the leader`,
+    );
+    printTable(
+      ['acks', 'single node (limit)', '3 nodes, RF 3, min ISR 2', 'ratio'],
+      [
+        ['1', fmt(singleAcks1), fmt(clusterAcks1), ratio(clusterAcks1, singleAcks1)],
+        ['all', fmt(singleAcksAll), fmt(clusterAcksAll), ratio(clusterAcksAll, singleAcksAll)],
+      ],
+    );
+  } finally {
+    await stop(children);
+    await stopEtcd();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
