@@ -70,6 +70,7 @@ export type {
 } from './topic-admin.js';
 export { MAX_PARTITIONS_PER_TOPIC } from './topic-admin.js';
 export type { TopicTraffic } from './topic-traffic.js';
+export type { ClusterNode };
 export type { RecordInput };
 
 /** Internal topics are hidden from listings and closed to client writes (see topic-name.ts). */
@@ -155,6 +156,7 @@ export class Broker {
   /** Cluster mode: node-to-node calls and replication; null on a single node. */
   private readonly peers: PeerClient | null = null;
   private readonly replicas: ReplicaManager | null = null;
+  private readonly cluster: BrokerClusterOptions | null;
 
   private constructor(
     opts: BrokerOptions,
@@ -181,6 +183,7 @@ export class Broker {
       onFlush: (durationMs) => this.logFlushObserver(durationMs),
     });
     const { cluster } = opts;
+    this.cluster = cluster ?? null;
     if (cluster) {
       this.peers = new PeerClient({
         localId: this.nodeId,
@@ -548,6 +551,16 @@ export class Broker {
   }
 
   // ---- cluster mode: node-to-node calls (src/http/internal-routes.ts) and metadata changes ----
+
+  /**
+   * The cluster's live nodes, sorted by id (cluster mode: as the node registry last saw them, this
+   * node always included); on a single node, this node alone, without an advertised URL.
+   */
+  clusterNodes(): ClusterNode[] {
+    const live = this.cluster?.liveNodes() ?? [];
+    if (live.some((n) => n.nodeId === this.nodeId)) return live;
+    return [...live, { nodeId: this.nodeId, advertisedUrl: '' }].sort((a, b) => a.nodeId - b.nodeId);
+  }
 
   /** Whether this broker is one node of a cluster (etcd-coordinated) rather than the embedded single node. */
   get clustered(): boolean {

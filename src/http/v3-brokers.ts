@@ -5,7 +5,7 @@
  * the configs of every broker.
  */
 
-import type { Broker } from '../broker/broker.js';
+import type { Broker, ClusterNode } from '../broker/broker.js';
 import type { BrokerConfigEntry } from '../broker/broker-config.js';
 import { UnknownBrokerError, UnknownConfigError } from '../errors.js';
 import type { components } from './api-types.js';
@@ -33,13 +33,18 @@ export function v3BrokerHandlers(
   return {
     listKafkaBrokers: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
-      return collection('KafkaBrokerList', urls.url([], 'brokers'), [brokerData(urls, broker.nodeId, http.baseUrl)]);
+      return collection(
+        'KafkaBrokerList',
+        urls.url([], 'brokers'),
+        broker.clusterNodes().map((n) => brokerData(urls, n, http.baseUrl)),
+      );
     },
 
     getKafkaBroker: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
-      requireBroker(broker, params.broker_id);
-      return brokerData(urls, params.broker_id, http.baseUrl);
+      const node = broker.clusterNodes().find((n) => n.nodeId === params.broker_id);
+      if (!node) throw new UnknownBrokerError(params.broker_id);
+      return brokerData(urls, node, http.baseUrl);
     },
 
     listKafkaBrokerConfigs: ({ params }, http) => {
@@ -104,9 +109,13 @@ function requireBroker(broker: Broker, brokerId: number): void {
   if (brokerId !== broker.nodeId) throw new UnknownBrokerError(brokerId);
 }
 
-/** `host` and `port` are where clients reach this node's HTTP API: Samsa has no Kafka listener yet. */
-function brokerData(urls: ClusterUrls, brokerId: number, baseUrl: string): BrokerData {
-  const { hostname, port, protocol } = new URL(baseUrl);
+/**
+ * `host` and `port` are where clients reach the node's HTTP API: its advertised URL in cluster
+ * mode, else the URL of this request (Samsa has no Kafka listener yet).
+ */
+function brokerData(urls: ClusterUrls, node: ClusterNode, baseUrl: string): BrokerData {
+  const brokerId = node.nodeId;
+  const { hostname, port, protocol } = new URL(node.advertisedUrl || baseUrl);
   const steps = [['brokers', brokerId]] as const;
   return {
     kind: 'KafkaBroker',
@@ -116,7 +125,7 @@ function brokerData(urls: ClusterUrls, brokerId: number, baseUrl: string): Broke
     // URL keeps IPv6 brackets in hostname; Kafka reports the bare address.
     host: hostname.replace(/^\[(.*)\]$/, '$1'),
     port: port ? Number(port) : protocol === 'https:' ? 443 : 80,
-    rack: null,
+    rack: node.rack ?? null,
     configs: urls.link(steps, 'configs'),
     partition_replicas: urls.link(steps, 'partition-replicas'),
   };

@@ -177,6 +177,12 @@ test(
     await Promise.all(NODES.map((id) => startNode(id)));
     const first = servers.get(1) as ServerProcess;
     const clusterId = await createReplicatedTopic(first, PARTITIONS);
+    // Every node lists every broker, where clients and the other nodes reach it.
+    const brokers = await json(`${(servers.get(2) as ServerProcess).baseUrl}/v3/clusters/${clusterId}/brokers`);
+    assert.deepEqual(
+      (brokers.body.data as { broker_id: number; port: number }[]).map((b) => [b.broker_id, b.port]),
+      NODES.map((id) => [id, Number(new URL((servers.get(id) as ServerProcess).baseUrl).port)]),
+    );
     // Every node sees the topic, with leaders spread over the nodes and every replica in sync.
     const leaders: number[] = [];
     for (let p = 0; p < PARTITIONS; p++) {
