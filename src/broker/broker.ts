@@ -70,8 +70,8 @@ export type {
 } from './topic-admin.js';
 export { MAX_PARTITIONS_PER_TOPIC } from './topic-admin.js';
 export type { TopicTraffic } from './topic-traffic.js';
-export type { ClusterNode };
-export type { RecordInput };
+
+export type { ClusterNode, RecordInput };
 
 /** Internal topics are hidden from listings and closed to client writes (see topic-name.ts). */
 export { CONSUMER_OFFSETS_TOPIC, isInternalTopic };
