@@ -587,6 +587,11 @@ export class Broker {
     return this.replicaManager().epochEndOffsets(request);
   }
 
+  /** Replication counters since start (all 0 on a single node): ISR shrinks and expands stored here, leaderships taken. */
+  replicationStats(): { isrShrinksTotal: number; isrExpandsTotal: number; leaderElectionsTotal: number } {
+    return this.replicas?.stats() ?? { isrShrinksTotal: 0, isrExpandsTotal: 0, leaderElectionsTotal: 0 };
+  }
+
   /** Partitions this node follows now, `topic-partition` → leader id. */
   followedPartitions(): Map<string, number> {
     return this.replicas?.followed() ?? new Map();

@@ -253,9 +253,13 @@ export class ProducePath {
    * meanwhile), so the request can then produce to it as to any existing topic.
    */
   private async createTopic(topic: string): Promise<void> {
-    await this.ctx.admin.createOrJoin(topic, {}, false).catch((err: unknown) => {
+    try {
+      await this.ctx.admin.createOrJoin(topic, {}, false);
+    } catch (err) {
       if (!(err instanceof TopicExistsError)) throw err;
-    });
+      // Cluster mode: another node created it and this one has not applied it yet; read it now.
+      if (!this.ctx.topics.has(topic)) await this.ctx.admin.refreshFromStore();
+    }
   }
 
   /**

@@ -41,6 +41,12 @@ export class ReplicaManager {
   private readonly isrChanging = new Set<Partition>();
   private shrinkTimer: NodeJS.Timeout | null = null;
   private stopped = false;
+  /** The leader epoch each partition was last led in here, to count leaderships taken. */
+  private readonly ledEpochs = new WeakMap<Partition, number>();
+  /** Counters for /metrics (see stats()). */
+  private isrShrinks = 0;
+  private isrExpands = 0;
+  private leaderships = 0;
 
   constructor(private readonly opts: ReplicaManagerOptions) {
     this.fetcher = new ReplicaFetcher({
@@ -65,6 +71,15 @@ export class ReplicaManager {
     await this.fetcher.stop();
   }
 
+  /** ISR changes this node stored as a leader, and leaderships it took in a new epoch, since start. */
+  stats(): { isrShrinksTotal: number; isrExpandsTotal: number; leaderElectionsTotal: number } {
+    return {
+      isrShrinksTotal: this.isrShrinks,
+      isrExpandsTotal: this.isrExpands,
+      leaderElectionsTotal: this.leaderships,
+    };
+  }
+
   /** Partitions this node follows now, `topic-partition` → leader id (tests, metrics). */
   followed(): Map<string, number> {
     return this.fetcher.followed();
@@ -73,6 +88,11 @@ export class ReplicaManager {
   /** A hosted partition was opened or its state changed: follow its leader, or stop following. */
   onPartitionState(p: Partition): void {
     if (this.stopped) return;
+    if (p.isLeader && this.ledEpochs.get(p) !== p.leaderEpoch) {
+      // A leadership in a new epoch (epoch 0 is a new partition's first leader, not an election).
+      if (p.leaderEpoch > 0) this.leaderships++;
+      this.ledEpochs.set(p, p.leaderEpoch);
+    }
     if (p.isLeader || p.leaderId < 0 || !p.replicas.includes(this.opts.localId)) {
       this.fetcher.unfollow(p.topic, p.partition);
       return;
@@ -242,7 +262,11 @@ export class ReplicaManager {
     this.opts.store
       .updatePartitionState(p.topic, p.partition, state, expected)
       .then(
-        (stored) => this.applyStored(p, stored),
+        (stored) => {
+          if (next.length < p.isr.length) this.isrShrinks++;
+          else this.isrExpands++;
+          this.applyStored(p, stored);
+        },
         async (err: unknown) => {
           if (!(err instanceof MetadataConflictError)) throw err;
           const topic = await this.opts.store.getTopic(p.topic);

@@ -118,6 +118,13 @@ export function createApp({
     },
   });
   metrics.attach({ consumerGroups: consumerGroupSource(node) });
+  metrics.attach({
+    replication: {
+      isrShrinksTotal: () => broker.replicationStats().isrShrinksTotal,
+      isrExpandsTotal: () => broker.replicationStats().isrExpandsTotal,
+      leaderElectionsTotal: () => broker.replicationStats().leaderElectionsTotal,
+    },
+  });
   app.use(
     buildRouter(
       api,

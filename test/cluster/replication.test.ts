@@ -30,17 +30,17 @@ let root: string;
 const roots: string[] = [];
 const servers = new Map<number, ServerProcess>();
 
-function nodeArgs(nodeId: number): string[] {
+function nodeArgs(nodeId: number, clusterName = 'replication-test', sessionTimeoutMs = 3000): string[] {
   return [
     '--node-id',
     String(nodeId),
     '--etcd',
     etcd.endpoint,
     '--cluster-name',
-    'replication-test',
+    clusterName,
     // A dead node's lease goes after 3 s, so failover in this test takes seconds, not Kafka's 9 s.
     '--broker.session.timeout.ms',
-    '3000',
+    String(sessionTimeoutMs),
     '--replica.lag.time.max.ms',
     '5000',
     '--log.segment.bytes',
@@ -156,6 +156,33 @@ async function createReplicatedTopic(via: ServerProcess, partitions: number): Pr
   return clusterId;
 }
 
+/**
+ * A new three-node cluster under its own name and data dirs (the previous test's nodes are
+ * killed), with a one-partition replicated topic; answers once the topic's ISR is complete.
+ */
+async function freshCluster(
+  name: string,
+  sessionTimeoutMs: number,
+): Promise<{ first: ServerProcess; clusterId: string; leader: number }> {
+  for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
+  servers.clear();
+  root = fs.mkdtempSync(path.join(os.tmpdir(), `samsa-${name}-`));
+  roots.push(root);
+  await Promise.all(
+    NODES.map(async (id) => {
+      const args = nodeArgs(id, name, sessionTimeoutMs);
+      servers.set(id, await startServer(path.join(root, `node-${id}`), args, 60_000));
+    }),
+  );
+  const first = servers.get(1) as ServerProcess;
+  const clusterId = await createReplicatedTopic(first, 1);
+  const leader = await until('a leader with a full ISR', async () => {
+    const v = await partitionView(first, clusterId, 0).catch(() => undefined);
+    return v && v.leader >= 0 && v.isr.length === 3 ? v.leader : undefined;
+  });
+  return { first, clusterId, leader };
+}
+
 before(async () => {
   if (needsEtcd().skip) return;
   etcd = await startEtcd();
@@ -265,6 +292,18 @@ test(
       },
       20_000,
     );
+    // /metrics counted it: leaderships taken in new epochs, the ISR growing back when the node returned.
+    const counter = async (name: string) => {
+      let sum = 0;
+      for (const id of NODES) {
+        const text = await (await fetch(`${(servers.get(id) as ServerProcess).baseUrl}/metrics`)).text();
+        sum += Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+      }
+      return sum;
+    };
+    assert.ok((await counter('samsa_leader_elections_total')) >= 2, 'a failover and a preferred leader back');
+    assert.ok((await counter('samsa_isr_expands_total')) >= PARTITIONS, 'the returned node rejoined every ISR');
+
     for (const id of NODES) {
       const s = servers.get(id) as ServerProcess;
       s.child.kill('SIGTERM');
@@ -293,24 +332,8 @@ test(
   needsEtcd(),
   async () => {
     // A fresh cluster under another name in the same etcd, with its own data dirs.
-    for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    servers.clear();
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-handover-'));
-    roots.push(root);
-    const args = (id: number) => [...nodeArgs(id).map((a) => (a === 'replication-test' ? 'handover-test' : a))];
     // Nine seconds of lease: a handover that waited for the lease would take that long.
-    const slow = (id: number) => args(id).map((a) => (a === '3000' ? '9000' : a));
-    await Promise.all(
-      NODES.map(async (id) => {
-        servers.set(id, await startServer(path.join(root, `node-${id}`), slow(id), 60_000));
-      }),
-    );
-    const first = servers.get(1) as ServerProcess;
-    const clusterId = await createReplicatedTopic(first, 1);
-    const leader = await until('a leader', async () => {
-      const v = await partitionView(first, clusterId, 0).catch(() => undefined);
-      return v && v.leader >= 0 && v.isr.length === 3 ? v.leader : undefined;
-    });
+    const { clusterId, leader } = await freshCluster('handover', 9000);
 
     const stopped = servers.get(leader) as ServerProcess;
     const t0 = Date.now();
@@ -351,22 +374,7 @@ test(
   'a leader paused past its lease (SIGSTOP) takes no write as leader when it wakes: every acknowledged record survives',
   needsEtcd(),
   async () => {
-    for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
-    servers.clear();
-    root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-fence-'));
-    roots.push(root);
-    const args = (id: number) => nodeArgs(id).map((a) => (a === 'replication-test' ? 'fence-test' : a));
-    await Promise.all(
-      NODES.map(async (id) => {
-        servers.set(id, await startServer(path.join(root, `node-${id}`), args(id), 60_000));
-      }),
-    );
-    const first = servers.get(1) as ServerProcess;
-    const clusterId = await createReplicatedTopic(first, 1);
-    const leader = await until('a leader with a full ISR', async () => {
-      const v = await partitionView(first, clusterId, 0).catch(() => undefined);
-      return v && v.leader >= 0 && v.isr.length === 3 ? v.leader : undefined;
-    });
+    const { clusterId, leader } = await freshCluster('fence', 3000);
     const paused = servers.get(leader) as ServerProcess;
     const others = NODES.filter((id) => id !== leader).map((id) => servers.get(id) as ServerProcess);
     const produceTo = async (s: ServerProcess, tag: string, acks = '1'): Promise<Acked | null> => {
