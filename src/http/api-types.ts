@@ -472,7 +472,7 @@ export interface paths {
         };
         /**
          * List broker ids
-         * @description Confluent REST Proxy v2. The ids of the brokers in the cluster; one node is one broker.
+         * @description Confluent REST Proxy v2. The ids of the brokers in the cluster (its live nodes in cluster mode); one node is one broker.
          */
         get: operations["listBrokers"];
         put?: never;
@@ -2524,11 +2524,11 @@ export interface components {
             metadata: components["schemas"]["ResourceMetadata"];
             cluster_id: string;
             broker_id: number;
-            /** @description Host clients reach this node's HTTP API at. */
+            /** @description Host clients reach this broker's HTTP API at: its advertised URL in cluster mode, else the host of the request. */
             host: string | null;
-            /** @description Port clients reach this node's HTTP API at. */
+            /** @description Port clients reach this broker's HTTP API at: its advertised URL in cluster mode, else the port of the request. */
             port: number | null;
-            /** @description Always null; racks are not configurable yet. */
+            /** @description The broker's rack (`--rack`, cluster mode); null when none is set. */
             rack: string | null;
             configs: components["schemas"]["Relationship"];
             partition_replicas: components["schemas"]["Relationship"];
