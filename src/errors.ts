@@ -261,6 +261,11 @@ export class NotLeaderOrFollowerError extends SamsaError {
   }
 }
 
+/** The Kafka error name `err` carries, as a node puts it in an internal answer; UNKNOWN_SERVER_ERROR when it carries none. */
+export function kafkaErrorNameOf(err: unknown): string {
+  return err instanceof SamsaError && err.kafkaError ? err.kafkaError.name : 'UNKNOWN_SERVER_ERROR';
+}
+
 /**
  * An error another node answered a forwarded request with (cluster mode), carrying that node's
  * Kafka error as it was: the edge answers it by whether it is retriable.

@@ -1,5 +1,5 @@
 import { Broker, type BrokerOptions, reportBackgroundError, type StartReport } from './broker/broker.js';
-import { parseBrokerConfigs } from './broker/broker-config.js';
+import { parseBrokerConfigs, type ReplicationSettings } from './broker/broker-config.js';
 import { ClusterRuntime } from './cluster/cluster-runtime.js';
 import { EtcdMetadataStore } from './cluster/etcd-metadata-store.js';
 import { ConsumerManager, type ConsumerManagerOptions } from './consumers/consumer-manager.js';
@@ -41,6 +41,8 @@ const HANDOVER_WAIT_MS = 10_000;
 
 interface ClusterLink {
   opts: NodeClusterOptions;
+  /** The replication settings of this node's broker configs (session timeout, unclean election, offsets RF). */
+  replication: ReplicationSettings;
   store: EtcdMetadataStore;
   clusterSecret: string;
   runtime: ClusterRuntime | null;
@@ -67,12 +69,15 @@ export class SamsaNode {
     let cluster: ClusterLink | null = null;
     let broker: Broker;
     if (opts.cluster) {
+      // Invalid settings fail here, before anything is opened in etcd.
+      const { replication } = parseBrokerConfigs(opts.brokerConfigs);
       const store = await EtcdMetadataStore.open({
         endpoints: opts.cluster.endpoints,
         clusterName: opts.cluster.clusterName,
       });
       const link: ClusterLink = {
         opts: opts.cluster,
+        replication,
         store,
         clusterSecret: opts.cluster.clusterSecret ?? store.clusterSecret,
         runtime: null,
@@ -128,15 +133,14 @@ export class SamsaNode {
     const link = this.cluster;
     if (!link || link.runtime) return;
     const onError = this.opts.onError ?? reportBackgroundError;
-    const settings = parseBrokerConfigs(this.opts.brokerConfigs);
     const refresh = () => void this.broker.refreshMetadata().catch((err: unknown) => onError('metadata refresh', err));
     link.runtime = await ClusterRuntime.start({
       endpoints: link.opts.endpoints,
       clusterName: link.opts.clusterName,
       node: { nodeId: this.broker.nodeId, advertisedUrl, ...(link.opts.rack ? { rack: link.opts.rack } : {}) },
       store: link.store,
-      sessionTimeoutMs: settings.replication.sessionTimeoutMs,
-      uncleanLeaderElection: settings.replication.uncleanLeaderElection,
+      sessionTimeoutMs: link.replication.sessionTimeoutMs,
+      uncleanLeaderElection: link.replication.uncleanLeaderElection,
       onError,
       onMembershipChange: refresh,
     });
@@ -159,7 +163,7 @@ export class SamsaNode {
 
   /** Kafka creates `__consumer_offsets` only once offsets.topic.replication.factor brokers are up; so do we, within a bound. */
   private async waitForOffsetsTopicNodes(): Promise<void> {
-    const wanted = parseBrokerConfigs(this.opts.brokerConfigs).replication.offsetsTopicReplicationFactor;
+    const wanted = this.cluster?.replication.offsetsTopicReplicationFactor ?? 1;
     const deadline = Date.now() + OFFSETS_TOPIC_WAIT_MS;
     while (Date.now() < deadline && !this.broker.hasTopic('__consumer_offsets')) {
       if ((this.cluster?.runtime?.liveNodes().length ?? 0) >= wanted) return;

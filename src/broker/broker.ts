@@ -4,6 +4,7 @@ import type { ClusterNode } from '../cluster/node-registry.js';
 import {
   NotLeaderOrFollowerError,
   RemoteBrokerError,
+  SamsaError,
   ServiceUnavailableError,
   UnknownPartitionError,
   UnknownTopicError,
@@ -592,11 +593,6 @@ export class Broker {
     return this.replicas?.stats() ?? { isrShrinksTotal: 0, isrExpandsTotal: 0, leaderElectionsTotal: 0 };
   }
 
-  /** Partitions this node follows now, `topic-partition` → leader id. */
-  followedPartitions(): Map<string, number> {
-    return this.replicas?.followed() ?? new Map();
-  }
-
   /**
    * The leader side of a forwarded produce: another node encoded the batch (against the same topic
    * config) and sends it here, the partition's leader, which appends it as its own and answers as
@@ -617,9 +613,8 @@ export class Broker {
         await partition.waitForHighWatermarkPast(info.lastOffset, header.timeoutMs);
       return { error: null, baseOffset: info.baseOffset, logAppendTime: info.logAppendTime };
     } catch (err) {
-      const kafkaError = (err as { kafkaError?: { name: string } | null }).kafkaError;
-      if (!kafkaError) throw err;
-      return { error: kafkaError.name, message: (err as Error).message, baseOffset: -1, logAppendTime: -1 };
+      if (!(err instanceof SamsaError) || err.kafkaError === null) throw err;
+      return { error: err.kafkaError.name, message: err.message, baseOffset: -1, logAppendTime: -1 };
     }
   }
 

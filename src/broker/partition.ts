@@ -84,12 +84,12 @@ export class Partition {
 
   /**
    * Takes the partition state the metadata store holds (at start, and after every change a watch
-   * or a compare-and-swap shows). Returns what this node became for it: 'leader' when it takes
-   * leadership (new epoch), 'follower' when it starts following a (new) leader, or null when its
-   * role stays as it was (an ISR change, say).
+   * or a compare-and-swap shows); an older version than the one held is ignored. Taking the
+   * leadership in a new epoch starts that epoch at the log end and a fresh follower tracker; losing
+   * it wakes the writers waiting for this node to commit.
    */
-  applyState(state: PartitionState, nowMs: number): 'leader' | 'follower' | null {
-    if (state.version < this.stateVersion) return null;
+  applyState(state: PartitionState, nowMs: number): void {
+    if (state.version < this.stateVersion) return;
     const wasLeader = this.isLeader;
     const leaderChanged = state.leader !== this.leaderId || state.leaderEpoch !== this.leaderEpoch;
     this.leaderId = state.leader;
@@ -97,30 +97,28 @@ export class Partition {
     this.replicas = [...state.replicas];
     this.isr = [...state.isr];
     this.stateVersion = state.version;
-    if (this.isLeader) {
-      if (!wasLeader || leaderChanged || this.tracker === null) {
-        // Kafka's makeLeader: the new epoch starts at the log end offset, and every follower's
-        // lag clock starts now.
-        if (state.leaderEpoch > this.log.leaderEpochCache.latestEpoch)
-          this.log.leaderEpochCache.assign(state.leaderEpoch, this.log.logEndOffset);
-        this.tracker = new ReplicaTracker({
-          leaderId: this.role.localId,
-          replicas: state.replicas,
-          isr: state.isr,
-          replicaLagTimeMaxMs: this.role.replicaLagTimeMaxMs,
-          nowMs,
-        });
-        this.maybeIncrementHighWatermark();
-        return 'leader';
-      }
-      this.tracker.setIsr(state.isr);
-      this.maybeIncrementHighWatermark();
-      return null;
+    if (!this.isLeader) {
+      this.tracker = null;
+      // Writers waiting for this node to commit wake and find it no longer leads.
+      if (wasLeader) this.highWatermarkWaiters.wakeAll();
+      return;
     }
-    this.tracker = null;
-    // Writers waiting for this node to commit wake and find it no longer leads.
-    if (wasLeader) this.highWatermarkWaiters.wakeAll();
-    return leaderChanged || wasLeader ? 'follower' : null;
+    if (!wasLeader || leaderChanged || this.tracker === null) {
+      // Kafka's makeLeader: the new epoch starts at the log end offset, and every follower's
+      // lag clock starts now.
+      if (state.leaderEpoch > this.log.leaderEpochCache.latestEpoch)
+        this.log.leaderEpochCache.assign(state.leaderEpoch, this.log.logEndOffset);
+      this.tracker = new ReplicaTracker({
+        leaderId: this.role.localId,
+        replicas: state.replicas,
+        isr: state.isr,
+        replicaLagTimeMaxMs: this.role.replicaLagTimeMaxMs,
+        nowMs,
+      });
+    } else {
+      this.tracker.setIsr(state.isr);
+    }
+    this.maybeIncrementHighWatermark();
   }
 
   private checkLeader(): void {

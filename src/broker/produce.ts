@@ -253,13 +253,9 @@ export class ProducePath {
    * meanwhile), so the request can then produce to it as to any existing topic.
    */
   private async createTopic(topic: string): Promise<void> {
-    try {
-      await this.ctx.admin.createOrJoin(topic, {}, false);
-    } catch (err) {
+    await this.ctx.admin.createOrJoin(topic, {}, false).catch((err: unknown) => {
       if (!(err instanceof TopicExistsError)) throw err;
-      // Cluster mode: another node created it and this one has not applied it yet; read it now.
-      if (!this.ctx.topics.has(topic)) await this.ctx.admin.refreshFromStore();
-    }
+    });
   }
 
   /**

@@ -5,7 +5,7 @@
  * changes the ISR of partitions it leads, as Kafka's leaders do (AlterPartition).
  */
 import { MetadataConflictError, type MetadataStore, type TopicMetadata } from '../cluster/metadata-store.js';
-import { LeaderEpochError, NotLeaderOrFollowerError, SamsaError } from '../errors.js';
+import { kafkaErrorNameOf, LeaderEpochError, NotLeaderOrFollowerError } from '../errors.js';
 import type {
   EpochEndOffsetsAnswer,
   EpochEndOffsetsRequest,
@@ -78,11 +78,6 @@ export class ReplicaManager {
       isrExpandsTotal: this.isrExpands,
       leaderElectionsTotal: this.leaderships,
     };
-  }
-
-  /** Partitions this node follows now, `topic-partition` → leader id (tests, metrics). */
-  followed(): Map<string, number> {
-    return this.fetcher.followed();
   }
 
   /** A hosted partition was opened or its state changed: follow its leader, or stop following. */
@@ -173,7 +168,7 @@ export class ReplicaManager {
           maxBytes: Math.max(1, Math.min(want.maxBytes, MAX_REPLICA_FETCH_ANSWER_BYTES)),
         });
       } catch (err) {
-        out.error = err instanceof SamsaError && err.kafkaError ? err.kafkaError.name : 'UNKNOWN_SERVER_ERROR';
+        out.error = kafkaErrorNameOf(err);
         out.message = (err as Error).message;
       }
     }
@@ -195,10 +190,7 @@ export class ReplicaManager {
         const out = answers[readIndex[i] as number];
         if (!got || !out) continue;
         if (got.error) {
-          out.error =
-            got.error instanceof SamsaError && got.error.kafkaError
-              ? got.error.kafkaError.name
-              : 'UNKNOWN_SERVER_ERROR';
+          out.error = kafkaErrorNameOf(got.error);
           out.message = got.error.message;
           continue;
         }
@@ -224,8 +216,13 @@ export class ReplicaManager {
           const { epoch, endOffset } = p.log.endOffsetForEpoch(want.epoch);
           return { topic: want.topic, partition: want.partition, error: null, epoch, endOffset };
         } catch (err) {
-          const error = err instanceof SamsaError && err.kafkaError ? err.kafkaError.name : 'UNKNOWN_SERVER_ERROR';
-          return { topic: want.topic, partition: want.partition, error, epoch: -1, endOffset: -1 };
+          return {
+            topic: want.topic,
+            partition: want.partition,
+            error: kafkaErrorNameOf(err),
+            epoch: -1,
+            endOffset: -1,
+          };
         }
       }),
     };

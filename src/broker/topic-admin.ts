@@ -95,7 +95,7 @@ export interface TopicAdminContext {
   /** Cluster mode: the live nodes replicas are placed on. Null on a single node (every replica is here). */
   cluster: ClusterView | null;
   /** Called when a hosted partition is opened or its state changes (the replica manager starts following or leading). */
-  onPartitionState: (partition: Partition, role: 'leader' | 'follower' | null) => void;
+  onPartitionState: (partition: Partition) => void;
   /** Called when a hosted partition is closed (its topic deleted). */
   onPartitionClosed: (topic: string, partition: number) => void;
 }
@@ -144,8 +144,13 @@ export class TopicAdmin {
   newPartition(meta: TopicMetadata, p: number, log: PartitionLog): Partition {
     const state = meta.partitionStates[p] ?? singleReplicaState(this.ctx.nodeId);
     const partition = new Partition(meta.name, p, log, state, this.ctx.role);
-    this.ctx.onPartitionState(partition, partition.isLeader ? 'leader' : 'follower');
+    this.ctx.onPartitionState(partition);
     return partition;
+  }
+
+  /** Opens partition `p` of `meta` on this node: its log, loaded or created, as a Partition in its stored state. */
+  private openPartition(meta: TopicMetadata, p: number, config: LogConfig): Partition {
+    return this.newPartition(meta, p, this.ctx.logManager.loadLog(meta.name, p, config).log);
   }
 
   /** Whether this node holds a replica of partition `p` (always on a single node). */
@@ -158,9 +163,7 @@ export class TopicAdmin {
   private openHosted(meta: TopicMetadata, list: HostedPartitions, from: number): void {
     const config = this.logConfigOf(meta);
     for (let p = from; p < meta.partitions; p++) {
-      list[p] = this.hosts(meta, p)
-        ? this.newPartition(meta, p, this.ctx.logManager.loadLog(meta.name, p, config).log)
-        : undefined;
+      list[p] = this.hosts(meta, p) ? this.openPartition(meta, p, config) : undefined;
     }
   }
 
@@ -236,10 +239,8 @@ export class TopicAdmin {
     try {
       await this.createOrJoin(name, { partitions, configs, replicationFactor }, true);
     } catch (err) {
-      // Cluster mode: another node created it first; take it as the store has it.
+      // Cluster mode: another node created it first (and the create took it as stored).
       if (!(err instanceof TopicExistsError)) throw err;
-      const stored = await this.ctx.store.getTopic(name);
-      if (stored && !this.ctx.topics.has(name)) await this.applyStoredTopic(stored);
     }
   }
 
@@ -270,8 +271,12 @@ export class TopicAdmin {
     try {
       await this.ctx.store.createTopic(meta);
     } catch (err) {
-      if (err instanceof TopicAlreadyStoredError) throw new TopicExistsError(name);
-      throw err;
+      if (!(err instanceof TopicAlreadyStoredError)) throw err;
+      // Cluster mode: another node created it and this node's watch has not shown it yet; take the
+      // stored topic now, so every caller that meets TopicExistsError finds the topic here.
+      const stored = await this.ctx.store.getTopic(name);
+      if (stored && !this.ctx.topics.has(name)) await this.applyStoredTopicNow(stored);
+      throw new TopicExistsError(name);
     }
     this.ctx.topics.set(name, meta);
     const list: HostedPartitions = [];
@@ -349,14 +354,6 @@ export class TopicAdmin {
   }
 
   /**
-   * A topic as the metadata store now holds it, written by another node (cluster mode): this node
-   * opens the partitions it hosts, applies partition states, and grows with CreatePartitions.
-   */
-  applyStoredTopic(stored: TopicMetadata): Promise<void> {
-    return this.serialized(() => this.applyStoredTopicNow(stored));
-  }
-
-  /**
    * Reads every topic from the metadata store and applies what differs from what this node knows
    * (cluster mode: other nodes' creates, deletes, config and partition changes, the controller's
    * leader elections, leaders' ISR changes). Runs in the change queue, so it never sees a create
@@ -376,6 +373,11 @@ export class TopicAdmin {
     });
   }
 
+  /**
+   * A topic as the metadata store holds it, written by another node (cluster mode): this node opens
+   * the partitions it hosts, applies partition states, and grows with CreatePartitions. Runs inside
+   * the change queue (refreshFromStore, or a create that found the topic already stored).
+   */
   private async applyStoredTopicNow(fromStore: TopicMetadata): Promise<void> {
     const known = this.ctx.topics.get(fromStore.name);
     if (known && known.topicId !== fromStore.topicId) await this.dropLocally(fromStore.name);
@@ -406,13 +408,12 @@ export class TopicAdmin {
       if (!state) continue;
       if (!partition) {
         // A replica newly placed here (reassignment): open its log; the fetcher fills it.
-        if (this.hosts(stored, p))
-          list[p] = this.newPartition(stored, p, this.ctx.logManager.loadLog(stored.name, p, config).log);
+        if (this.hosts(stored, p)) list[p] = this.openPartition(stored, p, config);
         continue;
       }
       partition.log.updateConfig(config);
-      const role = partition.applyState(state, Date.now());
-      this.ctx.onPartitionState(partition, role);
+      partition.applyState(state, Date.now());
+      this.ctx.onPartitionState(partition);
     }
     if (stored.partitions > list.length) {
       this.openHosted(stored, list, list.length);
@@ -420,20 +421,20 @@ export class TopicAdmin {
     }
   }
 
-  /** A topic another node deleted (cluster mode): its local logs go. */
-  applyStoredDelete(name: string): Promise<void> {
-    return this.serialized(() => this.dropLocally(name));
-  }
-
+  /** A topic gone from the store without this node deleting it (another node did): its local logs go. */
   private async dropLocally(name: string): Promise<void> {
-    const meta = this.ctx.topics.get(name);
-    if (!meta) return;
-    const list = this.ctx.partitions.get(name) ?? [];
+    if (!this.ctx.topics.has(name)) return;
+    const list = this.ctx.partitions.get(name);
     this.ctx.topics.delete(name);
     this.ctx.partitions.delete(name);
+    await this.closeDeleted(name, list);
+  }
+
+  /** After a topic left `topics` and `partitions`: drop what the broker keeps for it and delete its hosted logs. */
+  private async closeDeleted(name: string, list: HostedPartitions | undefined): Promise<void> {
     this.ctx.onTopicDeleted(name);
-    for (let p = 0; p < list.length; p++) {
-      if (!list[p]) continue;
+    for (let p = 0; p < (list?.length ?? 0); p++) {
+      if (!list?.[p]) continue;
       this.ctx.onPartitionClosed(name, p);
       await this.ctx.logManager.deleteLog(name, p);
     }
@@ -461,13 +462,7 @@ export class TopicAdmin {
       if (list) partitions.set(name, list);
       throw err;
     }
-    this.ctx.onTopicDeleted(name);
-    for (let p = 0; p < meta.partitions; p++) {
-      if (!list?.[p]) continue;
-      this.ctx.onPartitionClosed(name, p);
-      await this.ctx.logManager.deleteLog(name, p);
-    }
-    this.emitTopicChange({ kind: 'deleted', topic: name });
+    await this.closeDeleted(name, list);
   }
 
   /**

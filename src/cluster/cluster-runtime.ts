@@ -86,7 +86,7 @@ export class ClusterRuntime {
     const before = this.nodes.map((n) => n.nodeId).join(',');
     this.nodes = nodes;
     if (nodes.map((n) => n.nodeId).join(',') !== before) {
-      if (this.controller && this.election.isController) void this.controller.reconcileNow().catch(() => undefined);
+      if (this.election.isController) void this.controller.reconcileNow().catch(() => undefined);
       this.opts.onMembershipChange?.(nodes);
     }
   }

@@ -7,6 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Broker } from '../broker/broker.js';
+import { SamsaError } from '../errors.js';
 import {
   CLUSTER_SECRET_HEADER,
   decodeWithRecords,
@@ -123,10 +124,10 @@ function fail(res: Response, err: unknown): void {
     return;
   }
   const bad = err instanceof InternalRequestError || err instanceof RangeError;
-  const kafkaError = (err as { kafkaError?: { name: string } | null }).kafkaError;
-  const status = bad ? 400 : kafkaError ? 503 : 500;
+  const domain = err instanceof SamsaError && err.kafkaError !== null;
+  const status = bad ? 400 : domain ? 503 : 500;
   // No stack, ever: the message only (a bug shows as "internal error").
-  const message = bad || kafkaError ? (err as Error).message : 'internal error';
+  const message = bad || domain ? (err as Error).message : 'internal error';
   res.status(status).json({ error_code: status, message });
 }
 

@@ -6,6 +6,8 @@
  *   uint32 BE  header length
  *   header     JSON ReplicaFetchAnswer, with `sizeBytes` per partition
  *   records    each partition's batches, concatenated in the header's order
+ *
+ * A forwarded produce's body is framed the same way: its header, then its one batch.
  */
 
 /** The header that carries the cluster secret; a request without the right one is refused (401). */
@@ -78,7 +80,7 @@ export interface ForwardedProduceAnswer {
   logAppendTime: number;
 }
 
-/** Header, then the concatenated batches: the body of a replica fetch answer. */
+/** Header, then the concatenated batches: the body of a replica fetch answer or of a forwarded produce. */
 export function encodeWithRecords(header: object, records: readonly Buffer[]): Buffer[] {
   const json = Buffer.from(JSON.stringify(header));
   const length = Buffer.alloc(4);

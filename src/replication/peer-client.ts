@@ -4,6 +4,7 @@ import {
   decodeWithRecords,
   type EpochEndOffsetsAnswer,
   type EpochEndOffsetsRequest,
+  encodeWithRecords,
   type ForwardedProduceAnswer,
   type ForwardedProduceHeader,
   INTERNAL_PATHS,
@@ -158,14 +159,11 @@ export class PeerClient {
 
   /** Sends one encoded batch to the partition's leader, which appends it as its own (see Broker.produceForwarded). */
   async produce(leaderId: number, header: ForwardedProduceHeader, batch: Buffer): Promise<ForwardedProduceAnswer> {
-    const json = Buffer.from(JSON.stringify(header));
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(json.length, 0);
     const buf = await this.post(
       leaderId,
       'forward',
       INTERNAL_PATHS.produce,
-      Buffer.concat([length, json, batch]),
+      Buffer.concat(encodeWithRecords(header, [batch])),
       'application/octet-stream',
       header.timeoutMs + 10_000,
     );

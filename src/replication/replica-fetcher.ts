@@ -91,14 +91,6 @@ export class ReplicaFetcher {
     for (const set of this.byLeader.values()) set.delete(k);
   }
 
-  /** Partitions followed now, as `topic-partition` → leader (metrics, tests). */
-  followed(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const [leader, set] of this.byLeader)
-      for (const f of set.values()) out.set(`${f.topic}-${f.partition}`, leader);
-    return out;
-  }
-
   private ensureLoop(leaderId: number): void {
     if (this.loops.has(leaderId)) return;
     const abort = new AbortController();
