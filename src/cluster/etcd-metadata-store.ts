@@ -40,24 +40,9 @@ export class EtcdMetadataStore implements MetadataStore {
   static async open(opts: EtcdClusterOptions): Promise<EtcdMetadataStore> {
     const { client, kv } = connectEtcd(opts);
     try {
-      // The first node to get here names the cluster; everyone else reads that name.
-      const proposed = newKafkaId();
-      const result = await kv
-        .if('cluster-id', 'Create', '==', 0)
-        .then(kv.put('cluster-id').value(proposed))
-        .else(kv.get('cluster-id'))
-        .commit();
-      const clusterId = result.succeeded ? proposed : String(result.responses[0]?.response_range?.kvs[0]?.value ?? '');
-      if (clusterId === '') throw new Error(`etcd at ${opts.endpoints.join(',')}: no cluster id stored`);
-      const secret = randomBytes(32).toString('base64url');
-      const stored = await kv
-        .if('cluster-secret', 'Create', '==', 0)
-        .then(kv.put('cluster-secret').value(secret))
-        .else(kv.get('cluster-secret'))
-        .commit();
-      const clusterSecret = stored.succeeded
-        ? secret
-        : String(stored.responses[0]?.response_range?.kvs[0]?.value ?? '');
+      // The first node to get here names the cluster and draws its secret; everyone else reads them.
+      const clusterId = await storeOnce(kv, 'cluster-id', newKafkaId(), opts);
+      const clusterSecret = await storeOnce(kv, 'cluster-secret', randomBytes(32).toString('base64url'), opts);
       return new EtcdMetadataStore(client, kv, clusterId, clusterSecret);
     } catch (err) {
       client.close();
@@ -206,6 +191,14 @@ export class EtcdMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/** Writes `proposed` under `key` unless a value is there already, and returns the value that stands. */
+async function storeOnce(kv: Namespace, key: string, proposed: string, opts: EtcdClusterOptions): Promise<string> {
+  const result = await kv.if(key, 'Create', '==', 0).then(kv.put(key).value(proposed)).else(kv.get(key)).commit();
+  const value = result.succeeded ? proposed : String(result.responses[0]?.response_range?.kvs[0]?.value ?? '');
+  if (value === '') throw new Error(`etcd at ${opts.endpoints.join(',')}: ${key} is stored empty`);
+  return value;
 }
 
 /**
