@@ -48,6 +48,7 @@ import {
   type TopicDescription,
 } from './topic-admin.js';
 import { CONSUMER_OFFSETS_TOPIC, isInternalTopic } from './topic-name.js';
+import { tpKey } from './topic-partition.js';
 import { type TopicTraffic, TopicTrafficTotals } from './topic-traffic.js';
 
 // The facade's vocabulary, re-exported so every edge imports the broker from one place.
@@ -110,6 +111,13 @@ export interface BrokerClusterOptions {
 /** Most bytes a peer's answer may have (a replica fetch answer is bounded by replica.fetch.max.bytes per partition). */
 const MAX_PEER_ANSWER_BYTES = 256 * 1024 * 1024;
 
+/** This node started or stopped leading a partition it hosts. */
+export interface LeadershipChange {
+  topic: string;
+  partition: number;
+  leading: boolean;
+}
+
 export interface FetchResult {
   /** Stored record batches, exactly as on disk (Kafka v2 format). */
   records: Buffer;
@@ -158,6 +166,9 @@ export class Broker {
   private readonly peers: PeerClient | null = null;
   private readonly replicas: ReplicaManager | null = null;
   private readonly cluster: BrokerClusterOptions | null;
+  /** Hosted partitions this node leads, by `tpKey`, to tell listeners when that changes. */
+  private readonly led = new Set<string>();
+  private readonly leadershipListeners = new Set<(change: LeadershipChange) => void>();
 
   private constructor(
     opts: BrokerOptions,
@@ -220,8 +231,14 @@ export class Broker {
         mayLead: cluster ? () => cluster.mayLead() : () => true,
       },
       cluster: cluster ? { liveNodes: () => cluster.liveNodes() } : null,
-      onPartitionState: (partition) => this.replicas?.onPartitionState(partition),
-      onPartitionClosed: (topic, partition) => this.replicas?.onPartitionClosed(topic, partition),
+      onPartitionState: (partition) => {
+        this.replicas?.onPartitionState(partition);
+        this.noteLeadership(partition.topic, partition.partition, partition.isLeader);
+      },
+      onPartitionClosed: (topic, partition) => {
+        this.replicas?.onPartitionClosed(topic, partition);
+        this.noteLeadership(topic, partition, false);
+      },
     });
     this.producePath = new ProducePath({
       settings,
@@ -459,11 +476,56 @@ export class Broker {
     return this.producePath.produceColumns(topic, input, opts);
   }
 
-  /** Appends to one partition of an internal topic on behalf of the broker itself (acks=all). */
-  appendInternal(topic: string, partition: number, records: RecordInput[]): { baseOffset: number } {
+  /**
+   * Appends to one partition of an internal topic on behalf of the broker itself, as its leader
+   * (refused below min.insync.replicas); `waitForReplication` then waits for the followers.
+   */
+  appendInternal(topic: string, partition: number, records: RecordInput[]): { baseOffset: number; lastOffset: number } {
     this.ensureReady();
     if (!isInternalTopic(topic)) throw new Error(`${topic} is not an internal topic`);
     return this.producePath.appendInternal(this.partitionOrThrow(topic, partition), records);
+  }
+
+  /**
+   * Resolves once `offset` is below the partition's high watermark (acks=all's condition; at once
+   * on a single node); RequestTimedOutError after `timeoutMs`, NotLeaderOrFollowerError when the
+   * leadership moves meanwhile.
+   */
+  async waitForReplication(topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
+    const p = this.partitionOrThrow(topic, partition);
+    if (p.highWatermark > offset) return;
+    await p.waitForHighWatermarkPast(offset, timeoutMs);
+  }
+
+  /**
+   * Calls `listener` when this node starts or stops leading a hosted partition (opened, state
+   * changed, closed); on a single node every partition is led from the moment it opens.
+   */
+  onLeadershipChange(listener: (change: LeadershipChange) => void): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  private noteLeadership(topic: string, partition: number, leading: boolean): void {
+    const key = tpKey(topic, partition);
+    if (leading === this.led.has(key)) return;
+    if (leading) this.led.add(key);
+    else this.led.delete(key);
+    for (const listener of [...this.leadershipListeners]) listener({ topic, partition, leading });
+  }
+
+  /** Whether this node leads the partition now (cluster mode: as the stored state says). */
+  leads(topic: string, partition: number): boolean {
+    return this.led.has(tpKey(topic, partition));
+  }
+
+  /** The partition's leader as stored (-1: offline), whether or not this node hosts a replica. */
+  leaderOf(topic: string, partition: number): number {
+    const meta = this.topics.get(topic);
+    if (!meta) throw new UnknownTopicError(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions)
+      throw new UnknownPartitionError(topic, partition);
+    return meta.partitionStates[partition]?.leader ?? this.nodeId;
   }
 
   /** Per-topic totals since start-up (deleted topics are gone). */

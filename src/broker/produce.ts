@@ -135,9 +135,9 @@ export class ProducePath {
   }
 
   /** Appends to one partition of an internal topic on behalf of the broker itself (acks=all). */
-  appendInternal(p: Partition, records: RecordInput[]): { baseOffset: number } {
+  appendInternal(p: Partition, records: RecordInput[]): { baseOffset: number; lastOffset: number } {
     const info = p.appendAsLeader(p.log.prepare(records, Date.now()), true);
-    return { baseOffset: info.baseOffset };
+    return { baseOffset: info.baseOffset, lastOffset: info.lastOffset };
   }
 
   /**

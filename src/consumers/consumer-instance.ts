@@ -65,6 +65,8 @@ const WAIT_SETTLED = 'settled';
 
 /** Bytes read from a partition log per fetch while gathering a response. */
 const FETCH_CHUNK_BYTES = 1024 * 1024;
+/** Kafka's `offsets.commit.timeout.ms`: how long a commit waits for the offsets partition's followers. */
+const OFFSETS_COMMIT_TIMEOUT_MS = 5_000;
 
 /**
  * What one poll returned from one partition: the records of `records` (stored batches, as fetched)
@@ -567,6 +569,18 @@ export class ConsumerInstance {
     for (const e of toCommit) this.committedPositions.set(tpKey(e.topic, e.partition), e.offset);
   }
 
+  /**
+   * `commit`, answered once the commit is replicated to the in-sync replicas of its offsets
+   * partition (Kafka writes commits with acks=all, within offsets.commit.timeout.ms), so a
+   * commit the client saw succeed survives the loss of the coordinator's node.
+   */
+  async commitReplicated(
+    entries?: readonly { topic: string; partition: number; offset: number; metadata?: string }[],
+  ): Promise<void> {
+    this.commit(entries);
+    await this.coordinator.waitForCommits(this.group, OFFSETS_COMMIT_TIMEOUT_MS);
+  }
+
   /** The auto-commit loop's call: commits returned positions that changed since the last commit. */
   autoCommit(): void {
     if (!this.config.autoCommitEnable || this.closed) return;
@@ -618,6 +632,15 @@ export class ConsumerInstance {
   seekToTimestamp(tp: TopicPartition, timestamp: number): void {
     const found = this.broker.offsetForTimestamp(tp.topic, tp.partition, timestamp);
     this.seek(tp, found?.offset ?? this.broker.listOffsets(tp.topic, tp.partition).highWatermark);
+  }
+
+  /**
+   * The group's coordinator moved to another node: this instance ends without committing or
+   * leaving (its group no longer lives here); its next call finds it gone.
+   */
+  abandon(): void {
+    this.closed = true;
+    this.memberId = null;
   }
 
   /** Commits (with auto-commit) and leaves the group at once. */

@@ -63,6 +63,7 @@ export class ConsumerManager {
   /** One decode per batch for every reader of the node (REST consumers and streams). */
   private readonly decoded = new DecodedBatchCache();
   private readonly housekeeping: BackgroundTask;
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly broker: Broker,
@@ -78,11 +79,23 @@ export class ConsumerManager {
   }
 
   start(): void {
+    this.unsubscribe = this.coordinator.onGroupsLost((groups) => this.abandonGroups(groups));
     this.housekeeping.start();
+  }
+
+  /** Cluster mode: these groups' coordinator moved to another node, so their instances here end. */
+  private abandonGroups(groups: readonly string[]): void {
+    const lost = new Set(groups);
+    for (const [k, instance] of this.instances) {
+      if (!lost.has(instance.group)) continue;
+      this.instances.delete(k);
+      instance.abandon();
+    }
   }
 
   /** Closes every instance (committing where auto-commit is on) and stops the loop. */
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     await this.housekeeping.stop();
     for (const instance of this.instances.values()) instance.close();
     this.instances.clear();

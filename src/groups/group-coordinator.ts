@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Broker, isInternalTopic, type TopicChange } from '../broker/broker.js';
+import { type Broker, CONSUMER_OFFSETS_TOPIC, isInternalTopic, type TopicChange } from '../broker/broker.js';
 import type { TopicPartition } from '../broker/topic-partition.js';
 import { GroupStateError, InvalidGroupIdError, ServiceUnavailableError, UnknownGroupError } from '../errors.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
@@ -64,8 +64,11 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, ConsumerGroup>();
   readonly offsets: GroupMetadataManager;
   private readonly reaper: BackgroundTask;
-  private unsubscribe: (() => void) | null = null;
+  private unsubscribe: (() => void)[] = [];
   private started = false;
+  /** The `__consumer_offsets` partitions this node leads and has loaded: it coordinates their groups. */
+  private readonly coordinated = new Set<number>();
+  private readonly lostListeners = new Set<(groups: readonly string[]) => void>();
 
   constructor(
     private readonly broker: Broker,
@@ -80,40 +83,101 @@ export class GroupCoordinator {
     );
   }
 
-  /** Loads committed offsets and known groups from `__consumer_offsets`, then starts the reaper. */
+  /**
+   * Creates `__consumer_offsets` if needed, loads the partitions of it this node leads (each
+   * partition's committed offsets and groups), then starts the reaper. From then on, leading
+   * another offsets partition loads it, and losing one drops its groups (see `onGroupsLost`).
+   */
   async start(): Promise<void> {
-    await this.offsets.load();
-    for (const groupId of this.offsets.knownGroups()) {
-      const group = this.groupOf(groupId, true);
-      group.generation = this.offsets.storedGroup(groupId)?.generation ?? 0;
-      group.protocol = this.offsets.storedGroup(groupId)?.protocol ?? null;
-    }
-    this.unsubscribe = this.broker.onTopicChange((change) => this.onTopicChange(change));
+    this.unsubscribe.push(
+      this.broker.onLeadershipChange((change) => {
+        if (change.topic !== CONSUMER_OFFSETS_TOPIC || !this.started) return;
+        if (change.leading) this.takeOver(change.partition);
+        else this.giveUp(change.partition);
+      }),
+    );
+    await this.offsets.ensureTopic();
+    const count = this.broker.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions.length;
+    for (let p = 0; p < count; p++) if (this.broker.leads(CONSUMER_OFFSETS_TOPIC, p)) this.takeOver(p);
+    this.unsubscribe.push(this.broker.onTopicChange((change) => this.onTopicChange(change)));
     this.reaper.start();
     this.started = true;
   }
 
   async stop(): Promise<void> {
     this.started = false;
-    this.unsubscribe?.();
+    for (const u of this.unsubscribe) u();
+    this.unsubscribe = [];
     await this.reaper.stop();
     for (const group of this.groups.values()) group.changed();
   }
 
-  /** Group operations wait for the offsets to be loaded (a few ms after the broker is ready). */
-  private ensureStarted(): void {
+  /** Calls `listener` with the groups this node stops coordinating (their offsets partition moved away). */
+  onGroupsLost(listener: (groups: readonly string[]) => void): () => void {
+    this.lostListeners.add(listener);
+    return () => this.lostListeners.delete(listener);
+  }
+
+  /** This node leads offsets partition `p` now: its groups are loaded and coordinated here. */
+  private takeOver(p: number): void {
+    if (this.coordinated.has(p)) return;
+    this.offsets.loadPartition(p);
+    for (const groupId of this.offsets.knownGroups()) {
+      if (this.offsets.partitionOf(groupId) !== p) continue;
+      const group = this.groupOf(groupId, true);
+      group.generation = this.offsets.storedGroup(groupId)?.generation ?? 0;
+      group.protocol = this.offsets.storedGroup(groupId)?.protocol ?? null;
+    }
+    this.coordinated.add(p);
+  }
+
+  /**
+   * Another node leads offsets partition `p` now: its groups end here (members rejoin there, as
+   * Kafka members do after NOT_COORDINATOR), and their cached offsets go.
+   */
+  private giveUp(p: number): void {
+    if (!this.coordinated.delete(p)) return;
+    const lost: string[] = [];
+    for (const [groupId, group] of this.groups) {
+      if (this.offsets.partitionOf(groupId) !== p) continue;
+      group.state = 'Dead';
+      group.changed();
+      this.groups.delete(groupId);
+      lost.push(groupId);
+    }
+    this.offsets.dropPartition(p);
+    if (lost.length > 0) for (const listener of [...this.lostListeners]) listener(lost);
+  }
+
+  /** The node that coordinates `groupId`: the leader of its offsets partition (-1: offline). */
+  coordinatorOf(groupId: string): number {
+    return this.broker.leaderOf(CONSUMER_OFFSETS_TOPIC, this.offsets.partitionOf(groupId));
+  }
+
+  /** Whether this node coordinates `groupId` now (single node: always, once started). */
+  coordinates(groupId: string): boolean {
+    return this.started && this.coordinated.has(this.offsets.partitionOf(groupId));
+  }
+
+  /** Group operations wait for the offsets to be loaded, and happen on the group's coordinator only. */
+  private ensureCoordinator(groupId: string): void {
     if (!this.started)
       throw new ServiceUnavailableError(
         'The group coordinator is loading committed offsets.',
         KAFKA_ERRORS.COORDINATOR_LOAD_IN_PROGRESS,
       );
+    if (!this.coordinated.has(this.offsets.partitionOf(groupId)))
+      throw new ServiceUnavailableError(
+        `This node is not the coordinator of group ${groupId} (the leader of its ${CONSUMER_OFFSETS_TOPIC} partition is).`,
+        KAFKA_ERRORS.NOT_COORDINATOR,
+      );
   }
 
   private validateGroupId(groupId: string): void {
-    this.ensureStarted();
     if (groupId.length === 0) throw new InvalidGroupIdError('Group id must not be empty.');
     if (groupId.length > MAX_GROUP_ID_LENGTH)
       throw new InvalidGroupIdError(`Group id is longer than ${MAX_GROUP_ID_LENGTH} characters.`);
+    this.ensureCoordinator(groupId);
   }
 
   private groupOf(groupId: string, create: boolean): ConsumerGroup {
@@ -390,11 +454,18 @@ export class GroupCoordinator {
     if (entries.length > 0) this.offsets.commit(groupId, entries);
   }
 
+  /** Resolves once the group's commits so far are replicated to the ISR of their offsets partition. */
+  waitForCommits(groupId: string, timeoutMs: number): Promise<void> {
+    return this.offsets.waitForReplication(groupId, timeoutMs);
+  }
+
   committedOffset(groupId: string, topic: string, partition: number): CommittedOffset | undefined {
+    this.ensureCoordinator(groupId);
     return this.offsets.committedOffset(groupId, topic, partition);
   }
 
   committed(groupId: string): ReadonlyMap<string, CommittedOffset> {
+    this.ensureCoordinator(groupId);
     return this.offsets.committed(groupId);
   }
 
@@ -403,6 +474,7 @@ export class GroupCoordinator {
   }
 
   describeGroup(groupId: string): GroupDescription {
+    if (!this.groups.has(groupId)) this.ensureCoordinator(groupId);
     const group = this.groupOf(groupId, false);
     return {
       groupId,
@@ -422,6 +494,7 @@ export class GroupCoordinator {
 
   /** Resets committed offsets of a group that has no members (admin). */
   resetOffsets(groupId: string, entries: readonly OffsetToCommit[]): void {
+    this.validateGroupId(groupId);
     const group = this.groupOf(groupId, true);
     if (group.members.size > 0)
       throw new GroupStateError(
@@ -433,6 +506,7 @@ export class GroupCoordinator {
 
   /** Deletes a group with no members, and its committed offsets. */
   deleteGroup(groupId: string): void {
+    this.ensureCoordinator(groupId);
     const group = this.groupOf(groupId, false);
     if (group.members.size > 0) throw new GroupStateError('NON_EMPTY_GROUP', `group ${groupId} has active members`);
     this.offsets.deleteGroup(groupId);

@@ -38,38 +38,72 @@ export interface OffsetToCommit {
 /**
  * Committed offsets and group records, stored in the compacted internal topic
  * `__consumer_offsets` through the same log engine as every topic (so they survive restarts
- * and will replicate), and cached in memory (Kafka's GroupMetadataManager). A group's records
- * all go to partition `abs(hash(group)) % 50`, so they stay in order.
+ * and replicate), and cached in memory (Kafka's GroupMetadataManager). A group's records
+ * all go to partition `abs(hash(group)) % 50`, so they stay in order, and the node leading that
+ * partition is the group's coordinator: it loads the partition into the cache when it starts
+ * leading it (`loadPartition`) and drops it when it stops (`dropPartition`).
  */
 export class GroupMetadataManager {
   private readonly offsets = new Map<string, Map<string, CommittedOffset>>();
   private readonly groups = new Map<string, GroupMetadataValue>();
+  /** The last offset each offsets partition was appended at here, for commits that wait for the followers. */
+  private readonly lastAppended = new Map<number, number>();
 
   constructor(private readonly broker: Broker) {}
 
-  /** Creates the topic if needed and rebuilds the cache from it. */
-  async load(): Promise<void> {
-    await this.broker.ensureInternalTopic(CONSUMER_OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_CONFIGS);
-    const partitions = this.broker.describeTopic(CONSUMER_OFFSETS_TOPIC).partitions.length;
-    for (let p = 0; p < partitions; p++) {
-      // Cluster mode: a partition with no replica on this node is another coordinator's to load.
-      if (!this.broker.hostsPartition(CONSUMER_OFFSETS_TOPIC, p)) continue;
-      let offset = this.broker.listOffsets(CONSUMER_OFFSETS_TOPIC, p).logStartOffset;
-      for (;;) {
-        const { records, highWatermark } = await this.broker.fetch(CONSUMER_OFFSETS_TOPIC, p, offset, LOAD_FETCH_BYTES);
-        if (records.length === 0) break;
-        forEachFetchedBatch(records, (batch) => {
-          batch.forEachRecord(offset, (r) => {
-            const key = r.key();
-            if (key !== null) this.apply(key, r.value());
-            return true;
-          });
-          offset = batch.lastOffset + 1;
+  /** Creates the topic if needed (Kafka does on the first FindCoordinator; Samsa at start). */
+  ensureTopic(): Promise<void> {
+    return this.broker.ensureInternalTopic(CONSUMER_OFFSETS_TOPIC, OFFSETS_TOPIC_PARTITIONS, OFFSETS_TOPIC_CONFIGS);
+  }
+
+  /** The offsets partition holding `group`'s records. */
+  partitionOf(group: string): number {
+    return partitionForGroup(group, OFFSETS_TOPIC_PARTITIONS);
+  }
+
+  /** Rebuilds the cache entries of one offsets partition from its log, to the log end (this node leads it). */
+  loadPartition(p: number): void {
+    this.dropPartition(p);
+    let offset = this.broker.listOffsets(CONSUMER_OFFSETS_TOPIC, p).logStartOffset;
+    for (;;) {
+      // To the log end, as Kafka loads: a new leader's records past the high watermark are its log now.
+      const read = this.broker.readPartitions({
+        partitions: [{ topic: CONSUMER_OFFSETS_TOPIC, partition: p, offset, maxBytes: LOAD_FETCH_BYTES }],
+        maxBytes: LOAD_FETCH_BYTES,
+        isolation: 'log_end',
+      }).partitions[0];
+      if (read?.error) throw read.error;
+      const records = read?.records;
+      if (!records || records.length === 0) break;
+      const before = offset;
+      forEachFetchedBatch(records, (batch) => {
+        batch.forEachRecord(offset, (r) => {
+          const key = r.key();
+          if (key !== null) this.apply(key, r.value());
           return true;
         });
-        if (offset >= highWatermark) break;
-      }
+        offset = batch.lastOffset + 1;
+        return true;
+      });
+      if (offset <= before || offset >= this.broker.listOffsets(CONSUMER_OFFSETS_TOPIC, p).logEndOffset) break;
     }
+  }
+
+  /** Forgets every group whose records live in offsets partition `p` (another node coordinates them now). */
+  dropPartition(p: number): void {
+    for (const group of [...this.groups.keys()]) if (this.partitionOf(group) === p) this.groups.delete(group);
+    for (const group of [...this.offsets.keys()]) if (this.partitionOf(group) === p) this.offsets.delete(group);
+    this.lastAppended.delete(p);
+  }
+
+  /**
+   * Resolves once everything this node appended for `group` is replicated to the ISR (Kafka
+   * writes offset commits with acks=all); at once on a single node.
+   */
+  async waitForReplication(group: string, timeoutMs: number): Promise<void> {
+    const p = this.partitionOf(group);
+    const last = this.lastAppended.get(p);
+    if (last !== undefined) await this.broker.waitForReplication(CONSUMER_OFFSETS_TOPIC, p, last, timeoutMs);
   }
 
   private apply(keyBytes: Buffer, value: Buffer | null): void {
@@ -97,11 +131,12 @@ export class GroupMetadataManager {
 
   private append(group: string, records: { key: Buffer; value: Buffer | null }[]): void {
     if (records.length === 0) return;
-    const partition = partitionForGroup(group, OFFSETS_TOPIC_PARTITIONS);
+    const partition = this.partitionOf(group);
     const now = Date.now();
     const inputs: RecordInput[] = records.map((r) => ({ key: r.key, value: r.value, timestamp: now }));
     // Written first, cached second: the cache never holds what the log does not.
-    this.broker.appendInternal(CONSUMER_OFFSETS_TOPIC, partition, inputs);
+    const { lastOffset } = this.broker.appendInternal(CONSUMER_OFFSETS_TOPIC, partition, inputs);
+    this.lastAppended.set(partition, lastOffset);
     for (const r of records) this.apply(r.key, r.value);
   }
 

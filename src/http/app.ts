@@ -12,6 +12,7 @@ import type { SamsaNode } from '../samsa-node.js';
 import { apiReferenceHandlers } from './api-reference.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
+import { groupForwarding } from './group-forwarding.js';
 import { healthHandlers, notReadyError } from './health.js';
 import { homePageHandlers } from './home-page.js';
 import { internalRoutes } from './internal-routes.js';
@@ -110,6 +111,9 @@ export function createApp({
   }
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
   app.use(cors(corsOrigins, advertisedUrl));
+  // Cluster mode: group calls go to the group's coordinator, before any body is read here.
+  if (clusterSecret !== undefined && broker.clustered)
+    app.use(groupForwarding(broker, node.coordinator, { clusterSecret }));
   metrics.attach({
     sse: {
       openStreams: () => sseHub.stats.open,

@@ -30,7 +30,7 @@ const MAX_JSON_BODY_BYTES = 4 * 1024 * 1024;
 
 class InternalRequestError extends Error {}
 
-function secretMatches(given: string | undefined, secret: string): boolean {
+export function secretMatches(given: string | undefined, secret: string): boolean {
   if (given === undefined) return false;
   const a = Buffer.from(given);
   const b = Buffer.from(secret);

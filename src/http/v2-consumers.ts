@@ -93,7 +93,7 @@ export function v2ConsumerHandlers(
         offset: e.offset,
         metadata: e.metadata ?? undefined,
       }));
-      await instance.exclusive(() => instance.commit(entries));
+      await instance.exclusive(() => instance.commitReplicated(entries));
       return [];
     },
 

@@ -1,0 +1,171 @@
+/**
+ * Cluster mode: every call about a consumer group is served by the group's coordinator (the node
+ * leading the group's `__consumer_offsets` partition), where the group and its REST consumer
+ * instances live. Any other node passes such a request on, as it came and streamed both ways
+ * (a records poll, an SSE stream), so a client may talk to any node, behind any load balancer:
+ *
+ * - `/consumers/{group}` and everything under it (v2 consumer instances);
+ * - `/v3/clusters/{cluster}/consumer-groups/{group}` and everything under it;
+ * - `/topics/{topic}/stream?group=...` (an SSE stream of a group).
+ *
+ * A passed-on request carries the cluster secret and this node's id; the coordinator serves it
+ * itself whatever its own view says (no loops: a node that is no longer coordinator answers
+ * NOT_COORDINATOR, and the client retries). When the coordinator does not answer (its node was
+ * killed and its lease has not expired yet), an instance call answers 40403 at once, as for an
+ * instance that is gone, and any other call 503.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Agent, request } from 'undici';
+import type { Broker } from '../broker/broker.js';
+import { ConsumerInstanceNotFoundError, ServiceUnavailableError } from '../errors.js';
+import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import { KAFKA_ERRORS } from '../kafka-errors.js';
+import { CLUSTER_SECRET_HEADER } from '../replication/internal-protocol.js';
+import { secretMatches } from './internal-routes.js';
+
+/** Names the node that passed a request on; with the cluster secret, the receiver serves it itself. */
+export const FORWARDED_BY_HEADER = 'x-samsa-forwarded-by';
+
+export interface GroupForwardingOptions {
+  clusterSecret: string;
+  /** Connection set-up to the coordinator; a killed node refuses at once on most networks. */
+  connectTimeoutMs?: number;
+  /** Longest wait for the coordinator's answer to start (a records poll waits up to 300 s). */
+  headersTimeoutMs?: number;
+  /** Longest silence within an answer (an SSE stream sends a keep-alive far more often). */
+  bodyTimeoutMs?: number;
+  /** Connections kept to each coordinator. */
+  connectionsPerNode?: number;
+}
+
+const V2_CONSUMERS = /^\/consumers\/([^/]+)(\/instances\/([^/]+))?(?:\/|$)/;
+const V3_GROUPS = /^\/v3\/clusters\/[^/]+\/consumer-groups\/([^/]+)(?:\/|$)/;
+const STREAM = /^\/topics\/[^/]+\/stream\/?$/;
+
+/** Headers of one hop only (RFC 9110 §7.6.1), never passed on. */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'host',
+]);
+
+interface Target {
+  group: string;
+  /** Set for a v2 instance call: an unreachable coordinator means the instance is gone. */
+  instance: string | null;
+}
+
+function decoded(segment: string | undefined): string | null {
+  if (segment === undefined) return null;
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return null;
+  }
+}
+
+/** Which group a request is about, if it is one the coordinator must serve. */
+function targetOf(req: Request): Target | null {
+  const path = req.path;
+  const v2 = V2_CONSUMERS.exec(path);
+  if (v2) {
+    const group = decoded(v2[1]);
+    return group === null ? null : { group, instance: decoded(v2[3]) };
+  }
+  const v3 = V3_GROUPS.exec(path);
+  if (v3) {
+    const group = decoded(v3[1]);
+    return group === null ? null : { group, instance: null };
+  }
+  if (STREAM.test(path) && typeof req.query.group === 'string' && req.query.group !== '')
+    return { group: req.query.group, instance: null };
+  return null;
+}
+
+function outgoingHeaders(req: Request, localId: number, secret: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
+    if (value === undefined || HOP_BY_HOP.has(name) || name === CLUSTER_SECRET_HEADER || name === FORWARDED_BY_HEADER)
+      continue;
+    out[name] = value;
+  }
+  // Links in the answer (base_uri, v3 self) name the node the client addressed, not the coordinator.
+  if (out['x-forwarded-host'] === undefined && req.headers.host) out['x-forwarded-host'] = req.headers.host;
+  if (out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = req.protocol;
+  out[CLUSTER_SECRET_HEADER] = secret;
+  out[FORWARDED_BY_HEADER] = String(localId);
+  return out;
+}
+
+export function groupForwarding(
+  broker: Broker,
+  coordinator: GroupCoordinator,
+  opts: GroupForwardingOptions,
+): RequestHandler {
+  const agent = new Agent({
+    connect: { timeout: opts.connectTimeoutMs ?? 2_000 },
+    headersTimeout: opts.headersTimeoutMs ?? 330_000,
+    bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
+    connections: opts.connectionsPerNode ?? 64,
+  });
+
+  return (req: Request, res: Response, next: NextFunction) => {
+    const target = targetOf(req);
+    if (target === null) return next();
+    const forwardedBy = req.headers[FORWARDED_BY_HEADER];
+    const secret = req.headers[CLUSTER_SECRET_HEADER];
+    if (forwardedBy !== undefined && typeof secret === 'string' && secretMatches(secret, opts.clusterSecret))
+      return next();
+    let coordinatorId: number;
+    try {
+      coordinatorId = coordinator.coordinatorOf(target.group);
+    } catch {
+      return next(); // not started yet, or a group id the routes refuse: they answer
+    }
+    if (coordinatorId === broker.nodeId) return next();
+    const unreachable = (why: string) =>
+      target.instance !== null
+        ? new ConsumerInstanceNotFoundError(target.group, target.instance)
+        : new ServiceUnavailableError(
+            `The coordinator of group ${target.group} (node ${coordinatorId}) ${why}; retry.`,
+            KAFKA_ERRORS.COORDINATOR_NOT_AVAILABLE,
+          );
+    const url = broker.clusterNodes().find((n) => n.nodeId === coordinatorId)?.advertisedUrl;
+    if (coordinatorId < 0 || !url) return next(unreachable('is not available'));
+
+    const upstream = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.abort();
+    });
+    const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
+    request(`${url.replace(/\/+$/, '')}${req.originalUrl}`, {
+      method: req.method as 'GET',
+      headers: outgoingHeaders(req, broker.nodeId, opts.clusterSecret),
+      body: hasBody ? req : undefined,
+      dispatcher: agent,
+      signal: upstream.signal,
+    }).then(
+      (answer) => {
+        res.status(answer.statusCode);
+        for (const [name, value] of Object.entries(answer.headers)) {
+          if (value !== undefined && !HOP_BY_HOP.has(name)) res.setHeader(name, value);
+        }
+        res.flushHeaders();
+        answer.body.on('error', () => res.destroy());
+        answer.body.pipe(res);
+      },
+      (err: unknown) => {
+        if (res.headersSent || upstream.signal.aborted) return res.destroy();
+        next(unreachable(`did not answer (${(err as Error).message})`));
+      },
+    );
+  };
+}
