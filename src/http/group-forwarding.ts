@@ -8,6 +8,8 @@
  * - `/v3/clusters/{cluster}/consumer-groups/{group}` and everything under it;
  * - `/topics/{topic}/stream?group=...` (an SSE stream of a group).
  *
+ * The v3 list of consumer groups is every coordinator's: asked of every live node, merged.
+ *
  * A passed-on request carries the cluster secret and this node's id; the coordinator serves it
  * itself whatever its own view says (no loops: a node that is no longer coordinator answers
  * NOT_COORDINATOR, and the client retries). When the coordinator does not answer (its node was
@@ -42,6 +44,9 @@ export interface GroupForwardingOptions {
 const V2_CONSUMERS = /^\/consumers\/([^/]+)(\/instances\/([^/]+))?(?:\/|$)/;
 const V3_GROUPS = /^\/v3\/clusters\/[^/]+\/consumer-groups\/([^/]+)(?:\/|$)/;
 const STREAM = /^\/topics\/[^/]+\/stream\/?$/;
+const V3_GROUP_LIST = /^\/v3\/clusters\/[^/]+\/consumer-groups\/?$/;
+/** Longest wait for one node's part of the group list. */
+const LIST_TIMEOUT_MS = 5_000;
 
 /** Headers of one hop only (RFC 9110 §7.6.1), never passed on. */
 const HOP_BY_HOP = new Set([
@@ -117,13 +122,56 @@ export function groupForwarding(
     connections: opts.connectionsPerNode ?? 64,
   });
 
+  /**
+   * Each live node's own groups (this one's too, asked the same way), merged by name. A node that
+   * does not answer adds none: its groups wait for their new coordinator anyway.
+   */
+  const listEverywhere = async (req: Request, res: Response): Promise<void> => {
+    const headers = outgoingHeaders(req, broker.nodeId, opts.clusterSecret);
+    const answers = await Promise.all(
+      broker.clusterNodes().map(async (n) => {
+        try {
+          const answer = await request(`${n.advertisedUrl.replace(/\/+$/, '')}${req.originalUrl}`, {
+            headers,
+            dispatcher: agent,
+            signal: AbortSignal.timeout(LIST_TIMEOUT_MS),
+          });
+          const text = await answer.body.text();
+          return { nodeId: n.nodeId, status: answer.statusCode, text };
+        } catch {
+          return null;
+        }
+      }),
+    );
+    const own = answers.find((a) => a?.nodeId === broker.nodeId);
+    // This node's own answer is the envelope (and the error, say for an unknown cluster id).
+    if (!own) throw new ServiceUnavailableError('This node did not answer its own part of the group list; retry.');
+    if (own.status !== 200) {
+      res.status(own.status).type('application/json').send(own.text);
+      return;
+    }
+    const list = JSON.parse(own.text) as { data: { consumer_group_id: string }[] };
+    const byId = new Map<string, { consumer_group_id: string }>();
+    for (const a of answers) {
+      if (a?.status !== 200) continue;
+      for (const g of (JSON.parse(a.text) as typeof list).data)
+        if (!byId.has(g.consumer_group_id)) byId.set(g.consumer_group_id, g);
+    }
+    list.data = [...byId.values()].sort((a, b) => (a.consumer_group_id < b.consumer_group_id ? -1 : 1));
+    res.status(200).json(list);
+  };
+
   return (req: Request, res: Response, next: NextFunction) => {
-    const target = targetOf(req);
-    if (target === null) return next();
     const forwardedBy = req.headers[FORWARDED_BY_HEADER];
     const secret = req.headers[CLUSTER_SECRET_HEADER];
     if (forwardedBy !== undefined && typeof secret === 'string' && secretMatches(secret, opts.clusterSecret))
       return next();
+    if (req.method === 'GET' && V3_GROUP_LIST.test(req.path)) {
+      listEverywhere(req, res).catch(next);
+      return;
+    }
+    const target = targetOf(req);
+    if (target === null) return next();
     let coordinatorId: number;
     try {
       coordinatorId = coordinator.coordinatorOf(target.group);

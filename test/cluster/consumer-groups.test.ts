@@ -186,6 +186,12 @@ test(
       assert.match(g.body.coordinator.related, new RegExp(`/brokers/${coordinator}$`));
       const consumers = await call(`${node(id).baseUrl}/v3/clusters/${clusterId}/consumer-groups/${GROUP}/consumers`);
       assert.equal(consumers.body.data.length, 2);
+      // The list is every coordinator's, whichever node is asked.
+      const list = await call(`${node(id).baseUrl}/v3/clusters/${clusterId}/consumer-groups`);
+      assert.deepEqual(
+        list.body.data.map((d: { consumer_group_id: string }) => d.consumer_group_id),
+        [GROUP],
+      );
     }
     // Commit what each read (answered once the commit is on the offsets partition's ISR).
     for (const [via, name] of [
