@@ -4,7 +4,10 @@
  * etcd, three `samsa serve` processes, a topic with replication factor 3 and min.insync.replicas
  * 2, every request sent to the partition's leader) with acks=1 and acks=all; beside it the same load
  * against one embedded single node (`samsa serve` without etcd), measured in the same run: the
- * limit the cluster is compared to. Needs Debian's etcd-server (`etcd` on the PATH).
+ * limit the cluster is compared to. Then each case again at half its peak rate, paced (requests
+ * sent on a fixed schedule, latency counted from the scheduled send so a stall is not hidden),
+ * for the latency a producer sees below saturation: p50 and p99. Needs Debian's etcd-server
+ * (`etcd` on the PATH).
  * Environment: BENCH_SECONDS (per case, default 3).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -79,10 +82,8 @@ const body = JSON.stringify({
   })),
 });
 
-/** Records per second acknowledged on `port` (its partition 0) at `acks`, over SECONDS. */
-async function load(port: number, acks: string): Promise<number> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const post = () =>
+function poster(port: number, acks: string, agent: http.Agent): () => Promise<void> {
+  return () =>
     new Promise<void>((resolve, reject) => {
       const req = http.request(
         {
@@ -101,6 +102,12 @@ async function load(port: number, acks: string): Promise<number> {
       req.on('error', reject);
       req.end(body);
     });
+}
+
+/** Records per second acknowledged on `port` (its partition 0) at `acks`, over SECONDS. */
+async function load(port: number, acks: string): Promise<number> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const post = poster(port, acks, agent);
   // Warm-up, then the measured window.
   const warmUntil = Date.now() + 1000;
   await Promise.all(
@@ -121,6 +128,45 @@ async function load(port: number, acks: string): Promise<number> {
   );
   agent.destroy();
   return (requests * RECORDS_PER_REQUEST) / ((performance.now() - started) / 1000);
+}
+
+/** Most requests of the paced run in flight at once; past it, sends queue (and their wait counts). */
+const PACED_MAX_IN_FLIGHT = 64;
+
+interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+}
+
+/**
+ * `recordsPerSecond` offered on a fixed schedule for SECONDS: each request's latency runs from
+ * the moment it was due, so a slow answer that delays the next send counts against both.
+ */
+async function paced(port: number, acks: string, recordsPerSecond: number): Promise<Latency> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: PACED_MAX_IN_FLIGHT });
+  const post = poster(port, acks, agent);
+  const intervalMs = (1000 * RECORDS_PER_REQUEST) / recordsPerSecond;
+  const total = Math.max(1, Math.floor((SECONDS * 1000) / intervalMs));
+  const latencies: number[] = [];
+  const start = performance.now() + 50;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: PACED_MAX_IN_FLIGHT }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        const due = start + i * intervalMs;
+        const wait = due - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await post();
+        latencies.push(performance.now() - due);
+      }
+    }),
+  );
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
+  return { p50Ms: at(0.5), p99Ms: at(0.99) };
 }
 
 async function createTopic(port: number, replicationFactor: number): Promise<void> {
@@ -167,6 +213,8 @@ export async function runReplicationBench(): Promise<void> {
     await createTopic(singlePort, 1);
     const singleAcks1 = await load(singlePort, '1');
     const singleAcksAll = await load(singlePort, 'all');
+    const singleLat1 = await paced(singlePort, '1', singleAcks1 / 2);
+    const singleLatAll = await paced(singlePort, 'all', singleAcksAll / 2);
     await stop([single]);
 
     // A real etcd on loopback, as the cluster tests start it.
@@ -184,6 +232,8 @@ export async function runReplicationBench(): Promise<void> {
     const leaderPort = ports[(await leaderOf(ports[0] as number)) - 1] as number;
     const clusterAcks1 = await load(leaderPort, '1');
     const clusterAcksAll = await load(leaderPort, 'all');
+    const clusterLat1 = await paced(leaderPort, '1', clusterAcks1 / 2);
+    const clusterLatAll = await paced(leaderPort, 'all', clusterAcksAll / 2);
 
     const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} rec/s`;
     const ratio = (n: number, limit: number) => `${Math.round((100 * n) / limit)}%`;
@@ -195,6 +245,15 @@ export async function runReplicationBench(): Promise<void> {
       [
         ['1', fmt(singleAcks1), fmt(clusterAcks1), ratio(clusterAcks1, singleAcks1)],
         ['all', fmt(singleAcksAll), fmt(clusterAcksAll), ratio(clusterAcksAll, singleAcksAll)],
+      ],
+    );
+    const lat = (l: Latency) => `p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms`;
+    console.log("\nlatency at half of each case's peak rate, paced (goal for acks=all, 3 nodes: p99 < 50 ms)");
+    printTable(
+      ['acks', 'single node', '3 nodes, RF 3, min ISR 2'],
+      [
+        ['1', lat(singleLat1), lat(clusterLat1)],
+        ['all', lat(singleLatAll), lat(clusterLatAll)],
       ],
     );
   } finally {
