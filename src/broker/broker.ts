@@ -169,6 +169,13 @@ export class Broker {
   /** Hosted partitions this node leads, by `tpKey`, to tell listeners when that changes. */
   private readonly led = new Set<string>();
   private readonly leadershipListeners = new Set<(change: LeadershipChange) => void>();
+  /** Produces forwarded to a leader and not answered yet; cut when the store names another leader. */
+  private readonly forwardsInFlight = new Set<{
+    topic: string;
+    partition: number;
+    leaderId: number;
+    abort: AbortController;
+  }>();
 
   private constructor(
     opts: BrokerOptions,
@@ -684,16 +691,27 @@ export class Broker {
   private forwardProduce: ForwardProduce = async (topic, partition, leaderId, batch: PreparedBatch, opts) => {
     const peers = this.peers as PeerClient;
     let answer: ForwardedProduceAnswer;
+    const inFlight = { topic, partition, leaderId, abort: new AbortController() };
+    this.forwardsInFlight.add(inFlight);
     try {
       answer = await peers.produce(
         leaderId,
         { topic, partition, acks: opts.acks, timeoutMs: opts.timeoutMs },
         batch.batch,
+        inFlight.abort.signal,
       );
     } catch (err) {
+      if (inFlight.abort.signal.aborted) {
+        // Whether the old leader appended it is unknown (a retry may duplicate it), as when a Kafka
+        // producer's leader changes under a request: the client is told to retry, not to wait.
+        const now = this.topics.get(topic)?.partitionStates[partition]?.leader ?? -1;
+        throw new NotLeaderOrFollowerError(topic, partition, now, 'its leader changed');
+      }
       if (err instanceof PeerUnavailableError)
         throw new NotLeaderOrFollowerError(topic, partition, leaderId, `its leader did not answer (${err.message})`);
       throw err;
+    } finally {
+      this.forwardsInFlight.delete(inFlight);
     }
     if (answer.error !== null) {
       const known = KAFKA_ERRORS[answer.error as KafkaErrorName] ?? KAFKA_ERRORS.UNKNOWN_SERVER_ERROR;
@@ -709,7 +727,15 @@ export class Broker {
    */
   refreshMetadata(): Promise<void> {
     if (this.stopping || !this.isReady) return Promise.resolve();
-    return this.admin.refreshFromStore();
+    return this.admin.refreshFromStore().then(() => this.cutStaleForwards());
+  }
+
+  /** A forwarded produce waiting on a node that no longer leads (say a paused one) is answered now. */
+  private cutStaleForwards(): void {
+    for (const f of this.forwardsInFlight) {
+      const leader = this.topics.get(f.topic)?.partitionStates[f.partition]?.leader;
+      if (leader !== f.leaderId) f.abort.abort();
+    }
   }
 
   /** Runs one retention pass now (tests, admin). */

@@ -158,7 +158,12 @@ export class PeerClient {
   }
 
   /** Sends one encoded batch to the partition's leader, which appends it as its own (see Broker.produceForwarded). */
-  async produce(leaderId: number, header: ForwardedProduceHeader, batch: Buffer): Promise<ForwardedProduceAnswer> {
+  async produce(
+    leaderId: number,
+    header: ForwardedProduceHeader,
+    batch: Buffer,
+    signal?: AbortSignal,
+  ): Promise<ForwardedProduceAnswer> {
     const buf = await this.post(
       leaderId,
       'forward',
@@ -166,6 +171,7 @@ export class PeerClient {
       Buffer.concat(encodeWithRecords(header, [batch])),
       'application/octet-stream',
       header.timeoutMs + 10_000,
+      signal,
     );
     return JSON.parse(buf.toString('utf8')) as ForwardedProduceAnswer;
   }

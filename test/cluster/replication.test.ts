@@ -10,19 +10,20 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 import { type ServerProcess, startServer } from '../process/server-process.js';
+import {
+  type Acked,
+  json,
+  producer as producerOf,
+  storedBytes as storedBytesIn,
+  storedRecords,
+  partitionView as viewOf,
+} from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
 const TOPIC = 'replicated';
 const PARTITIONS = 3;
 const NODES = [1, 2, 3];
-
-interface Acked {
-  partition: number;
-  offset: number;
-  value: string;
-}
 
 let etcd: EtcdServer;
 let root: string;
@@ -48,35 +49,13 @@ function nodeArgs(nodeId: number, clusterName = 'replication-test', sessionTimeo
   ];
 }
 
+const partitionView = (via: ServerProcess, clusterId: string, p: number) => viewOf(via, clusterId, TOPIC, p);
+const storedBytes = (nodeId: number, p: number) => storedBytesIn(path.join(root, `node-${nodeId}`), TOPIC, p);
+
 async function startNode(nodeId: number): Promise<ServerProcess> {
   const server = await startServer(path.join(root, `node-${nodeId}`), nodeArgs(nodeId), 60_000);
   servers.set(nodeId, server);
   return server;
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: v3 answers of several shapes, read field by field
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? null : JSON.parse(text) };
-}
-
-interface PartitionView {
-  leader: number;
-  isr: number[];
-}
-
-/** The partition's leader and ISR as `via` describes them (v3 replicas). */
-async function partitionView(via: ServerProcess, clusterId: string, p: number): Promise<PartitionView> {
-  const { body } = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics/${TOPIC}/partitions/${p}/replicas`);
-  const replicas = body.data as { broker_id: number; is_leader: boolean; is_in_sync: boolean }[];
-  return {
-    leader: replicas.find((r) => r.is_leader)?.broker_id ?? -1,
-    isr: replicas
-      .filter((r) => r.is_in_sync)
-      .map((r) => r.broker_id)
-      .sort(),
-  };
 }
 
 /** The log end offsets a node's /metrics reports for the topic, by partition. */
@@ -86,56 +65,6 @@ async function logEndOffsets(server: ServerProcess): Promise<number[]> {
   for (const m of text.matchAll(/^samsa_partition_log_end_offset\{topic="replicated",partition="(\d+)"\} (\d+)$/gm)) {
     out[Number(m[1])] = Number(m[2]);
   }
-  return out;
-}
-
-/** acks=all produces of one record each through `targets()` in turn, until `state.stop`; collects the acknowledged ones. */
-async function producer(
-  id: number,
-  targets: () => ServerProcess[],
-  acked: Acked[],
-  state: { stop: boolean; failed: number },
-): Promise<void> {
-  for (let n = 0; !state.stop; n++) {
-    const live = targets();
-    const server = live[n % live.length] as ServerProcess;
-    const value = JSON.stringify({ producer: id, n });
-    try {
-      const res = await fetch(`${server.baseUrl}/topics/${TOPIC}?acks=all`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
-        body: JSON.stringify({ records: [{ partition: n % PARTITIONS, value: JSON.parse(value) }] }),
-        signal: AbortSignal.timeout(20_000),
-      });
-      const body = (await res.json()) as {
-        offsets?: { partition: number; offset: number; error_code: number | null }[];
-      };
-      const o = body.offsets?.[0];
-      if (res.status === 200 && o && o.error_code === null)
-        acked.push({ partition: o.partition, offset: o.offset, value });
-      else state.failed++;
-    } catch {
-      state.failed++; // the node died under the request: not acknowledged
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-}
-
-/** Every batch of a partition's log on disk, concatenated in offset order (segment files in name order). */
-function storedBytes(nodeId: number, p: number): Buffer {
-  const dir = path.join(root, `node-${nodeId}`, `${TOPIC}-${p}`);
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.log'))
-    .sort();
-  return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, f))));
-}
-
-function storedRecords(bytes: Buffer): Map<number, string> {
-  const out = new Map<number, string>();
-  forEachBatch(bytes, (_header, batch) => {
-    for (const r of decodeRecordBatch(batch)) out.set(r.offset, r.value?.toString('utf8') ?? '');
-  });
   return out;
 }
 
@@ -234,7 +163,7 @@ test(
       [...servers.entries()]
         .filter(([, s]) => s.child.exitCode === null && s.child.signalCode === null)
         .map(([, s]) => s);
-    const producers = Array.from({ length: 6 }, (_, i) => producer(i, live, acked, state));
+    const producers = Array.from({ length: 6 }, (_, i) => producerOf(i, TOPIC, PARTITIONS, live, acked, state));
     await until('300 acknowledged records', async () => (acked.length >= 300 ? true : undefined), 30_000);
     const killed = servers.get(victim) as ServerProcess;
     killed.child.kill('SIGKILL');
@@ -386,6 +315,7 @@ test(
     const others = NODES.filter((id) => id !== leader).map((id) => servers.get(id) as ServerProcess);
     const produceTo = async (s: ServerProcess, tag: string, acks = '1'): Promise<Acked | null> => {
       const value = JSON.stringify({ tag });
+      const sentAtMs = Date.now();
       const res = await fetch(`${s.baseUrl}/topics/${TOPIC}/partitions/0?acks=${acks}`, {
         method: 'POST',
         headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
@@ -394,7 +324,9 @@ test(
       }).catch(() => null);
       if (res?.status !== 200) return null;
       const o = ((await res.json()) as { offsets: { offset: number; error_code: number | null }[] }).offsets[0];
-      return o && o.error_code === null ? { partition: 0, offset: o.offset, value } : null;
+      return o && o.error_code === null
+        ? { partition: 0, offset: o.offset, value, sentAtMs, ackedAtMs: Date.now() }
+        : null;
     };
     const acked: Acked[] = [];
     // acks=all before the pause, so the followers surely have these (acks=1 records a leader takes just

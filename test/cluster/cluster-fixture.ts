@@ -1,0 +1,109 @@
+/**
+ * What the multi-process cluster tests share: JSON calls, a partition's leader and ISR as a node
+ * reports them, acks=all producers through the live nodes, and the stored log bytes of a replica.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
+import type { ServerProcess } from '../process/server-process.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: v3 answers of several shapes, read field by field
+export async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(20_000), ...init });
+  const text = await res.text();
+  return { status: res.status, body: text === '' ? null : JSON.parse(text) };
+}
+
+export interface PartitionView {
+  leader: number;
+  isr: number[];
+}
+
+/** A partition's leader and ISR as `via` describes them (v3 replicas). */
+export async function partitionView(
+  via: ServerProcess,
+  clusterId: string,
+  topic: string,
+  p: number,
+): Promise<PartitionView> {
+  const { body } = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics/${topic}/partitions/${p}/replicas`);
+  const replicas = (body?.data ?? []) as { broker_id: number; is_leader: boolean; is_in_sync: boolean }[];
+  return {
+    leader: replicas.find((r) => r.is_leader)?.broker_id ?? -1,
+    isr: replicas
+      .filter((r) => r.is_in_sync)
+      .map((r) => r.broker_id)
+      .sort(),
+  };
+}
+
+export function isRunning(s: ServerProcess): boolean {
+  return s.child.exitCode === null && s.child.signalCode === null;
+}
+
+export interface Acked {
+  partition: number;
+  offset: number;
+  value: string;
+  /** When the request was sent, and when its acknowledgement came (Date.now()). */
+  sentAtMs: number;
+  ackedAtMs: number;
+}
+
+/**
+ * acks=all produces of one record each, to partition n % `partitions`, through `targets()` in
+ * turn, until `state.stop`; collects the acknowledged ones. A failed or cut request is not one.
+ */
+export async function producer(
+  id: number,
+  topic: string,
+  partitions: number,
+  targets: () => ServerProcess[],
+  acked: Acked[],
+  state: { stop: boolean; failed: number },
+): Promise<void> {
+  for (let n = 0; !state.stop; n++) {
+    const live = targets();
+    const server = live[n % Math.max(1, live.length)];
+    const value = JSON.stringify({ producer: id, n });
+    const sentAtMs = Date.now();
+    try {
+      if (!server) throw new Error('no live node');
+      const res = await fetch(`${server.baseUrl}/topics/${topic}?acks=all`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body: JSON.stringify({ records: [{ partition: n % partitions, value: JSON.parse(value) }] }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      const body = (await res.json()) as {
+        offsets?: { partition: number; offset: number; error_code: number | null }[];
+      };
+      const o = body.offsets?.[0];
+      if (res.status === 200 && o && o.error_code === null)
+        acked.push({ partition: o.partition, offset: o.offset, value, sentAtMs, ackedAtMs: Date.now() });
+      else state.failed++;
+    } catch {
+      state.failed++; // the node died under the request: not acknowledged
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+/** Every batch of a partition's log in `dataDir`, concatenated in offset order (segment files in name order). */
+export function storedBytes(dataDir: string, topic: string, p: number): Buffer {
+  const dir = path.join(dataDir, `${topic}-${p}`);
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .sort();
+  return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, f))));
+}
+
+/** Offset → value (UTF-8) of every record in `bytes`. */
+export function storedRecords(bytes: Buffer): Map<number, string> {
+  const out = new Map<number, string>();
+  forEachBatch(bytes, (_header, batch) => {
+    for (const r of decodeRecordBatch(batch)) out.set(r.offset, r.value?.toString('utf8') ?? '');
+  });
+  return out;
+}
