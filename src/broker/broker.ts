@@ -2,6 +2,7 @@ import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { LocalMetadataStore, type MetadataStore, type TopicMetadata } from '../cluster/metadata-store.js';
 import type { ClusterNode } from '../cluster/node-registry.js';
 import {
+  IdempotencyKeyReusedError,
   NotLeaderOrFollowerError,
   RemoteBrokerError,
   SamsaError,
@@ -26,6 +27,7 @@ import type { RecordInput } from '../storage/record-batch.js';
 import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
 import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { type FetchRequest, type FetchResponse, fetchPartitions, readPartitions } from './fetch.js';
+import { replayPartition } from './idempotent-replay.js';
 import { offsetForTimestamp, type PartitionOffsets, partitionOffsets } from './list-offsets.js';
 import type { HostedPartitions, Partition, PartitionStatus } from './partition.js';
 import { StickyPartitioner } from './partitioner.js';
@@ -673,22 +675,53 @@ export class Broker {
       const meta = this.topics.get(header.topic);
       if (!meta) throw new UnknownTopicError(header.topic);
       const partition = this.partitionOrThrow(header.topic, header.partition);
-      const prepared = preparedFromEncoded(this.admin.logConfigOf(meta), batch, Date.now());
-      const info = partition.appendAsLeader(prepared, header.acks === -1);
-      const traffic = this.traffic.of(header.topic);
-      traffic.recordsIn += prepared.recordCount;
-      traffic.bytesIn += info.sizeBytes;
+      const now = Date.now();
+      const prepared = preparedFromEncoded(this.admin.logConfigOf(meta), batch, now);
+      const { producerId } = header;
+      const limits = this.settings.idempotency;
+      const earlier = producerId === undefined ? null : replayPartition(partition, producerId, prepared, limits, now);
+      let info: { baseOffset: number; lastOffset: number; logAppendTime: number };
+      if (earlier) {
+        // A retry of a write this leader took: the same offsets, nothing appended.
+        info = { ...earlier, lastOffset: earlier.baseOffset + prepared.recordCount - 1, logAppendTime: -1 };
+      } else {
+        const appended = partition.appendAsLeader(prepared, header.acks === -1);
+        info = appended;
+        if (producerId !== undefined) {
+          partition.builtIdempotencyCache?.remember(producerId, {
+            baseOffset: appended.baseOffset,
+            recordCount: prepared.recordCount,
+            rememberedAtMs: now,
+          });
+        }
+        const traffic = this.traffic.of(header.topic);
+        traffic.recordsIn += prepared.recordCount;
+        traffic.bytesIn += appended.sizeBytes;
+      }
       if (header.acks === -1 && partition.highWatermark <= info.lastOffset)
         await partition.waitForHighWatermarkPast(info.lastOffset, header.timeoutMs);
       return { error: null, baseOffset: info.baseOffset, logAppendTime: info.logAppendTime };
     } catch (err) {
       if (!(err instanceof SamsaError) || err.kafkaError === null) throw err;
-      return { error: err.kafkaError.name, message: err.message, baseOffset: -1, logAppendTime: -1 };
+      return {
+        error: err.kafkaError.name,
+        message: err.message,
+        ...(err instanceof IdempotencyKeyReusedError ? { idempotencyKeyReused: true as const } : {}),
+        baseOffset: -1,
+        logAppendTime: -1,
+      };
     }
   }
 
   /** The sending side of a forwarded produce (ProducePath's `forward`). */
-  private forwardProduce: ForwardProduce = async (topic, partition, leaderId, batch: PreparedBatch, opts) => {
+  private forwardProduce: ForwardProduce = async (
+    topic,
+    partition,
+    leaderId,
+    batch: PreparedBatch,
+    opts,
+    producerId,
+  ) => {
     const peers = this.peers as PeerClient;
     let answer: ForwardedProduceAnswer;
     const inFlight = { topic, partition, leaderId, abort: new AbortController() };
@@ -696,7 +729,13 @@ export class Broker {
     try {
       answer = await peers.produce(
         leaderId,
-        { topic, partition, acks: opts.acks, timeoutMs: opts.timeoutMs },
+        {
+          topic,
+          partition,
+          acks: opts.acks,
+          timeoutMs: opts.timeoutMs,
+          ...(producerId === undefined ? {} : { producerId }),
+        },
         batch.batch,
         inFlight.abort.signal,
       );
@@ -713,6 +752,7 @@ export class Broker {
     } finally {
       this.forwardsInFlight.delete(inFlight);
     }
+    if (answer.idempotencyKeyReused) throw new IdempotencyKeyReusedError(topic, `node ${leaderId}: ${answer.message}`);
     if (answer.error !== null) {
       const known = KAFKA_ERRORS[answer.error as KafkaErrorName] ?? KAFKA_ERRORS.UNKNOWN_SERVER_ERROR;
       throw new RemoteBrokerError(`Node ${leaderId}: ${answer.message ?? answer.error}`, known);

@@ -5,6 +5,7 @@
  * Idempotency-Key the partition remembers gets here.
  */
 import { IdempotencyKeyReusedError } from '../errors.js';
+import type { PreparedBatch } from '../storage/partition-log.js';
 import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../storage/record-batch.js';
 import { fieldAt, type RecordColumns } from '../storage/record-columns.js';
 import type { IdempotencyLimits, RememberedBatch } from './idempotency-cache.js';
@@ -82,6 +83,38 @@ export function replayIdempotent(
     timestamps[i] = s.timestamp;
   }
   return { partitions: assigned, offsets, timestamps };
+}
+
+/**
+ * Cluster mode's replay, one partition at a time (a request's partitions may have other leaders,
+ * each remembering its own part): where this partition's leader stored the batch the key wrote,
+ * when it remembers one. Throws IdempotencyKeyReusedError when its records differ from `prepared`.
+ */
+export function replayPartition(
+  p: Partition,
+  producerId: number,
+  prepared: PreparedBatch,
+  limits: IdempotencyLimits,
+  now: number,
+): { baseOffset: number } | null {
+  const remembered = p.idempotencyCache(limits, now).get(producerId, now);
+  if (!remembered) return null;
+  const stored = readRememberedBatch(p, remembered, producerId);
+  if (stored === null) return null;
+  const retried = decodeRecordBatch(prepared.batch);
+  const same =
+    stored.length === retried.length &&
+    stored.every(
+      (s, i) =>
+        sameBytes(s.key, retried[i]?.key ?? null) &&
+        sameBytes(s.value, retried[i]?.value ?? null) &&
+        s.headers.length === retried[i]?.headers.length &&
+        s.headers.every(
+          (h, j) => h.key === retried[i]?.headers[j]?.key && sameBytes(h.value, retried[i]?.headers[j]?.value ?? null),
+        ),
+    );
+  if (!same) throw new IdempotencyKeyReusedError(p.topic, `partition ${p.partition} holds other records for it`);
+  return { baseOffset: remembered.baseOffset };
 }
 
 /** The records of a remembered batch, or null when it is no longer stored (or no longer the same batch). */

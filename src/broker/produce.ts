@@ -19,7 +19,7 @@ import type { RecordInput } from '../storage/record-batch.js';
 import type { BrokerSettings } from './broker-config.js';
 import type { DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { producerIdOfKey } from './idempotency-cache.js';
-import { replayIdempotent } from './idempotent-replay.js';
+import { replayIdempotent, replayPartition } from './idempotent-replay.js';
 import type { HostedPartitions, Partition } from './partition.js';
 import { partitionForKey, type StickyPartitioner } from './partitioner.js';
 import type { ProduceColumns, ProduceColumnsResult, ProduceOptions } from './produce-request.js';
@@ -55,6 +55,7 @@ export type ForwardProduce = (
   leaderId: number,
   batch: PreparedBatch,
   opts: ProduceOptions,
+  producerId: number | undefined,
 ) => Promise<{ baseOffset: number; logAppendTime: number }>;
 
 /** Where each partition's batch went: its base offset and the append time (-1 unless LogAppendTime). */
@@ -161,7 +162,10 @@ export class ProducePath {
     let producerId: number | undefined;
     if (opts.idempotencyKey !== undefined) {
       producerId = producerIdOfKey(opts.idempotencyKey);
-      const earlier = list && replayIdempotent(topic, list, input, producerId, ctx.settings.idempotency, now);
+      // Cluster mode replays per partition, where each leader remembers its part (appendLocal,
+      // Broker.produceForwarded); one node alone sees the whole request here.
+      const earlier =
+        list && ctx.forward === null && replayIdempotent(topic, list, input, producerId, ctx.settings.idempotency, now);
       if (earlier) return { kind: 'replayed', result: earlier };
     }
     const { records, partitions: explicit } = input;
@@ -181,7 +185,13 @@ export class ProducePath {
           ? partitionForKey(keys.views[i] as Uint8Array, partitionCount)
           : partitionForKey(keys.bytes, partitionCount, keys.starts[i] as number, keys.lengths[i] as number);
       } else {
-        if (stickyPartition < 0) stickyPartition = ctx.sticky.partitionFor(topic, partitionCount);
+        // A retry must land where the first attempt did: in a cluster, whose leaders replay each
+        // partition on their own, a keyed request's unkeyed records go to the partition of its key.
+        if (stickyPartition < 0)
+          stickyPartition =
+            producerId !== undefined && ctx.forward !== null
+              ? producerId % partitionCount
+              : ctx.sticky.partitionFor(topic, partitionCount);
         p = stickyPartition;
       }
       assigned[i] = p;
@@ -273,6 +283,15 @@ export class ProducePath {
     for (const [p, batch] of prepared) {
       if (remote?.has(p)) continue;
       const partition = list[p] as Partition;
+      const earlier =
+        producerId !== undefined && this.ctx.forward !== null
+          ? replayPartition(partition, producerId, batch, this.ctx.settings.idempotency, now)
+          : null;
+      if (earlier) {
+        bases.set(p, { base: earlier.baseOffset, appendTime: -1 });
+        lastOffsets.set(p, earlier.baseOffset + batch.recordCount - 1);
+        continue;
+      }
       const info = partition.appendAsLeader(batch, requireMinIsr);
       bases.set(p, { base: info.baseOffset, appendTime: info.logAppendTime });
       lastOffsets.set(p, info.baseOffset + batch.recordCount - 1);
@@ -302,7 +321,7 @@ export class ProducePath {
     const forward = this.ctx.forward as ForwardProduce;
     const sent = [...(plan.remote as Map<number, number>)].map(async ([p, leader]) => {
       const batch = plan.prepared.get(p) as PreparedBatch;
-      const at = await forward(topic, p, leader, batch, opts);
+      const at = await forward(topic, p, leader, batch, opts, plan.producerId);
       bases.set(p, { base: at.baseOffset, appendTime: at.logAppendTime });
     });
     await Promise.all(sent);

@@ -107,6 +107,7 @@ function produceHeader(raw: unknown): ForwardedProduceHeader {
     partition: int(h.partition, 'partition', 0),
     acks,
     timeoutMs: Math.min(int(h.timeoutMs, 'timeoutMs', 0), 600_000),
+    ...(h.producerId === undefined ? {} : { producerId: int(h.producerId, 'producerId', 0) }),
   };
 }
 

@@ -71,11 +71,15 @@ export interface ForwardedProduceHeader {
   partition: number;
   acks: 0 | 1 | -1;
   timeoutMs: number;
+  /** The producer id an Idempotency-Key gave the batch: a retry the leader remembers is answered, not appended. */
+  producerId?: number;
 }
 
 export interface ForwardedProduceAnswer {
   error: string | null;
   message?: string;
+  /** The error was an Idempotency-Key used before for other records (the sender raises it as such). */
+  idempotencyKeyReused?: true;
   baseOffset: number;
   logAppendTime: number;
 }

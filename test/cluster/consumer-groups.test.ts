@@ -130,6 +130,59 @@ after(async () => {
 });
 
 test(
+  'an Idempotency-Key retry through any node answers the first offsets and writes nothing, its partitions led by several nodes',
+  needsEtcd(),
+  async () => {
+    const first = node(1);
+    const clusterId = (await call(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    const created = await fetch(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ topic_name: 'idempotent', partitions_count: 3, replication_factor: 3 }),
+    });
+    assert.equal(created.status, 201, await created.text());
+    const send = (via: ServerProcess, records: unknown[]) =>
+      until(`a produce through ${via.baseUrl}`, async () => {
+        const res = await fetch(`${via.baseUrl}/topics/idempotent`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/vnd.kafka.json.v2+json', 'Idempotency-Key': 'order-77' },
+          body: JSON.stringify({ records }),
+        });
+        // biome-ignore lint/suspicious/noExplicitAny: a v2 produce answer or an error, read field by field
+        const body: any = await res.json();
+        return res.status === 503 ? undefined : { status: res.status, body };
+      });
+    const records = [
+      { partition: 0, value: 'a' },
+      { partition: 1, value: 'b' },
+      { partition: 2, value: 'c' },
+      { value: 'unkeyed' },
+    ];
+    const firstAnswer = await send(first, records);
+    assert.equal(firstAnswer.status, 200, JSON.stringify(firstAnswer.body));
+    // Three nodes, three partition leaders: each retry is partly local, partly forwarded.
+    for (const id of [2, 3, 1]) {
+      const again = await send(node(id), records);
+      assert.equal(again.status, 200, JSON.stringify(again.body));
+      assert.deepEqual(again.body.offsets, firstAnswer.body.offsets, `through node ${id}`);
+    }
+    // A follower's high watermark trails its leader's by a fetch: wait until node 2 shows them all.
+    const stored = await until('node 2 to show the records', async () => {
+      let sum = 0;
+      for (const p of [0, 1, 2]) {
+        const o = await call(`${node(2).baseUrl}/topics/idempotent/partitions/${p}/offsets`);
+        sum += o.body.end_offset - o.body.beginning_offset;
+      }
+      return sum >= 4 ? sum : undefined;
+    });
+    assert.equal(stored, 4, 'each record written once');
+    const reused = await send(node(3), [{ partition: 1, value: 'other' }, ...records.slice(1)]);
+    assert.equal(reused.status, 422, JSON.stringify(reused.body));
+    assert.match(reused.body.message, /Idempotency-Key was already used/);
+  },
+);
+
+test(
   "a group has one coordinator whichever node its members use; killing the coordinator's node ends its instances at once, and a new one resumes from the commits",
   needsEtcd(),
   async () => {
