@@ -178,10 +178,13 @@ export class SamsaNode {
 
   /**
    * Closes consumers (auto-committing), stops the coordinator, then flushes and closes the logs.
-   * In cluster mode the node first leaves (resigning as controller), and waits for the controller
-   * to move its leaderships to in-sync followers, so clients fail over without waiting for a lease.
+   * In cluster mode, once the consumers are closed, the node leaves (resigning as controller) and
+   * waits for the controller to move its leaderships to in-sync followers, so clients fail over
+   * without waiting for a lease.
    */
   async shutdown(): Promise<void> {
+    // Instances commit and leave their groups while this node still coordinates them.
+    await this.consumers.stop();
     const link = this.cluster;
     if (link) {
       if (link.refresh) clearInterval(link.refresh);
@@ -193,7 +196,6 @@ export class SamsaNode {
       }
       await link.stopWatch?.();
     }
-    await this.consumers.stop();
     await this.coordinator.stop();
     await this.broker.shutdown();
   }

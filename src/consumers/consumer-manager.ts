@@ -97,7 +97,14 @@ export class ConsumerManager {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     await this.housekeeping.stop();
-    for (const instance of this.instances.values()) instance.close();
+    for (const instance of this.instances.values()) {
+      try {
+        instance.close();
+      } catch (err) {
+        // Its last auto-commit failed (the coordinator moved meanwhile): the others still close.
+        this.opts.onError('consumer close', err);
+      }
+    }
     this.instances.clear();
   }
 

@@ -72,7 +72,7 @@ export class GroupCoordinator {
 
   constructor(
     private readonly broker: Broker,
-    opts: CoordinatorOptions,
+    private readonly opts: CoordinatorOptions,
   ) {
     this.offsets = new GroupMetadataManager(broker);
     this.reaper = new BackgroundTask(
@@ -389,7 +389,13 @@ export class GroupCoordinator {
       group.protocol = protocol;
       group.state = 'CompletingRebalance';
     }
-    this.offsets.storeGroup(group.groupId, group.generation, group.protocol);
+    try {
+      this.offsets.storeGroup(group.groupId, group.generation, group.protocol);
+    } catch (err) {
+      // The record only lets an empty group's generation outlive a restart; the rebalance stands
+      // without it (a node whose lease is not confirmed, or that is leaving, cannot write it).
+      this.opts.onError('group record', err);
+    }
     group.changed();
   }
 
