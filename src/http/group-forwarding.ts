@@ -45,6 +45,8 @@ const V2_CONSUMERS = /^\/consumers\/([^/]+)(\/instances\/([^/]+))?(?:\/|$)/;
 const V3_GROUPS = /^\/v3\/clusters\/[^/]+\/consumer-groups\/([^/]+)(?:\/|$)/;
 const STREAM = /^\/topics\/[^/]+\/stream\/?$/;
 const V3_GROUP_LIST = /^\/v3\/clusters\/[^/]+\/consumer-groups\/?$/;
+/** How often a passed-on call checks that its coordinator still is the group's. */
+const COORDINATOR_CHECK_MS = 500;
 /** Longest wait for one node's part of the group list. */
 const LIST_TIMEOUT_MS = 5_000;
 
@@ -190,7 +192,23 @@ export function groupForwarding(
     if (coordinatorId < 0 || !url) return next(unreachable('is not available'));
 
     const upstream = new AbortController();
+    // A coordinator that stops answering (a paused process) loses the group to another node: the
+    // call then ends at once (the client retries there) rather than when a timeout runs out.
+    let moved = false;
+    const watch = setInterval(() => {
+      let now = -1;
+      try {
+        now = coordinator.coordinatorOf(target.group);
+      } catch {
+        // the offsets topic is gone (shutting down): leave the call to its timeouts
+        return;
+      }
+      if (now === coordinatorId) return;
+      moved = true;
+      upstream.abort();
+    }, COORDINATOR_CHECK_MS);
     res.on('close', () => {
+      clearInterval(watch);
       if (!res.writableFinished) upstream.abort();
     });
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
@@ -211,6 +229,7 @@ export function groupForwarding(
         answer.body.pipe(res);
       },
       (err: unknown) => {
+        if (moved && !res.headersSent) return next(unreachable('is no longer its coordinator'));
         if (res.headersSent || upstream.signal.aborted) return res.destroy();
         next(unreachable(`did not answer (${(err as Error).message})`));
       },

@@ -100,30 +100,31 @@ async function createInstance(via: ServerProcess, name: string): Promise<void> {
   assert.equal(sub.status, 204, JSON.stringify(sub.body));
 }
 
+async function startNode(id: number): Promise<void> {
+  const args = [
+    '--node-id',
+    String(id),
+    '--etcd',
+    etcd.endpoint,
+    '--cluster-name',
+    'groups-test',
+    '--broker.session.timeout.ms',
+    '3000',
+    '--replica.lag.time.max.ms',
+    '5000',
+  ];
+  servers.set(id, await startServer(path.join(root, `node-${id}`), args, 60_000));
+}
+
 before(async () => {
   if (needsEtcd().skip) return;
   etcd = await startEtcd();
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-groups-'));
-  await Promise.all(
-    NODES.map(async (id) => {
-      const args = [
-        '--node-id',
-        String(id),
-        '--etcd',
-        etcd.endpoint,
-        '--cluster-name',
-        'groups-test',
-        '--broker.session.timeout.ms',
-        '3000',
-        '--replica.lag.time.max.ms',
-        '5000',
-      ];
-      servers.set(id, await startServer(path.join(root, `node-${id}`), args, 60_000));
-    }),
-  );
+  await Promise.all(NODES.map((id) => startNode(id)));
 });
 
 after(async () => {
+  for (const s of servers.values()) s.child.kill('SIGCONT');
   for (const s of servers.values()) if (s.child.exitCode === null) s.child.kill('SIGKILL');
   await etcd?.stop();
   if (root) fs.rmSync(root, { recursive: true, force: true });
@@ -270,5 +271,38 @@ test(
     assert.deepEqual(gotC.map((g) => g.value).sort(), ['p0-5', 'p0-6', 'p1-5']);
     const newCoordinator = await coordinatorOf(x, clusterId);
     assert.ok(newCoordinator !== coordinator && others.includes(newCoordinator), `now ${newCoordinator}`);
+  },
+);
+
+test(
+  'a call waiting on a coordinator that stops answering (SIGSTOP) ends once the group has another coordinator',
+  needsEtcd(),
+  async () => {
+    // The node the previous test killed comes back: three nodes again.
+    for (const id of NODES)
+      if (node(id).child.exitCode !== null || node(id).child.signalCode !== null) await startNode(id);
+    const first = node(NODES.find((id) => node(id).child.exitCode === null) as number);
+    const clusterId = (await call(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    const coordinator = await until('one coordinator named by every node', async () => {
+      const seen = await Promise.all(NODES.map((id) => coordinatorOf(node(id), clusterId).catch(() => -1)));
+      return seen[0] !== undefined && seen[0] >= 0 && seen.every((s) => s === seen[0]) ? seen[0] : undefined;
+    });
+    const via = node(NODES.find((id) => id !== coordinator) as number);
+    await createInstance(via, 'waiting');
+    // One poll first: the instance joins the group and gets its assignment.
+    assert.equal((await call(`${via.baseUrl}/consumers/${GROUP}/instances/waiting/records?timeout=500`)).status, 200);
+    const started = Date.now();
+    // A long poll with nothing to read, passed on to the coordinator, which is then paused.
+    const polling = call(`${via.baseUrl}/consumers/${GROUP}/instances/waiting/records?timeout=15000`);
+    await new Promise((r) => setTimeout(r, 300));
+    node(coordinator).child.kill('SIGSTOP');
+    const ended = await polling;
+    const tookMs = Date.now() - started;
+    node(coordinator).child.kill('SIGCONT');
+    assert.equal(ended.status, 404, JSON.stringify(ended.body));
+    assert.equal(ended.body.error_code, 40403);
+    // The lease (3 s) runs out, the controller moves the offsets partition, the call ends: well
+    // before the poll's own 15 s.
+    assert.ok(tookMs < 10_000, `the call ended after ${tookMs} ms`);
   },
 );
