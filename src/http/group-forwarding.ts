@@ -156,8 +156,13 @@ export function groupForwarding(
     const byId = new Map<string, { consumer_group_id: string }>();
     for (const a of answers) {
       if (a?.status !== 200) continue;
-      for (const g of (JSON.parse(a.text) as typeof list).data)
-        if (!byId.has(g.consumer_group_id)) byId.set(g.consumer_group_id, g);
+      let part: typeof list;
+      try {
+        part = a.nodeId === broker.nodeId ? list : (JSON.parse(a.text) as typeof list);
+      } catch {
+        continue; // not a group list: that node adds none
+      }
+      for (const g of part.data ?? []) if (!byId.has(g.consumer_group_id)) byId.set(g.consumer_group_id, g);
     }
     list.data = [...byId.values()].sort((a, b) => (a.consumer_group_id < b.consumer_group_id ? -1 : 1));
     res.status(200).json(list);
