@@ -13,7 +13,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type ServerProcess, startServer } from '../process/server-process.js';
-import { type Acked, isRunning, json, partitionView, producer, storedBytes, storedRecords } from './cluster-fixture.js';
+import {
+  type Acked,
+  everyNodeLists,
+  isRunning,
+  json,
+  partitionView,
+  producer,
+  storedBytes,
+  storedRecords,
+} from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
 const TOPIC = 'chaos';
@@ -148,6 +157,7 @@ test(
   async () => {
     const first = servers.get(1) as ServerProcess;
     const clusterId = (await json(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    await everyNodeLists(serving(), clusterId, NODES);
     const created = await json(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 import type { ServerProcess } from '../process/server-process.js';
+import { until } from './etcd-fixture.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: v3 answers of several shapes, read field by field
 export async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
@@ -35,6 +36,30 @@ export async function partitionView(
       .map((r) => r.broker_id)
       .sort(),
   };
+}
+
+/**
+ * Waits until each of `via` lists exactly `nodeIds` as the cluster's brokers: a node serves as soon
+ * as it joined, maybe before it saw the others, and a topic of replication factor 3 needs three.
+ */
+export async function everyNodeLists(
+  via: readonly ServerProcess[],
+  clusterId: string,
+  nodeIds: readonly number[],
+  timeoutMs = 15_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const s of via) {
+    await until(
+      `${s.baseUrl} to list brokers ${nodeIds.join()}`,
+      async () => {
+        const got = await json(`${s.baseUrl}/v3/clusters/${clusterId}/brokers`).catch(() => undefined);
+        const ids = (got?.body?.data as { broker_id: number }[] | undefined)?.map((b) => b.broker_id);
+        return ids?.join() === nodeIds.join() ? true : undefined;
+      },
+      Math.max(0, deadline - Date.now()),
+    );
+  }
 }
 
 export function isRunning(s: ServerProcess): boolean {

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { partitionForGroup } from '../../src/groups/offsets-topic-format.js';
 import { type ServerProcess, startServer } from '../process/server-process.js';
+import { everyNodeLists } from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
 const TOPIC = 'grouped';
@@ -136,6 +137,7 @@ test(
   async () => {
     const first = node(1);
     const clusterId = (await call(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    await everyNodeLists(NODES.map(node), clusterId, NODES);
     const created = await fetch(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -13,6 +13,7 @@ import { after, before, test } from 'node:test';
 import { type ServerProcess, startServer } from '../process/server-process.js';
 import {
   type Acked,
+  everyNodeLists,
   json,
   producer as producerOf,
   storedBytes as storedBytesIn,
@@ -71,6 +72,7 @@ async function logEndOffsets(server: ServerProcess): Promise<number[]> {
 /** The cluster id, and the topic created through `via` with RF 3 and min.insync.replicas 2. */
 async function createReplicatedTopic(via: ServerProcess, partitions: number): Promise<string> {
   const clusterId = (await json(`${via.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+  await everyNodeLists([...servers.values()], clusterId, NODES);
   const created = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
