@@ -308,3 +308,41 @@ test(
     assert.ok(tookMs < 10_000, `the call ended after ${tookMs} ms`);
   },
 );
+
+test(
+  'a group SSE stream opened through a node that is not the coordinator streams the records',
+  needsEtcd(),
+  async () => {
+    const live = NODES.map(node).filter((s) => s.child.exitCode === null && s.child.signalCode === null);
+    const first = live[0] as ServerProcess;
+    const clusterId = (await call(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    const coordinator = await until('a coordinator for the group', async () => {
+      const id = await coordinatorOf(first, clusterId).catch(() => -1);
+      return id >= 0 ? id : undefined;
+    });
+    const via = live.find((s) => s !== node(coordinator)) as ServerProcess;
+    const stream = await fetch(`${via.baseUrl}/topics/${TOPIC}/stream?group=${GROUP}-sse&from=latest`, {
+      signal: AbortSignal.timeout(20_000),
+    });
+    assert.equal(stream.status, 200);
+    assert.match(stream.headers.get('content-type') ?? '', /text\/event-stream/);
+    const reader = (stream.body as ReadableStream<Uint8Array>).getReader();
+    let text = '';
+    const decoder = new TextDecoder();
+    // Produced until the stream (once its group has an assignment) shows one of them.
+    const producing = (async () => {
+      for (let i = 0; i < 100 && !text.includes('event: record'); i++) {
+        await produce(via, i % 2, [`sse-${i}`]);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    })();
+    while (!text.includes('event: record')) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    await producing;
+    assert.match(text, /event: record\nid: [^\n]+\ndata: [^\n]*sse-\d+/);
+  },
+);
