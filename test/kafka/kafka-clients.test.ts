@@ -13,6 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
 import { API_KEYS, APIS, type Api, requestHeaderVersion } from '../../src/kafka/protocol/apis.js';
 import { decodeAt, encode, type Message } from '../../src/kafka/protocol/codec.js';
@@ -102,11 +103,15 @@ describe('Kafka clients against samsa serve', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  async function createTopic(name: string, partitions: number): Promise<void> {
+  async function createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
     const res = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ topic_name: name, partitions_count: partitions }),
+      body: JSON.stringify({
+        topic_name: name,
+        partitions_count: partitions,
+        configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
+      }),
     });
     assert.equal(res.status, 201, await res.text());
   }
@@ -389,19 +394,34 @@ describe('Kafka clients against samsa serve', () => {
       badCrc.writeUInt8(badCrc.readUInt8(badCrc.length - 1) ^ 0xff, badCrc.length - 1);
       const magic1 = Buffer.from(good);
       magic1.writeInt8(1, 16);
-      const cases: Array<[Buffer | null, number]> = [
-        [badCrc, 2], // CORRUPT_MESSAGE
-        [magic1, 43], // UNSUPPORTED_FOR_MESSAGE_FORMAT
-        [good.subarray(0, 40), 2],
-        [null, 87], // INVALID_RECORD
-        [good, 0],
+      // The CRC holds, but the first record says it is longer than the batch.
+      const badRecord = withCrc(Buffer.from(good), (b) => b.writeInt8(0x7e, 61));
+      const snappy = withCrc(Buffer.from(good), (b) => b.writeInt16BE(2, 21));
+      const gzip = encodeRecordBatch(
+        [{ key: null, value: Buffer.from('zipped'), headers: [], timestamp: Date.now() }],
+        {
+          baseOffset: 0,
+          compression: 1,
+        },
+      );
+      const cases: Array<[string, Buffer | null, number]> = [
+        ['bad-batches', badCrc, 2], // CORRUPT_MESSAGE
+        ['bad-batches', magic1, 43], // UNSUPPORTED_FOR_MESSAGE_FORMAT
+        ['bad-batches', good.subarray(0, 40), 2],
+        ['bad-batches', badRecord, 2],
+        ['bad-batches', snappy, 76], // UNSUPPORTED_COMPRESSION_TYPE
+        ['bad-batches', null, 87], // INVALID_RECORD
+        ['compacted', good, 87], // no key
+        ['bad-batches', good, 0],
+        ['bad-batches', gzip, 0],
       ];
-      for (const [records, errorCode] of cases) {
+      await createTopic('compacted', 1, { 'cleanup.policy': 'compact' });
+      for (const [topic, records, errorCode] of cases) {
         const answer = await conn.call(API_KEYS.Produce, 7, {
           transactionalId: null,
           acks: 1,
           timeoutMs: 1000,
-          topicData: [{ name: 'bad-batches', partitionData: [{ index: 0, records }] }],
+          topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
         });
         const partition = firstPartition(answer);
         assert.equal(partition.errorCode, errorCode, `answered ${partition.errorCode}: ${partition.errorMessage}`);
@@ -417,7 +437,12 @@ describe('Kafka clients against samsa serve', () => {
       conn.close();
     }
     const offsets = await (await fetch(`${server.baseUrl}/topics/bad-batches/partitions/0/offsets`)).json();
-    assert.deepEqual(offsets, { beginning_offset: 0, end_offset: 1 });
+    assert.deepEqual(offsets, { beginning_offset: 0, end_offset: 2 });
+    // The gzip batch is stored as it came and the HTTP side reads it.
+    assert.deepEqual(
+      (await readOverV2('bad-batches', 0, 0, 2)).map((r) => r.value),
+      [b64('fine'), b64('zipped')],
+    );
   });
 
   it('Metadata creates a topic a client names only when the client allows it (auto.create.topics.enable is on)', async () => {
@@ -494,6 +519,13 @@ describe('Kafka clients against samsa serve', () => {
     }
   });
 });
+
+/** Changes a batch after its CRC was computed, then computes the CRC again (so only the change is wrong). */
+function withCrc(batch: Buffer, change: (b: Buffer) => void): Buffer {
+  change(batch);
+  batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+  return batch;
+}
 
 /** The first partition's answer of a Produce response. */
 function firstPartition(answer: Message): Message {
