@@ -211,6 +211,7 @@ async function listenKafka(node: SamsaNode, config: ServerConfig, logger: Logger
   const listener = new KafkaListener({
     ...kafkaApis({
       broker: node.broker,
+      coordinator: node.coordinator,
       logger,
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
     }),

@@ -74,6 +74,7 @@ export type {
   TopicDescription,
 } from './topic-admin.js';
 export { MAX_PARTITIONS_PER_TOPIC } from './topic-admin.js';
+export { splitTpKey } from './topic-partition.js';
 export type { TopicTraffic } from './topic-traffic.js';
 
 export type { ClusterNode, RecordInput };

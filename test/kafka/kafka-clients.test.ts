@@ -15,6 +15,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
+import { Kafka, logLevel } from 'kafkajs';
 import { API_KEYS, APIS, type Api, requestHeaderVersion } from '../../src/kafka/protocol/apis.js';
 import { decodeAt, encode, type Message } from '../../src/kafka/protocol/codec.js';
 import { RequestHeader, ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
@@ -383,6 +384,145 @@ describe('Kafka clients against samsa serve', () => {
     })();
   });
 
+  it('kafka-python commits offsets as a standalone consumer (no group membership); the HTTP side sees them', (t) => {
+    if (!need(t, PYTHON, 'python3-kafka (kafka-python)')) return;
+    return (async () => {
+      await createTopic('committed', 1);
+      const request = {
+        bootstrap: broker,
+        commit: { group: 'py-standalone', topic: 'committed', partition: 0, offset: 7, metadata: 'note' },
+      };
+      const answer = JSON.parse(run(PYTHON as string, [PYTHON_CLIENT], JSON.stringify(request)).toString());
+      assert.deepEqual(answer, { committed: 7 });
+      // The v3 lag route reads the same committed offsets.
+      const lag = await fetch(
+        `${server.baseUrl}/v3/clusters/${clusterId}/consumer-groups/py-standalone/lags/committed/partitions/0`,
+      );
+      assert.equal(lag.status, 200);
+      assert.equal(((await lag.json()) as { current_offset: number }).current_offset, 7);
+    })();
+  });
+
+  it('OffsetCommit and OffsetFetch over the wire: per-partition errors, null topics fetch all, a member id is unknown', async () => {
+    await createTopic('wire-commits', 2);
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const coordinator = await conn.call(API_KEYS.FindCoordinator, 1, { key: 'wire', keyType: 0 });
+      assert.deepEqual(
+        { errorCode: coordinator.errorCode, nodeId: coordinator.nodeId, port: coordinator.port },
+        { errorCode: 0, nodeId: 0, port: server.kafkaPort },
+      );
+      const txn = await conn.call(API_KEYS.FindCoordinator, 1, { key: 'tx', keyType: 1 });
+      assert.equal(txn.errorCode, 15);
+      const commit = await conn.call(API_KEYS.OffsetCommit, 2, {
+        groupId: 'wire',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        retentionTimeMs: -1,
+        topics: [
+          {
+            name: 'wire-commits',
+            partitions: [
+              { partitionIndex: 0, committedOffset: 5n, committedMetadata: 'a' },
+              { partitionIndex: 9, committedOffset: 1n, committedMetadata: null },
+              { partitionIndex: 1, committedOffset: 6n, committedMetadata: 'x'.repeat(5000) },
+            ],
+          },
+          { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] },
+        ],
+      });
+      assert.deepEqual(
+        (commit.topics as Message[]).map((tp) => (tp.partitions as Message[]).map((p) => p.errorCode)),
+        [[0, 3, 12], [3]],
+      );
+      const fetchAll = await conn.call(API_KEYS.OffsetFetch, 3, { groupId: 'wire', topics: null });
+      assert.deepEqual(fetchAll.topics, [
+        {
+          name: 'wire-commits',
+          partitions: [
+            { partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, metadata: 'a', errorCode: 0 },
+          ],
+        },
+      ]);
+      const fetchOne = await conn.call(API_KEYS.OffsetFetch, 1, {
+        groupId: 'wire',
+        topics: [{ name: 'wire-commits', partitionIndexes: [1] }],
+      });
+      assert.equal(firstOf(fetchOne.topics).committedOffset, -1n);
+      const asMember = await conn.call(API_KEYS.OffsetCommit, 2, {
+        groupId: 'wire',
+        generationIdOrMemberEpoch: 1,
+        memberId: 'someone',
+        retentionTimeMs: -1,
+        topics: [
+          { name: 'wire-commits', partitions: [{ partitionIndex: 0, committedOffset: 9n, committedMetadata: null }] },
+        ],
+      });
+      assert.equal(firstOf(asMember.topics).errorCode, 25);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('kafkajs creates, describes and deletes topics, produces with keys and headers, and reads offsets', async () => {
+    const kafka = new Kafka({
+      brokers: [broker],
+      clientId: 'samsa-test',
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await admin.connect();
+    await producer.connect();
+    try {
+      assert.equal(
+        await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 2 }], waitForLeaders: true }),
+        true,
+      );
+      assert.equal(await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 2 }] }), false);
+      await assert.rejects(admin.createTopics({ topics: [{ topic: 'bad name!' }] }), /invalid|Topic/i);
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['kjs'] });
+      assert.deepEqual(
+        topics[0]?.partitions.map((p) => ({ id: p.partitionId, leader: p.leader, isr: p.isr })),
+        [
+          { id: 0, leader: 0, isr: [0] },
+          { id: 1, leader: 0, isr: [0] },
+        ],
+      );
+      const sent = await producer.send({
+        topic: 'kjs',
+        messages: [
+          { partition: 1, key: 'a', value: 'one', headers: { h: 'x' } },
+          { partition: 1, key: null, value: 'two' },
+        ],
+      });
+      assert.deepEqual(
+        sent.map((r) => ({ partition: r.partition, errorCode: r.errorCode, baseOffset: r.baseOffset })),
+        [{ partition: 1, errorCode: 0, baseOffset: '0' }],
+      );
+      const offsets = await admin.fetchTopicOffsets('kjs');
+      assert.deepEqual(
+        offsets
+          .map((o) => ({ partition: o.partition, low: o.low, high: o.high }))
+          .sort((x, y) => x.partition - y.partition),
+        [
+          { partition: 0, low: '0', high: '0' },
+          { partition: 1, low: '0', high: '2' },
+        ],
+      );
+      assert.deepEqual(await readOverV2('kjs', 1, 0, 2), [
+        { offset: 0, key: b64('a'), value: b64('one'), headers: [{ key: 'h', value: b64('x') }] },
+        { offset: 1, key: null, value: b64('two'), headers: [] },
+      ]);
+      await admin.deleteTopics({ topics: ['kjs'] });
+      assert.equal((await fetch(`${server.baseUrl}/topics/kjs`)).status, 404);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
   it('a bad batch is answered with its Kafka error for that partition, and the connection stays usable', async () => {
     await createTopic('bad-batches', 1);
     const conn = new RawConnection(server.kafkaPort as number);
@@ -531,6 +671,12 @@ function withCrc(batch: Buffer, change: (b: Buffer) => void): Buffer {
 function firstPartition(answer: Message): Message {
   const topic = (answer.responses as Message[])[0] as Message;
   return (topic.partitionResponses as Message[])[0] as Message;
+}
+
+/** The first partition of the first topic of an OffsetCommit or OffsetFetch answer. */
+function firstOf(topics: unknown): Message {
+  const topic = (topics as Message[])[0] as Message;
+  return (topic.partitions as Message[])[0] as Message;
 }
 
 /** One Kafka connection speaking the protocol through Samsa's own codec (requests in order). */

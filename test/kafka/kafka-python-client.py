@@ -1,9 +1,12 @@
 """kafka-python (Debian python3-kafka 2.0.2) against Samsa, driven by test/kafka/kafka-clients.test.ts.
 
-Reads one JSON request on stdin: {"bootstrap": "host:port", "produce": [records], "consume": {...}}.
+Reads one JSON request on stdin: {"bootstrap": "host:port", "produce": [records], "consume": {...},
+"commit": {...}}.
 Keys, values and header values travel as base64 (null stays null) so the test compares bytes.
 Produces without a transactional id, consumes without a group (assign + seek), and prints one JSON
-object: what the producer was told (partition, offset) and the records the consumer read.
+object: what the producer was told (partition, offset) and the records the consumer read. A commit
+is a standalone consumer's (a group id, partitions assigned, no group membership), read back with
+committed().
 """
 import base64
 import json
@@ -11,6 +14,7 @@ import sys
 import time
 
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.structs import OffsetAndMetadata
 
 
 def b64decode(text):
@@ -61,6 +65,14 @@ def main():
         answer['consumed'] = records
         answer['beginning'] = consumer.beginning_offsets([tp])[tp]
         answer['end'] = consumer.end_offsets([tp])[tp]
+        consumer.close()
+    commit = request.get('commit')
+    if commit:
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=commit['group'], enable_auto_commit=False)
+        tp = TopicPartition(commit['topic'], commit['partition'])
+        consumer.assign([tp])
+        consumer.commit({tp: OffsetAndMetadata(commit['offset'], commit['metadata'])})
+        answer['committed'] = consumer.committed(tp)
         consumer.close()
     print(json.dumps(answer))
 

@@ -6,12 +6,15 @@
  */
 import type { Broker } from '../../broker/broker.js';
 import { SamsaError } from '../../errors.js';
+import type { GroupCoordinator } from '../../groups/group-coordinator.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import type { Logger } from '../../logger.js';
 import type { ApiVersionRange, KafkaHandler, RequestContext } from '../kafka-listener.js';
 
 export interface KafkaApiContext {
   broker: Broker;
+  /** Committed offsets (and later the groups themselves), shared with the HTTP consumers. */
+  coordinator: GroupCoordinator;
   logger: Logger;
   /** `--kafka-advertised-listener`; null: the address each client connected to. */
   advertisedListener: { host: string; port: number } | null;
