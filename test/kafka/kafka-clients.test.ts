@@ -173,6 +173,34 @@ describe('Kafka clients against samsa serve', () => {
     return events;
   }
 
+  it('ApiVersions advertises exactly the APIs served, at the versions implemented', async () => {
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const answer = await conn.call(API_KEYS.ApiVersions, 3, {
+        clientSoftwareName: 'test',
+        clientSoftwareVersion: '1',
+      });
+      assert.equal(answer.errorCode, 0);
+      assert.deepEqual(
+        (answer.apiKeys as Message[]).map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
+        [
+          [0, 3, 8], // Produce
+          [1, 4, 11], // Fetch
+          [2, 0, 5], // ListOffsets
+          [3, 0, 8], // Metadata
+          [8, 0, 7], // OffsetCommit
+          [9, 1, 5], // OffsetFetch
+          [10, 0, 2], // FindCoordinator
+          [18, 0, 3], // ApiVersions
+          [19, 0, 4], // CreateTopics
+          [20, 0, 3], // DeleteTopics
+        ],
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
   it('kcat -L lists this broker at the address the client used, and each partition with leader, replicas and ISR', (t) => {
     if (!need(t, KCAT, 'kcat')) return;
     return (async () => {
