@@ -241,6 +241,11 @@ describe('Kafka clients against samsa serve', () => {
         { offset: 2, key: 'k3', payload: '\ttabbed value', headers: ['trace', 'abc', 'ünï', 'ÿes'] },
       ],
     );
+    return (async () => {
+      const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      assert.match(metrics, /^samsa_records_in_total\{topic="kcat-in"\} 3$/m);
+      assert.match(metrics, /^samsa_records_out_total\{topic="kcat-in"\} 3$/m);
+    })();
   });
 
   it('records produced by kcat are read over HTTP (v2 consumer, SSE) with the same offsets, keys, values and headers', (t) => {

@@ -63,9 +63,12 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
       const responses = topics.map((t) => ({
         topic: t.topic,
         partitions: t.partitions.map((): Message => {
+          const want = wanted[i] as (typeof wanted)[number];
           const p = fetched.partitions[i++];
           if (p === undefined) throw new Error('fetch answered fewer partitions than asked');
           const errorCode = p.error === null ? 0 : errorCodeOf(p.error, logger, 'Fetch');
+          if (p.records.length > 0)
+            broker.recordDelivered(p.topic, recordsFrom(p.records, want.offset), p.records.length);
           return {
             partitionIndex: p.partition,
             errorCode,
@@ -81,4 +84,26 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
       return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
     },
   };
+}
+
+/** Batch header fields read to count what a fetch delivers (Kafka's record batch v2 layout). */
+const BATCH_LENGTH_AT = 8;
+const LAST_OFFSET_DELTA_AT = 23;
+const BATCH_HEADER_BYTES = 61;
+
+/**
+ * Records at or after `offset` in whole batches, from their headers only (the first batch may
+ * start before the offset asked for; a compacted batch is counted by its offset span).
+ */
+function recordsFrom(records: Buffer, offset: number): number {
+  let count = 0;
+  for (let at = 0; at + BATCH_HEADER_BYTES <= records.length; ) {
+    const size = records.readInt32BE(at + BATCH_LENGTH_AT) + 12;
+    if (size < BATCH_HEADER_BYTES || at + size > records.length) break;
+    const base = Number(records.readBigInt64BE(at));
+    const last = base + records.readInt32BE(at + LAST_OFFSET_DELTA_AT);
+    count += Math.max(0, last - Math.max(base, offset) + 1);
+    at += size;
+  }
+  return count;
 }
