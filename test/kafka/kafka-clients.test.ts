@@ -360,6 +360,36 @@ describe('Kafka clients against samsa serve', () => {
     })();
   });
 
+  it('a LogAppendTime topic stamps the broker clock on a client batch (header and CRC rewritten)', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      await createTopic('append-time', 1, { 'message.timestamp.type': 'LogAppendTime' });
+      const before = Date.now();
+      run(KCAT, ['-b', broker, '-P', '-t', 'append-time', '-X', 'check.crcs=true'], 'stamped\n');
+      const after = Date.now();
+      const [record] = jsonLines<KcatRecord & { tstype: string; ts: number }>(
+        run(KCAT, [
+          '-b',
+          broker,
+          '-C',
+          '-t',
+          'append-time',
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-J',
+          '-X',
+          'check.crcs=true',
+        ]).toString(),
+      );
+      assert.equal(record?.tstype, 'logappend');
+      assert.ok((record?.ts as number) >= before && (record?.ts as number) <= after, `ts ${record?.ts}`);
+      const [overHttp] = await readOverV2('append-time', 0, 0, 1);
+      assert.equal(overHttp?.value, b64('stamped'));
+    })();
+  });
+
   it('kafka-python produces and consumes without a group (assign + seek), and reads what kcat wrote', (t) => {
     if (!need(t, PYTHON, 'python3-kafka (kafka-python)')) return;
     return (async () => {
