@@ -13,7 +13,8 @@ FROM node:20-slim AS runtime
 ENV NODE_ENV=production \
     SAMSA_DATA_DIR=/data \
     SAMSA_HOST=0.0.0.0 \
-    SAMSA_PORT=8082
+    SAMSA_PORT=8082 \
+    SAMSA_KAFKA_PORT=9092
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force
@@ -24,7 +25,9 @@ COPY openapi.yaml ./
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME /data
-EXPOSE 8082
+# HTTP, and the Kafka protocol. Metadata advertises the address a connection arrives at, which is
+# the container's own behind a published port: set SAMSA_KAFKA_ADVERTISED_LISTENER to what clients use.
+EXPOSE 8082 9092
 # Ready, not merely alive: /readyz is 503 while the logs recover, so the start period covers recovery.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.SAMSA_PORT||8082)+'/readyz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]

@@ -57,6 +57,9 @@ async function startNode(dir: string, port: number, extra: string[]): Promise<Ch
     dir,
     '--log-level',
     'error',
+    // Several nodes share the machine: the Kafka listener (9092 by default) stays off.
+    '--kafka-port',
+    '0',
     ...extra,
   ]);
   await waitFor(`http://127.0.0.1:${port}/readyz`);

@@ -14,7 +14,9 @@ import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './http/sse-stream.js';
-import { createLogger } from './logger.js';
+import { kafkaApis, parseListener } from './kafka/kafka-apis.js';
+import { KafkaListener } from './kafka/kafka-listener.js';
+import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { SamsaNode } from './samsa-node.js';
 
@@ -132,6 +134,15 @@ async function serve(config: ServerConfig): Promise<number> {
     return EXIT_FAILURE;
   }
   const { port } = server.address() as AddressInfo;
+  let kafka: KafkaListener | null = null;
+  if (config.kafkaPort !== 0) {
+    kafka = await listenKafka(node, config, logger);
+    if (kafka === null) {
+      server.close();
+      await node.shutdown().catch(() => undefined);
+      return EXIT_FAILURE;
+    }
+  }
   // The port must stay a plain number in this line: test/process/server-process.ts reads it from here.
   logger.info(
     { event: 'listening', host: config.host, port, nodeId: config.nodeId, dataDir: config.dataDir },
@@ -147,6 +158,7 @@ async function serve(config: ServerConfig): Promise<number> {
     } catch (err) {
       logger.error({ event: 'join_failed', err }, 'could not join the cluster');
       server.close();
+      await kafka?.close();
       await node.shutdown().catch(() => undefined);
       return EXIT_FAILURE;
     }
@@ -178,6 +190,8 @@ async function serve(config: ServerConfig): Promise<number> {
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
   // Streams never finish by themselves: end them so draining waits only for real requests.
   sseHub.closeAll();
+  // Kafka clients reconnect and retry elsewhere: their connections are closed, not drained.
+  await kafka?.close();
   await drain(server, config.shutdownTimeoutMs);
   try {
     await node.shutdown();
@@ -187,6 +201,38 @@ async function serve(config: ServerConfig): Promise<number> {
   }
   logger.info({ event: 'stopped', exitCode }, 'stopped');
   return exitCode;
+}
+
+/**
+ * Starts the Kafka protocol listener on `--kafka-port` (same host as HTTP); null when it cannot
+ * listen, after one log line saying why (a port in use names the flag that moves or disables it).
+ */
+async function listenKafka(node: SamsaNode, config: ServerConfig, logger: Logger): Promise<KafkaListener | null> {
+  const listener = new KafkaListener({
+    ...kafkaApis({
+      broker: node.broker,
+      coordinator: node.coordinator,
+      logger,
+      advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
+    }),
+    logger,
+  });
+  try {
+    const { port } = await listener.listen(config.kafkaPort, config.host);
+    logger.info(
+      { event: 'kafka_listening', host: config.host, port, advertised: config.kafkaAdvertisedListener || null },
+      `Kafka protocol listener on ${config.host}:${port}`,
+    );
+    return listener;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const message =
+      code === 'EADDRINUSE'
+        ? `Kafka port ${config.kafkaPort} is already in use on ${config.host}: stop what holds it, choose another with --kafka-port (SAMSA_KAFKA_PORT), or turn the Kafka listener off with --kafka-port 0`
+        : `could not listen for Kafka clients on ${config.host}:${config.kafkaPort}: ${(err as Error).message}`;
+    logger.error({ event: 'kafka_listen_failed', code, port: config.kafkaPort, err }, message);
+    return null;
+  }
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -14,6 +14,10 @@ export const DEFAULT_MIN_FREE_DISK_BYTES = 100 * 1024 * 1024;
 export interface ServerConfig {
   port: number;
   host: string;
+  /** The Kafka wire-protocol listener's TCP port (same host as HTTP); 0 turns it off. */
+  kafkaPort: number;
+  /** `host:port` Metadata hands to Kafka clients; empty: the address each client connected to. */
+  kafkaAdvertisedListener: string;
   dataDir: string;
   nodeId: number;
   /** Largest HTTP request body, in bytes; larger answers 413. */
@@ -77,6 +81,11 @@ const MAX_INT32 = 2_147_483_647;
 const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
   port: intSetting('port', 8082, 0, 65_535, 'TCP port to listen on; 0 picks a free one'),
   host: textSetting('host', '0.0.0.0', 'Interface to listen on'),
+  kafkaPort: intSetting('kafka-port', 9092, 0, 65_535, 'Kafka protocol port; 0 turns the listener off'),
+  kafkaAdvertisedListener: hostPortSetting(
+    'kafka-advertised-listener',
+    'host:port Kafka clients are told to use (empty: the address they connected to)',
+  ),
   dataDir: textSetting('data-dir', './data', 'Directory holding the partition logs'),
   nodeId: intSetting('node-id', 0, 0, MAX_INT32, 'This node’s broker id'),
   maxRequestBytes: intSetting('max-request-bytes', 16 * 1024 * 1024, 1, MAX_INT32, 'Largest request body (bytes)'),
@@ -250,4 +259,23 @@ function textSetting(flag: string, defaultValue: string, help: string): Setting<
 /** A text setting whose default is empty (off); an empty value given means the default too. */
 function optionalTextSetting(flag: string, help: string): Setting<string> {
   return { flag, env: envName(flag), defaultValue: '', help, expected: 'a string', parse: (text) => text };
+}
+
+/** `host:port` (a name or IPv4 address, or a bracketed IPv6 one), or empty for "none". */
+function hostPortSetting(flag: string, help: string): Setting<string> {
+  return {
+    flag,
+    env: envName(flag),
+    defaultValue: '',
+    help,
+    expected: 'host:port with a port from 1 to 65535',
+    parse: (text) => {
+      const t = text.trim();
+      if (t === '') return '';
+      const m = /^(\[[0-9a-fA-F:.]+\]|[^\s:[\]]+):(\d{1,5})$/.exec(t);
+      if (!m) return undefined;
+      const port = Number(m[2]);
+      return port >= 1 && port <= 65_535 ? t : undefined;
+    },
+  };
 }

@@ -329,10 +329,14 @@ export class CorruptRecordError extends SamsaError {
     super(message, KAFKA_ERRORS.CORRUPT_MESSAGE);
   }
 }
-/** A record a compacted topic cannot hold, such as one without a key (Kafka INVALID_RECORD, 87). */
+/**
+ * A record a compacted topic cannot hold, such as one without a key (Kafka INVALID_RECORD, 87); also
+ * a client's batch in a form this broker does not take (a message format or codec it lacks, with
+ * Kafka's own error for that).
+ */
 export class InvalidRecordError extends SamsaError {
-  constructor(message: string) {
-    super(message, KAFKA_ERRORS.INVALID_RECORD);
+  constructor(message: string, kafkaError: KafkaError = KAFKA_ERRORS.INVALID_RECORD) {
+    super(message, kafkaError);
   }
 }
 /**

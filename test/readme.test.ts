@@ -15,12 +15,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startServer } from './process/server-process.js';
+import { freePort, startServer } from './process/server-process.js';
 import { altered, extractShellExamples, mismatch, type ReadmeExample } from './readme-examples.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const README = path.join(ROOT, 'README.md');
 const README_ADDRESS = 'localhost:8082';
+/** The Kafka listener's address in commands, and as Metadata shows it (the address kcat reached). */
+const README_KAFKA_ADDRESSES = ['localhost:9092', '127.0.0.1:9092'];
 /** Generous: the slowest example is a 2 s stream, and the machine may be busy. */
 const COMMAND_TIMEOUT_MS = 20_000;
 const CURL_TIMED_OUT = 28;
@@ -39,7 +41,7 @@ test('the README has shell examples, and each one shows its output or none', () 
 });
 
 test('every shell example of the README answers as the README shows, on a fresh server', async (t) => {
-  for (const tool of ['bash', 'curl', 'jq']) {
+  for (const tool of ['bash', 'curl', 'jq', 'kcat']) {
     const found = spawnSync('bash', ['-c', `command -v ${tool}`]).status === 0;
     assert.ok(found, `${tool} is needed by the README examples (CI installs it in .ci/run)`);
   }
@@ -50,17 +52,23 @@ test('every shell example of the README answers as the README shows, on a fresh 
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.rmSync(workDir, { recursive: true, force: true });
   });
-  const server = await startServer(dataDir);
+  const server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
   t.after(async () => {
     server.child.kill('SIGTERM');
     await server.exited;
   });
   const address = new URL(server.baseUrl).host;
+  const kafkaAddress = `127.0.0.1:${server.kafkaPort}`;
+  const real = (text: string) =>
+    README_KAFKA_ADDRESSES.reduce(
+      (t, shown) => t.replaceAll(shown, kafkaAddress),
+      text.replaceAll(README_ADDRESS, address),
+    );
   const shell = new ShellSession(workDir);
   t.after(() => shell.close());
 
   for (const example of examples) {
-    const command = example.command.replaceAll(README_ADDRESS, address);
+    const command = real(example.command);
     const result = await shell.run(command, COMMAND_TIMEOUT_MS);
     const where = `README.md:${example.line}: ${example.command.split('\n')[0]}`;
     const timedOutOnPurpose = result.exitCode === CURL_TIMED_OUT && command.includes('--max-time');
@@ -72,7 +80,7 @@ test('every shell example of the README answers as the README shows, on a fresh 
       assert.ok(!isErrorBody(result.stdout), `${where}\n  answered an error: ${result.stdout}`);
       continue;
     }
-    const expected = example.expected.map((line) => line.replaceAll(README_ADDRESS, address));
+    const expected = example.expected.map(real);
     const why = mismatch(expected, result.stdout);
     assert.equal(why, undefined, `${where}\n  ${why}`);
     assertPinsSomething(example, expected, result.stdout, where);

@@ -3,6 +3,7 @@ import { LocalMetadataStore, type MetadataStore, type TopicMetadata } from '../c
 import type { ClusterNode } from '../cluster/node-registry.js';
 import {
   IdempotencyKeyReusedError,
+  InvalidTopicError,
   NotLeaderOrFollowerError,
   RemoteBrokerError,
   SamsaError,
@@ -25,6 +26,7 @@ import { LogManager } from '../storage/log-manager.js';
 import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
 import type { RecordInput } from '../storage/record-batch.js';
 import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
+import { clientBatchToAppend } from './client-batch.js';
 import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { type FetchRequest, type FetchResponse, fetchPartitions, readPartitions } from './fetch.js';
 import { replayPartition } from './idempotent-replay.js';
@@ -33,6 +35,7 @@ import type { HostedPartitions, Partition, PartitionStatus } from './partition.j
 import { StickyPartitioner } from './partitioner.js';
 import { type ForwardProduce, ProducePath } from './produce.js';
 import {
+  type Acks,
   type ProduceColumns,
   type ProduceColumnsResult,
   type ProduceOptions,
@@ -73,6 +76,7 @@ export type {
   TopicDescription,
 } from './topic-admin.js';
 export { MAX_PARTITIONS_PER_TOPIC } from './topic-admin.js';
+export { splitTpKey } from './topic-partition.js';
 export type { TopicTraffic } from './topic-traffic.js';
 
 export type { ClusterNode, RecordInput };
@@ -486,6 +490,35 @@ export class Broker {
   }
 
   /**
+   * The Kafka listener's produce: appends one record batch as a Kafka client encoded it to a
+   * partition this node leads, stored as it came (client-batch.ts has the checks), and answers as
+   * `acks` asks: 0 and 1 after the leader's append, -1 once the high watermark is past the batch
+   * (RequestTimedOutError after `timeoutMs`). Topics are not auto-created here (Kafka creates them
+   * on Metadata).
+   */
+  async appendClientBatch(
+    topic: string,
+    partition: number,
+    batch: Buffer,
+    opts: { acks: Acks; timeoutMs: number },
+  ): Promise<{ baseOffset: number; logAppendTime: number; logStartOffset: number }> {
+    this.ensureReady();
+    if (isInternalTopic(topic))
+      throw new InvalidTopicError(`Topic '${topic}' is internal to the broker; clients cannot write to it.`);
+    const meta = this.topics.get(topic);
+    if (!meta) throw new UnknownTopicError(topic, 'produce');
+    const p = this.partitionOrThrow(topic, partition);
+    const prepared = clientBatchToAppend(this.admin.logConfigOf(meta), batch, Date.now());
+    const info = p.appendAsLeader(prepared, opts.acks === -1);
+    const traffic = this.traffic.of(topic);
+    traffic.recordsIn += prepared.recordCount;
+    traffic.bytesIn += info.sizeBytes;
+    if (opts.acks === -1 && p.highWatermark <= info.lastOffset)
+      await p.waitForHighWatermarkPast(info.lastOffset, opts.timeoutMs);
+    return { baseOffset: info.baseOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
+  }
+
+  /**
    * Appends to one partition of an internal topic on behalf of the broker itself, as its leader
    * (refused below min.insync.replicas); `waitForReplication` then waits for the followers.
    */
@@ -535,6 +568,19 @@ export class Broker {
     if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions)
       throw new UnknownPartitionError(topic, partition);
     return meta.partitionStates[partition]?.leader ?? this.nodeId;
+  }
+
+  /** The partition's leader epoch as stored (Kafka's Metadata v7+ reports it), whether or not this node hosts it. */
+  leaderEpochOf(topic: string, partition: number): number {
+    const meta = this.topics.get(topic);
+    if (!meta) throw new UnknownTopicError(topic);
+    const local = this.partitions.get(topic)?.[partition];
+    return local?.leaderEpoch ?? meta.partitionStates[partition]?.leaderEpoch ?? 0;
+  }
+
+  /** Whether `auto.create.topics.enable` is on: Kafka's Metadata creates a topic a client names then. */
+  get autoCreateTopics(): boolean {
+    return this.settings.autoCreateTopics;
   }
 
   /** Per-topic totals since start-up (deleted topics are gone). */

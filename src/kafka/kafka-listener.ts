@@ -26,15 +26,33 @@ export interface RequestContext {
   /** The address the client connected to: what Metadata advertises by default. */
   localAddress: string;
   localPort: number;
+  /** Aborted when the connection closes (or the listener does): a long-polling Fetch stops waiting. */
+  signal: AbortSignal;
 }
 
-export type KafkaHandler = (header: RequestHeaderValue, request: Message, context: RequestContext) => Promise<Message>;
+/** The answer to a request, or null for none (Produce with acks=0: the client reads no response). */
+export type KafkaHandler = (
+  header: RequestHeaderValue,
+  request: Message,
+  context: RequestContext,
+) => Promise<Message | null>;
 
 /** api key → handler. The listener advertises exactly these keys (ApiVersions is always added). */
 export type KafkaHandlers = ReadonlyMap<number, KafkaHandler>;
 
+/** An inclusive range of an API's versions. */
+export interface ApiVersionRange {
+  min: number;
+  max: number;
+}
+
 export interface KafkaListenerOptions {
   handlers: KafkaHandlers;
+  /**
+   * The versions each handler implements (advertised by ApiVersions, and the only ones accepted);
+   * an api key absent here gets every version its schema describes.
+   */
+  versions?: ReadonlyMap<number, ApiVersionRange>;
   logger: Logger;
   /** socket.request.max.bytes: the largest frame accepted (Kafka's default 100 MiB). */
   maxRequestBytes?: number;
@@ -52,20 +70,34 @@ const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 100;
 const MIN_FRAME_BYTES = 8;
 const UNSUPPORTED_VERSION = 35;
 
-/** The ApiVersions answer for the api keys in `handlers`, at the versions their schemas describe. */
-export function apiVersionsHandler(handlers: () => Iterable<number>): KafkaHandler {
+/**
+ * The ApiVersions answer for the api keys in `handlers`, at the versions `versions` gives them, or
+ * else the versions their schemas describe.
+ */
+export function apiVersionsHandler(
+  handlers: () => Iterable<number>,
+  versions: ReadonlyMap<number, ApiVersionRange> = new Map(),
+): KafkaHandler {
   return async () => {
     const apiKeys = [...handlers()]
       .map((key) => APIS.get(key))
       .filter((api): api is Api => api !== undefined)
       .sort((a, b) => a.apiKey - b.apiKey)
-      .map((api) => ({
-        apiKey: api.apiKey,
-        minVersion: api.request.validVersions.min,
-        maxVersion: api.request.validVersions.max as number,
-      }));
+      .map((api) => {
+        const range = versionsOf(api, versions);
+        return { apiKey: api.apiKey, minVersion: range.min, maxVersion: range.max };
+      });
     return { errorCode: 0, apiKeys, throttleTimeMs: 0 };
   };
+}
+
+function versionsOf(api: Api, versions: ReadonlyMap<number, ApiVersionRange>): ApiVersionRange {
+  const schema = api.request.validVersions;
+  const given = versions.get(api.apiKey);
+  // A narrower range than the schema's, never a wider one: the codec knows only the schema's versions.
+  const min = Math.max(given?.min ?? schema.min, schema.min);
+  const max = Math.min(given?.max ?? (schema.max as number), schema.max as number);
+  return { min, max };
 }
 
 export class KafkaListener {
@@ -75,6 +107,7 @@ export class KafkaListener {
   readonly #maxRequestBytes: number;
   readonly #idleMs: number;
   readonly #maxInFlight: number;
+  readonly #versions: Map<number, ApiVersionRange>;
   readonly #sockets = new Set<net.Socket>();
 
   constructor(options: KafkaListenerOptions) {
@@ -83,10 +116,15 @@ export class KafkaListener {
     this.#idleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS;
     this.#maxInFlight = options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS;
     this.#handlers = new Map(options.handlers);
+    this.#versions = new Map();
+    for (const key of [...this.#handlers.keys(), API_KEYS.ApiVersions]) {
+      const api = APIS.get(key);
+      if (api) this.#versions.set(key, versionsOf(api, options.versions ?? new Map()));
+    }
     if (!this.#handlers.has(API_KEYS.ApiVersions)) {
       this.#handlers.set(
         API_KEYS.ApiVersions,
-        apiVersionsHandler(() => this.#handlers.keys()),
+        apiVersionsHandler(() => this.#handlers.keys(), this.#versions),
       );
     }
     this.#server = net.createServer((socket) => this.#accept(socket));
@@ -134,6 +172,11 @@ export class KafkaListener {
     return this.#handlers.get(apiKey);
   }
 
+  /** @internal the versions of `apiKey` this listener accepts */
+  versions(apiKey: number): ApiVersionRange | undefined {
+    return this.#versions.get(apiKey);
+  }
+
   /** @internal */
   reject(socket: net.Socket, reason: string): void {
     this.#logger.warn(
@@ -147,10 +190,11 @@ export class KafkaListener {
 class Connection {
   #chunks: Buffer[] = [];
   #buffered = 0;
-  /** Answers in request order; each settles to the frame to write, or null (close). */
-  #queue: Array<Promise<Buffer>> = [];
+  /** Answers in request order; each settles to the frame to write, or null (no answer: acks=0). */
+  #queue: Array<Promise<Buffer | null>> = [];
   #writing = false;
   #closed = false;
+  readonly #aborter = new AbortController();
   inFlight = 0;
 
   constructor(
@@ -159,6 +203,7 @@ class Connection {
   ) {
     socket.on('close', () => {
       this.#closed = true;
+      this.#aborter.abort();
     });
   }
 
@@ -200,7 +245,7 @@ class Connection {
   }
 
   #dispatch(frame: Buffer): void {
-    let answer: Promise<Buffer>;
+    let answer: Promise<Buffer | null>;
     try {
       answer = this.#handle(frame);
     } catch (error) {
@@ -216,36 +261,46 @@ class Connection {
   }
 
   /** Decodes synchronously (a malformed frame throws here); the handler's work is the promise. */
-  #handle(frame: Buffer): Promise<Buffer> {
+  #handle(frame: Buffer): Promise<Buffer | null> {
     const apiKey = frame.readInt16BE(0);
     const apiVersion = frame.readInt16BE(2);
     const api = APIS.get(apiKey);
     const handler = this.listener.handler(apiKey);
-    if (api === undefined || handler === undefined) throw new KafkaCodecError(`unsupported api key ${apiKey}`);
-    const known = inRange(api.request.validVersions, apiVersion);
+    const versions = this.listener.versions(apiKey);
+    if (api === undefined || handler === undefined || versions === undefined)
+      throw new KafkaCodecError(`unsupported api key ${apiKey}`);
+    const known = apiVersion >= versions.min && apiVersion <= versions.max;
     if (!known && apiKey !== API_KEYS.ApiVersions) {
       throw new KafkaCodecError(`unsupported ${api.name} version ${apiVersion}`);
     }
     // An ApiVersions version newer than ours still comes with a flexible (v2) header.
-    const headerVersion = known ? requestHeaderVersion(api, apiVersion) : apiVersion >= 3 ? 2 : 1;
+    const headerVersion = inRange(api.request.validVersions, apiVersion)
+      ? requestHeaderVersion(api, apiVersion)
+      : apiVersion >= 3
+        ? 2
+        : 1;
     const { value: header, end } = decodeAt(frame, 0, RequestHeader, headerVersion);
     const requestHeader = header as unknown as RequestHeaderValue;
     if (!known) {
       // KIP-511: answer in v0 with the versions we do support, so the client can pick one.
       const body = { errorCode: UNSUPPORTED_VERSION, apiKeys: [] as Message[] };
       return handler(requestHeader, {}, this.#context()).then((supported) => {
-        body.apiKeys = (supported.apiKeys as Message[]) ?? [];
+        body.apiKeys = (supported?.apiKeys as Message[]) ?? [];
         return this.#frame(api, 0, requestHeader.correlationId, body);
       });
     }
     const { value: request } = decodeAt(frame, end, api.request, apiVersion);
     return handler(requestHeader, request, this.#context()).then((response) =>
-      this.#frame(api, apiVersion, requestHeader.correlationId, response),
+      response === null ? null : this.#frame(api, apiVersion, requestHeader.correlationId, response),
     );
   }
 
   #context(): RequestContext {
-    return { localAddress: this.socket.localAddress ?? '', localPort: this.socket.localPort ?? 0 };
+    return {
+      localAddress: this.socket.localAddress ?? '',
+      localPort: this.socket.localPort ?? 0,
+      signal: this.#aborter.signal,
+    };
   }
 
   #frame(api: Api, version: number, correlationId: number, response: Message): Buffer {
@@ -261,9 +316,9 @@ class Connection {
     this.#writing = true;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
-        let frame: Buffer;
+        let frame: Buffer | null;
         try {
-          frame = await (this.#queue[0] as Promise<Buffer>);
+          frame = await (this.#queue[0] as Promise<Buffer | null>);
         } catch (error) {
           this.#fail(`handler failed: ${(error as Error).message}`);
           return;
@@ -271,7 +326,7 @@ class Connection {
         this.#queue.shift();
         this.inFlight--;
         if (this.#closed) return;
-        this.socket.write(frame);
+        if (frame !== null) this.socket.write(frame);
         if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
       }
     } finally {

@@ -11,6 +11,8 @@ test('defaults apply when neither flags nor env say anything', () => {
   assert.deepEqual(configOf(parseServeArgs([], {})), {
     port: 8082,
     host: '0.0.0.0',
+    kafkaPort: 9092,
+    kafkaAdvertisedListener: '',
     dataDir: './data',
     nodeId: 0,
     maxRequestBytes: 16 * 1024 * 1024,
@@ -47,6 +49,28 @@ test('cluster mode comes from --etcd or SAMSA_ETCD, with its name, secret and ra
   assert.equal(c.clusterName, 'prod');
   assert.equal(c.clusterSecret, 's3cret');
   assert.equal(configOf(parseServeArgs([], { SAMSA_ETCD: 'http://e:2379' })).etcd, 'http://e:2379');
+});
+
+test('the Kafka listener: --kafka-port / SAMSA_KAFKA_PORT (0 turns it off) and --kafka-advertised-listener', () => {
+  assert.equal(configOf(parseServeArgs(['--kafka-port', '0'], {})).kafkaPort, 0);
+  assert.equal(configOf(parseServeArgs([], { SAMSA_KAFKA_PORT: '19092' })).kafkaPort, 19092);
+  assert.equal(configOf(parseServeArgs(['--kafka-port=29092'], { SAMSA_KAFKA_PORT: '19092' })).kafkaPort, 29092);
+  for (const listener of ['kafka.example.com:9092', '10.0.0.7:19092', '[::1]:9092']) {
+    const c = configOf(parseServeArgs(['--kafka-advertised-listener', listener], {}));
+    assert.equal(c.kafkaAdvertisedListener, listener);
+  }
+  assert.equal(
+    configOf(parseServeArgs([], { SAMSA_KAFKA_ADVERTISED_LISTENER: 'broker:9093' })).kafkaAdvertisedListener,
+    'broker:9093',
+  );
+  for (const bad of ['broker', 'broker:0', 'broker:70000', 'http://broker:9092', 'a b:1']) {
+    const r = parseServeArgs(['--kafka-advertised-listener', bad], {});
+    assert.equal(r.kind, 'usage-error', bad);
+    assert.match((r as { message: string }).message, /--kafka-advertised-listener must be host:port/);
+  }
+  const r = parseServeArgs(['--kafka-port', '65536'], {});
+  assert.equal(r.kind, 'usage-error');
+  assert.match((r as { message: string }).message, /--kafka-port must be an integer from 0 to 65535/);
 });
 
 test('SSE limits and CORS origins come from flags and env like every setting', () => {

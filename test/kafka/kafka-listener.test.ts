@@ -89,6 +89,69 @@ describe('Kafka listener', () => {
     }
   });
 
+  it('advertises and accepts only the versions it is given for a handler', async () => {
+    const heartbeat: KafkaHandler = async () => ({ errorCode: 0 });
+    const { listener, port } = await start({
+      handlers: new Map([[API_KEYS.Heartbeat, heartbeat]]),
+      versions: new Map([[API_KEYS.Heartbeat, { min: 1, max: 2 }]]),
+    });
+    try {
+      const client = new RawClient(port);
+      client.socket.write(requestFrame(API_KEYS.ApiVersions, 0, 1, {}));
+      const [frame] = await client.frame(1);
+      assert.deepEqual(apiVersionsBody(frame as Buffer, 0).apiKeys, [
+        { apiKey: 12, minVersion: 1, maxVersion: 2 },
+        { apiKey: 18, minVersion: 0, maxVersion: 3 },
+      ]);
+      client.socket.write(requestFrame(API_KEYS.Heartbeat, 2, 2, { groupId: 'g', generationId: 1, memberId: 'm' }));
+      assert.equal((await client.frame(2))[1]?.readInt32BE(0), 2);
+      // Version 3 exists in the schema but is not offered: the connection is closed, as Kafka does.
+      const other = new RawClient(port);
+      other.socket.write(requestFrame(API_KEYS.Heartbeat, 3, 3, { groupId: 'g', generationId: 1, memberId: 'm' }));
+      await other.closed;
+      assert.equal(other.frames.length, 0);
+      client.socket.destroy();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('writes no answer for a request its handler answers with null, and keeps the others in order', async () => {
+    const heartbeat: KafkaHandler = async (header) => (header.correlationId === 1 ? null : { errorCode: 0 });
+    const { listener, port } = await start({ handlers: new Map([[API_KEYS.Heartbeat, heartbeat]]) });
+    try {
+      const client = new RawClient(port);
+      const body = { groupId: 'g', generationId: 1, memberId: 'm' };
+      client.socket.write(Buffer.concat([0, 1, 2].map((id) => requestFrame(API_KEYS.Heartbeat, 1, id, body))));
+      const frames = await client.frame(2);
+      assert.deepEqual(
+        frames.map((f) => f.readInt32BE(0)),
+        [0, 2],
+      );
+      client.socket.destroy();
+    } finally {
+      await listener.close();
+    }
+  });
+
+  it('aborts the request signal when the connection closes', async () => {
+    let aborted: Promise<void> = Promise.resolve();
+    const heartbeat: KafkaHandler = (_header, _request, context) => {
+      aborted = new Promise((resolve) => context.signal.addEventListener('abort', () => resolve()));
+      return aborted.then(() => ({ errorCode: 0 }));
+    };
+    const { listener, port } = await start({ handlers: new Map([[API_KEYS.Heartbeat, heartbeat]]) });
+    try {
+      const client = new RawClient(port);
+      client.socket.write(requestFrame(API_KEYS.Heartbeat, 1, 1, { groupId: 'g', generationId: 1, memberId: 'm' }));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      client.socket.destroy();
+      await aborted;
+    } finally {
+      await listener.close();
+    }
+  });
+
   it('answers an ApiVersions version it does not know with UNSUPPORTED_VERSION in v0', async () => {
     const { listener, port } = await start();
     try {

@@ -17,7 +17,8 @@ function samsa(args: string[]): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, SAMSA_PORT: '', SAMSA_DATA_DIR: '' },
+    // The Kafka listener is off unless a test turns it on: 9092 may be taken on a shared machine.
+    env: { ...process.env, SAMSA_PORT: '', SAMSA_DATA_DIR: '', SAMSA_KAFKA_PORT: '0' },
   });
 }
 
@@ -127,4 +128,82 @@ test('--help prints the usage text and exits 0', async () => {
   const { code } = await exitOf(child);
   assert.equal(code, 0);
   assert.match(stdout(), /--log\.retention\.ms/);
+});
+
+test('the Kafka listener answers on --kafka-port and is closed at shutdown', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-'));
+  const port = await freePort();
+  const kafkaPort = await freePort();
+  const child = samsa([
+    'serve',
+    '--port',
+    String(port),
+    '--kafka-port',
+    String(kafkaPort),
+    '--host',
+    '127.0.0.1',
+    '--data-dir',
+    dataDir,
+  ]);
+  const stderr = collect(child.stderr);
+  const exited = exitOf(child);
+  const events = lifecycle(child);
+  try {
+    const listening = await events.waitFor('kafka_listening');
+    assert.equal(listening.port, kafkaPort);
+    await events.waitFor('ready');
+    // ApiVersions v0 (api key 18, correlation id 7, no client id): the answer starts with the id.
+    const socket = net.connect(kafkaPort, '127.0.0.1');
+    const request = Buffer.from([0, 0, 0, 10, 0, 18, 0, 0, 0, 0, 0, 7, 0xff, 0xff]);
+    socket.write(request);
+    const answer = await new Promise<Buffer>((resolve, reject) => {
+      socket.once('data', resolve);
+      socket.once('error', reject);
+    });
+    assert.equal(answer.readInt32BE(4), 7);
+    assert.equal(answer.readInt16BE(8), 0);
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+    child.kill('SIGTERM');
+    const { code } = await exited;
+    assert.equal(code, 0, stderr());
+    await closed;
+    await new Promise<void>((resolve, reject) => {
+      const probe = net.connect(kafkaPort, '127.0.0.1');
+      probe.once('connect', () => reject(new Error('the Kafka port still accepts after shutdown')));
+      probe.once('error', () => resolve());
+    });
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a Kafka port already in use stops start-up with a message naming --kafka-port', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-'));
+  const holder = net.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const taken = (holder.address() as net.AddressInfo).port;
+  try {
+    const child = samsa([
+      'serve',
+      '--port',
+      '0',
+      '--kafka-port',
+      String(taken),
+      '--host',
+      '127.0.0.1',
+      '--data-dir',
+      dataDir,
+    ]);
+    const stdout = collect(child.stdout);
+    const stderr = collect(child.stderr);
+    const { code } = await exitOf(child);
+    assert.equal(code, 1);
+    const output = stdout() + stderr();
+    assert.match(output, /"event":"kafka_listen_failed"/);
+    assert.match(output, new RegExp(`Kafka port ${taken} is already in use.*--kafka-port 0`));
+  } finally {
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });

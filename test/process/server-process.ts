@@ -1,8 +1,11 @@
 /**
  * `samsa serve` as a real child process on 127.0.0.1 with an OS-chosen port, read from its
- * `listening` log line, for tests that need signals and crashes (kill -9).
+ * `listening` log line, for tests that need signals and crashes (kill -9). The Kafka listener is
+ * off (`--kafka-port 0`, so servers started side by side do not compete for 9092) unless the
+ * test passes `--kafka-port` itself (freePort() finds one); its port is then `kafkaPort`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -11,6 +14,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export interface ServerProcess {
   child: ChildProcess;
   baseUrl: string;
+  /** The Kafka listener's port, when the test turned it on. */
+  kafkaPort?: number;
   /** Everything the process wrote to stdout so far. */
   stdout(): string;
   stderr(): string;
@@ -36,12 +41,13 @@ export async function startServer(
       '0',
       '--data-dir',
       dataDir,
+      ...(extraArgs.some((a) => a === '--kafka-port' || a.startsWith('--kafka-port=')) ? [] : ['--kafka-port', '0']),
       ...extraArgs,
     ],
     {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, SAMSA_PORT: '', SAMSA_HOST: '', SAMSA_DATA_DIR: '' },
+      env: { ...process.env, SAMSA_PORT: '', SAMSA_HOST: '', SAMSA_DATA_DIR: '', SAMSA_KAFKA_PORT: '' },
     },
   );
   let out = '';
@@ -73,9 +79,11 @@ export async function startServer(
       reject(new Error(`server exited (${code}) before listening\n${out}\n${err}`));
     });
   });
+  const kafka = /"event":"kafka_listening"[^\n]*"port":(\d+)/.exec(out);
   const server: ServerProcess = {
     child,
     baseUrl: `http://127.0.0.1:${port}`,
+    ...(kafka ? { kafkaPort: Number(kafka[1]) } : {}),
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -98,4 +106,16 @@ export async function waitReady(server: ServerProcess, timeoutMs: number): Promi
       throw new Error(`server not ready within ${timeoutMs} ms\n${server.stdout()}\n${server.stderr()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** A TCP port free on 127.0.0.1 just now (the OS picks it; it is released before returning). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }

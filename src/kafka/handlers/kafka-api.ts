@@ -1,0 +1,68 @@
+/**
+ * What every API handler of the Kafka listener shares: the broker facade it calls, where Kafka
+ * clients are told to connect, and the one rule turning a domain error into a Kafka error code.
+ * Each handler file exports a factory giving its api key, the versions it implements (exactly what
+ * ApiVersions advertises) and the handler.
+ */
+import type { Broker } from '../../broker/broker.js';
+import { SamsaError } from '../../errors.js';
+import type { GroupCoordinator } from '../../groups/group-coordinator.js';
+import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import type { Logger } from '../../logger.js';
+import type { ApiVersionRange, KafkaHandler, RequestContext } from '../kafka-listener.js';
+
+export interface KafkaApiContext {
+  broker: Broker;
+  /** Committed offsets (and later the groups themselves), shared with the HTTP consumers. */
+  coordinator: GroupCoordinator;
+  logger: Logger;
+  /** `--kafka-advertised-listener`; null: the address each client connected to. */
+  advertisedListener: { host: string; port: number } | null;
+}
+
+export interface KafkaApi {
+  apiKey: number;
+  versions: ApiVersionRange;
+  handle: KafkaHandler;
+}
+
+/**
+ * The Kafka error code of a failure: a domain error's own; anything else is a bug, logged once and
+ * answered UNKNOWN_SERVER_ERROR (-1), as Kafka's broker does.
+ */
+export function errorCodeOf(err: unknown, logger: Logger, during: string): number {
+  if (err instanceof SamsaError && err.kafkaError !== null) return err.kafkaError.code;
+  logger.error({ event: 'kafka.handler_failed', during, err }, `Kafka ${during} failed`);
+  return KAFKA_ERRORS.UNKNOWN_SERVER_ERROR.code;
+}
+
+/** The error's message for the v8+ error message fields; null for an unexpected failure. */
+export function errorMessageOf(err: unknown): string | null {
+  return err instanceof SamsaError && err.kafkaError !== null ? err.message : null;
+}
+
+/**
+ * Where this node tells Kafka clients to connect: the configured listener, else the address and
+ * port this client reached (so it works on localhost, in containers and behind port maps). An
+ * IPv4 client of a dual-stack socket shows as `::ffff:a.b.c.d`; clients want the plain address.
+ */
+export function advertisedAddress(ctx: KafkaApiContext, request: RequestContext): { host: string; port: number } {
+  if (ctx.advertisedListener) return ctx.advertisedListener;
+  const local = request.localAddress.startsWith('::ffff:') ? request.localAddress.slice(7) : request.localAddress;
+  return { host: local, port: request.localPort };
+}
+
+/** Parses `host:port` (IPv6 in brackets) as config.ts accepts it. */
+export function parseListener(text: string): { host: string; port: number } {
+  const colon = text.lastIndexOf(':');
+  const host = text.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(text.slice(colon + 1)) };
+}
+
+/** An int64 offset or timestamp from the wire as a number; beyond 2^53 it cannot name a real offset. */
+export function int64ToNumber(value: unknown): number {
+  const n = typeof value === 'bigint' ? value : BigInt(value as number);
+  if (n > BigInt(Number.MAX_SAFE_INTEGER)) return Number.MAX_SAFE_INTEGER;
+  if (n < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
+  return Number(n);
+}

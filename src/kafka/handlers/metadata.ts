@@ -1,0 +1,84 @@
+/**
+ * Metadata (api key 3): the brokers Kafka clients connect to and, per topic, its partitions with
+ * leader, leader epoch, replicas and ISR. A topic the client names that does not exist is created
+ * when the client allows it and `auto.create.topics.enable` is on (Kafka's rule), else answered
+ * UNKNOWN_TOPIC_OR_PARTITION. v0 asks for every topic with an empty list, v1+ with null.
+ */
+import { isInternalTopic } from '../../broker/broker.js';
+import { TopicExistsError } from '../../errors.js';
+import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { API_KEYS } from '../protocol/apis.js';
+import type { Message } from '../protocol/codec.js';
+import { advertisedAddress, errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+
+/** v9+ is flexible; v0–8 cover librdkafka 2.0 (≤4), kafka-python 2.0 (0–1) and kafkajs (≤6). */
+const VERSIONS = { min: 0, max: 8 };
+/** Most topics one Metadata request may name; a longer list is answered for the first ones only. */
+const MAX_TOPICS_PER_REQUEST = 10_000;
+
+export function metadataApi(ctx: KafkaApiContext): KafkaApi {
+  const { broker, logger } = ctx;
+
+  async function topicEntry(name: string, autoCreate: boolean): Promise<Message> {
+    if (!broker.hasTopic(name)) {
+      if (!autoCreate) return { errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code, name, partitions: [] };
+      try {
+        await broker.createTopic(name);
+      } catch (err) {
+        if (!(err instanceof TopicExistsError)) {
+          return { errorCode: errorCodeOf(err, logger, 'Metadata auto-create'), name, partitions: [] };
+        }
+      }
+    }
+    try {
+      const topic = broker.describeTopic(name);
+      return {
+        errorCode: 0,
+        name,
+        isInternal: isInternalTopic(name),
+        partitions: topic.partitions.map((p) => ({
+          errorCode: p.leader < 0 ? KAFKA_ERRORS.LEADER_NOT_AVAILABLE.code : 0,
+          partitionIndex: p.partition,
+          leaderId: p.leader,
+          leaderEpoch: broker.leaderEpochOf(name, p.partition),
+          replicaNodes: p.replicas,
+          isrNodes: p.isr,
+          offlineReplicas: [],
+        })),
+      };
+    } catch (err) {
+      // Deleted between the check and the description.
+      return { errorCode: errorCodeOf(err, logger, 'Metadata'), name, partitions: [] };
+    }
+  }
+
+  return {
+    apiKey: API_KEYS.Metadata,
+    versions: VERSIONS,
+    handle: async (header, request, context) => {
+      const asked = request.topics as Array<{ name: string | null }> | null;
+      const all = asked === null || (header.requestApiVersion === 0 && asked.length === 0);
+      const names = all
+        ? broker.listTopics()
+        : asked
+            .slice(0, MAX_TOPICS_PER_REQUEST)
+            .map((t) => t.name)
+            .filter((n): n is string => n !== null);
+      const autoCreate = !all && request.allowAutoTopicCreation === true && broker.autoCreateTopics;
+      const topics: Message[] = [];
+      for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate));
+      const self = advertisedAddress(ctx, context);
+      // TODO(cluster): every node should register its Kafka address beside its HTTP URL so Metadata
+      // can list them all; until then only this node is listed, and partitions other nodes lead
+      // name a leader the client cannot reach (use one node per client in cluster mode).
+      return {
+        throttleTimeMs: 0,
+        brokers: [{ nodeId: broker.nodeId, host: self.host, port: self.port, rack: null }],
+        clusterId: broker.clusterId,
+        controllerId: broker.nodeId,
+        topics,
+        clusterAuthorizedOperations: -2147483648,
+      };
+    },
+  };
+}

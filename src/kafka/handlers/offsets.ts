@@ -1,0 +1,132 @@
+/**
+ * OffsetCommit (api key 8) and OffsetFetch (api key 9) through the group coordinator, the same
+ * committed offsets the HTTP consumers and the v3 lag routes read. This increment has no group
+ * membership over the Kafka protocol, so a commit is a standalone consumer's (empty member id,
+ * generation -1: Kafka's "simple consumer" commit), refused with NON_EMPTY_GROUP while HTTP members
+ * use the group; a commit naming a member is UNKNOWN_MEMBER_ID. A commit is answered once it is on
+ * the in-sync replicas of its offsets partition (Kafka writes commits with acks=all).
+ */
+import { splitTpKey } from '../../broker/broker.js';
+import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { API_KEYS } from '../protocol/apis.js';
+import type { Message } from '../protocol/codec.js';
+import { errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+
+/** v8+ is flexible; librdkafka 2.0 uses ≤7, kafka-python 2.0 v2. */
+const COMMIT_VERSIONS = { min: 0, max: 7 };
+/** v0 read offsets from ZooKeeper in Kafka; v6+ is flexible. librdkafka 2.0 uses ≤7 (here ≤5), kafka-python 2.0 v1. */
+const FETCH_VERSIONS = { min: 1, max: 5 };
+/** Kafka's offset.metadata.max.bytes. */
+const MAX_METADATA_BYTES = 4096;
+/** Kafka's offsets.commit.timeout.ms is 5 s too. */
+const COMMIT_TIMEOUT_MS = 5_000;
+
+interface CommitTopic {
+  name: string;
+  partitions: Array<{ partitionIndex: number; committedOffset: bigint; committedMetadata: string | null }>;
+}
+
+export function offsetCommitApi(ctx: KafkaApiContext): KafkaApi {
+  const { broker, coordinator, logger } = ctx;
+
+  /** The error of one partition before anything is committed, or 0. */
+  function check(topic: string, partition: number, metadata: string | null): number {
+    if (!broker.hasTopic(topic)) return KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
+    if (partition < 0 || partition >= broker.describeTopic(topic).partitions.length)
+      return KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
+    if (metadata !== null && Buffer.byteLength(metadata) > MAX_METADATA_BYTES)
+      return KAFKA_ERRORS.OFFSET_METADATA_TOO_LARGE.code;
+    return 0;
+  }
+
+  return {
+    apiKey: API_KEYS.OffsetCommit,
+    versions: COMMIT_VERSIONS,
+    handle: async (_header, request) => {
+      const groupId = request.groupId as string;
+      const memberId = request.memberId as string;
+      const topics = request.topics as CommitTopic[];
+      const answers = topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: check(t.name, p.partitionIndex, p.committedMetadata),
+        })),
+      }));
+      const entries = topics.flatMap((t, i) =>
+        t.partitions
+          .filter((_, j) => answers[i]?.partitions[j]?.errorCode === 0)
+          .map((p) => ({
+            topic: t.name,
+            partition: p.partitionIndex,
+            offset: int64ToNumber(p.committedOffset),
+            metadata: p.committedMetadata ?? '',
+          })),
+      );
+      let errorCode = 0;
+      try {
+        const member = memberId === '' ? null : { memberId, generation: request.generationIdOrMemberEpoch as number };
+        coordinator.commitOffsets(groupId, member, entries);
+        await coordinator.waitForCommits(groupId, COMMIT_TIMEOUT_MS);
+      } catch (err) {
+        errorCode = errorCodeOf(err, logger, 'OffsetCommit');
+      }
+      if (errorCode !== 0)
+        for (const t of answers) for (const p of t.partitions) if (p.errorCode === 0) p.errorCode = errorCode;
+      return { throttleTimeMs: 0, topics: answers };
+    },
+  };
+}
+
+export function offsetFetchApi(ctx: KafkaApiContext): KafkaApi {
+  const { coordinator, logger } = ctx;
+  return {
+    apiKey: API_KEYS.OffsetFetch,
+    versions: FETCH_VERSIONS,
+    handle: async (_header, request) => {
+      const groupId = request.groupId as string;
+      const asked = request.topics as Array<{ name: string; partitionIndexes: number[] }> | null;
+      try {
+        let topics: Array<{ name: string; partitions: Message[] }>;
+        if (asked === null) {
+          // Every partition the group has committed, by topic.
+          const byTopic = new Map<string, Message[]>();
+          for (const [tp, committed] of coordinator.committed(groupId)) {
+            const { topic, partition } = splitTpKey(tp);
+            const list = byTopic.get(topic) ?? [];
+            list.push(fetched(partition, committed));
+            byTopic.set(topic, list);
+          }
+          topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+        } else {
+          topics = asked.map((t) => ({
+            name: t.name,
+            partitions: t.partitionIndexes.map((p) => fetched(p, coordinator.committedOffset(groupId, t.name, p))),
+          }));
+        }
+        return { throttleTimeMs: 0, errorCode: 0, topics };
+      } catch (err) {
+        const errorCode = errorCodeOf(err, logger, 'OffsetFetch');
+        // v0–1 have no top-level error code: it goes on every partition asked for.
+        const topics = (asked ?? []).map((t) => ({
+          name: t.name,
+          partitions: t.partitionIndexes.map((p) => ({ ...fetched(p, undefined), errorCode })),
+        }));
+        return { throttleTimeMs: 0, errorCode, topics };
+      }
+    },
+  };
+}
+
+function fetched(
+  partitionIndex: number,
+  committed: { offset: number; metadata: string; leaderEpoch: number } | undefined,
+): Message {
+  return {
+    partitionIndex,
+    committedOffset: committed?.offset ?? -1,
+    committedLeaderEpoch: committed?.leaderEpoch ?? -1,
+    metadata: committed?.metadata ?? '',
+    errorCode: 0,
+  };
+}

@@ -1,0 +1,38 @@
+/**
+ * The APIs the Kafka listener serves, by api key, with the versions each implements: the table
+ * the listener routes by and ApiVersions advertises (ApiVersions itself, 0–3, is the listener's).
+ * Committed offsets work for standalone consumers (FindCoordinator, OffsetCommit, OffsetFetch).
+ * Not yet: group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), InitProducerId
+ * (idempotent producers), message formats v0/v1 (Produce v0–2, Fetch v0–3), SASL.
+ */
+
+import { fetchApi } from './handlers/fetch.js';
+import { findCoordinatorApi } from './handlers/find-coordinator.js';
+import type { KafkaApi, KafkaApiContext } from './handlers/kafka-api.js';
+import { listOffsetsApi } from './handlers/list-offsets.js';
+import { metadataApi } from './handlers/metadata.js';
+import { offsetCommitApi, offsetFetchApi } from './handlers/offsets.js';
+import { produceApi } from './handlers/produce.js';
+import { createTopicsApi, deleteTopicsApi } from './handlers/topics.js';
+import type { KafkaHandler, KafkaListenerOptions } from './kafka-listener.js';
+
+export type { KafkaApiContext } from './handlers/kafka-api.js';
+export { parseListener } from './handlers/kafka-api.js';
+
+export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'handlers' | 'versions'> {
+  const apis: KafkaApi[] = [
+    produceApi(ctx),
+    fetchApi(ctx),
+    listOffsetsApi(ctx),
+    metadataApi(ctx),
+    createTopicsApi(ctx),
+    deleteTopicsApi(ctx),
+    findCoordinatorApi(ctx),
+    offsetCommitApi(ctx),
+    offsetFetchApi(ctx),
+  ];
+  return {
+    handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),
+    versions: new Map(apis.map((api) => [api.apiKey, api.versions])),
+  };
+}

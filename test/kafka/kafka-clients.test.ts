@@ -1,0 +1,819 @@
+/**
+ * Real Kafka clients against a real `samsa serve` process, through the Kafka listener: kcat
+ * (librdkafka 2.0.2, Debian) and kafka-python 2.0.2 (Debian python3-kafka), beside the HTTP API on
+ * the same logs. Records go in one way and come out the other with the same offsets, keys, values
+ * and headers, byte for byte. The clients are found on the machine; when one is missing the tests
+ * that need it are skipped locally and fail under CI=true (.ci/run installs `kcat python3-kafka`).
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { crc32c } from '@node-rs/crc32';
+import fc from 'fast-check';
+import { Kafka, logLevel } from 'kafkajs';
+import { API_KEYS, APIS, type Api, requestHeaderVersion } from '../../src/kafka/protocol/apis.js';
+import { decodeAt, encode, type Message } from '../../src/kafka/protocol/codec.js';
+import { RequestHeader, ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
+import { encodeRecordBatch } from '../../src/storage/record-batch.js';
+import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const PYTHON_CLIENT = path.join(HERE, 'kafka-python-client.py');
+const CLIENT_TIMEOUT_MS = 30_000;
+const V2 = 'application/vnd.kafka.v2+json';
+const BINARY_V2 = 'application/vnd.kafka.binary.v2+json';
+
+function kcatBinary(): string | null {
+  return spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0 ? 'kcat' : null;
+}
+
+/** Debian's python3-kafka lives in the system interpreter, which may not be the first python3 on PATH. */
+function pythonWithKafka(): string | null {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(python, ['-c', 'import kafka'], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return null;
+}
+
+const KCAT = kcatBinary();
+const PYTHON = pythonWithKafka();
+
+/** Skips a test when a client is missing, except under CI, where a missing client is a failure. */
+function need(t: TestContext, tool: string | null, name: string): tool is string {
+  if (tool !== null) return true;
+  const message = `${name} is not installed (Debian: apt-get install kcat python3-kafka; .ci/run installs both)`;
+  if (process.env.CI === 'true') assert.fail(message);
+  t.skip(message);
+  return false;
+}
+
+function run(command: string, args: string[], input?: string | Buffer): Buffer {
+  const result = spawnSync(command, args, { input, timeout: CLIENT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  assert.equal(
+    result.status,
+    0,
+    `${command} ${args.join(' ')} exited ${result.status}\n${result.stdout?.toString()}\n${result.stderr?.toString()}`,
+  );
+  return result.stdout;
+}
+
+interface KcatRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  headers?: string[];
+  key: string | null;
+  payload: string | null;
+}
+
+function jsonLines<T>(text: string): T[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
+
+const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
+
+describe('Kafka clients against samsa serve', () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  let broker: string;
+  let clusterId: string;
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-kafka-clients-'));
+    server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
+    assert.ok(server.kafkaPort, 'the server logs its Kafka port');
+    broker = `127.0.0.1:${server.kafkaPort}`;
+    const clusters = (await (await fetch(`${server.baseUrl}/v3/clusters`)).json()) as {
+      data: Array<{ cluster_id: string }>;
+    };
+    clusterId = clusters.data[0]?.cluster_id as string;
+  });
+
+  after(async () => {
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0, server.stderr());
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+    const res = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        topic_name: name,
+        partitions_count: partitions,
+        configs: Object.entries(configs).map(([n, value]) => ({ name: n, value })),
+      }),
+    });
+    assert.equal(res.status, 201, await res.text());
+  }
+
+  /** Reads `count` records of one partition from `offset` with a v2 consumer instance (binary format). */
+  async function readOverV2(topic: string, partition: number, offset: number, count: number) {
+    const group = `g-${topic}`;
+    const base = `${server.baseUrl}/consumers/${group}/instances/c`;
+    const post = (url: string, body: unknown) =>
+      fetch(url, { method: 'POST', headers: { 'Content-Type': V2 }, body: JSON.stringify(body) });
+    const created = await post(`${server.baseUrl}/consumers/${group}`, {
+      name: 'c',
+      format: 'binary',
+      'auto.commit.enable': 'false',
+    });
+    assert.equal(created.status, 200, await created.text());
+    try {
+      assert.equal((await post(`${base}/assignments`, { partitions: [{ topic, partition }] })).status, 204);
+      assert.equal((await post(`${base}/positions`, { offsets: [{ topic, partition, offset }] })).status, 204);
+      const records: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }> = [];
+      const deadline = Date.now() + 10_000;
+      while (records.length < count && Date.now() < deadline) {
+        const res = await fetch(`${base}/records?timeout=1000`, { headers: { Accept: BINARY_V2 } });
+        assert.equal(res.status, 200);
+        records.push(...((await res.json()) as typeof records));
+      }
+      return records.map(({ offset: o, key, value, headers }) => ({ offset: o, key, value, headers }));
+    } finally {
+      await fetch(base, { method: 'DELETE', headers: { 'Content-Type': V2 } });
+    }
+  }
+
+  /** The first `count` record events of the topic's SSE stream from the beginning, values as base64. */
+  async function readOverSse(topic: string, count: number) {
+    const aborter = new AbortController();
+    const res = await fetch(`${server.baseUrl}/topics/${topic}/stream?from=earliest&format=binary`, {
+      signal: aborter.signal,
+    });
+    assert.equal(res.status, 200);
+    const events: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }> = [];
+    let text = '';
+    const decoder = new TextDecoder();
+    const timer = setTimeout(() => aborter.abort(), 10_000);
+    try {
+      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+        text += decoder.decode(chunk, { stream: true });
+        for (const line of text.split('\n').filter((l) => l.startsWith('data: '))) {
+          const e = JSON.parse(line.slice('data: '.length)) as (typeof events)[number];
+          if (!events.some((x) => x.offset === e.offset))
+            events.push({ offset: e.offset, key: e.key, value: e.value, headers: e.headers });
+        }
+        if (events.length >= count) break;
+      }
+    } finally {
+      clearTimeout(timer);
+      aborter.abort();
+    }
+    return events;
+  }
+
+  it('ApiVersions advertises exactly the APIs served, at the versions implemented', async () => {
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const answer = await conn.call(API_KEYS.ApiVersions, 3, {
+        clientSoftwareName: 'test',
+        clientSoftwareVersion: '1',
+      });
+      assert.equal(answer.errorCode, 0);
+      assert.deepEqual(
+        (answer.apiKeys as Message[]).map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
+        [
+          [0, 3, 8], // Produce
+          [1, 4, 11], // Fetch
+          [2, 0, 5], // ListOffsets
+          [3, 0, 8], // Metadata
+          [8, 0, 7], // OffsetCommit
+          [9, 1, 5], // OffsetFetch
+          [10, 0, 2], // FindCoordinator
+          [18, 0, 3], // ApiVersions
+          [19, 0, 4], // CreateTopics
+          [20, 0, 3], // DeleteTopics
+        ],
+      );
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('kcat -L lists this broker at the address the client used, and each partition with leader, replicas and ISR', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      await createTopic('meta', 3);
+      const metadata = JSON.parse(run(KCAT, ['-b', broker, '-L', '-J', '-t', 'meta']).toString()) as {
+        brokers: Array<{ id: number; name: string }>;
+        controllerid: number;
+        topics: Array<{ topic: string; partitions: Array<{ partition: number; leader: number; replicas: unknown[] }> }>;
+      };
+      assert.deepEqual(metadata.brokers, [{ id: 0, name: broker }]);
+      assert.equal(metadata.controllerid, 0);
+      assert.deepEqual(metadata.topics, [
+        {
+          topic: 'meta',
+          partitions: [0, 1, 2].map((partition) => ({
+            partition,
+            leader: 0,
+            replicas: [{ id: 0 }],
+            isrs: [{ id: 0 }],
+          })),
+        },
+      ]);
+    })();
+  });
+
+  it('kcat -P with keys and headers, read back by kcat -C byte for byte', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    const input = 'k1:v1 ünïcødé "quoted"\nk2:{"json":true}\nk3:\ttabbed value\n';
+    run(KCAT, ['-b', broker, '-P', '-t', 'kcat-in', '-K:', '-H', 'trace=abc', '-H', 'ünï=ÿes'], input);
+    const records = jsonLines<KcatRecord>(
+      run(KCAT, ['-b', broker, '-C', '-t', 'kcat-in', '-o', 'beginning', '-e', '-q', '-J']).toString(),
+    );
+    assert.deepEqual(
+      records.map((r) => ({ offset: r.offset, key: r.key, payload: r.payload, headers: r.headers })),
+      [
+        { offset: 0, key: 'k1', payload: 'v1 ünïcødé "quoted"', headers: ['trace', 'abc', 'ünï', 'ÿes'] },
+        { offset: 1, key: 'k2', payload: '{"json":true}', headers: ['trace', 'abc', 'ünï', 'ÿes'] },
+        { offset: 2, key: 'k3', payload: '\ttabbed value', headers: ['trace', 'abc', 'ünï', 'ÿes'] },
+      ],
+    );
+    return (async () => {
+      const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      assert.match(metrics, /^samsa_records_in_total\{topic="kcat-in"\} 3$/m);
+      assert.match(metrics, /^samsa_records_out_total\{topic="kcat-in"\} 3$/m);
+    })();
+  });
+
+  it('records produced by kcat are read over HTTP (v2 consumer, SSE) with the same offsets, keys, values and headers', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      run(KCAT, ['-b', broker, '-P', '-t', 'kcat-to-http', '-K:', '-H', 'h=1', '-H', 'ü=ÿ'], 'a:alpha\nb:βeta\n');
+      const expected = [
+        {
+          offset: 0,
+          key: b64('a'),
+          value: b64('alpha'),
+          headers: [
+            { key: 'h', value: b64('1') },
+            { key: 'ü', value: b64('ÿ') },
+          ],
+        },
+        {
+          offset: 1,
+          key: b64('b'),
+          value: b64('βeta'),
+          headers: [
+            { key: 'h', value: b64('1') },
+            { key: 'ü', value: b64('ÿ') },
+          ],
+        },
+      ];
+      assert.deepEqual(await readOverV2('kcat-to-http', 0, 0, 2), expected);
+      assert.deepEqual(await readOverSse('kcat-to-http', 2), expected);
+    })();
+  });
+
+  it('records produced over HTTP v2 and v3 are read by kcat with the same offsets, keys, values and headers', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      const allBytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+      const v2 = await fetch(`${server.baseUrl}/topics/http-to-kcat`, {
+        method: 'POST',
+        headers: { 'Content-Type': BINARY_V2 },
+        body: JSON.stringify({
+          records: [
+            { key: b64('k-v2'), value: allBytes.toString('base64') },
+            { key: null, value: b64('no key') },
+          ],
+        }),
+      });
+      assert.equal(v2.status, 200, await v2.text());
+      const v3 = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics/http-to-kcat/records`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          partition_id: 0,
+          headers: [
+            { name: 'trace', value: b64('t-1') },
+            { name: 'empty', value: null },
+          ],
+          key: { type: 'STRING', data: 'k-v3' },
+          value: { type: 'STRING', data: 'vålue' },
+        }),
+      });
+      assert.equal(v3.status, 200, await v3.text());
+      const records = jsonLines<KcatRecord>(
+        run(KCAT, ['-b', broker, '-C', '-t', 'http-to-kcat', '-o', 'beginning', '-e', '-q', '-J']).toString(),
+      );
+      assert.deepEqual(
+        records.map((r) => ({ offset: r.offset, key: r.key, headers: r.headers ?? [] })),
+        [
+          { offset: 0, key: 'k-v2', headers: [] },
+          { offset: 1, key: null, headers: [] },
+          { offset: 2, key: 'k-v3', headers: ['trace', 't-1', 'empty', null] },
+        ],
+      );
+      assert.equal(records[1]?.payload, 'no key');
+      assert.equal(records[2]?.payload, 'vålue');
+      // Raw bytes, not JSON: key length, key, value length, value, for the record of all 256 byte values.
+      const raw = run(KCAT, [
+        '-b',
+        broker,
+        '-C',
+        '-t',
+        'http-to-kcat',
+        '-o',
+        '0',
+        '-c',
+        '1',
+        '-q',
+        '-f',
+        '%K|%k|%S|%s',
+      ]);
+      assert.deepEqual(raw, Buffer.concat([Buffer.from('4|k-v2|256|'), allBytes]));
+    })();
+  });
+
+  it('kcat produces with acks=0, acks=1 and acks=all; ListOffsets answers earliest, latest and by timestamp', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      await createTopic('acks', 1);
+      const before = Date.now();
+      for (const acks of ['0', '1', 'all'])
+        run(KCAT, ['-b', broker, '-P', '-t', 'acks', '-X', `acks=${acks}`], `${acks}\n`);
+      const offsets = await (await fetch(`${server.baseUrl}/topics/acks/partitions/0/offsets`)).json();
+      assert.deepEqual(offsets, { beginning_offset: 0, end_offset: 3 });
+      const query = (ts: number) =>
+        run(KCAT, ['-b', broker, '-Q', '-t', `acks:0:${ts}`])
+          .toString()
+          .trim();
+      assert.equal(query(-2), 'acks [0] offset 0');
+      assert.equal(query(-1), 'acks [0] offset 3');
+      assert.equal(query(before - 60_000), 'acks [0] offset 0');
+      assert.equal(query(Date.now() + 3_600_000), 'acks [0] offset -1');
+      const tail = run(KCAT, ['-b', broker, '-C', '-t', 'acks', '-o', '-1', '-e', '-q', '-f', '%o %s\n']).toString();
+      assert.equal(tail, '2 all\n');
+    })();
+  });
+
+  it('a LogAppendTime topic stamps the broker clock on a client batch (header and CRC rewritten)', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      await createTopic('append-time', 1, { 'message.timestamp.type': 'LogAppendTime' });
+      const before = Date.now();
+      run(KCAT, ['-b', broker, '-P', '-t', 'append-time', '-X', 'check.crcs=true'], 'stamped\n');
+      const after = Date.now();
+      const [record] = jsonLines<KcatRecord & { tstype: string; ts: number }>(
+        run(KCAT, [
+          '-b',
+          broker,
+          '-C',
+          '-t',
+          'append-time',
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-J',
+          '-X',
+          'check.crcs=true',
+        ]).toString(),
+      );
+      assert.equal(record?.tstype, 'logappend');
+      assert.ok((record?.ts as number) >= before && (record?.ts as number) <= after, `ts ${record?.ts}`);
+      const [overHttp] = await readOverV2('append-time', 0, 0, 1);
+      assert.equal(overHttp?.value, b64('stamped'));
+    })();
+  });
+
+  it('kafka-python produces and consumes without a group (assign + seek), and reads what kcat wrote', (t) => {
+    if (!need(t, PYTHON, 'python3-kafka (kafka-python)')) return;
+    return (async () => {
+      await createTopic('python', 2);
+      const request = {
+        bootstrap: broker,
+        produce: [
+          {
+            topic: 'python',
+            partition: 1,
+            key: b64('p1'),
+            value: b64('one'),
+            headers: [{ key: 'h', value: b64('x') }],
+          },
+          { topic: 'python', partition: 1, key: null, value: b64('twö') },
+          { topic: 'python', partition: 1, key: b64('p3'), value: null },
+        ],
+        consume: { topic: 'python', partition: 1, offset: 1, count: 2 },
+      };
+      const answer = JSON.parse(run(PYTHON as string, [PYTHON_CLIENT], JSON.stringify(request)).toString()) as {
+        produced: Array<{ partition: number; offset: number }>;
+        consumed: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }>;
+        beginning: number;
+        end: number;
+      };
+      assert.deepEqual(answer.produced, [
+        { partition: 1, offset: 0 },
+        { partition: 1, offset: 1 },
+        { partition: 1, offset: 2 },
+      ]);
+      assert.deepEqual(answer.consumed, [
+        { offset: 1, key: null, value: b64('twö'), headers: [] },
+        { offset: 2, key: b64('p3'), value: null, headers: [] },
+      ]);
+      assert.equal(answer.beginning, 0);
+      assert.equal(answer.end, 3);
+      // The same records over HTTP, and kafka-python reading what another client wrote.
+      assert.deepEqual(await readOverV2('python', 1, 0, 3), [
+        { offset: 0, key: b64('p1'), value: b64('one'), headers: [{ key: 'h', value: b64('x') }] },
+        { offset: 1, key: null, value: b64('twö'), headers: [] },
+        { offset: 2, key: b64('p3'), value: null, headers: [] },
+      ]);
+      if (KCAT === null) return;
+      run(KCAT, ['-b', broker, '-P', '-t', 'python', '-p', '0', '-K:', '-H', 'from=kcat'], 'kk:vv\n');
+      const read = JSON.parse(
+        run(
+          PYTHON as string,
+          [PYTHON_CLIENT],
+          JSON.stringify({ bootstrap: broker, consume: { topic: 'python', partition: 0, offset: 0, count: 1 } }),
+        ).toString(),
+      ) as { consumed: unknown[] };
+      assert.deepEqual(read.consumed, [
+        { offset: 0, key: b64('kk'), value: b64('vv'), headers: [{ key: 'from', value: b64('kcat') }] },
+      ]);
+    })();
+  });
+
+  it('kafka-python commits offsets as a standalone consumer (no group membership); the HTTP side sees them', (t) => {
+    if (!need(t, PYTHON, 'python3-kafka (kafka-python)')) return;
+    return (async () => {
+      await createTopic('committed', 1);
+      const request = {
+        bootstrap: broker,
+        commit: { group: 'py-standalone', topic: 'committed', partition: 0, offset: 7, metadata: 'note' },
+      };
+      const answer = JSON.parse(run(PYTHON as string, [PYTHON_CLIENT], JSON.stringify(request)).toString());
+      assert.deepEqual(answer, { committed: 7 });
+      // The v3 lag route reads the same committed offsets.
+      const lag = await fetch(
+        `${server.baseUrl}/v3/clusters/${clusterId}/consumer-groups/py-standalone/lags/committed/partitions/0`,
+      );
+      assert.equal(lag.status, 200);
+      assert.equal(((await lag.json()) as { current_offset: number }).current_offset, 7);
+    })();
+  });
+
+  it('OffsetCommit and OffsetFetch over the wire: per-partition errors, null topics fetch all, a member id is unknown', async () => {
+    await createTopic('wire-commits', 2);
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const coordinator = await conn.call(API_KEYS.FindCoordinator, 1, { key: 'wire', keyType: 0 });
+      assert.deepEqual(
+        { errorCode: coordinator.errorCode, nodeId: coordinator.nodeId, port: coordinator.port },
+        { errorCode: 0, nodeId: 0, port: server.kafkaPort },
+      );
+      const txn = await conn.call(API_KEYS.FindCoordinator, 1, { key: 'tx', keyType: 1 });
+      assert.equal(txn.errorCode, 15);
+      const commit = await conn.call(API_KEYS.OffsetCommit, 2, {
+        groupId: 'wire',
+        generationIdOrMemberEpoch: -1,
+        memberId: '',
+        retentionTimeMs: -1,
+        topics: [
+          {
+            name: 'wire-commits',
+            partitions: [
+              { partitionIndex: 0, committedOffset: 5n, committedMetadata: 'a' },
+              { partitionIndex: 9, committedOffset: 1n, committedMetadata: null },
+              { partitionIndex: 1, committedOffset: 6n, committedMetadata: 'x'.repeat(5000) },
+            ],
+          },
+          { name: 'no-such-topic', partitions: [{ partitionIndex: 0, committedOffset: 1n, committedMetadata: null }] },
+        ],
+      });
+      assert.deepEqual(
+        (commit.topics as Message[]).map((tp) => (tp.partitions as Message[]).map((p) => p.errorCode)),
+        [[0, 3, 12], [3]],
+      );
+      const fetchAll = await conn.call(API_KEYS.OffsetFetch, 3, { groupId: 'wire', topics: null });
+      assert.deepEqual(fetchAll.topics, [
+        {
+          name: 'wire-commits',
+          partitions: [
+            { partitionIndex: 0, committedOffset: 5n, committedLeaderEpoch: -1, metadata: 'a', errorCode: 0 },
+          ],
+        },
+      ]);
+      const fetchOne = await conn.call(API_KEYS.OffsetFetch, 1, {
+        groupId: 'wire',
+        topics: [{ name: 'wire-commits', partitionIndexes: [1] }],
+      });
+      assert.equal(firstOf(fetchOne.topics).committedOffset, -1n);
+      const asMember = await conn.call(API_KEYS.OffsetCommit, 2, {
+        groupId: 'wire',
+        generationIdOrMemberEpoch: 1,
+        memberId: 'someone',
+        retentionTimeMs: -1,
+        topics: [
+          { name: 'wire-commits', partitions: [{ partitionIndex: 0, committedOffset: 9n, committedMetadata: null }] },
+        ],
+      });
+      assert.equal(firstOf(asMember.topics).errorCode, 25);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('kafkajs creates, describes and deletes topics, produces with keys and headers, and reads offsets', async () => {
+    const kafka = new Kafka({
+      brokers: [broker],
+      clientId: 'samsa-test',
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 2 },
+    });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ allowAutoTopicCreation: false });
+    await admin.connect();
+    await producer.connect();
+    try {
+      assert.equal(
+        await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 2 }], waitForLeaders: true }),
+        true,
+      );
+      assert.equal(await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 2 }] }), false);
+      await assert.rejects(admin.createTopics({ topics: [{ topic: 'bad name!' }] }), /invalid|Topic/i);
+      const { topics } = await admin.fetchTopicMetadata({ topics: ['kjs'] });
+      assert.deepEqual(
+        topics[0]?.partitions.map((p) => ({ id: p.partitionId, leader: p.leader, isr: p.isr })),
+        [
+          { id: 0, leader: 0, isr: [0] },
+          { id: 1, leader: 0, isr: [0] },
+        ],
+      );
+      const sent = await producer.send({
+        topic: 'kjs',
+        messages: [
+          { partition: 1, key: 'a', value: 'one', headers: { h: 'x' } },
+          { partition: 1, key: null, value: 'two' },
+        ],
+      });
+      assert.deepEqual(
+        sent.map((r) => ({ partition: r.partition, errorCode: r.errorCode, baseOffset: r.baseOffset })),
+        [{ partition: 1, errorCode: 0, baseOffset: '0' }],
+      );
+      const offsets = await admin.fetchTopicOffsets('kjs');
+      assert.deepEqual(
+        offsets
+          .map((o) => ({ partition: o.partition, low: o.low, high: o.high }))
+          .sort((x, y) => x.partition - y.partition),
+        [
+          { partition: 0, low: '0', high: '0' },
+          { partition: 1, low: '0', high: '2' },
+        ],
+      );
+      assert.deepEqual(await readOverV2('kjs', 1, 0, 2), [
+        { offset: 0, key: b64('a'), value: b64('one'), headers: [{ key: 'h', value: b64('x') }] },
+        { offset: 1, key: null, value: b64('two'), headers: [] },
+      ]);
+      await admin.deleteTopics({ topics: ['kjs'] });
+      assert.equal((await fetch(`${server.baseUrl}/topics/kjs`)).status, 404);
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it('a bad batch is answered with its Kafka error for that partition, and the connection stays usable', async () => {
+    await createTopic('bad-batches', 1);
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const good = encodeRecordBatch([{ key: null, value: Buffer.from('fine'), headers: [], timestamp: Date.now() }], {
+        baseOffset: 0,
+      });
+      const badCrc = Buffer.from(good);
+      badCrc.writeUInt8(badCrc.readUInt8(badCrc.length - 1) ^ 0xff, badCrc.length - 1);
+      const magic1 = Buffer.from(good);
+      magic1.writeInt8(1, 16);
+      // The CRC holds, but the first record says it is longer than the batch.
+      const badRecord = withCrc(Buffer.from(good), (b) => b.writeInt8(0x7e, 61));
+      const snappy = withCrc(Buffer.from(good), (b) => b.writeInt16BE(2, 21));
+      const gzip = encodeRecordBatch(
+        [{ key: null, value: Buffer.from('zipped'), headers: [], timestamp: Date.now() }],
+        {
+          baseOffset: 0,
+          compression: 1,
+        },
+      );
+      const cases: Array<[string, Buffer | null, number]> = [
+        ['bad-batches', badCrc, 2], // CORRUPT_MESSAGE
+        ['bad-batches', magic1, 43], // UNSUPPORTED_FOR_MESSAGE_FORMAT
+        ['bad-batches', good.subarray(0, 40), 2],
+        ['bad-batches', badRecord, 2],
+        ['bad-batches', snappy, 76], // UNSUPPORTED_COMPRESSION_TYPE
+        ['bad-batches', null, 87], // INVALID_RECORD
+        ['compacted', good, 87], // no key
+        ['bad-batches', good, 0],
+        ['bad-batches', gzip, 0],
+      ];
+      await createTopic('compacted', 1, { 'cleanup.policy': 'compact' });
+      for (const [topic, records, errorCode] of cases) {
+        const answer = await conn.call(API_KEYS.Produce, 7, {
+          transactionalId: null,
+          acks: 1,
+          timeoutMs: 1000,
+          topicData: [{ name: topic, partitionData: [{ index: 0, records }] }],
+        });
+        const partition = firstPartition(answer);
+        assert.equal(partition.errorCode, errorCode, `answered ${partition.errorCode}: ${partition.errorMessage}`);
+      }
+      const unknown = await conn.call(API_KEYS.Produce, 7, {
+        transactionalId: null,
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'no-such-topic', partitionData: [{ index: 0, records: good }] }],
+      });
+      assert.equal(firstPartition(unknown).errorCode, 3);
+    } finally {
+      conn.close();
+    }
+    const offsets = await (await fetch(`${server.baseUrl}/topics/bad-batches/partitions/0/offsets`)).json();
+    assert.deepEqual(offsets, { beginning_offset: 0, end_offset: 2 });
+    // The gzip batch is stored as it came and the HTTP side reads it.
+    assert.deepEqual(
+      (await readOverV2('bad-batches', 0, 0, 2)).map((r) => r.value),
+      [b64('fine'), b64('zipped')],
+    );
+  });
+
+  it('Metadata creates a topic a client names only when the client allows it (auto.create.topics.enable is on)', async () => {
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const refused = await conn.call(API_KEYS.Metadata, 4, {
+        topics: [{ name: 'auto-1' }],
+        allowAutoTopicCreation: false,
+      });
+      assert.equal((refused.topics as Message[])[0]?.errorCode, 3);
+      const created = await conn.call(API_KEYS.Metadata, 4, {
+        topics: [{ name: 'auto-1' }],
+        allowAutoTopicCreation: true,
+      });
+      const topic = (created.topics as Message[])[0] as Message;
+      assert.equal(topic.errorCode, 0);
+      assert.equal((topic.partitions as Message[]).length, 1);
+      const invalid = await conn.call(API_KEYS.Metadata, 4, {
+        topics: [{ name: 'bad name!' }],
+        allowAutoTopicCreation: true,
+      });
+      assert.equal((invalid.topics as Message[])[0]?.errorCode, 17);
+    } finally {
+      conn.close();
+    }
+    assert.equal((await fetch(`${server.baseUrl}/topics/auto-1`)).status, 200);
+  });
+
+  it('survives random and truncated frames for every api it serves; other connections keep working', async () => {
+    const port = server.kafkaPort as number;
+    const watcher = new RawConnection(port);
+    const keys = [API_KEYS.Produce, API_KEYS.Fetch, API_KEYS.ListOffsets, API_KEYS.Metadata, 19, 20, 18, 9, 77];
+    const frame = fc
+      .record({
+        key: fc.constantFrom(...keys),
+        version: fc.integer({ min: -1, max: 14 }),
+        body: fc.uint8Array({ maxLength: 96 }),
+        cut: fc.nat({ max: 120 }),
+      })
+      .map(({ key, version, body, cut }) => {
+        const payload = Buffer.alloc(10 + body.length);
+        payload.writeInt16BE(key, 0);
+        payload.writeInt16BE(version, 2);
+        payload.writeInt32BE(1, 4);
+        payload.writeInt16BE(-1, 8);
+        Buffer.from(body).copy(payload, 10);
+        const size = Buffer.alloc(4);
+        size.writeInt32BE(payload.length);
+        return Buffer.concat([size, payload]).subarray(0, 4 + cut);
+      });
+    try {
+      await fc.assert(
+        fc.asyncProperty(frame, async (bytes) => {
+          const socket = net.connect(port, '127.0.0.1');
+          socket.on('error', () => {});
+          socket.on('data', () => {});
+          socket.end(bytes);
+          await new Promise<void>((resolve) => {
+            socket.once('close', () => resolve());
+            setTimeout(() => {
+              socket.destroy();
+              resolve();
+            }, 200);
+          });
+        }),
+        { numRuns: 200 },
+      );
+      const metadata = await watcher.call(API_KEYS.Metadata, 1, { topics: null });
+      assert.equal((metadata.brokers as Message[]).length, 1);
+      assert.equal(server.child.exitCode, null, 'the server is still running');
+      assert.equal((await fetch(`${server.baseUrl}/readyz`)).status, 200);
+    } finally {
+      watcher.close();
+    }
+  });
+});
+
+/** Changes a batch after its CRC was computed, then computes the CRC again (so only the change is wrong). */
+function withCrc(batch: Buffer, change: (b: Buffer) => void): Buffer {
+  change(batch);
+  batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
+  return batch;
+}
+
+/** The first partition's answer of a Produce response. */
+function firstPartition(answer: Message): Message {
+  const topic = (answer.responses as Message[])[0] as Message;
+  return (topic.partitionResponses as Message[])[0] as Message;
+}
+
+/** The first partition of the first topic of an OffsetCommit or OffsetFetch answer. */
+function firstOf(topics: unknown): Message {
+  const topic = (topics as Message[])[0] as Message;
+  return (topic.partitions as Message[])[0] as Message;
+}
+
+/** One Kafka connection speaking the protocol through Samsa's own codec (requests in order). */
+class RawConnection {
+  readonly #socket: net.Socket;
+  #buffer = Buffer.alloc(0);
+  #correlationId = 0;
+  readonly #waiting: Array<(frame: Buffer) => void> = [];
+
+  constructor(port: number) {
+    this.#socket = net.connect(port, '127.0.0.1');
+    this.#socket.on('error', () => {});
+    this.#socket.on('data', (chunk) => {
+      this.#buffer = Buffer.concat([this.#buffer, chunk]);
+      while (this.#buffer.length >= 4 && this.#buffer.length >= 4 + this.#buffer.readInt32BE(0)) {
+        const size = this.#buffer.readInt32BE(0);
+        const frame = this.#buffer.subarray(4, 4 + size);
+        this.#buffer = this.#buffer.subarray(4 + size);
+        this.#waiting.shift()?.(frame);
+      }
+    });
+  }
+
+  async call(apiKey: number, version: number, body: Message): Promise<Message> {
+    const api = APIS.get(apiKey) as Api;
+    const correlationId = ++this.#correlationId;
+    const header = encode(
+      { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'raw' },
+      RequestHeader,
+      requestHeaderVersion(api, version),
+    );
+    const payload = Buffer.concat([header, encode(body, api.request, version)]);
+    const size = Buffer.alloc(4);
+    size.writeInt32BE(payload.length);
+    const frame = await new Promise<Buffer>((resolve, reject) => {
+      this.#waiting.push(resolve);
+      this.#socket.once('close', () => reject(new Error('connection closed')));
+      this.#socket.write(Buffer.concat([size, payload]));
+    });
+    const { value: responseHeader, end } = decodeAt(frame, 0, ResponseHeader, 0);
+    assert.equal(responseHeader.correlationId, correlationId);
+    return decodeAt(frame, end, api.response, version).value;
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+describe('Kafka listener settings of samsa serve', () => {
+  it('--kafka-advertised-listener is what Metadata hands out; with auto-creation off an unknown topic is UNKNOWN_TOPIC_OR_PARTITION', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-kafka-settings-'));
+    const server = await startServer(dataDir, [
+      '--kafka-port',
+      String(await freePort()),
+      '--kafka-advertised-listener',
+      'kafka.example.com:19093',
+      '--auto.create.topics.enable',
+      'false',
+    ]);
+    const conn = new RawConnection(server.kafkaPort as number);
+    try {
+      const answer = await conn.call(API_KEYS.Metadata, 4, {
+        topics: [{ name: 'nope' }],
+        allowAutoTopicCreation: true,
+      });
+      assert.deepEqual(answer.brokers, [{ nodeId: 0, host: 'kafka.example.com', port: 19093, rack: null }]);
+      assert.equal((answer.topics as Message[])[0]?.errorCode, 3);
+      assert.equal((await fetch(`${server.baseUrl}/topics/nope`)).status, 404);
+    } finally {
+      conn.close();
+      server.child.kill('SIGTERM');
+      await server.exited;
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
