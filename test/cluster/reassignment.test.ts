@@ -276,6 +276,17 @@ test(
     await until(`node ${removed} to delete ${TOPIC}-0`, async () =>
       partitionDirs(removed, TOPIC).includes(`${TOPIC}-0`) ? undefined : true,
     );
+    // Lists that cannot be: a broker that is not live, a repeated id; and a cancel with nothing moving.
+    const reassignment = v3(via, `/topics/${TOPIC}/partitions/0/reassignment`);
+    const patch = (body: string) =>
+      json(reassignment, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body });
+    const dead = await patch(JSON.stringify({ replicas: [added, 99] }));
+    assert.deepEqual([dead.status, dead.body.error_code], [400, 40002], JSON.stringify(dead.body));
+    assert.match(dead.body.message, /broker 99 is not a live broker of this cluster \(live: 1, 2, 3, 4\)/);
+    const twice = await patch(JSON.stringify({ replicas: [added, added] }));
+    assert.deepEqual([twice.status, twice.body.error_code], [422, 422], JSON.stringify(twice.body));
+    const cancel = await json(reassignment, { method: 'DELETE' });
+    assert.deepEqual([cancel.status, cancel.body.error_code], [404, 404], JSON.stringify(cancel.body));
     const ackedAtMove = acked.length;
     await until('writes acknowledged after the move', async () =>
       acked.filter((a) => a.partition === 0).length > 0 && acked.length >= ackedAtMove + 100 ? true : undefined,
