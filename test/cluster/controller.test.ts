@@ -185,9 +185,11 @@ describe('controller on etcd', etcd, () => {
       assert.deepEqual(await controller.reconcileNow(), { changed: [], offline: [] });
       controller.start();
       await members[0]?.kill();
-      const moved = await until('node 1 to lose its leadership', async () => {
+      // One pass swaps the partitions one after another: wait until it has reached the last one.
+      const moved = await until('node 1 to lose its leadership and leave every ISR', async () => {
         const t = await store.getTopic('orders');
-        return t?.partitionStates[0]?.leader === 2 ? t : undefined;
+        const done = t?.partitionStates[0]?.leader === 2 && t.partitionStates.every((s) => !s.isr.includes(1));
+        return done ? t : undefined;
       });
       assert.deepEqual(
         moved.partitionStates.map((s) => ({ leader: s.leader, epoch: s.leaderEpoch, isr: s.isr })),
