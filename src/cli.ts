@@ -1,5 +1,8 @@
 #!/usr/bin/env node
 /**
+ * `samsa reassign [flags]` moves partition replicas through a running cluster's HTTP API (see
+ * reassign-partitions.ts).
+ *
  * `samsa serve [flags]`: opens the broker, listens at once (so /healthz answers and /readyz says 503
  * while logs recover), then recovers. SIGTERM/SIGINT stop accepting, let in-flight requests finish
  * (bounded by shutdownTimeoutMs), shut the broker down and exit 0. Logs are pino JSON lines (see
@@ -18,6 +21,7 @@ import { kafkaApis, parseListener } from './kafka/kafka-apis.js';
 import { KafkaListener } from './kafka/kafka-listener.js';
 import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
+import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
 import { SamsaNode } from './samsa-node.js';
 
 const EXIT_OK = 0;
@@ -29,12 +33,13 @@ const DRAIN_POLL_MS = 100;
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(USAGE);
+    process.stdout.write(`${USAGE}\n${REASSIGN_USAGE}`);
     return EXIT_OK;
   }
+  if (command === 'reassign') return reassign(rest);
   if (command !== 'serve') {
     process.stderr.write(
-      `samsa: ${command === undefined ? 'missing command' : `unknown command '${command}'`}\n\n${USAGE}`,
+      `samsa: ${command === undefined ? 'missing command' : `unknown command '${command}'`}\n\n${USAGE}\n${REASSIGN_USAGE}`,
     );
     return EXIT_USAGE;
   }
@@ -48,6 +53,23 @@ async function main(argv: readonly string[]): Promise<number> {
     return EXIT_USAGE;
   }
   return serve(parsed.config);
+}
+
+/** `samsa reassign ...` (see reassign-partitions.ts): a client of a running cluster's HTTP API. */
+async function reassign(argv: readonly string[]): Promise<number> {
+  const parsed = parseReassignArgs(argv);
+  if (parsed.kind === 'help') {
+    process.stdout.write(REASSIGN_USAGE);
+    return EXIT_OK;
+  }
+  if (parsed.kind === 'usage-error') {
+    process.stderr.write(`samsa reassign: ${parsed.message}\n\n${REASSIGN_USAGE}`);
+    return EXIT_USAGE;
+  }
+  return runReassign(parsed.config, {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+  });
 }
 
 /** Resolves with the exit code once the node has stopped. */

@@ -218,6 +218,18 @@ export class NoReassignmentError extends SamsaError {
   }
 }
 /**
+ * A replica list that cannot be a partition's (Kafka INVALID_REPLICA_ASSIGNMENT, 39): a broker that
+ * is not live, or a move that would leave the partition no in-sync replica.
+ */
+export class InvalidReplicaAssignmentError extends SamsaError {
+  constructor(topic: string, partition: number, reason: string) {
+    super(
+      `Invalid replica assignment for partition ${topic}-${partition}: ${reason}`,
+      KAFKA_ERRORS.INVALID_REPLICA_ASSIGNMENT,
+    );
+  }
+}
+/**
  * ACLs before Samsa has an authorizer: Kafka's SecurityDisabledException (SECURITY_DISABLED, 54).
  */
 export class SecurityDisabledError extends SamsaError {

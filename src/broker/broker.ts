@@ -47,6 +47,7 @@ import { ReplicaManager } from './replica-manager.js';
 import {
   type ConfigChange,
   type CreateTopicOptions,
+  type PartitionDescription,
   type ResolvedConfig,
   TopicAdmin,
   type TopicChange,
@@ -467,6 +468,25 @@ export class Broker {
   async createPartitions(name: string, count: number, validateOnly = false): Promise<TopicDescription> {
     this.ensureReady();
     return this.admin.createPartitions(name, count, validateOnly);
+  }
+
+  /**
+   * Starts moving a partition's replicas to `replicas`, in preference order (Kafka's
+   * AlterPartitionReassignments, KIP-455): answers the partition as stored, the move in progress.
+   */
+  async alterPartitionReassignment(
+    topic: string,
+    partition: number,
+    replicas: readonly number[],
+  ): Promise<PartitionDescription> {
+    this.ensureReady();
+    return this.admin.alterPartitionReassignment(topic, partition, replicas);
+  }
+
+  /** Cancels a partition's reassignment in progress: its replicas go back to the ones before the move. */
+  async cancelPartitionReassignment(topic: string, partition: number): Promise<PartitionDescription> {
+    this.ensureReady();
+    return this.admin.alterPartitionReassignment(topic, partition, null);
   }
 
   // ---- produce (produce.ts) ----

@@ -49,6 +49,9 @@ export class Partition {
   leaderEpoch = 0;
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress (KIP-455): the replicas being added and removed; empty when nothing moves. */
+  addingReplicas: number[] = [];
+  removingReplicas: number[] = [];
   /** The metadata store's version of this partition's state, for compare-and-swap ISR changes. */
   stateVersion: number;
   /** Readers and acks=all producers, woken each time the high watermark moves. */
@@ -96,6 +99,8 @@ export class Partition {
     this.leaderEpoch = state.leaderEpoch;
     this.replicas = [...state.replicas];
     this.isr = [...state.isr];
+    this.addingReplicas = [...(state.addingReplicas ?? [])];
+    this.removingReplicas = [...(state.removingReplicas ?? [])];
     this.stateVersion = state.version;
     if (!this.isLeader) {
       this.tracker = null;
@@ -117,6 +122,7 @@ export class Partition {
       });
     } else {
       this.tracker.setIsr(state.isr);
+      this.tracker.setReplicas(state.replicas, nowMs);
     }
     this.maybeIncrementHighWatermark();
   }

@@ -255,7 +255,15 @@ export class ReplicaManager {
     if (next.length === p.isr.length && next.every((r) => p.isr.includes(r))) return;
     this.isrChanging.add(p);
     const expected = p.stateVersion;
-    const state = { replicas: [...p.replicas], leader: p.leaderId, leaderEpoch: p.leaderEpoch, isr: next };
+    // A reassignment in progress stays as it is: only the ISR changes.
+    const state = {
+      replicas: [...p.replicas],
+      leader: p.leaderId,
+      leaderEpoch: p.leaderEpoch,
+      isr: next,
+      addingReplicas: [...p.addingReplicas],
+      removingReplicas: [...p.removingReplicas],
+    };
     this.opts.store
       .updatePartitionState(p.topic, p.partition, state, expected)
       .then(

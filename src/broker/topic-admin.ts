@@ -19,6 +19,7 @@ import {
   InvalidReplicationFactorError,
   InvalidTopicError,
   TopicExistsError,
+  UnknownPartitionError,
   UnknownTopicError,
 } from '../errors.js';
 import {
@@ -34,6 +35,7 @@ import type { PartitionLog } from '../storage/partition-log.js';
 import type { BrokerSettings } from './broker-config.js';
 import type { BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { type HostedPartitions, Partition, type PartitionRole } from './partition.js';
+import { alterPartitionReassignment } from './partition-reassignments.js';
 import { isInternalTopic, validateTopicName } from './topic-name.js';
 
 /** What the config routes of the edge read about topic configs: each one resolved, and the known names. */
@@ -53,6 +55,9 @@ export interface PartitionDescription {
   leader: number;
   replicas: number[];
   isr: number[];
+  /** A reassignment in progress: the replicas being added and removed (both empty when nothing moves). */
+  addingReplicas: number[];
+  removingReplicas: number[];
 }
 
 export interface TopicDescription {
@@ -192,8 +197,22 @@ export class TopicAdmin {
         // A hosted partition knows its latest state first (an ISR change it made); others, the store's.
         const local = list[p];
         return local
-          ? { partition: p, leader: local.leaderId, replicas: [...local.replicas], isr: [...local.isr] }
-          : { partition: p, leader: state.leader, replicas: [...state.replicas], isr: [...state.isr] };
+          ? {
+              partition: p,
+              leader: local.leaderId,
+              replicas: [...local.replicas],
+              isr: [...local.isr],
+              addingReplicas: [...local.addingReplicas],
+              removingReplicas: [...local.removingReplicas],
+            }
+          : {
+              partition: p,
+              leader: state.leader,
+              replicas: [...state.replicas],
+              isr: [...state.isr],
+              addingReplicas: [...(state.addingReplicas ?? [])],
+              removingReplicas: [...(state.removingReplicas ?? [])],
+            };
       }),
     };
   }
@@ -411,6 +430,11 @@ export class TopicAdmin {
         if (this.hosts(stored, p)) list[p] = this.openPartition(stored, p, config);
         continue;
       }
+      if (!this.hosts(stored, p)) {
+        await this.closeMovedAway(stored.name, p, partition, state);
+        list[p] = undefined;
+        continue;
+      }
       partition.log.updateConfig(config);
       partition.applyState(state, Date.now());
       this.ctx.onPartitionState(partition);
@@ -419,6 +443,53 @@ export class TopicAdmin {
       this.openHosted(stored, list, list.length);
       this.emitTopicChange({ kind: 'partitions', topic: stored.name });
     }
+  }
+
+  /**
+   * A replica the store no longer places here (a reassignment moved it away, Kafka's StopReplica
+   * with deletion): it takes the stored state first, so writers waiting on it as leader wake and
+   * find it no longer leads, stops following, and its log directory is deleted. The store is the
+   * authority: only a state read from it, listing other replicas, gets here.
+   */
+  private async closeMovedAway(topic: string, p: number, partition: Partition, state: PartitionState): Promise<void> {
+    partition.applyState(state, Date.now());
+    this.ctx.onPartitionClosed(topic, p);
+    await this.ctx.logManager.deleteLog(topic, p);
+  }
+
+  /**
+   * Starts moving a partition's replicas to `target`, or cancels the move in progress when `target`
+   * is null (see partition-reassignments.ts), then applies the stored state here at once.
+   */
+  async alterPartitionReassignment(
+    topic: string,
+    partition: number,
+    target: readonly number[] | null,
+  ): Promise<PartitionDescription> {
+    const meta = this.topicOrThrow(topic);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= meta.partitions)
+      throw new UnknownPartitionError(topic, partition);
+    const { cluster } = this.ctx;
+    const stored = await alterPartitionReassignment(
+      {
+        nodeId: this.ctx.nodeId,
+        store: this.ctx.store,
+        liveNodeIds: cluster ? () => new Set(cluster.liveNodes().map((n) => n.nodeId)) : null,
+        uncleanLeaderElection: this.ctx.settings.replication.uncleanLeaderElection,
+      },
+      topic,
+      partition,
+      target,
+    );
+    if (cluster) await this.refreshFromStore();
+    return {
+      partition,
+      leader: stored.leader,
+      replicas: [...stored.replicas],
+      isr: [...stored.isr],
+      addingReplicas: [...(stored.addingReplicas ?? [])],
+      removingReplicas: [...(stored.removingReplicas ?? [])],
+    };
   }
 
   /** A topic gone from the store without this node deleting it (another node did): its local logs go. */

@@ -1,5 +1,6 @@
 import { MetadataConflictError, type MetadataStore } from './metadata-store.js';
 import { electLeader, type LeaderElectionOptions } from './partition-leader-election.js';
+import { completeReassignment } from './partition-reassignment.js';
 
 export interface ControllerOptions extends LeaderElectionOptions {
   store: MetadataStore;
@@ -22,8 +23,9 @@ const DEFAULT_RECONCILE_INTERVAL_MS = 1_000;
 
 /**
  * The active controller's work (Kafka's KafkaController / QuorumController, on etcd): bring every
- * partition's leader and ISR in line with the live nodes, one compare-and-swap per partition. A
- * lost swap means a leader changed the ISR meanwhile; the next pass reads again. Runs only while
+ * partition's leader and ISR in line with the live nodes, and complete the reassignments whose added
+ * replicas are all in sync (partition-reassignment.ts), one compare-and-swap per partition. A lost
+ * swap means a leader changed the ISR meanwhile; the next pass reads again. Runs only while
  * this node holds the controller office (ControllerElection): `start` on election, `stop` on loss.
  */
 export class Controller {
@@ -67,7 +69,11 @@ export class Controller {
       for (let p = 0; p < topic.partitionStates.length; p++) {
         const state = topic.partitionStates[p];
         if (!state) continue;
-        const next = electLeader(state, live, this.opts);
+        // Leaders and ISR first (a dead adding replica leaves the ISR), then a move that is ready
+        // completes (KIP-455): both in this one swap.
+        const elected = electLeader(state, live, this.opts);
+        const next =
+          completeReassignment(elected ? { ...elected, version: state.version } : state, live, this.opts) ?? elected;
         const name = `${topic.name}-${p}`;
         if ((next?.leader ?? state.leader) < 0) report.offline.push(name);
         if (next === null) continue;

@@ -8,12 +8,20 @@ import { writeFileAtomic, writeFileAtomicAsync } from '../storage/atomic-file.js
  * the replica list in preference order, the leader (-1 when offline), the leader epoch bumped
  * by every leader change, the in-sync replicas, and a version bumped by every change so that
  * writers can compare-and-swap.
+ *
+ * While the partition's replicas move (a reassignment, KIP-455) `replicas` is the target list
+ * followed by the replicas being removed, `addingReplicas` are the target's replicas that were not
+ * replicas before and `removingReplicas` the old ones the target drops (see
+ * partition-reassignment.ts). Both are absent (or empty) when nothing moves, so records stored
+ * before reassignments existed read as they are.
  */
 export interface PartitionState {
   replicas: number[];
   leader: number;
   leaderEpoch: number;
   isr: number[];
+  addingReplicas?: number[];
+  removingReplicas?: number[];
   version: number;
 }
 
@@ -101,15 +109,27 @@ export function newKafkaId(): string {
   return randomBytes(16).toString('base64url');
 }
 
-/** The record a compare-and-swap from `expectedVersion` stores: `next`'s fields (copied) at the following version. */
+/**
+ * The record a compare-and-swap from `expectedVersion` stores: `next`'s fields (copied) at the
+ * following version. The reassignment fields are stored only while something moves, so a partition
+ * that never moved keeps the record shape it always had.
+ */
 export function nextPartitionState(next: Omit<PartitionState, 'version'>, expectedVersion: number): PartitionState {
-  return {
-    replicas: [...next.replicas],
-    leader: next.leader,
-    leaderEpoch: next.leaderEpoch,
-    isr: [...next.isr],
-    version: expectedVersion + 1,
+  return { ...copyPartitionState({ ...next, version: 0 }), version: expectedVersion + 1 };
+}
+
+/** A deep copy of a partition state; empty reassignment fields are left out. */
+export function copyPartitionState(state: PartitionState): PartitionState {
+  const out: PartitionState = {
+    replicas: [...state.replicas],
+    leader: state.leader,
+    leaderEpoch: state.leaderEpoch,
+    isr: [...state.isr],
+    version: state.version,
   };
+  if (state.addingReplicas?.length) out.addingReplicas = [...state.addingReplicas];
+  if (state.removingReplicas?.length) out.removingReplicas = [...state.removingReplicas];
+  return out;
 }
 
 /** The state of a partition that only `nodeId` hosts: it leads, it is the ISR, epoch 0. */
@@ -121,7 +141,7 @@ function copyTopic(t: TopicMetadata): TopicMetadata {
   return {
     ...t,
     configs: { ...t.configs },
-    partitionStates: t.partitionStates.map((s) => ({ ...s, replicas: [...s.replicas], isr: [...s.isr] })),
+    partitionStates: t.partitionStates.map(copyPartitionState),
   };
 }
 
@@ -229,7 +249,7 @@ export class LocalMetadataStore implements MetadataStore {
     states[partition] = stored;
     this.topics.set(topic, { ...current, partitionStates: states });
     await this.persist(() => this.topics.set(topic, current));
-    return { ...stored, replicas: [...stored.replicas], isr: [...stored.isr] };
+    return copyPartitionState(stored);
   }
 
   async getBrokerConfigs(entity: string): Promise<Record<string, string>> {

@@ -40,9 +40,18 @@ export function electLeader(
   const sameIsr = isr.length === state.isr.length && isr.every((r, i) => r === state.isr[i]);
   if (leader === state.leader && sameIsr) return null;
   return {
+    ...reassignmentOf(state),
     replicas: [...state.replicas],
     leader,
     leaderEpoch: leader === state.leader ? state.leaderEpoch : state.leaderEpoch + 1,
     isr,
+  };
+}
+
+/** A state's reassignment fields, copied; none when nothing moves (an election leaves a move as it is). */
+export function reassignmentOf(state: PartitionState): Pick<PartitionState, 'addingReplicas' | 'removingReplicas'> {
+  return {
+    ...(state.addingReplicas?.length ? { addingReplicas: [...state.addingReplicas] } : {}),
+    ...(state.removingReplicas?.length ? { removingReplicas: [...state.removingReplicas] } : {}),
   };
 }

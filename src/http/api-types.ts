@@ -921,7 +921,10 @@ export interface paths {
         };
         /**
          * List the replicas a broker hosts
-         * @description Confluent REST Proxy v3. Every partition replica on the broker, sorted by topic and partition.
+         * @description Confluent REST Proxy v3. Every partition replica on the broker, internal topics included, sorted
+         *     by topic and partition. In cluster mode any live broker may be named, and so may a dead one that
+         *     partitions still list (what is left to move off it before it is removed); an id that is neither
+         *     answers 404 / 404.
          */
         get: operations["searchKafkaReplicasByBroker"];
         put?: never;
@@ -1213,8 +1216,8 @@ export interface paths {
         /**
          * Get a partition
          * @description Confluent REST Proxy v3. `leader` is absent when the partition has no leader. The `reassignment`
-         *     link is present for Confluent clients; Samsa does not serve reassignments yet. Unknown topic
-         *     404 / 40403, unknown partition 404 / 40402.
+         *     link names the partition's reassignment in progress (which answers 404 while there is none).
+         *     Unknown topic 404 / 40403, unknown partition 404 / 40402.
          */
         get: operations["getKafkaPartition"];
         put?: never;
@@ -1279,8 +1282,10 @@ export interface paths {
         };
         /**
          * List the partition reassignments in progress
-         * @description Confluent REST Proxy v3 (Kafka's ListPartitionReassignments). Samsa does not move replicas yet,
-         *     so the list is empty.
+         * @description Confluent REST Proxy v3 (Kafka's ListPartitionReassignments). Every partition whose replicas are
+         *     moving, internal topics included, sorted by topic and partition; empty while nothing moves (and
+         *     always on a single node). A reassignment is started with the `PATCH` of a partition's
+         *     `reassignment` (a Samsa extension) or `samsa reassign`.
          */
         get: operations["listKafkaAllReassignments"];
         put?: never;
@@ -1311,7 +1316,8 @@ export interface paths {
         };
         /**
          * List a topic's partition reassignments in progress
-         * @description Confluent REST Proxy v3. Empty while nothing moves (always, for now). Unknown topic 404 / 40403.
+         * @description Confluent REST Proxy v3. The topic's partitions whose replicas are moving, by partition; empty
+         *     while nothing moves. Unknown topic 404 / 40403.
          */
         get: operations["searchKafkaReassignmentsByTopic"];
         put?: never;
@@ -1347,17 +1353,47 @@ export interface paths {
         };
         /**
          * Get a partition's reassignment
-         * @description Confluent REST Proxy v3. A partition with no reassignment in progress (every partition, for now)
-         *     answers 404 / 404 saying so, as Confluent does. Unknown topic 404 / 40403, unknown partition
-         *     404 / 40402.
+         * @description Confluent REST Proxy v3. The replicas being added (they follow the leader and join the ISR once
+         *     caught up) and the ones being removed (they leave once every added replica is in sync). A
+         *     partition with no reassignment in progress answers 404 / 404 saying so, as Confluent does.
+         *     Unknown topic 404 / 40403, unknown partition 404 / 40402.
          */
         get: operations["getKafkaReassignment"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Cancel a partition's reassignment in progress
+         * @description Samsa extension (Kafka's AlterPartitionReassignments with a null target). The partition's
+         *     replica set goes back to its replicas from before the move, in the order the move listed them;
+         *     the added replicas stop and delete their copy; the ISR keeps only the original replicas, and a
+         *     leader that was an added replica hands the leadership to an original one (new leader epoch).
+         *     A partition with no reassignment in progress answers 404 / 404. A move whose original replicas
+         *     have all left the ISR cannot be cancelled (400 / 40002): its added replicas hold the only
+         *     in-sync copies.
+         */
+        delete: operations["cancelKafkaReassignment"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Move a partition's replicas (start a reassignment)
+         * @description Samsa extension: Confluent's open-source spec has no write route for reassignments (Kafka's
+         *     AlterPartitionReassignments, KIP-455). `replicas` is the target replica list in preference
+         *     order; its first replica becomes the preferred leader. The partition's replica set becomes the
+         *     target followed by the replicas being removed; the added replicas fetch from the leader and join
+         *     the ISR once caught up; then the controller stores the target as the replica list, keeps only
+         *     the target's members in the ISR, moves the leadership (new leader epoch) if the leader is being
+         *     removed, and the removed replicas stop and delete their copy. Produce and fetch go on
+         *     throughout. A new target for a partition already moving replaces the move in progress.
+         *
+         *     Answers 202 with the reassignment as stored (empty `adding_replicas` and `removing_replicas`
+         *     when the target is the current list: nothing moves). Poll `GET` of the same path until it
+         *     answers 404, or `samsa reassign --wait`. Every id must be a live broker of the cluster: an
+         *     unknown or dead id answers 400 / 40002; an empty list or a repeated id breaks the schema
+         *     (422 / 422). On a single node only `[<its id>]` is accepted, and nothing moves. A target that
+         *     would leave no in-sync replica (every in-sync replica dropped before the new ones caught up)
+         *     answers 400 / 40002.
+         */
+        patch: operations["updateKafkaReassignment"];
         trace?: never;
     };
     "/v3/clusters/{cluster_id}/topics/{topic_name}/partitions/{partition_id}/replicas": {
@@ -2698,6 +2734,14 @@ export interface components {
             removing_replicas: number[];
             replicas: components["schemas"]["Relationship"];
         };
+        /** @description A partition's target replica list (Samsa extension). */
+        ReassignmentRequest: {
+            /**
+             * @description Broker ids in preference order, each once: the first is the preferred leader. At least one,
+             *     at most 64.
+             */
+            replicas: components["schemas"]["BrokerIdValue"][];
+        };
         ReassignmentDataList: {
             /** @constant */
             kind: "KafkaReassignmentList";
@@ -3277,7 +3321,8 @@ export interface components {
         };
         /**
          * @description Something the path names does not exist: the cluster (404), a topic (40403), a partition (40402),
-         *     a broker or replica (404), or a config name (404).
+         *     a broker or replica (404), a config name (404), or a partition's reassignment while none is in
+         *     progress (404).
          */
         AdminNotFound: {
             headers: {
@@ -3289,8 +3334,8 @@ export interface components {
         };
         /**
          * @description The request cannot be applied: the topic exists, a config name is unknown or its value invalid,
-         *     the partition count would not grow, or the replication factor exceeds the brokers (all 40002);
-         *     or the body is not well-formed JSON (400).
+         *     the partition count would not grow, the replication factor exceeds the brokers, or a replica
+         *     list names a broker that is not live (all 40002); or the body is not well-formed JSON (400).
          */
         AdminBadRequest: {
             headers: {
@@ -5985,7 +6030,27 @@ export interface operations {
                      *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/-/partitions/-/reassignment",
                      *         "next": null
                      *       },
-                     *       "data": []
+                     *       "data": [
+                     *         {
+                     *           "kind": "KafkaReassignment",
+                     *           "metadata": {
+                     *             "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/reassignment",
+                     *             "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0"
+                     *           },
+                     *           "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *           "topic_name": "orders",
+                     *           "partition_id": 0,
+                     *           "adding_replicas": [
+                     *             4
+                     *           ],
+                     *           "removing_replicas": [
+                     *             1
+                     *           ],
+                     *           "replicas": {
+                     *             "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas"
+                     *           }
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["ReassignmentDataList"];
@@ -6061,11 +6126,145 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaReassignment",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/reassignment",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "adding_replicas": [
+                     *         4
+                     *       ],
+                     *       "removing_replicas": [
+                     *         1
+                     *       ],
+                     *       "replicas": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas"
+                     *       }
+                     *     }
+                     */
                     "application/json": components["schemas"]["ReassignmentData"];
                 };
             };
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    cancelKafkaReassignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reassignment is cancelled; the original replica list is stored. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            "4XX": components["responses"]["ClientError"];
+            "5XX": components["responses"]["ServerError"];
+        };
+    };
+    updateKafkaReassignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The cluster id, as `GET /v3/clusters` reports it; any other answers 404 / 404.
+                 * @example mUBfYYEaR-2ZqOLkGOHpkw
+                 */
+                cluster_id: components["parameters"]["ClusterId"];
+                /**
+                 * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
+                 * @example orders
+                 */
+                topic_name: components["parameters"]["TopicNameV3"];
+                /**
+                 * @description Partition number.
+                 * @example 0
+                 */
+                partition_id: components["parameters"]["PartitionIdV3"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "replicas": [
+                 *         4,
+                 *         2,
+                 *         3
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReassignmentRequest"];
+            };
+        };
+        responses: {
+            /** @description The reassignment, stored; the move goes on in the background. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "kind": "KafkaReassignment",
+                     *       "metadata": {
+                     *         "self": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/reassignment",
+                     *         "resource_name": "crn:///kafka=mUBfYYEaR-2ZqOLkGOHpkw/topic=orders/partition=0"
+                     *       },
+                     *       "cluster_id": "mUBfYYEaR-2ZqOLkGOHpkw",
+                     *       "topic_name": "orders",
+                     *       "partition_id": 0,
+                     *       "adding_replicas": [
+                     *         4
+                     *       ],
+                     *       "removing_replicas": [
+                     *         1
+                     *       ],
+                     *       "replicas": {
+                     *         "related": "http://localhost:8082/v3/clusters/mUBfYYEaR-2ZqOLkGOHpkw/topics/orders/partitions/0/replicas"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReassignmentData"];
+                };
+            };
+            400: components["responses"]["AdminBadRequest"];
+            404: components["responses"]["AdminNotFound"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["AdminUnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
         };
     };

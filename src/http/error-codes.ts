@@ -24,6 +24,7 @@ import {
   InvalidPartitionsError,
   InvalidPayloadError,
   InvalidRecordError,
+  InvalidReplicaAssignmentError,
   InvalidReplicationFactorError,
   InvalidTopicError,
   LeaderEpochError,
@@ -135,6 +136,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(InvalidConfigError, KAFKA_BAD_REQUEST),
   row(InvalidPartitionsError, KAFKA_BAD_REQUEST),
   row(InvalidReplicationFactorError, KAFKA_BAD_REQUEST),
+  row(InvalidReplicaAssignmentError, KAFKA_BAD_REQUEST),
   // ---- cluster, brokers, configs (v3 admin): Confluent's bare 404 ----
   row(UnknownClusterError, NOT_FOUND),
   row(UnknownBrokerError, NOT_FOUND),

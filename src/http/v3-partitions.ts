@@ -1,8 +1,9 @@
 /**
  * Confluent REST v3 partitions: list, get, earliest/latest offsets (`KafkaPartitionWithOffsets`),
- * replicas (per partition, and per broker), and reassignments. Leadership and the ISR come from the
- * broker's partition state. Samsa does not move replicas yet, so no reassignment is ever in
- * progress: the lists are empty and a single partition's reassignment is 404, as in Confluent.
+ * replicas (per partition, and per broker), and reassignments. Leadership, the ISR and the replicas
+ * being added or removed come from the broker's partition state. A partition that is not moving has
+ * no reassignment (404, as in Confluent). Starting and cancelling a move (PATCH and DELETE of a
+ * partition's `reassignment`) are Samsa's extension: Confluent's open-source spec has no write route.
  */
 import type { Broker, PartitionDescription } from '../broker/broker.js';
 import {
@@ -33,6 +34,8 @@ export function v3PartitionHandlers(
   | 'listKafkaAllReassignments'
   | 'searchKafkaReassignmentsByTopic'
   | 'getKafkaReassignment'
+  | 'updateKafkaReassignment'
+  | 'cancelKafkaReassignment'
 > {
   return {
     listKafkaPartitions: ({ params }, http) => {
@@ -91,7 +94,6 @@ export function v3PartitionHandlers(
 
     searchKafkaReplicasByBroker: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
-      if (params.broker_id !== broker.nodeId) throw new UnknownBrokerError(params.broker_id);
       const data: ReplicaData[] = [];
       // listTopics is sorted, partitions are in order: Confluent's sort by topic, then partition.
       for (const topic of broker.listTopics({ includeInternal: true })) {
@@ -99,36 +101,75 @@ export function v3PartitionHandlers(
           if (p.replicas.includes(params.broker_id)) data.push(replicaData(urls, topic, p, params.broker_id));
         }
       }
+      // A dead broker that partitions still list is known by them (what is left to move off it).
+      const known = data.length > 0 || broker.clusterNodes().some((n) => n.nodeId === params.broker_id);
+      if (!known) throw new UnknownBrokerError(params.broker_id);
       return collection('KafkaReplicaList', urls.url([['brokers', params.broker_id]], 'partition-replicas'), data);
     },
 
     listKafkaAllReassignments: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      // Kafka's ListPartitionReassignments lists internal topics' moves too.
+      const data = broker
+        .listTopics({ includeInternal: true })
+        .flatMap((topic) => moving(broker, topic).map((p) => reassignmentData(urls, topic, p)));
       // Confluent's own self link says `reassignments`, a path it does not serve; this one is the request's.
-      return collection('KafkaReassignmentList', urls.url([['topics', '-']], 'partitions/-/reassignment'), noMoves());
+      return collection('KafkaReassignmentList', urls.url([['topics', '-']], 'partitions/-/reassignment'), data);
     },
 
     searchKafkaReassignmentsByTopic: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
-      broker.describeTopic(params.topic_name);
+      const topic = params.topic_name;
       return collection(
         'KafkaReassignmentList',
-        urls.url([['topics', params.topic_name]], 'partitions/-/reassignment'),
-        noMoves(),
+        urls.url([['topics', topic]], 'partitions/-/reassignment'),
+        moving(broker, topic).map((p) => reassignmentData(urls, topic, p)),
       );
     },
 
     getKafkaReassignment: ({ params }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      const partition = describePartition(broker, params.topic_name, params.partition_id);
+      if (!isMoving(partition)) throw new NoReassignmentError(params.topic_name, params.partition_id);
+      return reassignmentData(urls, params.topic_name, partition);
+    },
+
+    updateKafkaReassignment: async ({ params, body }, http) => {
+      const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
+      describePartition(broker, params.topic_name, params.partition_id);
+      const stored = await broker.alterPartitionReassignment(params.topic_name, params.partition_id, body.replicas);
+      return reassignmentData(urls, params.topic_name, stored);
+    },
+
+    cancelKafkaReassignment: async ({ params }, http) => {
       clusterUrls(broker, params.cluster_id, http.baseUrl);
       describePartition(broker, params.topic_name, params.partition_id);
-      throw new NoReassignmentError(params.topic_name, params.partition_id);
+      await broker.cancelPartitionReassignment(params.topic_name, params.partition_id);
     },
   };
 }
 
-/** Reassignments in progress: none, until replicas can move between nodes. */
-function noMoves(): ReassignmentData[] {
-  return [];
+function isMoving(p: PartitionDescription): boolean {
+  return p.addingReplicas.length > 0 || p.removingReplicas.length > 0;
+}
+
+/** A topic's partitions being reassigned, by partition (unknown topic 404 / 40403, from the broker). */
+function moving(broker: Broker, topic: string): PartitionDescription[] {
+  return broker.describeTopic(topic).partitions.filter(isMoving);
+}
+
+function reassignmentData(urls: ClusterUrls, topic: string, partition: PartitionDescription): ReassignmentData {
+  const steps = partitionSteps(topic, partition.partition);
+  return {
+    kind: 'KafkaReassignment',
+    metadata: { self: urls.url(steps, 'reassignment'), resource_name: urls.resourceName(steps) },
+    cluster_id: urls.clusterId,
+    topic_name: topic,
+    partition_id: partition.partition,
+    adding_replicas: [...partition.addingReplicas],
+    removing_replicas: [...partition.removingReplicas],
+    replicas: urls.link(steps, 'replicas'),
+  };
 }
 
 /** Unknown topic 404 / 40403 (from the broker), unknown partition 404 / 40402. */

@@ -35,13 +35,22 @@ export class ReplicaTracker {
     this.leaderId = opts.leaderId;
     this.isrSet = new Set(opts.isr);
     this.lagMaxMs = opts.replicaLagTimeMaxMs;
-    for (const r of opts.replicas) {
-      if (r === opts.leaderId) continue;
+    this.setReplicas(opts.replicas, opts.nowMs);
+  }
+
+  /**
+   * The replica list as the metadata store now holds it: a replica a reassignment adds is tracked
+   * from now on (not caught up, so it joins the ISR only once it is), one it removes is forgotten.
+   */
+  setReplicas(replicas: readonly number[], nowMs: number): void {
+    for (const r of [...this.followers.keys()]) if (!replicas.includes(r)) this.followers.delete(r);
+    for (const r of replicas) {
+      if (r === this.leaderId || this.followers.has(r)) continue;
       this.followers.set(r, {
         logEndOffset: -1,
-        lastCaughtUpTimeMs: this.isrSet.has(r) ? opts.nowMs : 0,
+        lastCaughtUpTimeMs: this.isrSet.has(r) ? nowMs : 0,
         lastFetchLeaderLogEndOffset: -1,
-        lastFetchTimeMs: opts.nowMs,
+        lastFetchTimeMs: nowMs,
       });
     }
   }

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { alterPartitionReassignment } from '../../src/broker/partition-reassignments.js';
 import { Controller } from '../../src/cluster/controller.js';
 import { EtcdMetadataStore } from '../../src/cluster/etcd-metadata-store.js';
 import type { PartitionState } from '../../src/cluster/metadata-store.js';
 import { NodeRegistry } from '../../src/cluster/node-registry.js';
 import { electLeader } from '../../src/cluster/partition-leader-election.js';
+import { completeReassignment, reassign } from '../../src/cluster/partition-reassignment.js';
+import { InvalidReplicaAssignmentError, NoReassignmentError } from '../../src/errors.js';
 import { type EtcdServer, needsEtcd, startEtcd, startMember as startMemberAt, until } from './etcd-fixture.js';
 
 const state = (replicas: number[], leader: number, isr: number[], leaderEpoch = 0): PartitionState => ({
@@ -73,6 +76,72 @@ describe('partition leader election', () => {
   });
 });
 
+describe('partition reassignment (KIP-455)', () => {
+  const live = new Set([1, 2, 3, 4]);
+  const p0 = { topic: 'orders', partition: 0 };
+
+  test('a move lists the target, then the replicas it removes; the leader stays', () => {
+    assert.deepEqual(reassign(p0, state([1, 2, 3], 1, [1, 2, 3], 4), [4, 2, 3], live, clean), {
+      replicas: [4, 2, 3, 1],
+      leader: 1,
+      leaderEpoch: 4,
+      isr: [1, 2, 3],
+      addingReplicas: [4],
+      removingReplicas: [1],
+    });
+    // A new order of the same replicas moves nothing: the list changes at once.
+    assert.deepEqual(reassign(p0, state([1, 2, 3], 1, [1, 2, 3]), [3, 1, 2], live, clean), {
+      replicas: [3, 1, 2],
+      leader: 1,
+      leaderEpoch: 0,
+      isr: [1, 2, 3],
+    });
+  });
+
+  test('it completes once every added replica is in sync: the target, its ISR, the leader moved off', () => {
+    const moving = { ...state([4, 2, 3, 1], 1, [1, 2, 3], 4), addingReplicas: [4], removingReplicas: [1] };
+    assert.equal(completeReassignment(moving, live, clean), null, 'node 4 is not in sync yet');
+    assert.deepEqual(completeReassignment({ ...moving, isr: [1, 2, 3, 4] }, live, clean), {
+      replicas: [4, 2, 3],
+      leader: 4,
+      leaderEpoch: 5,
+      isr: [2, 3, 4],
+    });
+    // Only removals: complete at once, as long as a target replica is in sync.
+    const shrinking = { ...state([1, 2, 3], 1, [1, 3], 2), removingReplicas: [3] };
+    assert.deepEqual(completeReassignment(shrinking, live, clean), {
+      replicas: [1, 2],
+      leader: 1,
+      leaderEpoch: 2,
+      isr: [1],
+    });
+    assert.equal(completeReassignment({ ...shrinking, isr: [3] }, live, clean), null, 'no target replica in sync');
+  });
+
+  test('cancelling (the original replicas as target) drops the added ones and hands their leadership back', () => {
+    const moving = {
+      ...state([4, 2, 3, 1], 4, [1, 2, 3, 4], 5),
+      addingReplicas: [4],
+      removingReplicas: [1],
+    };
+    assert.deepEqual(reassign(p0, moving, [2, 3, 1], live, clean), {
+      replicas: [2, 3, 1],
+      leader: 2,
+      leaderEpoch: 6,
+      isr: [1, 2, 3],
+    });
+  });
+
+  test('a move that would leave no in-sync replica is refused', () => {
+    // Node 1 died and left the ISR; the added node 4 holds the only in-sync copy: no cancelling now.
+    const moving = { ...state([4, 1], 4, [4], 3), addingReplicas: [4], removingReplicas: [1] };
+    assert.throws(
+      () => reassign(p0, moving, [1], live, clean),
+      (err: unknown) => err instanceof InvalidReplicaAssignmentError && /no in-sync replica/.test(err.message),
+    );
+  });
+});
+
 const etcd = needsEtcd();
 const startMember = (clusterName: string, nodeId: number, ttlSeconds: number) =>
   startMemberAt(server.endpoint, clusterName, nodeId, ttlSeconds);
@@ -116,9 +185,11 @@ describe('controller on etcd', etcd, () => {
       assert.deepEqual(await controller.reconcileNow(), { changed: [], offline: [] });
       controller.start();
       await members[0]?.kill();
-      const moved = await until('node 1 to lose its leadership', async () => {
+      // One pass swaps the partitions one after another: wait until it has reached the last one.
+      const moved = await until('node 1 to lose its leadership and leave every ISR', async () => {
         const t = await store.getTopic('orders');
-        return t?.partitionStates[0]?.leader === 2 ? t : undefined;
+        const done = t?.partitionStates[0]?.leader === 2 && t.partitionStates.every((s) => !s.isr.includes(1));
+        return done ? t : undefined;
       });
       assert.deepEqual(
         moved.partitionStates.map((s) => ({ leader: s.leader, epoch: s.leaderEpoch, isr: s.isr })),
@@ -143,6 +214,69 @@ describe('controller on etcd', etcd, () => {
       await controller.stop();
       await observer.leave();
       for (const m of members.slice(1)) await m.kill();
+      await store.close();
+    }
+  });
+
+  test('completes a reassignment once the added replica is in sync, and cancels one by swapping the original list back', async () => {
+    const clusterName = `controller-${process.pid}-${clusters++}`;
+    const store = await EtcdMetadataStore.open({ endpoints: [server.endpoint], clusterName });
+    await store.createTopic({
+      name: 'orders',
+      topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+      partitions: 2,
+      replicationFactor: 3,
+      configs: {},
+      partitionStates: [state([1, 2, 3], 1, [1, 2, 3]), state([2, 3, 1], 2, [2, 3, 1])],
+      version: 0,
+    });
+    let live = new Set([1, 2, 3, 4]);
+    const ctx = { nodeId: 1, store, liveNodeIds: () => live, uncleanLeaderElection: false };
+    const controller = new Controller({ store, uncleanLeaderElection: false, liveNodes: async () => live });
+    const stored = async (p: number) => (await store.getTopic('orders'))?.partitionStates[p] as PartitionState;
+    try {
+      // Node 4 replaces node 1, the leader: the union is stored, and nothing completes before 4 is in sync.
+      const started = await alterPartitionReassignment(ctx, 'orders', 0, [4, 2, 3]);
+      assert.deepEqual(
+        [started.replicas, started.addingReplicas, started.removingReplicas, started.leader],
+        [[4, 2, 3, 1], [4], [1], 1],
+      );
+      assert.deepEqual(await controller.reconcileNow(), { changed: [], offline: [] });
+      // The leader takes 4 into the ISR (as its replica manager would): the move stays recorded.
+      const expanded = await store.updatePartitionState(
+        'orders',
+        0,
+        { ...started, isr: [1, 2, 3, 4] },
+        started.version,
+      );
+      assert.deepEqual(expanded.addingReplicas, [4]);
+      assert.deepEqual(await controller.reconcileNow(), { changed: ['orders-0'], offline: [] });
+      const done = await stored(0);
+      assert.deepEqual(done, { replicas: [4, 2, 3], leader: 4, leaderEpoch: 1, isr: [2, 3, 4], version: done.version });
+
+      // Partition 1 moves to 4 and 1 in place of 2 and 3; 4 catches up, 1 was there, 2 never leaves the ISR.
+      const second = await alterPartitionReassignment(ctx, 'orders', 1, [1, 4]);
+      assert.deepEqual([second.replicas, second.addingReplicas, second.removingReplicas], [[1, 4, 2, 3], [4], [2, 3]]);
+      // Two brokers id the target may not name: a dead one, and one that never was.
+      live = new Set([1, 2, 3]);
+      await assert.rejects(alterPartitionReassignment(ctx, 'orders', 1, [1, 4]), /broker 4 is not a live broker/);
+      await assert.rejects(alterPartitionReassignment(ctx, 'orders', 1, [1, 9]), InvalidReplicaAssignmentError);
+      live = new Set([1, 2, 3, 4]);
+      // Cancelled: the original replicas, in the order the move listed them; 4 is gone from the list.
+      const cancelled = await alterPartitionReassignment(ctx, 'orders', 1, null);
+      assert.deepEqual(cancelled, {
+        replicas: [1, 2, 3],
+        leader: 2,
+        leaderEpoch: 0,
+        isr: [2, 3, 1],
+        version: cancelled.version,
+      });
+      await assert.rejects(alterPartitionReassignment(ctx, 'orders', 1, null), NoReassignmentError);
+      // The controller then takes the preferred leader (now 1) as it always does.
+      await controller.reconcileNow();
+      assert.equal((await stored(1)).leader, 1);
+    } finally {
+      await controller.stop();
       await store.close();
     }
   });

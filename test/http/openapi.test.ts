@@ -37,6 +37,7 @@ test('the spec shipped with the code compiles: one route per path, one validator
   assert.deepEqual(operationIds.sort(), [
     'assignConsumerPartitions',
     'batchCreateKafkaAcls',
+    'cancelKafkaReassignment',
     'commitConsumerOffsets',
     'createConsumerInstance',
     'createKafkaAcls',
@@ -116,6 +117,7 @@ test('the spec shipped with the code compiles: one route per path, one validator
     'updateKafkaBrokerConfigBatch',
     'updateKafkaClusterConfig',
     'updateKafkaClusterConfigs',
+    'updateKafkaReassignment',
     'updateKafkaTopicConfig',
     'updateKafkaTopicConfigBatch',
     'updatePartitionCountKafkaTopic',

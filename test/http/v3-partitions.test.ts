@@ -185,3 +185,78 @@ test('reassignments: empty lists while nothing moves; one partition answers 404 
   assert.equal((await get('/topics/nope/partitions/-/reassignment')).body.error_code, 40403);
   assert.equal((await get('/topics/orders/partitions/9/reassignment')).body.error_code, 40402);
 });
+
+const patchReassignment = (suffix: string, body: string, type = 'application/json') =>
+  request(node.app)
+    .patch(`/v3/clusters/${cid}${suffix}`)
+    .set('host', 'kafka.local')
+    .set('content-type', type)
+    .send(body);
+
+test('a reassignment to the single node itself is accepted and moves nothing', async () => {
+  const res = await patchReassignment('/topics/orders/partitions/0/reassignment', JSON.stringify({ replicas: [0] }));
+  assert.equal(res.status, 202, res.text);
+  const self = `${base}/topics/orders/partitions/0`;
+  assert.deepEqual(res.body, {
+    kind: 'KafkaReassignment',
+    metadata: { self: `${self}/reassignment`, resource_name: `crn:///kafka=${cid}/topic=orders/partition=0` },
+    cluster_id: cid,
+    topic_name: 'orders',
+    partition_id: 0,
+    adding_replicas: [],
+    removing_replicas: [],
+    replicas: { related: `${self}/replicas` },
+  });
+  assert.equal((await get('/topics/orders/partitions/0/reassignment')).status, 404);
+});
+
+test('a reassignment that cannot be is a 4xx JSON error, never a 500', async () => {
+  const cases: [string, string, number, number, RegExp][] = [
+    // Another broker id on a single node: Kafka's INVALID_REPLICA_ASSIGNMENT, as Confluent maps it.
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":[0,1]}', 400, 40002, /only broker is 0/],
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":[3]}', 400, 40002, /cluster mode/],
+    // The contract: at least one id, each once, ids that are broker ids, nothing else in the body.
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":[]}', 422, 422, /fewer than 1/],
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":[0,0]}', 422, 422, /duplicate/],
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":[-1]}', 422, 422, />= 0/],
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":["a"]}', 422, 422, /integer/],
+    ['/topics/orders/partitions/0/reassignment', '{}', 422, 422, /replicas/],
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":[0],"x":1}', 422, 422, /not allowed/],
+    [
+      '/topics/orders/partitions/0/reassignment',
+      JSON.stringify({ replicas: Array.from({ length: 65 }, (_, i) => i) }),
+      422,
+      422,
+      /more than 64/,
+    ],
+    ['/topics/orders/partitions/0/reassignment', '{"replicas":', 400, 400, /JSON/],
+    ['/topics/nope/partitions/0/reassignment', '{"replicas":[0]}', 404, 40403, /nope/],
+    ['/topics/orders/partitions/9/reassignment', '{"replicas":[0]}', 404, 40402, /Partition 9/],
+  ];
+  for (const [suffix, body, status, errorCode, message] of cases) {
+    const res = await patchReassignment(suffix, body);
+    assert.equal(res.status, status, `${suffix} ${body}: ${res.text}`);
+    assert.match(res.type, /json/, body);
+    assert.equal(res.body.error_code, errorCode, `${body}: ${res.text}`);
+    assert.match(res.body.message, message, `${body}: ${res.text}`);
+  }
+  const wrongType = await patchReassignment('/topics/orders/partitions/0/reassignment', 'replicas=0', 'text/plain');
+  assert.equal(wrongType.status, 415, wrongType.text);
+});
+
+test('cancelling with no reassignment in progress answers 404 saying so', async () => {
+  const del = (suffix: string) => request(node.app).delete(`/v3/clusters/${cid}${suffix}`);
+  const none = await del('/topics/orders/partitions/0/reassignment');
+  assert.deepEqual(
+    [none.status, none.body],
+    [404, { error_code: 404, message: 'No reassignment is in progress for partition orders-0.' }],
+  );
+  assert.equal((await del('/topics/nope/partitions/0/reassignment')).body.error_code, 40403);
+  assert.equal((await del('/topics/orders/partitions/9/reassignment')).body.error_code, 40402);
+});
+
+test('a broker that is not this node has no replicas to list', async () => {
+  assert.equal((await get('/brokers/0/partition-replicas')).status, 200);
+  const other = await get('/brokers/5/partition-replicas');
+  assert.deepEqual([other.status, other.body.error_code], [404, 404]);
+});
