@@ -123,9 +123,12 @@ test('the dashboard and the alert rules only use metric families /metrics expose
     assert.ok(used.size > 15, `only ${used.size} families used`);
     const unknown = [...used].filter((name) => !known.has(name));
     assert.deepEqual(unknown, []);
-    assert.ok(
-      dashboard.panels.some((p) => p.targets?.some((target) => target.expr.includes('samsa_consumer_group_lag'))),
-    );
+    for (const family of ['samsa_consumer_group_lag', 'samsa_replica_lag_records', 'samsa_replica_lag_seconds']) {
+      assert.ok(
+        dashboard.panels.some((p) => p.targets?.some((target) => target.expr.includes(family))),
+        `a dashboard panel shows ${family}`,
+      );
+    }
   } finally {
     await node.close();
   }
