@@ -1,6 +1,6 @@
 import type { PartitionState } from '../cluster/metadata-store.js';
 import { NotEnoughReplicasError, NotLeaderOrFollowerError, RequestTimedOutError } from '../errors.js';
-import { ReplicaTracker } from '../replication/replica-tracker.js';
+import { type ReplicaLag, ReplicaTracker } from '../replication/replica-tracker.js';
 import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import { IdempotencyCache, type IdempotencyLimits } from './idempotency-cache.js';
 import { WaitQueue } from './wait-queue.js';
@@ -19,6 +19,11 @@ export interface PartitionStatus {
   highWatermark: number;
   sizeBytes: number;
   segmentCount: number;
+  /**
+   * On the leader, each follower's lag behind it now (never the leader itself); empty on a follower
+   * and on a single node.
+   */
+  replicaLag: ReplicaLag[];
 }
 
 /** What a partition needs from the node around it to act as leader or follower. */
@@ -222,8 +227,8 @@ export class Partition {
     }
   }
 
-  /** This partition's state, copied: nothing the caller does to it reaches the partition. */
-  status(): PartitionStatus {
+  /** This partition's state now, copied: nothing the caller does to it reaches the partition. */
+  status(nowMs = Date.now()): PartitionStatus {
     const { log } = this;
     return {
       topic: this.topic,
@@ -237,6 +242,7 @@ export class Partition {
       highWatermark: log.highWatermark,
       sizeBytes: log.sizeBytes,
       segmentCount: log.segmentCount,
+      replicaLag: this.tracker?.replicaLag(log.logEndOffset, nowMs) ?? [],
     };
   }
 

@@ -43,8 +43,9 @@ export interface SseSource {
 
 /**
  * Counters of the replication layer (src/replication), which sits below the broker and so cannot
- * import this module. The gauges `samsa_under_replicated_partitions` and `samsa_offline_partitions`
- * need no source: they are computed from each Partition's replicas, ISR and leader.
+ * import this module. The gauges `samsa_under_replicated_partitions`, `samsa_offline_partitions`,
+ * `samsa_replica_lag_records` and `samsa_replica_lag_seconds` need no source: they are computed from
+ * each partition's status (replicas, ISR, leader, and on the leader its followers' lag).
  */
 export interface ReplicationSource {
   isrShrinksTotal(): number;

@@ -13,12 +13,15 @@
  *   common Node.js dashboards and alerts query; Samsa's own families all start with `samsa_`.
  *
  * Label values are bounded by construction: topics and partitions that exist, groups that exist,
- * OpenAPI route templates (never raw URLs), and fixed enums.
+ * replica ids of partitions this node leads, OpenAPI route templates (never raw URLs), and fixed enums.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry, type RegistryContentType } from 'prom-client';
 import type { Broker, PartitionStatus, TopicTraffic } from '../broker/broker.js';
 import { tpKey } from '../broker/topic-partition.js';
 import type { MetricSources } from './metric-sources.js';
+
+/** One follower's lag as the partition's status reports it. */
+type ReplicaLag = PartitionStatus['replicaLag'][number];
 
 export type ExpositionFormat = 'prometheus' | 'openmetrics';
 
@@ -267,6 +270,46 @@ export class SamsaMetrics {
     replicationCounter('samsa_isr_shrinks_total', 'Times an ISR lost a replica.', (s) => s.isrShrinksTotal());
     replicationCounter('samsa_isr_expands_total', 'Times an ISR regained a replica.', (s) => s.isrExpandsTotal());
     replicationCounter('samsa_leader_elections_total', 'Leader elections.', (s) => s.leaderElectionsTotal());
+    // Per follower of each partition this node leads, from what the leader keeps of it (Kafka's
+    // follower log end offset and lastCaughtUpTimeMs). Rebuilt each scrape: a partition whose
+    // leadership moved elsewhere, or that was deleted, leaves no series behind.
+    const replicaLagGauge = (name: string, help: string, read: (lag: ReplicaLag) => number | null) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['topic', 'partition', 'replica'],
+        registers,
+        collect() {
+          this.reset();
+          for (const p of broker.describePartitions()) {
+            if (p.leader !== broker.nodeId) continue;
+            for (const lag of p.replicaLag) {
+              const value = read(lag);
+              if (value === null) continue;
+              this.set({ topic: p.topic, partition: String(p.partition), replica: String(lag.replicaId) }, value);
+            }
+          }
+        },
+      });
+    replicaLagGauge(
+      'samsa_replica_lag_records',
+      "On the leader, per follower: the log end offset minus the follower's, as its last fetch showed it (no series before its first fetch).",
+      (lag) => lag.lagRecords,
+    );
+    replicaLagGauge(
+      'samsa_replica_lag_seconds',
+      'On the leader, per follower: time since it was last caught up with the log end, 0 while it is; past replica.lag.time.max.ms it leaves the ISR.',
+      (lag) => lag.lagMs / 1000,
+    );
+    new Gauge({
+      name: 'samsa_replica_lag_time_max_seconds',
+      help: "This node's replica.lag.time.max.ms, in seconds: an in-sync follower not caught up for this long leaves the ISR.",
+      registers,
+      collect() {
+        const entry = broker.brokerConfigs().find((e) => e.name === 'replica.lag.time.max.ms');
+        this.set(entry ? Number(entry.value) / 1000 : 0);
+      },
+    });
 
     // ---- storage ----
     this.logFlushDuration = new Histogram({

@@ -16,6 +16,21 @@ export interface ReplicaTrackerOptions {
   nowMs: number;
 }
 
+/** One follower's lag behind this leader, as of a moment (replica lag metrics). */
+export interface ReplicaLag {
+  replicaId: number;
+  /**
+   * The leader's log end offset minus the follower's, as its last fetch showed it; null until the
+   * follower first fetches from this leader (its log end offset is unknown until then).
+   */
+  lagRecords: number | null;
+  /**
+   * Time since the follower was last caught up (Kafka's lastCaughtUpTimeMs): 0 while it holds the
+   * leader's log end; a follower not caught up since this node took the leadership counts from then.
+   */
+  lagMs: number;
+}
+
 interface FollowerState {
   logEndOffset: number;
   lastCaughtUpTimeMs: number;
@@ -29,12 +44,15 @@ export class ReplicaTracker {
   private isrSet: Set<number>;
   private readonly followers = new Map<number, FollowerState>();
   private readonly lagMaxMs: number;
+  /** When this node took the leadership: the earliest a follower can have been caught up with it. */
+  private readonly leaderSinceMs: number;
 
   constructor(opts: ReplicaTrackerOptions) {
     if (!opts.replicas.includes(opts.leaderId)) throw new RangeError(`leader ${opts.leaderId} is not a replica`);
     this.leaderId = opts.leaderId;
     this.isrSet = new Set(opts.isr);
     this.lagMaxMs = opts.replicaLagTimeMaxMs;
+    this.leaderSinceMs = opts.nowMs;
     this.setReplicas(opts.replicas, opts.nowMs);
   }
 
@@ -118,5 +136,20 @@ export class ReplicaTracker {
   /** A follower's log end offset as last reported, or -1 (replica lag metrics). */
   followerLogEndOffset(replicaId: number): number {
     return this.followers.get(replicaId)?.logEndOffset ?? -1;
+  }
+
+  /** Every follower's lag behind `leaderLogEndOffset` at `nowMs`, in records and in time. */
+  replicaLag(leaderLogEndOffset: number, nowMs: number): ReplicaLag[] {
+    const out: ReplicaLag[] = [];
+    for (const [replicaId, f] of this.followers) {
+      const known = f.logEndOffset >= 0;
+      const caughtUp = known && f.logEndOffset >= leaderLogEndOffset;
+      out.push({
+        replicaId,
+        lagRecords: known ? Math.max(0, leaderLogEndOffset - f.logEndOffset) : null,
+        lagMs: caughtUp ? 0 : Math.max(0, nowMs - Math.max(f.lastCaughtUpTimeMs, this.leaderSinceMs)),
+      });
+    }
+    return out;
   }
 }

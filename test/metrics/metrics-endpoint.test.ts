@@ -282,6 +282,24 @@ test('families of subsystems not attached yet are exposed empty or zero', async 
   }
 });
 
+test('on a single node the replica lag families are exposed with no series: there is no follower', async () => {
+  const node = await openNode({ brokerConfigs: { 'replica.lag.time.max.ms': '12000' } });
+  try {
+    const res = await request(node.app).post('/topics/orders').set('content-type', JSON_V2).send(records(3));
+    assert.equal(res.status, 200);
+    const m = await scrape(node.app);
+    assert.equal(m.value('samsa_partition_log_end_offset', { topic: 'orders', partition: '0' }), 3);
+    for (const family of ['samsa_replica_lag_records', 'samsa_replica_lag_seconds']) {
+      assert.equal(m.types.get(family), 'gauge', family);
+      assert.deepEqual(m.find(family), [], family);
+    }
+    // What the lag alert compares samsa_replica_lag_seconds with (half of it).
+    assert.equal(m.value('samsa_replica_lag_time_max_seconds'), 12);
+  } finally {
+    await node.close();
+  }
+});
+
 test('attached sources feed lag (log end offset minus committed offset), members, rebalances and streams', async () => {
   const node = await openNode({ brokerConfigs: { 'num.partitions': '2' } });
   try {

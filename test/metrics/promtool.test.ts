@@ -1,6 +1,7 @@
 /**
  * What outside tools check: a real scrape passes `promtool check metrics` with no complaint, the alert
- * rules pass `promtool check rules`, and the dashboard and the rules only use families /metrics has.
+ * rules pass `promtool check rules` and their unit tests (`promtool test rules`), and the dashboard
+ * and the rules only use families /metrics has.
  * In CI (CI=true) a missing promtool fails these tests; locally it skips them with a hint.
  */
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import { parseExposition } from './exposition.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const ALERTS = path.join(ROOT, 'deploy/alerts.yml');
+const ALERT_TESTS = path.join(ROOT, 'deploy/alerts.test.yml');
 const DASHBOARD = path.join(ROOT, 'deploy/grafana-dashboard.json');
 const PROMTOOL_TIMEOUT_MS = 30_000;
 
@@ -83,6 +85,20 @@ test('deploy/alerts.yml passes promtool check rules', (t) => {
   assert.match(result.stdout, /SUCCESS: \d+ rules found/);
 });
 
+test('the replication alerts fire when deploy/alerts.test.yml says (promtool test rules)', (t) => {
+  const result = promtool(t, ['test', 'rules', ALERT_TESTS]);
+  if (!result) return;
+  assert.equal(result.status, 0, `${result.stdout}${result.stderr}`);
+  assert.match(result.stdout, /SUCCESS/);
+  // Every replication alert has a case: a rule added without one, or renamed, fails here.
+  const rules = fs.readFileSync(ALERTS, 'utf8');
+  const tests = fs.readFileSync(ALERT_TESTS, 'utf8');
+  const replication = rules.slice(rules.indexOf('- name: samsa-replication'), rules.indexOf('- name: samsa-consumers'));
+  const alerts = [...replication.matchAll(/- alert: (\w+)/g)].map((m) => m[1] as string);
+  assert.ok(alerts.length >= 5, `replication alerts: ${alerts}`);
+  for (const alert of alerts) assert.match(tests, new RegExp(`alertname: ${alert}\\b`), alert);
+});
+
 test('the dashboard and the alert rules only use metric families /metrics exposes', async () => {
   const node = await openNode();
   try {
@@ -100,15 +116,19 @@ test('the dashboard and the alert rules only use metric families /metrics expose
       ...dashboard.panels.flatMap((p) => (p.targets ?? []).map((target) => target.expr)),
       ...dashboard.templating.list.flatMap((v) => (v.definition ? [v.definition] : [])),
       fs.readFileSync(ALERTS, 'utf8'),
+      fs.readFileSync(ALERT_TESTS, 'utf8'),
     ];
     // Samsa's own families, and the standard process and Node.js ones (no prefix) that the node exports too.
     const used = new Set(texts.flatMap((text) => text.match(/\b(?:samsa|process|nodejs)_[a-z0-9_]+/g) ?? []));
     assert.ok(used.size > 15, `only ${used.size} families used`);
     const unknown = [...used].filter((name) => !known.has(name));
     assert.deepEqual(unknown, []);
-    assert.ok(
-      dashboard.panels.some((p) => p.targets?.some((target) => target.expr.includes('samsa_consumer_group_lag'))),
-    );
+    for (const family of ['samsa_consumer_group_lag', 'samsa_replica_lag_records', 'samsa_replica_lag_seconds']) {
+      assert.ok(
+        dashboard.panels.some((p) => p.targets?.some((target) => target.expr.includes(family))),
+        `a dashboard panel shows ${family}`,
+      );
+    }
   } finally {
     await node.close();
   }

@@ -50,4 +50,28 @@ describe('replica tracker (the leader side of the ISR)', () => {
     assert.deepEqual(t.caughtUpOutOfSync(hw, 40), [3]);
     assert.equal(t.followerLogEndOffset(3), 50);
   });
+
+  test('replica lag: records behind the log end as last fetched, and time since last caught up (0 while caught up)', () => {
+    const t = tracker([1, 2]);
+    const lag = (leaderLogEndOffset: number, nowMs: number) =>
+      new Map(t.replicaLag(leaderLogEndOffset, nowMs).map((l) => [l.replicaId, l]));
+    // Neither follower has fetched yet: no log end offset to count from, time counted from the leadership (0).
+    assert.deepEqual(lag(10, 2_000).get(2), { replicaId: 2, lagRecords: null, lagMs: 2_000 });
+    assert.deepEqual(lag(10, 2_000).get(3), { replicaId: 3, lagRecords: null, lagMs: 2_000 }, 'out of the ISR too');
+    assert.equal(lag(10, 2_000).has(1), false, 'no lag for the leader itself');
+
+    t.onFollowerFetch(2, 10, 10, 3_000);
+    t.onFollowerFetch(3, 4, 10, 3_000);
+    assert.deepEqual(lag(10, 5_000).get(2), { replicaId: 2, lagRecords: 0, lagMs: 0 }, 'caught up now');
+    // 3 reached the previous fetch's log end (-1): caught up as of that fetch, at the leadership's start.
+    assert.deepEqual(lag(10, 5_000).get(3), { replicaId: 3, lagRecords: 6, lagMs: 5_000 });
+    // The leader appends and 2 stops fetching: its lag counts from its last caught-up fetch.
+    assert.deepEqual(lag(25, 9_000).get(2), { replicaId: 2, lagRecords: 15, lagMs: 6_000 });
+    t.onFollowerFetch(2, 25, 25, 9_500);
+    assert.deepEqual(
+      lag(25, 9_500).get(2),
+      { replicaId: 2, lagRecords: 0, lagMs: 0 },
+      'back to 0 once it fetches again',
+    );
+  });
 });
