@@ -62,6 +62,35 @@ export async function everyNodeLists(
   }
 }
 
+/** Creates `topic` through `via`'s v3 API with `partitions`, replication factor 3 and min.insync.replicas 2. */
+export async function createReplicatedTopic(
+  via: ServerProcess,
+  clusterId: string,
+  topic: string,
+  partitions: number,
+): Promise<void> {
+  const created = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      topic_name: topic,
+      partitions_count: partitions,
+      replication_factor: 3,
+      configs: [{ name: 'min.insync.replicas', value: '2' }],
+    }),
+  });
+  if (created.status !== 201) throw new Error(`create ${topic}: ${created.status} ${JSON.stringify(created.body)}`);
+}
+
+/** The log end offsets a node's /metrics reports for `topic`, by partition. */
+export async function logEndOffsets(server: ServerProcess, topic: string): Promise<number[]> {
+  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
+  const out: number[] = [];
+  const line = /^samsa_partition_log_end_offset\{topic="([^"]+)",partition="(\d+)"\} (\d+)$/gm;
+  for (const m of text.matchAll(line)) if (m[1] === topic) out[Number(m[2])] = Number(m[3]);
+  return out;
+}
+
 export function isRunning(s: ServerProcess): boolean {
   return s.child.exitCode === null && s.child.signalCode === null;
 }

@@ -285,6 +285,21 @@ test(
       if (node(id).child.exitCode !== null || node(id).child.signalCode !== null) await startNode(id);
     const first = node(NODES.find((id) => node(id).child.exitCode === null) as number);
     const clusterId = (await call(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
+    // Settled first: the returned node back in the ISR of the group's offsets partition and, if it
+    // is that partition's preferred replica, leading it again (that move would end the instance).
+    const offsetsPartition = partitionForGroup(GROUP, 50);
+    await until(
+      'the group offsets partition settled on its preferred leader',
+      async () => {
+        const r = await call(
+          `${first.baseUrl}/v3/clusters/${clusterId}/topics/__consumer_offsets/partitions/${offsetsPartition}/replicas`,
+        );
+        const replicas = (r.body?.data ?? []) as { broker_id: number; is_leader: boolean; is_in_sync: boolean }[];
+        const settled = replicas.length === 3 && replicas.every((x) => x.is_in_sync) && replicas[0]?.is_leader === true;
+        return settled ? true : undefined;
+      },
+      30_000,
+    );
     const coordinator = await until('one coordinator named by every node', async () => {
       const seen = await Promise.all(NODES.map((id) => coordinatorOf(node(id), clusterId).catch(() => -1)));
       return seen[0] !== undefined && seen[0] >= 0 && seen.every((s) => s === seen[0]) ? seen[0] : undefined;

@@ -14,8 +14,10 @@ import { after, before, test } from 'node:test';
 import { type ServerProcess, startServer } from '../process/server-process.js';
 import {
   type Acked,
+  createReplicatedTopic,
   everyNodeLists,
   json,
+  logEndOffsets as logEndOffsetsOf,
   producer as producerOf,
   storedBytes as storedBytesIn,
   storedRecords,
@@ -69,14 +71,7 @@ async function startNode(nodeId: number): Promise<ServerProcess> {
   return server;
 }
 
-/** The log end offsets a node's /metrics reports for the topic, by partition. */
-async function logEndOffsets(server: ServerProcess): Promise<number[]> {
-  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
-  const out: number[] = [];
-  const line = new RegExp(`^samsa_partition_log_end_offset\\{topic="${TOPIC}",partition="(\\d+)"\\} (\\d+)$`, 'gm');
-  for (const m of text.matchAll(line)) out[Number(m[1])] = Number(m[2]);
-  return out;
-}
+const logEndOffsets = (server: ServerProcess) => logEndOffsetsOf(server, TOPIC);
 
 before(async () => {
   if (needsEtcd().skip) return;
@@ -101,17 +96,7 @@ test(
     const clusterId = (await json(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
     // A node is ready before it has seen the last node join; RF 3 needs all three in its view.
     await everyNodeListsThreeBrokers(clusterId, 15_000);
-    const created = await json(`${first.baseUrl}/v3/clusters/${clusterId}/topics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        topic_name: TOPIC,
-        partitions_count: PARTITIONS,
-        replication_factor: 3,
-        configs: [{ name: 'min.insync.replicas', value: '2' }],
-      }),
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await createReplicatedTopic(first, clusterId, TOPIC, PARTITIONS);
     for (const id of NODES) {
       const via = servers.get(id) as ServerProcess;
       await until(`node ${id} to see every partition with a full ISR`, async () => {

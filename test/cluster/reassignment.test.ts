@@ -18,6 +18,16 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ServerProcess, startServer } from '../process/server-process.js';
+import {
+  type Acked,
+  createReplicatedTopic,
+  everyNodeLists,
+  isRunning,
+  json,
+  logEndOffsets as logEndOffsetsOf,
+  producer,
+  storedBytes as storedBytesIn,
+} from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -25,25 +35,14 @@ const TOPIC = 'moving';
 const PARTITIONS = 2;
 const NODES = [1, 2, 3, 4];
 
-interface Acked {
-  partition: number;
-  offset: number;
-  value: string;
-}
-
 let etcd: EtcdServer;
 let root: string;
 const servers = new Map<number, ServerProcess>();
 
-// biome-ignore lint/suspicious/noExplicitAny: v3 answers of several shapes, read field by field
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { ...init, signal: AbortSignal.timeout(20_000) });
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? null : JSON.parse(text) };
-}
-
 const server = (id: number) => servers.get(id) as ServerProcess;
-const alive = (s: ServerProcess) => s.child.exitCode === null && s.child.signalCode === null;
+const alive = isRunning;
+const logEndOffsets = (s: ServerProcess) => logEndOffsetsOf(s, TOPIC);
+const storedBytes = (nodeId: number, p: number) => storedBytesIn(path.join(root, `node-${nodeId}`), TOPIC, p);
 
 /** The partition's replicas in list order, its leader and ISR, as `via` describes them (v3 replicas). */
 async function replicasOf(via: ServerProcess, clusterId: string, p: number) {
@@ -54,52 +53,6 @@ async function replicasOf(via: ServerProcess, clusterId: string, p: number) {
     leader: data.find((r) => r.is_leader)?.broker_id ?? -1,
     isr: data.filter((r) => r.is_in_sync).map((r) => r.broker_id),
   };
-}
-
-/** The log end offsets a node's /metrics reports for the topic, by partition. */
-async function logEndOffsets(s: ServerProcess): Promise<number[]> {
-  const text = await (await fetch(`${s.baseUrl}/metrics`)).text();
-  const out: number[] = [];
-  for (const m of text.matchAll(/^samsa_partition_log_end_offset\{topic="moving",partition="(\d+)"\} (\d+)$/gm)) {
-    out[Number(m[1])] = Number(m[2]);
-  }
-  return out;
-}
-
-/** acks=all writes of one record each, through the live nodes in turn, until `state.stop`. */
-async function producer(id: number, targets: () => ServerProcess[], acked: Acked[], state: { stop: boolean }) {
-  for (let n = 0; !state.stop; n++) {
-    const live = targets();
-    const s = live[n % live.length] as ServerProcess;
-    const value = JSON.stringify({ producer: id, n });
-    try {
-      const res = await fetch(`${s.baseUrl}/topics/${TOPIC}?acks=all`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
-        body: JSON.stringify({ records: [{ partition: n % PARTITIONS, value: JSON.parse(value) }] }),
-        signal: AbortSignal.timeout(20_000),
-      });
-      const body = (await res.json()) as {
-        offsets?: { partition: number; offset: number; error_code: number | null }[];
-      };
-      const o = body.offsets?.[0];
-      if (res.status === 200 && o && o.error_code === null)
-        acked.push({ partition: o.partition, offset: o.offset, value });
-      else await new Promise((r) => setTimeout(r, 20)); // leadership moving: retried as a new record
-    } catch {
-      await new Promise((r) => setTimeout(r, 50)); // the node died under the request: not acknowledged
-    }
-  }
-}
-
-/** Every batch of a partition's log on one node's disk, in offset order. */
-function storedBytes(nodeId: number, p: number): Buffer {
-  const dir = path.join(root, `node-${nodeId}`, `${TOPIC}-${p}`);
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => f.endsWith('.log'))
-    .sort();
-  return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, f))));
 }
 
 /** The partition directories of `topic` (or of every topic) on one node's disk. */
@@ -198,17 +151,8 @@ test(
     const first = server(1);
     const clusterId = (await json(`${first.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
     const v3 = (s: ServerProcess, suffix: string) => `${s.baseUrl}/v3/clusters/${clusterId}${suffix}`;
-    const created = await json(v3(first, '/topics'), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        topic_name: TOPIC,
-        partitions_count: PARTITIONS,
-        replication_factor: 3,
-        configs: [{ name: 'min.insync.replicas', value: '2' }],
-      }),
-    });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
+    await everyNodeLists([...servers.values()], clusterId, NODES);
+    await createReplicatedTopic(first, clusterId, TOPIC, PARTITIONS);
     for (let p = 0; p < PARTITIONS; p++) {
       await until(`${TOPIC}-${p} fully in sync`, async () => {
         const v = await replicasOf(first, clusterId, p).catch(() => undefined);
@@ -218,9 +162,9 @@ test(
 
     // Writes before the move, and then all the time, through every live node (forwarded to leaders).
     const acked: Acked[] = [];
-    const state = { stop: false };
+    const state = { stop: false, failed: 0 };
     const live = () => [...servers.values()].filter(alive);
-    const producers = Array.from({ length: 4 }, (_, i) => producer(i, live, acked, state));
+    const producers = Array.from({ length: 4 }, (_, i) => producer(i, TOPIC, PARTITIONS, live, acked, state));
     await until('100 acknowledged records before the move', async () => (acked.length >= 100 ? true : undefined));
 
     // 1. Partition 0 moves off its preferred leader onto the node that held none of it.

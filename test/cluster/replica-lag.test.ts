@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { parseExposition } from '../metrics/exposition.js';
 import { type ServerProcess, startServer } from '../process/server-process.js';
+import { json, partitionView as viewOf } from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
 const TOPIC = 'lagging';
@@ -47,25 +48,7 @@ function node(id: number): ServerProcess {
   return servers.get(id) as ServerProcess;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: v3 answers of several shapes, read field by field
-async function json(url: string, init?: RequestInit): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, init);
-  const text = await res.text();
-  return { status: res.status, body: text === '' ? null : JSON.parse(text) };
-}
-
-/** Partition 0's leader and ISR as `via` describes them (v3 replicas). */
-async function partitionView(via: ServerProcess, clusterId: string): Promise<{ leader: number; isr: number[] }> {
-  const { body } = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics/${TOPIC}/partitions/0/replicas`);
-  const replicas = (body?.data ?? []) as { broker_id: number; is_leader: boolean; is_in_sync: boolean }[];
-  return {
-    leader: replicas.find((r) => r.is_leader)?.broker_id ?? -1,
-    isr: replicas
-      .filter((r) => r.is_in_sync)
-      .map((r) => r.broker_id)
-      .sort(),
-  };
-}
+const partitionView = (via: ServerProcess, clusterId: string) => viewOf(via, clusterId, TOPIC, 0);
 
 /** The replica lag a node's /metrics reports for partition 0 of the topic, by replica id. */
 async function replicaLag(

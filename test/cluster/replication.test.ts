@@ -13,8 +13,10 @@ import { after, before, test } from 'node:test';
 import { type ServerProcess, startServer } from '../process/server-process.js';
 import {
   type Acked,
+  createReplicatedTopic as createTopic,
   everyNodeLists,
   json,
+  logEndOffsets as logEndOffsetsOf,
   producer as producerOf,
   storedBytes as storedBytesIn,
   storedRecords,
@@ -59,31 +61,13 @@ async function startNode(nodeId: number): Promise<ServerProcess> {
   return server;
 }
 
-/** The log end offsets a node's /metrics reports for the topic, by partition. */
-async function logEndOffsets(server: ServerProcess): Promise<number[]> {
-  const text = await (await fetch(`${server.baseUrl}/metrics`)).text();
-  const out: number[] = [];
-  for (const m of text.matchAll(/^samsa_partition_log_end_offset\{topic="replicated",partition="(\d+)"\} (\d+)$/gm)) {
-    out[Number(m[1])] = Number(m[2]);
-  }
-  return out;
-}
+const logEndOffsets = (server: ServerProcess) => logEndOffsetsOf(server, TOPIC);
 
 /** The cluster id, and the topic created through `via` with RF 3 and min.insync.replicas 2. */
 async function createReplicatedTopic(via: ServerProcess, partitions: number): Promise<string> {
   const clusterId = (await json(`${via.baseUrl}/v3/clusters`)).body.data[0].cluster_id as string;
   await everyNodeLists([...servers.values()], clusterId, NODES);
-  const created = await json(`${via.baseUrl}/v3/clusters/${clusterId}/topics`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      topic_name: TOPIC,
-      partitions_count: partitions,
-      replication_factor: 3,
-      configs: [{ name: 'min.insync.replicas', value: '2' }],
-    }),
-  });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
+  await createTopic(via, clusterId, TOPIC, partitions);
   return clusterId;
 }
 
