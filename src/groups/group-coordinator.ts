@@ -92,8 +92,14 @@ export class GroupCoordinator {
     this.unsubscribe.push(
       this.broker.onLeadershipChange((change) => {
         if (change.topic !== CONSUMER_OFFSETS_TOPIC || !this.started) return;
-        if (change.leading) this.takeOver(change.partition);
-        else this.giveUp(change.partition);
+        try {
+          if (change.leading) this.takeOver(change.partition);
+          else this.giveUp(change.partition);
+        } catch (err) {
+          // Not the metadata refresh's failure: the partition stays uncoordinated here (calls answer
+          // NOT_COORDINATOR) until its next leadership change.
+          this.opts.onError(`coordinator of ${CONSUMER_OFFSETS_TOPIC}-${change.partition}`, err);
+        }
       }),
     );
     await this.offsets.ensureTopic();
@@ -152,11 +158,6 @@ export class GroupCoordinator {
   /** The node that coordinates `groupId`: the leader of its offsets partition (-1: offline). */
   coordinatorOf(groupId: string): number {
     return this.broker.leaderOf(CONSUMER_OFFSETS_TOPIC, this.offsets.partitionOf(groupId));
-  }
-
-  /** Whether this node coordinates `groupId` now (single node: always, once started). */
-  coordinates(groupId: string): boolean {
-    return this.started && this.coordinated.has(this.offsets.partitionOf(groupId));
   }
 
   /** Group operations wait for the offsets to be loaded, and happen on the group's coordinator only. */
