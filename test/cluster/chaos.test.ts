@@ -15,6 +15,7 @@ import { after, before, test } from 'node:test';
 import { type ServerProcess, startServer } from '../process/server-process.js';
 import {
   type Acked,
+  assertReplicasAgree,
   createReplicatedTopic,
   everyNodeLists,
   isRunning,
@@ -22,8 +23,6 @@ import {
   logEndOffsets,
   partitionView,
   producer,
-  storedBytes,
-  storedRecords,
 } from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
@@ -267,14 +266,14 @@ test(
       assert.equal(await s.exited, 0, s.stderr());
     }
     for (let p = 0; p < PARTITIONS; p++) {
-      const bytes = NODES.map((id) => storedBytes(dataDir(id), TOPIC, p));
-      for (const [i, b] of bytes.entries())
-        assert.ok(b.equals(bytes[0] as Buffer), `partition ${p}: node ${NODES[i]}'s log differs from node 1's`);
-      const stored = storedRecords(bytes[0] as Buffer);
-      const offsets = [...stored.keys()].sort((a, b) => a - b);
-      assert.deepEqual(offsets, [...offsets.keys()], `partition ${p} offsets are dense from 0`);
-      const lost = acked.filter((a) => a.partition === p && stored.get(a.offset) !== a.value);
-      assert.deepEqual(lost, [], `partition ${p}: acknowledged records missing or changed`);
+      const stored = assertReplicasAgree({
+        dataDirOf: dataDir,
+        nodes: NODES,
+        topic: TOPIC,
+        partition: p,
+        acked,
+        dense: true,
+      });
       // What the group read is what is stored there.
       const misread = consumed.filter((c) => c.partition === p && stored.get(c.offset) !== c.value);
       assert.deepEqual(misread.slice(0, 5), [], `partition ${p}: the group read records that are not stored`);

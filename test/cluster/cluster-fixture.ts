@@ -2,6 +2,7 @@
  * What the multi-process cluster tests share: JSON calls, a partition's leader and ISR as a node
  * reports them, acks=all producers through the live nodes, and the stored log bytes of a replica.
  */
+import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
@@ -151,6 +152,34 @@ export function storedBytes(dataDir: string, topic: string, p: number): Buffer {
     .filter((f) => f.endsWith('.log'))
     .sort();
   return Buffer.concat(files.map((f) => fs.readFileSync(path.join(dir, f))));
+}
+
+/**
+ * One partition's stored logs, read from each node's data dir after the nodes stopped: the same
+ * bytes on every node, offsets dense from 0 when `dense`, and every acknowledged record of the
+ * partition at its acknowledged offset. Returns offset → value of the stored records.
+ */
+export function assertReplicasAgree(opts: {
+  dataDirOf: (nodeId: number) => string;
+  nodes: readonly number[];
+  topic: string;
+  partition: number;
+  acked: readonly Acked[];
+  dense: boolean;
+}): Map<number, string> {
+  const { nodes, topic, partition: p } = opts;
+  const bytes = nodes.map((id) => storedBytes(opts.dataDirOf(id), topic, p));
+  for (const [i, b] of bytes.entries()) {
+    assert.ok(b.equals(bytes[0] as Buffer), `partition ${p}: node ${nodes[i]}'s log differs from node ${nodes[0]}'s`);
+  }
+  const stored = storedRecords(bytes[0] as Buffer);
+  if (opts.dense) {
+    const offsets = [...stored.keys()].sort((a, b) => a - b);
+    assert.deepEqual(offsets, [...offsets.keys()], `partition ${p} offsets are dense from 0`);
+  }
+  const lost = opts.acked.filter((a) => a.partition === p && stored.get(a.offset) !== a.value);
+  assert.deepEqual(lost, [], `partition ${p}: acknowledged records missing or changed`);
+  return stored;
 }
 
 /** Offset → value (UTF-8) of every record in `bytes`. */
