@@ -16,11 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
-import { API_KEYS, APIS, type Api, requestHeaderVersion } from '../../src/kafka/protocol/apis.js';
-import { decodeAt, encode, type Message } from '../../src/kafka/protocol/codec.js';
-import { RequestHeader, ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
+import { API_KEYS, APIS, type Api } from '../../src/kafka/protocol/apis.js';
+import { decodeAt, type Message } from '../../src/kafka/protocol/codec.js';
+import { ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
 import { encodeRecordBatch } from '../../src/storage/record-batch.js';
 import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
+import { requestFrame } from './request-frame.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON_CLIENT = path.join(HERE, 'kafka-python-client.py');
@@ -766,18 +767,10 @@ class RawConnection {
   async call(apiKey: number, version: number, body: Message): Promise<Message> {
     const api = APIS.get(apiKey) as Api;
     const correlationId = ++this.#correlationId;
-    const header = encode(
-      { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'raw' },
-      RequestHeader,
-      requestHeaderVersion(api, version),
-    );
-    const payload = Buffer.concat([header, encode(body, api.request, version)]);
-    const size = Buffer.alloc(4);
-    size.writeInt32BE(payload.length);
     const frame = await new Promise<Buffer>((resolve, reject) => {
       this.#waiting.push(resolve);
       this.#socket.once('close', () => reject(new Error('connection closed')));
-      this.#socket.write(Buffer.concat([size, payload]));
+      this.#socket.write(requestFrame(apiKey, version, correlationId, body));
     });
     const { value: responseHeader, end } = decodeAt(frame, 0, ResponseHeader, 0);
     assert.equal(responseHeader.correlationId, correlationId);

@@ -6,9 +6,10 @@ import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
 import pino from 'pino';
 import { type KafkaHandler, KafkaListener, type KafkaListenerOptions } from '../../src/kafka/kafka-listener.js';
-import { API_KEYS, APIS, type Api, requestHeaderVersion } from '../../src/kafka/protocol/apis.js';
+import { API_KEYS, APIS, type Api } from '../../src/kafka/protocol/apis.js';
 import { decodeAt, encode, type Message } from '../../src/kafka/protocol/codec.js';
 import { RequestHeader } from '../../src/kafka/protocol/messages/headers.js';
+import { requestFrame } from './request-frame.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -16,20 +17,6 @@ async function start(options: Partial<KafkaListenerOptions> = {}): Promise<{ lis
   const listener = new KafkaListener({ handlers: new Map(), logger, ...options });
   const { port } = await listener.listen(0, '127.0.0.1');
   return { listener, port };
-}
-
-function requestFrame(apiKey: number, version: number, correlationId: number, body: Message): Buffer {
-  const api = APIS.get(apiKey);
-  assert.ok(api);
-  const header = encode(
-    { requestApiKey: apiKey, requestApiVersion: version, correlationId, clientId: 'test' },
-    RequestHeader,
-    requestHeaderVersion(api, version),
-  );
-  const payload = Buffer.concat([header, encode(body, api.request, version)]);
-  const size = Buffer.alloc(4);
-  size.writeInt32BE(payload.length);
-  return Buffer.concat([size, payload]);
 }
 
 /** A raw connection that collects whole response frames. */
