@@ -384,7 +384,7 @@ export class Broker {
       if (!Number.isInteger(partition) || partition < 0 || partition >= list.length)
         throw new UnknownPartitionError(topic, partition);
       // Cluster mode: a partition with no replica on this node.
-      const leader = this.topics.get(topic)?.partitionStates[partition]?.leader ?? -1;
+      const leader = this.storedLeader(topic, partition);
       throw new NotLeaderOrFollowerError(topic, partition, leader, 'this node holds no replica of it');
     }
     return p;
@@ -529,12 +529,8 @@ export class Broker {
     if (!meta) throw new UnknownTopicError(topic, 'produce');
     const p = this.partitionOrThrow(topic, partition);
     const prepared = clientBatchToAppend(this.admin.logConfigOf(meta), batch, Date.now());
-    const info = p.appendAsLeader(prepared, opts.acks === -1);
-    const traffic = this.traffic.of(topic);
-    traffic.recordsIn += prepared.recordCount;
-    traffic.bytesIn += info.sizeBytes;
-    if (opts.acks === -1 && p.highWatermark <= info.lastOffset)
-      await p.waitForHighWatermarkPast(info.lastOffset, opts.timeoutMs);
+    const info = this.appendCounted(topic, p, prepared, opts.acks === -1);
+    if (opts.acks === -1) await p.waitForHighWatermarkPast(info.lastOffset, opts.timeoutMs);
     return { baseOffset: info.baseOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
   }
 
@@ -554,9 +550,21 @@ export class Broker {
    * leadership moves meanwhile.
    */
   async waitForReplication(topic: string, partition: number, offset: number, timeoutMs: number): Promise<void> {
-    const p = this.partitionOrThrow(topic, partition);
-    if (p.highWatermark > offset) return;
-    await p.waitForHighWatermarkPast(offset, timeoutMs);
+    await this.partitionOrThrow(topic, partition).waitForHighWatermarkPast(offset, timeoutMs);
+  }
+
+  /** A whole batch appended here as its leader (a forwarded one, a Kafka client's), counted as traffic in. */
+  private appendCounted(
+    topic: string,
+    p: Partition,
+    prepared: PreparedBatch,
+    requireMinIsr: boolean,
+  ): ReturnType<Partition['appendAsLeader']> {
+    const info = p.appendAsLeader(prepared, requireMinIsr);
+    const traffic = this.traffic.of(topic);
+    traffic.recordsIn += prepared.recordCount;
+    traffic.bytesIn += info.sizeBytes;
+    return info;
   }
 
   /**
@@ -574,6 +582,11 @@ export class Broker {
     if (leading) this.led.add(key);
     else this.led.delete(key);
     for (const listener of [...this.leadershipListeners]) listener({ topic, partition, leading });
+  }
+
+  /** The partition's leader as this node last read the store, -1 when offline or unknown. */
+  private storedLeader(topic: string, partition: number): number {
+    return this.topics.get(topic)?.partitionStates[partition]?.leader ?? -1;
   }
 
   /** Whether this node leads the partition now (cluster mode: as the stored state says). */
@@ -751,21 +764,16 @@ export class Broker {
         // A retry of a write this leader took: the same offsets, nothing appended.
         info = { ...earlier, lastOffset: earlier.baseOffset + prepared.recordCount - 1, logAppendTime: -1 };
       } else {
-        const appended = partition.appendAsLeader(prepared, header.acks === -1);
-        info = appended;
+        info = this.appendCounted(header.topic, partition, prepared, header.acks === -1);
         if (producerId !== undefined) {
           partition.builtIdempotencyCache?.remember(producerId, {
-            baseOffset: appended.baseOffset,
+            baseOffset: info.baseOffset,
             recordCount: prepared.recordCount,
             rememberedAtMs: now,
           });
         }
-        const traffic = this.traffic.of(header.topic);
-        traffic.recordsIn += prepared.recordCount;
-        traffic.bytesIn += appended.sizeBytes;
       }
-      if (header.acks === -1 && partition.highWatermark <= info.lastOffset)
-        await partition.waitForHighWatermarkPast(info.lastOffset, header.timeoutMs);
+      if (header.acks === -1) await partition.waitForHighWatermarkPast(info.lastOffset, header.timeoutMs);
       return { error: null, baseOffset: info.baseOffset, logAppendTime: info.logAppendTime };
     } catch (err) {
       if (!(err instanceof SamsaError) || err.kafkaError === null) throw err;
@@ -809,8 +817,7 @@ export class Broker {
       if (inFlight.abort.signal.aborted) {
         // Whether the old leader appended it is unknown (a retry may duplicate it), as when a Kafka
         // producer's leader changes under a request: the client is told to retry, not to wait.
-        const now = this.topics.get(topic)?.partitionStates[partition]?.leader ?? -1;
-        throw new NotLeaderOrFollowerError(topic, partition, now, 'its leader changed');
+        throw new NotLeaderOrFollowerError(topic, partition, this.storedLeader(topic, partition), 'its leader changed');
       }
       if (err instanceof PeerUnavailableError)
         throw new NotLeaderOrFollowerError(topic, partition, leaderId, `its leader did not answer (${err.message})`);
@@ -839,8 +846,7 @@ export class Broker {
   /** A forwarded produce waiting on a node that no longer leads (say a paused one) is answered now. */
   private cutStaleForwards(): void {
     for (const f of this.forwardsInFlight) {
-      const leader = this.topics.get(f.topic)?.partitionStates[f.partition]?.leader;
-      if (leader !== f.leaderId) f.abort.abort();
+      if (this.storedLeader(f.topic, f.partition) !== f.leaderId) f.abort.abort();
     }
   }
 
