@@ -73,8 +73,8 @@ export class GroupMetadataManager {
         isolation: 'log_end',
       }).partitions[0];
       if (read?.error) throw read.error;
-      const records = read?.records;
-      if (!records || records.length === 0) break;
+      if (!read || read.records.length === 0) break;
+      const { records, logEndOffset } = read;
       const before = offset;
       forEachFetchedBatch(records, (batch) => {
         batch.forEachRecord(offset, (r) => {
@@ -85,7 +85,7 @@ export class GroupMetadataManager {
         offset = batch.lastOffset + 1;
         return true;
       });
-      if (offset <= before || offset >= this.broker.listOffsets(CONSUMER_OFFSETS_TOPIC, p).logEndOffset) break;
+      if (offset <= before || offset >= logEndOffset) break;
     }
   }
 
