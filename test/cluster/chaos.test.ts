@@ -23,6 +23,7 @@ import {
   logEndOffsets,
   partitionView,
   producer,
+  stopCleanly,
 } from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
 
@@ -260,11 +261,7 @@ test(
       );
       return ends.every((e) => e === ends[0] && e !== '') ? true : undefined;
     });
-    for (const id of NODES) {
-      const s = servers.get(id) as ServerProcess;
-      s.child.kill('SIGTERM');
-      assert.equal(await s.exited, 0, s.stderr());
-    }
+    await stopCleanly(NODES.map((id) => servers.get(id) as ServerProcess));
     for (let p = 0; p < PARTITIONS; p++) {
       const stored = assertReplicasAgree({
         dataDirOf: dataDir,

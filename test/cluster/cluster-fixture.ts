@@ -92,6 +92,14 @@ export async function logEndOffsets(server: ServerProcess, topic: string): Promi
   return out;
 }
 
+/** SIGTERM to each server in turn; each must stop cleanly (exit 0), its stderr shown when it does not. */
+export async function stopCleanly(list: readonly ServerProcess[]): Promise<void> {
+  for (const s of list) {
+    s.child.kill('SIGTERM');
+    assert.equal(await s.exited, 0, s.stderr());
+  }
+}
+
 export function isRunning(s: ServerProcess): boolean {
   return s.child.exitCode === null && s.child.signalCode === null;
 }

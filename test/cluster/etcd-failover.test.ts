@@ -20,6 +20,7 @@ import {
   json,
   logEndOffsets as logEndOffsetsOf,
   producer as producerOf,
+  stopCleanly,
   partitionView as viewOf,
 } from './cluster-fixture.js';
 import { type EtcdCluster, needsEtcd, startEtcdCluster, until } from './etcd-fixture.js';
@@ -175,11 +176,7 @@ test(
       },
       20_000,
     );
-    for (const id of NODES) {
-      const s = servers.get(id) as ServerProcess;
-      s.child.kill('SIGTERM');
-      assert.equal(await s.exited, 0, s.stderr());
-    }
+    await stopCleanly(NODES.map((id) => servers.get(id) as ServerProcess));
     for (let p = 0; p < PARTITIONS; p++) {
       assertReplicasAgree({
         dataDirOf: (id) => path.join(root, `node-${id}`),

@@ -19,6 +19,7 @@ import {
   json,
   logEndOffsets as logEndOffsetsOf,
   producer as producerOf,
+  stopCleanly,
   partitionView as viewOf,
 } from './cluster-fixture.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from './etcd-fixture.js';
@@ -218,11 +219,7 @@ test(
     assert.ok((await counter('samsa_leader_elections_total')) >= 2, 'a failover and a preferred leader back');
     assert.ok((await counter('samsa_isr_expands_total')) >= PARTITIONS, 'the returned node rejoined every ISR');
 
-    for (const id of NODES) {
-      const s = servers.get(id) as ServerProcess;
-      s.child.kill('SIGTERM');
-      assert.equal(await s.exited, 0, s.stderr());
-    }
+    await stopCleanly(NODES.map((id) => servers.get(id) as ServerProcess));
 
     for (let p = 0; p < PARTITIONS; p++) {
       assertReplicasAgree({ dataDirOf, nodes: NODES, topic: TOPIC, partition: p, acked, dense: true });
@@ -342,11 +339,7 @@ test(
       },
       20_000,
     );
-    for (const id of NODES) {
-      const s = servers.get(id) as ServerProcess;
-      s.child.kill('SIGTERM');
-      assert.equal(await s.exited, 0, s.stderr());
-    }
+    await stopCleanly(NODES.map((id) => servers.get(id) as ServerProcess));
     // Every acknowledged record went to partition 0.
     assertReplicasAgree({ dataDirOf, nodes: NODES, topic: TOPIC, partition: 0, acked, dense: false });
     // The writes the woken node read first were not taken as its own: they went to the new leader.
