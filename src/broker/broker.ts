@@ -4,6 +4,7 @@ import type { ClusterNode } from '../cluster/node-registry.js';
 import {
   IdempotencyKeyReusedError,
   InvalidTopicError,
+  kafkaErrorNameOf,
   NotLeaderOrFollowerError,
   RemoteBrokerError,
   SamsaError,
@@ -17,6 +18,9 @@ import type {
   EpochEndOffsetsRequest,
   ForwardedProduceAnswer,
   ForwardedProduceHeader,
+  LeaderReadRequest,
+  OffsetForTimestampAnswer,
+  OffsetForTimestampRequest,
   ReplicaFetchAnswer,
   ReplicaFetchRequest,
 } from '../replication/internal-protocol.js';
@@ -28,7 +32,13 @@ import type { RecordInput } from '../storage/record-batch.js';
 import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
 import { clientBatchToAppend } from './client-batch.js';
 import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
-import { type FetchRequest, type FetchResponse, fetchPartitions, readPartitions } from './fetch.js';
+import {
+  type FetchRequest,
+  type FetchResponse,
+  fetchPartitions,
+  type ReadablePartition,
+  readPartitions,
+} from './fetch.js';
 import { replayPartition } from './idempotent-replay.js';
 import { offsetForTimestamp, type PartitionOffsets, partitionOffsets } from './list-offsets.js';
 import type { HostedPartitions, Partition, PartitionStatus } from './partition.js';
@@ -43,6 +53,7 @@ import {
   type ProduceRecordResult,
   produceColumnsOf,
 } from './produce-request.js';
+import { RemotePartitionLoadingError, RemoteReads } from './remote-reads.js';
 import { ReplicaManager } from './replica-manager.js';
 import {
   type ConfigChange,
@@ -117,6 +128,8 @@ export interface BrokerClusterOptions {
 
 /** Most bytes a peer's answer may have (a replica fetch answer is bounded by replica.fetch.max.bytes per partition). */
 const MAX_PEER_ANSWER_BYTES = 256 * 1024 * 1024;
+/** How long a REST call waits for a remote partition's first answer from its leader (remote-reads.ts). */
+const REMOTE_LOAD_TIMEOUT_MS = 5_000;
 
 /** This node started or stopped leading a partition it hosts. */
 export interface LeadershipChange {
@@ -172,6 +185,8 @@ export class Broker {
   /** Cluster mode: node-to-node calls and replication; null on a single node. */
   private readonly peers: PeerClient | null = null;
   private readonly replicas: ReplicaManager | null = null;
+  /** Client reads of partitions this node holds no replica of (cluster mode). */
+  private readonly remoteReads: RemoteReads | null = null;
   private readonly cluster: BrokerClusterOptions | null;
   /** Hosted partitions this node leads, by `tpKey`, to tell listeners when that changes. */
   private readonly led = new Set<string>();
@@ -226,6 +241,11 @@ export class Broker {
         partitions: this.partitions,
         onError,
       });
+      this.remoteReads = new RemoteReads({
+        peers: this.peers,
+        leaderOf: (topic, partition) => this.leaderOf(topic, partition),
+        onError,
+      });
     }
     this.admin = new TopicAdmin({
       nodeId: this.nodeId,
@@ -236,6 +256,7 @@ export class Broker {
       topics: this.topics,
       partitions: this.partitions,
       onTopicDeleted: (name) => {
+        // Its remote partitions go when the read loop next finds the topic gone.
         this.sticky.forget(name);
         this.traffic.forget(name);
       },
@@ -246,6 +267,7 @@ export class Broker {
       },
       cluster: cluster ? { liveNodes: () => cluster.liveNodes() } : null,
       onPartitionState: (partition) => {
+        this.remoteReads?.forget(partition.topic, partition.partition);
         this.replicas?.onPartitionState(partition);
         this.noteLeadership(partition.topic, partition.partition, partition.isLeader);
       },
@@ -364,6 +386,7 @@ export class Broker {
     await this.producePath.idle();
     // Replica fetches stop before the logs they append to close.
     await this.replicas?.stop();
+    await this.remoteReads?.stop();
     await this.peers?.close();
     await this.logManager.shutdown();
     await this.store.close();
@@ -645,12 +668,52 @@ export class Broker {
 
   // ---- offsets (list-offsets.ts) ----
 
+  /** The offsets of a partition this node hosts (a Kafka client asks the leader; NotLeaderOrFollower otherwise). */
   listOffsets(topic: string, partition: number): PartitionOffsets {
     this.ensureReady();
     return partitionOffsets(this.partitionOrThrow(topic, partition));
   }
 
-  /** The first offset with a timestamp >= `timestamp`, or null (Kafka answers -1). */
+  /**
+   * A REST or SSE client's view of a partition's offsets, on any node: this node's replica, else
+   * what its leader last answered (remote-reads.ts), which throws RemotePartitionLoadingError until
+   * the leader first answered. Unknown topics and partitions throw as `listOffsets` does.
+   */
+  readableOffsets(topic: string, partition: number): PartitionOffsets {
+    this.ensureReady();
+    if (this.readsRemotely(topic, partition)) return (this.remoteReads as RemoteReads).offsets(topic, partition);
+    return partitionOffsets(this.partitionOrThrow(topic, partition));
+  }
+
+  /** `readableOffsets`, waiting up to `timeoutMs` for a remote partition's first answer. */
+  async loadReadableOffsets(
+    topic: string,
+    partition: number,
+    timeoutMs = REMOTE_LOAD_TIMEOUT_MS,
+  ): Promise<PartitionOffsets> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return this.readableOffsets(topic, partition);
+      } catch (err) {
+        const leftMs = deadline - Date.now();
+        if (!(err instanceof RemotePartitionLoadingError) || leftMs <= 0) throw err;
+        await this.waitForData(topic, partition, -1, leftMs);
+      }
+    }
+  }
+
+  /**
+   * Whether a client's reads of the partition go to its leader: cluster mode, and no replica here.
+   * Throws UnknownTopicError / UnknownPartitionError for a partition that does not exist.
+   */
+  private readsRemotely(topic: string, partition: number): boolean {
+    if (this.remoteReads === null || this.hostsPartition(topic, partition)) return false;
+    this.leaderOf(topic, partition);
+    return true;
+  }
+
+  /** The first offset with a timestamp >= `timestamp`, or null (Kafka answers -1), of a hosted partition. */
   offsetForTimestamp(
     topic: string,
     partition: number,
@@ -658,6 +721,45 @@ export class Broker {
   ): { offset: number; timestamp: number } | null {
     this.ensureReady();
     return offsetForTimestamp(this.partitionOrThrow(topic, partition), timestamp);
+  }
+
+  /** `offsetForTimestamp` on any node: a partition with no replica here asks its leader. */
+  async findOffsetForTimestamp(
+    topic: string,
+    partition: number,
+    timestamp: number,
+  ): Promise<{ offset: number; timestamp: number } | null> {
+    this.ensureReady();
+    if (!this.readsRemotely(topic, partition)) return this.offsetForTimestamp(topic, partition, timestamp);
+    const leader = this.leaderOf(topic, partition);
+    let answer: OffsetForTimestampAnswer;
+    try {
+      answer = await (this.peers as PeerClient).offsetForTimestamp(
+        leader,
+        { topic, partition, timestamp },
+        REMOTE_LOAD_TIMEOUT_MS,
+      );
+    } catch (err) {
+      throw new NotLeaderOrFollowerError(
+        topic,
+        partition,
+        leader,
+        `its leader did not answer (${(err as Error).message})`,
+      );
+    }
+    if (answer.error !== null) throw remoteError(leader, answer.error, answer.message);
+    return answer.found;
+  }
+
+  /** The leader side of `findOffsetForTimestamp` (the internal route). */
+  leaderOffsetForTimestamp(request: OffsetForTimestampRequest): OffsetForTimestampAnswer {
+    try {
+      const p = this.partitionOrThrow(request.topic, request.partition);
+      if (!p.isLeader) throw new NotLeaderOrFollowerError(request.topic, request.partition, p.leaderId);
+      return { error: null, found: offsetForTimestamp(p, request.timestamp) };
+    } catch (err) {
+      return { error: kafkaErrorNameOf(err), message: (err as Error).message, found: null };
+    }
   }
 
   /** Stored batches from `offset` up to `maxBytes`, below the high watermark. */
@@ -683,13 +785,35 @@ export class Broker {
     return fetchPartitions(request, (t, p) => this.partitionOrThrow(t, p));
   }
 
-  /** The same, without waiting: one bounded read per partition, now. */
+  /**
+   * The same, without waiting: one bounded read per partition, now. On any node: a partition with
+   * no replica here is read from its remote window (which the read loop fills from the leader).
+   */
   readPartitions(request: Omit<FetchRequest, 'minBytes' | 'maxWaitMs' | 'signal'>): FetchResponse {
     this.ensureReady();
-    return readPartitions({ ...request, minBytes: 0, maxWaitMs: 0 }, (t, p) => this.partitionOrThrow(t, p));
+    return readPartitions({ ...request, minBytes: 0, maxWaitMs: 0 }, (t, p) =>
+      this.readsRemotely(t, p) ? this.remoteView(t, p) : this.partitionOrThrow(t, p),
+    );
   }
 
-  /** Resolves when the high watermark passes `offset`, after `timeoutMs`, or on `signal`. */
+  private remoteView(topic: string, partition: number): ReadablePartition {
+    const remote = this.remoteReads as RemoteReads;
+    const offsets = remote.offsets(topic, partition);
+    return {
+      highWatermark: offsets.highWatermark,
+      log: {
+        logStartOffset: offsets.logStartOffset,
+        logEndOffset: offsets.highWatermark,
+        read: (offset, maxBytes, opts) => remote.read(topic, partition, offset, maxBytes, opts.minOneBatch),
+      },
+    };
+  }
+
+  /**
+   * Resolves when the high watermark passes `offset`, after `timeoutMs`, or on `signal`; for a
+   * partition with no replica here, when its window has records at `offset` (or, offset -1, when
+   * its leader first answered).
+   */
   waitForData(
     topic: string,
     partition: number,
@@ -698,7 +822,18 @@ export class Broker {
     signal?: AbortSignal,
   ): Promise<void> {
     this.ensureReady();
+    if (this.readsRemotely(topic, partition))
+      return (this.remoteReads as RemoteReads).waitForData(topic, partition, offset, timeoutMs, signal);
     return this.partitionOrThrow(topic, partition).waitForData(offset, timeoutMs, signal);
+  }
+
+  /** The leader side of a remote read (the internal route): see ReplicaManager.leaderRead. */
+  leaderRead(
+    request: LeaderReadRequest,
+    signal?: AbortSignal,
+  ): Promise<{ answer: ReplicaFetchAnswer; records: Buffer[] }> {
+    this.ensureReady();
+    return this.replicaManager().leaderRead(request, signal);
   }
 
   // ---- cluster mode: node-to-node calls (src/http/internal-routes.ts) and metadata changes ----
@@ -826,10 +961,7 @@ export class Broker {
       this.forwardsInFlight.delete(inFlight);
     }
     if (answer.idempotencyKeyReused) throw new IdempotencyKeyReusedError(topic, `node ${leaderId}: ${answer.message}`);
-    if (answer.error !== null) {
-      const known = KAFKA_ERRORS[answer.error as KafkaErrorName] ?? KAFKA_ERRORS.UNKNOWN_SERVER_ERROR;
-      throw new RemoteBrokerError(`Node ${leaderId}: ${answer.message ?? answer.error}`, known);
-    }
+    if (answer.error !== null) throw remoteError(leaderId, answer.error, answer.message);
     return { baseOffset: answer.baseOffset, logAppendTime: answer.logAppendTime };
   };
 
@@ -854,4 +986,10 @@ export class Broker {
   runRetention(now = Date.now()): number {
     return this.logManager.runRetention(now);
   }
+}
+
+/** The error another node answered with, as a domain error carrying its Kafka error. */
+function remoteError(nodeId: number, name: string, message: string | undefined): RemoteBrokerError {
+  const known = KAFKA_ERRORS[name as KafkaErrorName] ?? KAFKA_ERRORS.UNKNOWN_SERVER_ERROR;
+  return new RemoteBrokerError(`Node ${nodeId}: ${message ?? name}`, known);
 }

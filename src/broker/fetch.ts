@@ -52,6 +52,16 @@ export interface FetchResponse {
 /** Finds a partition or throws UnknownTopicError / UnknownPartitionError (the broker's lookup). */
 export type PartitionLookup = (topic: string, partition: number) => Partition;
 
+/** What one pass of reads needs of a partition: a hosted one, or a remote one's window (remote-reads.ts). */
+export interface ReadablePartition {
+  readonly highWatermark: number;
+  readonly log: {
+    readonly logStartOffset: number;
+    readonly logEndOffset: number;
+    read(offset: number, maxBytes: number, opts: { maxOffset: number; minOneBatch: boolean }): { records: Buffer };
+  };
+}
+
 const EMPTY = Buffer.alloc(0);
 
 /** The reason passed when a wait is settled: abort() without one builds a DOMException each time. */
@@ -61,7 +71,10 @@ const WAIT_SETTLED = 'settled';
  * One pass over the partitions, no waiting: each read is bounded by its partition's `maxBytes` and
  * by what the answer has left, so a caller asking for 64 KiB never makes the log read 1 MiB.
  */
-export function readPartitions(request: FetchRequest, lookup: PartitionLookup): FetchResponse {
+export function readPartitions(
+  request: FetchRequest,
+  lookup: (topic: string, partition: number) => ReadablePartition,
+): FetchResponse {
   const out: FetchedPartition[] = [];
   let left = Math.max(0, request.maxBytes);
   let sizeBytes = 0;

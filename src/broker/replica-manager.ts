@@ -9,6 +9,7 @@ import { kafkaErrorNameOf, LeaderEpochError, NotLeaderOrFollowerError } from '..
 import type {
   EpochEndOffsetsAnswer,
   EpochEndOffsetsRequest,
+  LeaderReadRequest,
   ReplicaFetchAnswer,
   ReplicaFetchAnswerPartition,
   ReplicaFetchRequest,
@@ -172,37 +173,104 @@ export class ReplicaManager {
         out.message = (err as Error).message;
       }
     }
+    const records = await this.readInto(answers, reads, readIndex, request, 'log_end', signal);
+    return { answer: { partitions: answers }, records };
+  }
+
+  /**
+   * The read half of a peer's fetch: reads `reads` (long-polling as `request` allows), fills in their
+   * answers (`readIndex[i]` is the answer of `reads[i]`), and returns the records in the answers'
+   * order (answers without records contribute no bytes). Offsets come from after the wait, so the
+   * peer learns the newest high watermark.
+   */
+  private async readInto(
+    answers: ReplicaFetchAnswerPartition[],
+    reads: FetchPartitionRequest[],
+    readIndex: number[],
+    request: { maxBytes: number; minBytes: number; maxWaitMs: number },
+    isolation: 'log_end' | 'high_watermark',
+    signal?: AbortSignal,
+  ): Promise<Buffer[]> {
     const records: Buffer[] = [];
-    if (reads.length > 0) {
-      const fetched = await fetchPartitions(
-        {
-          partitions: reads,
-          maxBytes: Math.max(1, Math.min(request.maxBytes, MAX_REPLICA_FETCH_ANSWER_BYTES)),
-          minBytes: request.minBytes,
-          maxWaitMs: Math.max(0, Math.min(request.maxWaitMs, MAX_REPLICA_FETCH_WAIT_MS)),
-          isolation: 'log_end',
-          signal,
-        },
-        (topic, partition) => this.leaderFor(topic, partition, -1),
-      );
-      for (let i = 0; i < fetched.partitions.length; i++) {
-        const got = fetched.partitions[i];
-        const out = answers[readIndex[i] as number];
-        if (!got || !out) continue;
-        if (got.error) {
-          out.error = kafkaErrorNameOf(got.error);
-          out.message = got.error.message;
+    if (reads.length === 0) return records;
+    const fetched = await fetchPartitions(
+      {
+        partitions: reads,
+        maxBytes: Math.max(1, Math.min(request.maxBytes, MAX_REPLICA_FETCH_ANSWER_BYTES)),
+        minBytes: request.minBytes,
+        maxWaitMs: Math.max(0, Math.min(request.maxWaitMs, MAX_REPLICA_FETCH_WAIT_MS)),
+        isolation,
+        signal,
+      },
+      (topic, partition) => this.leaderFor(topic, partition, -1),
+    );
+    for (let i = 0; i < fetched.partitions.length; i++) {
+      const got = fetched.partitions[i];
+      const out = answers[readIndex[i] as number];
+      if (!got || !out) continue;
+      if (got.error) {
+        out.error = kafkaErrorNameOf(got.error);
+        out.message = got.error.message;
+        continue;
+      }
+      out.highWatermark = got.highWatermark;
+      out.logStartOffset = got.logStartOffset;
+      // A client read sees the log as ending at the high watermark.
+      out.logEndOffset = isolation === 'log_end' ? got.logEndOffset : got.highWatermark;
+      out.sizeBytes = got.records.length;
+      records.push(got.records);
+    }
+    return records;
+  }
+
+  /**
+   * A client read for a node that holds no replica of these partitions (its REST consumers and
+   * streams read through it): like a consumer's fetch, below the high watermark, waiting up to
+   * `maxWaitMs` for `minBytes`, and without touching follower state. `fetchOffset` -1 answers the
+   * partition's offsets only.
+   */
+  async leaderRead(
+    request: LeaderReadRequest,
+    signal?: AbortSignal,
+  ): Promise<{ answer: ReplicaFetchAnswer; records: Buffer[] }> {
+    if (request.partitions.length > MAX_INTERNAL_PARTITIONS) throw new RangeError('too many partitions');
+    const answers: ReplicaFetchAnswerPartition[] = [];
+    const reads: FetchPartitionRequest[] = [];
+    const readIndex: number[] = [];
+    for (const want of request.partitions) {
+      const out: ReplicaFetchAnswerPartition = {
+        topic: want.topic,
+        partition: want.partition,
+        error: null,
+        highWatermark: -1,
+        logStartOffset: -1,
+        logEndOffset: -1,
+        sizeBytes: 0,
+      };
+      answers.push(out);
+      try {
+        const { log } = this.leaderFor(want.topic, want.partition, -1);
+        out.logStartOffset = log.logStartOffset;
+        out.highWatermark = log.highWatermark;
+        out.logEndOffset = log.highWatermark;
+        if (want.fetchOffset === -1) continue;
+        if (want.fetchOffset > log.logEndOffset || want.fetchOffset < log.logStartOffset) {
+          out.error = 'OFFSET_OUT_OF_RANGE';
           continue;
         }
-        // The answer's high watermark is the one after the wait, so the follower learns it sooner.
-        out.highWatermark = got.highWatermark;
-        out.logStartOffset = got.logStartOffset;
-        out.logEndOffset = got.logEndOffset;
-        out.sizeBytes = got.records.length;
-        records.push(got.records);
+        readIndex.push(answers.length - 1);
+        reads.push({
+          topic: want.topic,
+          partition: want.partition,
+          offset: want.fetchOffset,
+          maxBytes: Math.max(1, Math.min(want.maxBytes, MAX_REPLICA_FETCH_ANSWER_BYTES)),
+        });
+      } catch (err) {
+        out.error = kafkaErrorNameOf(err);
+        out.message = (err as Error).message;
       }
     }
-    // Records go in the answers' order: those without records contribute no bytes.
+    const records = await this.readInto(answers, reads, readIndex, request, 'high_watermark', signal);
     return { answer: { partitions: answers }, records };
   }
 

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Broker } from '../broker/broker.js';
 import type { FetchedPartition } from '../broker/fetch.js';
 import { type DecodedRecord, forEachFetchedBatch, type RecordCursor } from '../broker/fetched-records.js';
+import { RemotePartitionLoadingError } from '../broker/remote-reads.js';
 import { splitTpKey, type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import {
   GroupStateError,
@@ -279,7 +280,7 @@ export class ConsumerInstance {
   /** The position of a partition without one: committed offset, else `auto.offset.reset`. */
   private initialPosition(tp: TopicPartition): number {
     const committed = this.coordinator.committedOffset(this.group, tp.topic, tp.partition);
-    const offsets = this.broker.listOffsets(tp.topic, tp.partition);
+    const offsets = this.broker.readableOffsets(tp.topic, tp.partition);
     if (
       committed !== undefined &&
       committed.offset >= offsets.logStartOffset &&
@@ -414,7 +415,13 @@ export class ConsumerInstance {
           position = this.initialPosition(tp);
         } catch (err) {
           // A deleted topic or a partition that is not there (manual assignment): nothing to read.
-          if (err instanceof UnknownTopicError || err instanceof UnknownPartitionError) continue;
+          // A partition read from its leader on another node: nothing until the leader answered.
+          if (
+            err instanceof UnknownTopicError ||
+            err instanceof UnknownPartitionError ||
+            err instanceof RemotePartitionLoadingError
+          )
+            continue;
           throw err;
         }
         this.positions.set(k, position);
@@ -445,7 +452,12 @@ export class ConsumerInstance {
           fetchFrom = reset;
           continue;
         }
-        if (err instanceof UnknownTopicError || err instanceof UnknownPartitionError) break;
+        if (
+          err instanceof UnknownTopicError ||
+          err instanceof UnknownPartitionError ||
+          err instanceof RemotePartitionLoadingError
+        )
+          break;
         if (err !== null) throw err;
         const chunk = fetched.records;
         if (chunk.length === 0) break;
@@ -511,8 +523,12 @@ export class ConsumerInstance {
     signal?.addEventListener('abort', onAbort, { once: true });
     const waits: Promise<void>[] = [];
     for (const tp of partitions) {
-      const position = this.positions.get(tpKey(tp.topic, tp.partition));
-      if (position === undefined) continue;
+      let position = this.positions.get(tpKey(tp.topic, tp.partition));
+      if (position === undefined) {
+        // No position yet: a remote partition gets one when its leader first answers (offset -1).
+        if (this.broker.hostsPartition(tp.topic, tp.partition)) continue;
+        position = -1;
+      }
       try {
         waits.push(this.broker.waitForData(tp.topic, tp.partition, position, left, settled.signal));
       } catch {
@@ -614,24 +630,29 @@ export class ConsumerInstance {
       throw new GroupStateError('UNKNOWN_MEMBER_ID', `No current assignment for partition ${tp.topic}-${tp.partition}`);
   }
 
-  seek(tp: TopicPartition, offset: number): void {
+  /**
+   * Moves the position, within the partition's offsets. Async: a partition with no replica on this
+   * node learns its offsets from its leader (callers hold `exclusive`, so no read interleaves).
+   */
+  async seek(tp: TopicPartition, offset: number): Promise<void> {
     this.requireReadable(tp);
-    const { logStartOffset, highWatermark } = this.broker.listOffsets(tp.topic, tp.partition);
+    const { logStartOffset, highWatermark } = await this.broker.loadReadableOffsets(tp.topic, tp.partition);
     this.positions.set(tpKey(tp.topic, tp.partition), Math.min(Math.max(offset, logStartOffset), highWatermark));
   }
 
-  seekToBeginning(tps: readonly TopicPartition[]): void {
-    for (const tp of tps) this.seek(tp, this.broker.listOffsets(tp.topic, tp.partition).logStartOffset);
+  async seekToBeginning(tps: readonly TopicPartition[]): Promise<void> {
+    for (const tp of tps) await this.seek(tp, Number.MIN_SAFE_INTEGER);
   }
 
-  seekToEnd(tps: readonly TopicPartition[]): void {
-    for (const tp of tps) this.seek(tp, this.broker.listOffsets(tp.topic, tp.partition).highWatermark);
+  async seekToEnd(tps: readonly TopicPartition[]): Promise<void> {
+    for (const tp of tps) await this.seek(tp, Number.MAX_SAFE_INTEGER);
   }
 
   /** Seeks to the first record at or after `timestamp`, or to the end when there is none. */
-  seekToTimestamp(tp: TopicPartition, timestamp: number): void {
-    const found = this.broker.offsetForTimestamp(tp.topic, tp.partition, timestamp);
-    this.seek(tp, found?.offset ?? this.broker.listOffsets(tp.topic, tp.partition).highWatermark);
+  async seekToTimestamp(tp: TopicPartition, timestamp: number): Promise<void> {
+    this.requireReadable(tp);
+    const found = await this.broker.findOffsetForTimestamp(tp.topic, tp.partition, timestamp);
+    await this.seek(tp, found?.offset ?? Number.MAX_SAFE_INTEGER);
   }
 
   /**

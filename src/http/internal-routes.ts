@@ -15,7 +15,9 @@ import {
   encodeWithRecords,
   type ForwardedProduceHeader,
   INTERNAL_PATHS,
+  type LeaderReadRequest,
   MAX_INTERNAL_PARTITIONS,
+  type OffsetForTimestampRequest,
   type ReplicaFetchRequest,
 } from '../replication/internal-protocol.js';
 
@@ -79,6 +81,33 @@ function replicaFetchRequest(body: unknown): ReplicaFetchRequest {
         maxBytes: int(p.maxBytes, `partitions[${i}].maxBytes`, 1),
       };
     }),
+  };
+}
+
+function leaderReadRequest(body: unknown): LeaderReadRequest {
+  const b = obj(body, 'body');
+  return {
+    maxWaitMs: int(b.maxWaitMs, 'maxWaitMs', 0),
+    minBytes: int(b.minBytes, 'minBytes', 0),
+    maxBytes: int(b.maxBytes, 'maxBytes', 1),
+    partitions: list(b.partitions, 'partitions').map((raw, i) => {
+      const p = obj(raw, `partitions[${i}]`);
+      return {
+        topic: str(p.topic, `partitions[${i}].topic`),
+        partition: int(p.partition, `partitions[${i}].partition`, 0),
+        fetchOffset: int(p.fetchOffset, `partitions[${i}].fetchOffset`, -1),
+        maxBytes: int(p.maxBytes, `partitions[${i}].maxBytes`, 1),
+      };
+    }),
+  };
+}
+
+function offsetForTimestampRequest(body: unknown): OffsetForTimestampRequest {
+  const b = obj(body, 'body');
+  return {
+    topic: str(b.topic, 'topic'),
+    partition: int(b.partition, 'partition', 0),
+    timestamp: int(b.timestamp, 'timestamp', Number.MIN_SAFE_INTEGER),
   };
 }
 
@@ -154,6 +183,28 @@ export function internalRoutes(broker: Broker, opts: InternalRoutesOptions): Rou
       res.status(200).type('application/octet-stream');
       for (const chunk of encodeWithRecords(answer, records)) res.write(chunk);
       res.end();
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  router.post(INTERNAL_PATHS.read, jsonBody, async (req: Request, res: Response) => {
+    try {
+      const request = leaderReadRequest(parseJson(req.body as Buffer));
+      const abort = new AbortController();
+      res.on('close', () => abort.abort());
+      const { answer, records } = await broker.leaderRead(request, abort.signal);
+      res.status(200).type('application/octet-stream');
+      for (const chunk of encodeWithRecords(answer, records)) res.write(chunk);
+      res.end();
+    } catch (err) {
+      fail(res, err);
+    }
+  });
+
+  router.post(INTERNAL_PATHS.offsetForTimestamp, jsonBody, (req: Request, res: Response) => {
+    try {
+      res.status(200).json(broker.leaderOffsetForTimestamp(offsetForTimestampRequest(parseJson(req.body as Buffer))));
     } catch (err) {
       fail(res, err);
     }

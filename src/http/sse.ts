@@ -69,11 +69,11 @@ export function sseHandlers(node: SamsaNode, hub: SseHub): Pick<HandlerTable, 's
           consumer.assign(tps);
           for (const tp of tps) {
             const resumeAt = resume?.get(tp.partition);
-            if (resumeAt !== undefined) consumer.seek(tp, resumeAt);
-            else if (query.offset !== undefined) consumer.seek(tp, query.offset);
-            else if (timestamp !== undefined) consumer.seekToTimestamp(tp, timestamp);
-            else if (from === 'earliest') consumer.seekToBeginning([tp]);
-            else consumer.seekToEnd([tp]);
+            if (resumeAt !== undefined) await consumer.seek(tp, resumeAt);
+            else if (query.offset !== undefined) await consumer.seek(tp, query.offset);
+            else if (timestamp !== undefined) await consumer.seekToTimestamp(tp, timestamp);
+            else if (from === 'earliest') await consumer.seekToBeginning([tp]);
+            else await consumer.seekToEnd([tp]);
           }
         }
       } catch (err) {

@@ -113,9 +113,9 @@ export function v2ConsumerHandlers(
         tp: t,
         timestamp: parseTimestamp(t.timestamp, `timestamps[${i}].timestamp`),
       }));
-      await instance.exclusive(() => {
-        for (const o of offsets) instance.seek(o, o.offset);
-        for (const t of times) instance.seekToTimestamp(t.tp, t.timestamp);
+      await instance.exclusive(async () => {
+        for (const o of offsets) await instance.seek(o, o.offset);
+        for (const t of times) await instance.seekToTimestamp(t.tp, t.timestamp);
       });
     },
 

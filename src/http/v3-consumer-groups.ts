@@ -111,30 +111,30 @@ export function v3ConsumerGroupHandlers(
       return assignmentData(urls, group.groupId, member.memberId, tp);
     },
 
-    listKafkaConsumerLags: ({ params }, http) => {
+    listKafkaConsumerLags: async ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       const group = coordinator.describeGroup(params.consumer_group_id);
       return collection(
         'KafkaConsumerLagList',
         urls.url(groupSteps(group.groupId), 'lags'),
-        lags(broker, coordinator, urls, group),
+        await lags(broker, coordinator, urls, group),
       );
     },
 
-    getKafkaConsumerLag: ({ params }, http) => {
+    getKafkaConsumerLag: async ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       const group = coordinator.describeGroup(params.consumer_group_id);
-      const lag = lags(broker, coordinator, urls, group).find(
+      const lag = (await lags(broker, coordinator, urls, group)).find(
         (l) => l.topic_name === params.topic_name && l.partition_id === params.partition_id,
       );
       if (!lag) throw new UnknownConsumerLagError(group.groupId, params.topic_name, params.partition_id);
       return lag;
     },
 
-    getKafkaConsumerGroupLagSummary: ({ params }, http) => {
+    getKafkaConsumerGroupLagSummary: async ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       const group = coordinator.describeGroup(params.consumer_group_id);
-      const all = lags(broker, coordinator, urls, group);
+      const all = await lags(broker, coordinator, urls, group);
       let max: ConsumerLagData | undefined;
       let total = 0;
       for (const l of all) {
@@ -166,10 +166,10 @@ export function v3ConsumerGroupHandlers(
       };
     },
 
-    resetKafkaConsumerGroupOffsets: ({ params, body }, http) => {
+    resetKafkaConsumerGroupOffsets: async ({ params, body }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       const groupId = params.consumer_group_id;
-      const offsets = targetOffsets(broker, coordinator, groupId, body);
+      const offsets = await targetOffsets(broker, coordinator, groupId, body);
       coordinator.resetOffsets(groupId, offsets);
       return {
         kind: 'KafkaConsumerGroupOffsetsReset' as const,
@@ -268,23 +268,30 @@ function assignmentData(
  * sorted by topic and partition; lag = high watermark − committed offset. Partitions of deleted
  * topics are left out.
  */
-function lags(
+async function lags(
   broker: Broker,
   coordinator: GroupCoordinator,
   urls: ClusterUrls,
   group: GroupDescription,
-): ConsumerLagData[] {
+): Promise<ConsumerLagData[]> {
   const owner = new Map<string, MemberDescription>();
   for (const m of group.members) for (const tp of m.assignment) owner.set(tpKey(tp.topic, tp.partition), m);
   const out: ConsumerLagData[] = [];
-  const committed = [...coordinator.committed(group.groupId)].map(([k, c]) => ({ ...splitTpKey(k), offset: c.offset }));
-  for (const c of sortPartitions(committed)) {
-    let logEndOffset: number;
-    try {
-      logEndOffset = broker.listOffsets(c.topic, c.partition).highWatermark;
-    } catch {
-      continue; // the topic or partition is gone
-    }
+  const committed = sortPartitions(
+    [...coordinator.committed(group.groupId)].map(([k, c]) => ({ ...splitTpKey(k), offset: c.offset })),
+  );
+  // All at once: partitions with no replica on this node ask their leaders.
+  const ends = await Promise.all(
+    committed.map((c) =>
+      broker.loadReadableOffsets(c.topic, c.partition).then(
+        (o) => o.highWatermark,
+        () => null, // the topic or partition is gone, or its leader is away
+      ),
+    ),
+  );
+  for (const [i, c] of committed.entries()) {
+    const logEndOffset = ends[i];
+    if (logEndOffset === null || logEndOffset === undefined) continue;
     const member = owner.get(tpKey(c.topic, c.partition));
     const steps: Step[] = [...groupSteps(group.groupId), ['lags', c.topic], ['partitions', c.partition]];
     out.push({
@@ -309,22 +316,24 @@ function lags(
  * The offsets a reset commits, as `kafka-consumer-groups --reset-offsets` computes them: each is
  * clamped to [log start offset, high watermark] so the group never points outside its log.
  */
-function targetOffsets(
+async function targetOffsets(
   broker: Broker,
   coordinator: GroupCoordinator,
   groupId: string,
   body: OffsetsResetRequest,
-): { topic: string; partition: number; offset: number }[] {
+): Promise<{ topic: string; partition: number; offset: number }[]> {
   if (body.to === 'offsets') {
     if (!body.offsets) throw new UnprocessableEntityError('offsets is required when to is offsets');
-    return body.offsets.map((o) => {
-      const { logStartOffset, highWatermark } = broker.listOffsets(o.topic_name, o.partition_id);
-      return {
-        topic: o.topic_name,
-        partition: o.partition_id,
-        offset: Math.min(Math.max(o.offset, logStartOffset), highWatermark),
-      };
-    });
+    return Promise.all(
+      body.offsets.map(async (o) => {
+        const { logStartOffset, highWatermark } = await broker.loadReadableOffsets(o.topic_name, o.partition_id);
+        return {
+          topic: o.topic_name,
+          partition: o.partition_id,
+          offset: Math.min(Math.max(o.offset, logStartOffset), highWatermark),
+        };
+      }),
+    );
   }
   let timestamp: number | undefined;
   if (body.to === 'timestamp') {
@@ -345,11 +354,13 @@ function targetOffsets(
       );
     }
   }
-  return partitions.map(({ topic, partition }) => {
-    const { logStartOffset, highWatermark } = broker.listOffsets(topic, partition);
-    let offset = body.to === 'earliest' ? logStartOffset : highWatermark;
-    if (timestamp !== undefined)
-      offset = broker.offsetForTimestamp(topic, partition, timestamp)?.offset ?? highWatermark;
-    return { topic, partition, offset };
-  });
+  return Promise.all(
+    partitions.map(async ({ topic, partition }) => {
+      const { logStartOffset, highWatermark } = await broker.loadReadableOffsets(topic, partition);
+      let offset = body.to === 'earliest' ? logStartOffset : highWatermark;
+      if (timestamp !== undefined)
+        offset = (await broker.findOffsetForTimestamp(topic, partition, timestamp))?.offset ?? highWatermark;
+      return { topic, partition, offset };
+    }),
+  );
 }

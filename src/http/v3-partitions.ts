@@ -53,13 +53,13 @@ export function v3PartitionHandlers(
       return partitionData(urls, params.topic_name, describePartition(broker, params.topic_name, params.partition_id));
     },
 
-    getKafkaPartitionOffsets: ({ params, query }, http) => {
+    getKafkaPartitionOffsets: async ({ params, query }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       // Confluent serves this one offset type and answers 400 for any other.
       if (query.offset_type !== 'earliest_and_latest') {
         throw new BadRequestError(`offset_type '${query.offset_type}' is not supported; use earliest_and_latest.`);
       }
-      const offsets = broker.listOffsets(params.topic_name, params.partition_id);
+      const offsets = await broker.loadReadableOffsets(params.topic_name, params.partition_id);
       const steps = partitionSteps(params.topic_name, params.partition_id);
       return {
         kind: 'KafkaPartitionWithOffsets',

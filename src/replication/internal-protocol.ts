@@ -17,6 +17,8 @@ export const INTERNAL_PATHS = {
   replicaFetch: '/internal/replica-fetch',
   epochEndOffsets: '/internal/epoch-end-offsets',
   produce: '/internal/produce',
+  read: '/internal/read',
+  offsetForTimestamp: '/internal/offset-for-timestamp',
 } as const;
 
 /** Most partitions one internal request may name; a bound on work per request. */
@@ -54,6 +56,32 @@ export interface ReplicaFetchAnswerPartition {
 
 export interface ReplicaFetchAnswer {
   partitions: ReplicaFetchAnswerPartition[];
+}
+
+/**
+ * A client read of partitions the asking node holds no replica of (see src/broker/remote-reads.ts):
+ * below the high watermark only, and the leader's follower state stays untouched. `fetchOffset` -1
+ * asks for the partition's offsets alone (no records, no wait). The answer is a ReplicaFetchAnswer.
+ */
+export interface LeaderReadRequest {
+  maxWaitMs: number;
+  minBytes: number;
+  maxBytes: number;
+  partitions: { topic: string; partition: number; fetchOffset: number; maxBytes: number }[];
+}
+
+/** Kafka's ListOffsets by timestamp, asked of the partition's leader. */
+export interface OffsetForTimestampRequest {
+  topic: string;
+  partition: number;
+  timestamp: number;
+}
+
+export interface OffsetForTimestampAnswer {
+  error: string | null;
+  message?: string;
+  /** The first offset at or after the timestamp, or null when none is. */
+  found: { offset: number; timestamp: number } | null;
 }
 
 export interface EpochEndOffsetsRequest {

@@ -8,6 +8,9 @@ import {
   type ForwardedProduceAnswer,
   type ForwardedProduceHeader,
   INTERNAL_PATHS,
+  type LeaderReadRequest,
+  type OffsetForTimestampAnswer,
+  type OffsetForTimestampRequest,
   type ReplicaFetchAnswer,
   type ReplicaFetchRequest,
 } from './internal-protocol.js';
@@ -28,13 +31,16 @@ export interface PeerClientOptions {
  * Which connections a call uses. Replication has its own, as Kafka's replica fetchers do: a
  * forwarded acks=all produce holds its connection until the followers have the records, so if
  * fetches queued behind such produces, the followers would never fetch them (a deadlock until
- * the produce timed out).
+ * the produce timed out). Client reads for partitions the node holds no replica of long-poll on
+ * a lane of their own too, so they never hold the connections forwarded produces need.
  */
-type Lane = 'replication' | 'forward';
+type Lane = 'replication' | 'forward' | 'reads';
 
 /** Connections per peer for replication: one long-polling fetch loop per leader, plus epoch queries. */
 const REPLICATION_CONNECTIONS = 2;
 const DEFAULT_FORWARD_CONNECTIONS = 32;
+/** Connections per peer for client reads: one long-polling read loop per leader, plus timestamp lookups. */
+const READ_CONNECTIONS = 2;
 
 /** A peer that could not be reached, or answered something other than the internal API. */
 export class PeerUnavailableError extends Error {
@@ -69,7 +75,9 @@ export class PeerClient {
       const connections =
         lane === 'replication'
           ? REPLICATION_CONNECTIONS
-          : (this.opts.connectionsPerPeer ?? DEFAULT_FORWARD_CONNECTIONS);
+          : lane === 'reads'
+            ? READ_CONNECTIONS
+            : (this.opts.connectionsPerPeer ?? DEFAULT_FORWARD_CONNECTIONS);
       pool = new Pool(origin, { connections, pipelining: 1 });
       this.pools.set(key, pool);
     }
@@ -132,11 +140,49 @@ export class PeerClient {
       request.maxWaitMs + 10_000,
       signal,
     );
+    return this.decodeFetchAnswer(leaderId, buf);
+  }
+
+  /** A client read of partitions `leaderId` leads (see Broker's remote reads); the answer's shape is a replica fetch's. */
+  async read(
+    leaderId: number,
+    request: LeaderReadRequest,
+    signal?: AbortSignal,
+  ): Promise<{ answer: ReplicaFetchAnswer; records: Buffer }> {
+    const buf = await this.post(
+      leaderId,
+      'reads',
+      INTERNAL_PATHS.read,
+      JSON.stringify(request),
+      'application/json',
+      request.maxWaitMs + 10_000,
+      signal,
+    );
+    return this.decodeFetchAnswer(leaderId, buf);
+  }
+
+  async offsetForTimestamp(
+    leaderId: number,
+    request: OffsetForTimestampRequest,
+    timeoutMs: number,
+  ): Promise<OffsetForTimestampAnswer> {
+    const buf = await this.post(
+      leaderId,
+      'reads',
+      INTERNAL_PATHS.offsetForTimestamp,
+      JSON.stringify(request),
+      'application/json',
+      timeoutMs,
+    );
+    return JSON.parse(buf.toString('utf8')) as OffsetForTimestampAnswer;
+  }
+
+  private decodeFetchAnswer(leaderId: number, buf: Buffer): { answer: ReplicaFetchAnswer; records: Buffer } {
     try {
       const { header, records } = decodeWithRecords<ReplicaFetchAnswer>(buf);
       return { answer: header, records };
     } catch (err) {
-      throw new PeerUnavailableError(leaderId, `bad replica fetch answer: ${(err as Error).message}`);
+      throw new PeerUnavailableError(leaderId, `bad fetch answer: ${(err as Error).message}`);
     }
   }
 

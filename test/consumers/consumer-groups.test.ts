@@ -360,16 +360,16 @@ describe('consumer groups', () => {
       const tp = { topic: 't', partition: 0 };
       a.assign([tp]);
       assert.deepEqual(await a.poll({ timeoutMs: 50, maxBytes: 0 }), []);
-      a.seekToBeginning([tp]);
+      await a.seekToBeginning([tp]);
       assert.equal((await a.poll({ timeoutMs: 500, maxBytes: 0 })).length, 10);
-      a.seek(tp, 7);
+      await a.seek(tp, 7);
       assert.deepEqual(
         (await a.poll({ timeoutMs: 500, maxBytes: 0 })).map((r) => r.offset),
         [7, 8, 9],
       );
-      a.seekToTimestamp(tp, t0 + 4500);
+      await a.seekToTimestamp(tp, t0 + 4500);
       assert.equal((await a.poll({ timeoutMs: 500, maxBytes: 0 }))[0]?.offset, 5);
-      a.seekToEnd([tp]);
+      await a.seekToEnd([tp]);
       assert.deepEqual(await a.poll({ timeoutMs: 50, maxBytes: 0 }), []);
     } finally {
       await f.close();
