@@ -600,7 +600,7 @@ describe('Kafka clients against samsa serve', () => {
       magic1.writeInt8(1, 16);
       // The CRC holds, but the first record says it is longer than the batch.
       const badRecord = withCrc(Buffer.from(good), (b) => b.writeInt8(0x7e, 61));
-      const snappy = withCrc(Buffer.from(good), (b) => b.writeInt16BE(2, 21));
+      const codec7 = withCrc(Buffer.from(good), (b) => b.writeInt16BE(7, 21));
       const gzip = encodeRecordBatch(
         [{ key: null, value: Buffer.from('zipped'), headers: [], timestamp: Date.now() }],
         {
@@ -613,7 +613,7 @@ describe('Kafka clients against samsa serve', () => {
         ['bad-batches', magic1, 43], // UNSUPPORTED_FOR_MESSAGE_FORMAT
         ['bad-batches', good.subarray(0, 40), 2],
         ['bad-batches', badRecord, 2],
-        ['bad-batches', snappy, 76], // UNSUPPORTED_COMPRESSION_TYPE
+        ['bad-batches', codec7, 76], // UNSUPPORTED_COMPRESSION_TYPE
         ['bad-batches', null, 87], // INVALID_RECORD
         ['compacted', good, 87], // no key
         ['bad-batches', good, 0],
