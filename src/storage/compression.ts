@@ -85,12 +85,11 @@ export function decompress(codec: number, data: Buffer, maxBytes: number): Buffe
         checkBound(zstdFrameBound(data, maxBytes), maxBytes);
         out = zstdDecoder.decodeSync(data);
     }
+    // The bound was computed from the framing; the codec's own answer is checked too.
+    checkBound(out.length, maxBytes);
   } catch (err) {
-    if (err instanceof CorruptRecordError) throw err;
     throw new CorruptRecordError(`${name} batch does not decompress: ${(err as Error).message}`);
   }
-  // The bound was computed from the framing; the codec's own answer is checked too.
-  checkBound(out.length, maxBytes);
   return out;
 }
 
