@@ -7,11 +7,14 @@
  * The batch is stored as it is; the log stamps base offset and leader epoch at the append (outside
  * the CRC), and only a LogAppendTime topic rewrites the header (timestamp type, max timestamp), which
  * is inside the CRC, so the CRC is computed again then.
+ * A topic whose `compression.type` names a codec stores its batches in that codec: a client batch in
+ * another codec is compressed again once, on the way in, as Kafka's LogValidator does
+ * (`producer`, the default, keeps every batch in the codec it came in).
  */
 import { crc32c } from '@node-rs/crc32';
-import { CorruptRecordError, InvalidRecordError } from '../errors.js';
+import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from '../errors.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
-import { CODEC_NAMES, CompressionCodec } from '../storage/compression.js';
+import { CODEC_NAMES, type CompressionCodec, isKnownCodec } from '../storage/compression.js';
 import { writeInt64BE } from '../storage/int64.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
@@ -19,24 +22,26 @@ import {
   ATTRIBUTES_OFFSET,
   CRC_OFFSET,
   compressionOf,
+  type DecodedRecord,
   decodeRecordBatch,
+  encodeRecordBatch,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
+  PRODUCER_ID_OFFSET,
+  RECORDS_COUNT_OFFSET,
   readBatchHeader,
 } from '../storage/record-batch.js';
 
 const TIMESTAMP_TYPE_LOG_APPEND = 0x08;
 const TRANSACTIONAL = 0x10;
 const CONTROL = 0x20;
-/** Codecs the HTTP and SSE consumers can decode: a batch they could not read is refused here. */
-const READABLE_CODECS: ReadonlySet<number> = new Set([CompressionCodec.None, CompressionCodec.Gzip]);
 /** Most bytes a compressed client batch may expand to while its records are checked. */
 const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 
 /**
  * Checks one client batch (exactly one magic-2 batch, its length, CRC-32C and record count, as
  * preparedFromEncoded does; no control or transactional batch; a codec this broker reads) and
- * returns it ready to append. Throws a SamsaError carrying the Kafka error for the partition.
+ * returns it ready to append, in the topic's codec. Throws a SamsaError carrying the Kafka error for the partition.
  */
 export function clientBatchToAppend(config: LogConfig, batch: Buffer, now: number): PreparedBatch {
   if (batch.length > MAGIC_OFFSET) {
@@ -58,9 +63,9 @@ export function clientBatchToAppend(config: LogConfig, batch: Buffer, now: numbe
     );
   }
   const codec = compressionOf(attributes);
-  if (!READABLE_CODECS.has(codec)) {
+  if (!isKnownCodec(codec)) {
     throw new InvalidRecordError(
-      `compression codec ${CODEC_NAMES[codec] ?? codec} is not supported yet (use none or gzip)`,
+      `compression codec ${CODEC_NAMES[codec] ?? codec} is not one of Kafka's (none, gzip, snappy, lz4, zstd)`,
       KAFKA_ERRORS.UNSUPPORTED_COMPRESSION_TYPE,
     );
   }
@@ -74,10 +79,31 @@ export function clientBatchToAppend(config: LogConfig, batch: Buffer, now: numbe
     if (config.cleanupPolicyCompact && record.key === null)
       throw new InvalidRecordError('a compacted topic cannot accept a record without a key');
   }
-  if (config.logAppendTime) {
-    batch.writeInt16BE(attributes | TIMESTAMP_TYPE_LOG_APPEND, ATTRIBUTES_OFFSET);
-    writeInt64BE(batch, now, MAX_TIMESTAMP_OFFSET);
-    batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  if (config.compression !== null && config.compression !== codec) {
+    const stored = recompressed(batch, records, config.compression);
+    if (stored.length > config.maxMessageBytes) throw new RecordTooLargeError(stored.length, config.maxMessageBytes);
+    if (config.logAppendTime) stampLogAppendTime(stored, now);
+    return { batch: stored, recordCount: prepared.recordCount, now };
   }
+  if (config.logAppendTime) stampLogAppendTime(batch, now);
   return prepared;
+}
+
+/**
+ * The records of `batch` as one batch in `codec`, with the same offsets, timestamps and producer
+ * fields (producer id, epoch, base sequence: what idempotence keys on).
+ */
+function recompressed(batch: Buffer, records: DecodedRecord[], codec: CompressionCodec): Buffer {
+  const header = readBatchHeader(batch);
+  const out = encodeRecordBatch(records, { baseOffset: header.baseOffset, compression: codec });
+  batch.copy(out, PRODUCER_ID_OFFSET, PRODUCER_ID_OFFSET, RECORDS_COUNT_OFFSET);
+  out.writeUInt32BE(crc32c(out.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+  return out;
+}
+
+/** Kafka's LogAppendTime: the broker clock becomes the batch's timestamp (inside the CRC). */
+function stampLogAppendTime(batch: Buffer, now: number): void {
+  batch.writeInt16BE(batch.readInt16BE(ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_LOG_APPEND, ATTRIBUTES_OFFSET);
+  writeInt64BE(batch, now, MAX_TIMESTAMP_OFFSET);
+  batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
 }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import type { CompressionCodec } from './compression.js';
 import type { PartitionLog } from './partition-log.js';
 import {
   compressionOf,
@@ -195,7 +196,7 @@ export class LogCleaner {
           out = encodeRecordBatch(kept, {
             baseOffset: header.baseOffset,
             partitionLeaderEpoch: header.partitionLeaderEpoch,
-            compression: compressionOf(header.attributes) as 0 | 1,
+            compression: compressionOf(header.attributes) as CompressionCodec,
             timestampType: timestampTypeOf(header.attributes),
             logAppendTime: header.maxTimestamp,
             offsetDeltas: kept.map((r) => r.offset - header.baseOffset),

@@ -1,4 +1,5 @@
 import { InvalidConfigError } from '../errors.js';
+import { CompressionCodec } from './compression.js';
 
 /**
  * Topic-level configs the engine understands, with Kafka's names, defaults and the broker
@@ -37,8 +38,8 @@ export const TOPIC_CONFIG_DEFS: readonly ConfigDef[] = [
     type: 'string',
     default: 'producer',
     brokerSynonym: 'compression.type',
-    allowed: ['producer', 'uncompressed', 'gzip'],
-    doc: 'codec of stored batches (snappy, lz4, zstd not built in yet)',
+    allowed: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'],
+    doc: 'codec of stored batches; producer keeps a Kafka client batch in its codec',
   },
   {
     name: 'delete.retention.ms',
@@ -262,11 +263,24 @@ function toMs(value: string): number {
   return n >= Number.MAX_SAFE_INTEGER ? Number.POSITIVE_INFINITY : n;
 }
 
+/** `compression.type` values that name the codec of stored batches (`producer` names none). */
+const COMPRESSION_TYPES: Record<string, CompressionCodec> = {
+  uncompressed: CompressionCodec.None,
+  gzip: CompressionCodec.Gzip,
+  snappy: CompressionCodec.Snappy,
+  lz4: CompressionCodec.Lz4,
+  zstd: CompressionCodec.Zstd,
+};
+
 /** The typed view the engine runs on. Built once per config change, never per append. */
 export interface LogConfig {
   cleanupPolicyDelete: boolean;
   cleanupPolicyCompact: boolean;
-  compressionGzip: boolean;
+  /**
+   * The codec `compression.type` names (uncompressed: None), or null for `producer`: a Kafka
+   * client's batch is stored in the codec it came in and HTTP produce writes uncompressed batches.
+   */
+  compression: CompressionCodec | null;
   deleteRetentionMs: number;
   flushMessages: number;
   flushMs: number;
@@ -290,7 +304,7 @@ export function buildLogConfig(overrides: Record<string, string>, brokerDefaults
   return {
     cleanupPolicyDelete: policy.includes('delete'),
     cleanupPolicyCompact: policy.includes('compact'),
-    compressionGzip: get('compression.type') === 'gzip',
+    compression: COMPRESSION_TYPES[get('compression.type')] ?? null,
     deleteRetentionMs: toMs(get('delete.retention.ms')),
     flushMessages: toMs(get('flush.messages')),
     flushMs: toMs(get('flush.ms')),

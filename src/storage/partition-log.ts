@@ -651,7 +651,7 @@ export function prepareBatch(
   const batch = encodeRecordBatch(records, {
     baseOffset: 0,
     allocate: takeBatchBuffer,
-    compression: config.compressionGzip ? CompressionCodec.Gzip : CompressionCodec.None,
+    compression: config.compression ?? CompressionCodec.None,
     timestampType: config.logAppendTime ? 'LogAppendTime' : 'CreateTime',
     logAppendTime: now,
     producerId,

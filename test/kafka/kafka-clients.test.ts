@@ -19,7 +19,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { API_KEYS, APIS, type Api } from '../../src/kafka/protocol/apis.js';
 import { decodeAt, type Message } from '../../src/kafka/protocol/codec.js';
 import { ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
-import { encodeRecordBatch } from '../../src/storage/record-batch.js';
+import { CODEC_NAMES } from '../../src/storage/compression.js';
+import { compressionOf, encodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
 import { requestFrame } from './request-frame.js';
 
@@ -43,6 +44,11 @@ function pythonWithKafka(): string | null {
 
 const KCAT = kcatBinary();
 const PYTHON = pythonWithKafka();
+/** kafka-python's snappy, lz4 and zstd need python3-snappy, python3-lz4 and python3-zstandard (.ci/run installs them). */
+const PYTHON_CODECS =
+  PYTHON !== null && spawnSync(PYTHON, ['-c', 'import snappy, lz4.frame, zstandard'], { stdio: 'ignore' }).status === 0
+    ? PYTHON
+    : null;
 
 /** Skips a test when a client is missing, except under CI, where a missing client is a failure. */
 function need(t: TestContext, tool: string | null, name: string): tool is string {
@@ -185,7 +191,7 @@ describe('Kafka clients against samsa serve', () => {
       assert.deepEqual(
         (answer.apiKeys as Message[]).map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
         [
-          [0, 3, 8], // Produce
+          [0, 0, 8], // Produce: v0–2 advertised and refused, as Kafka 4.0 does (KAFKA-18659)
           [1, 4, 11], // Fetch
           [2, 0, 5], // ListOffsets
           [3, 0, 8], // Metadata
@@ -388,6 +394,147 @@ describe('Kafka clients against samsa serve', () => {
       assert.ok((record?.ts as number) >= before && (record?.ts as number) <= after, `ts ${record?.ts}`);
       const [overHttp] = await readOverV2('append-time', 0, 0, 1);
       assert.equal(overHttp?.value, b64('stamped'));
+    })();
+  });
+
+  /** The codec of each batch stored for partition 0 of `topic`, in offset order, read from its segment files. */
+  function storedCodecs(topic: string): string[] {
+    const dir = path.join(dataDir, `${topic}-0`);
+    const codecs: string[] = [];
+    for (const file of fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.log'))
+      .sort())
+      forEachBatch(fs.readFileSync(path.join(dir, file)), (h) =>
+        codecs.push(CODEC_NAMES[compressionOf(h.attributes)] as string),
+      );
+    return codecs;
+  }
+
+  /** Records worth compressing: keys, headers, and values that repeat themselves. */
+  const compressible = (codec: string) =>
+    [0, 1, 2].map((i) => ({ key: `${codec}-${i}`, value: `${codec} value ${i} `.repeat(40).trim() }));
+
+  for (const codec of ['gzip', 'snappy', 'lz4', 'zstd']) {
+    it(`kcat -z ${codec}: the batch is stored as it came and read back over HTTP (v2 consumer, SSE) and by kcat`, (t) => {
+      if (!need(t, KCAT, 'kcat')) return;
+      return (async () => {
+        const topic = `kcat-z-${codec}`;
+        const records = compressible(codec);
+        const input = records.map((r) => `${r.key}:${r.value}\n`).join('');
+        run(KCAT, ['-b', broker, '-P', '-t', topic, '-z', codec, '-K:', '-H', `codec=${codec}`], input);
+        assert.deepEqual(new Set(storedCodecs(topic)), new Set([codec]), 'every batch in the codec it came in');
+        const expected = records.map((r, offset) => ({
+          offset,
+          key: b64(r.key),
+          value: b64(r.value),
+          headers: [{ key: 'codec', value: b64(codec) }],
+        }));
+        assert.deepEqual(await readOverV2(topic, 0, 0, 3), expected);
+        assert.deepEqual(await readOverSse(topic, 3), expected);
+        const read = jsonLines<KcatRecord>(
+          run(KCAT, [
+            '-b',
+            broker,
+            '-C',
+            '-t',
+            topic,
+            '-o',
+            'beginning',
+            '-e',
+            '-q',
+            '-J',
+            '-X',
+            'check.crcs=true',
+          ]).toString(),
+        );
+        assert.deepEqual(
+          read.map((r) => ({ offset: r.offset, key: r.key, payload: r.payload })),
+          records.map((r, offset) => ({ offset, key: r.key, payload: r.value })),
+        );
+      })();
+    });
+
+    it(`kafka-python compression_type='${codec}': stored as it came, read back over HTTP and by kafka-python`, (t) => {
+      if (!need(t, PYTHON, 'python3-kafka (kafka-python)')) return;
+      if (!need(t, PYTHON_CODECS, 'python3-snappy, python3-lz4 and python3-zstandard')) return;
+      return (async () => {
+        const topic = `python-${codec}`;
+        await createTopic(topic, 1);
+        const records = compressible(codec);
+        const request = {
+          bootstrap: broker,
+          compression: codec,
+          produce: records.map((r) => ({ topic, partition: 0, key: b64(r.key), value: b64(r.value) })),
+          consume: { topic, partition: 0, offset: 0, count: 3 },
+        };
+        const answer = JSON.parse(run(PYTHON as string, [PYTHON_CLIENT], JSON.stringify(request)).toString()) as {
+          produced: unknown[];
+          consumed: unknown[];
+        };
+        const expected = records.map((r, offset) => ({ offset, key: b64(r.key), value: b64(r.value), headers: [] }));
+        assert.deepEqual(
+          answer.produced,
+          [0, 1, 2].map((offset) => ({ partition: 0, offset })),
+        );
+        assert.deepEqual(answer.consumed, expected);
+        assert.deepEqual(new Set(storedCodecs(topic)), new Set([codec]), 'every batch in the codec it came in');
+        assert.deepEqual(await readOverV2(topic, 0, 0, 3), expected);
+      })();
+    });
+  }
+
+  it('compression.type=zstd: HTTP produce writes zstd batches, a kcat gzip or snappy batch is recompressed once, kcat reads them all', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      await createTopic('zstd-topic', 1, { 'compression.type': 'zstd' });
+      const produced = await fetch(`${server.baseUrl}/topics/zstd-topic`, {
+        method: 'POST',
+        headers: { 'Content-Type': BINARY_V2 },
+        body: JSON.stringify({ records: [{ key: b64('http'), value: b64('over http '.repeat(30)) }] }),
+      });
+      assert.equal(produced.status, 200, await produced.text());
+      run(KCAT, ['-b', broker, '-P', '-t', 'zstd-topic', '-z', 'gzip', '-K:'], `kcat-gzip:${'gzipped '.repeat(30)}\n`);
+      run(
+        KCAT,
+        ['-b', broker, '-P', '-t', 'zstd-topic', '-z', 'snappy', '-K:'],
+        `kcat-snappy:${'snappy '.repeat(30)}\n`,
+      );
+      run(KCAT, ['-b', broker, '-P', '-t', 'zstd-topic', '-K:'], 'kcat-none:plain\n');
+      assert.deepEqual(storedCodecs('zstd-topic'), ['zstd', 'zstd', 'zstd', 'zstd']);
+      const read = jsonLines<KcatRecord>(
+        run(KCAT, [
+          '-b',
+          broker,
+          '-C',
+          '-t',
+          'zstd-topic',
+          '-o',
+          'beginning',
+          '-e',
+          '-q',
+          '-J',
+          '-X',
+          'check.crcs=true',
+        ]).toString(),
+      );
+      assert.deepEqual(
+        read.map((r) => [r.offset, r.key, r.payload]),
+        [
+          [0, 'http', 'over http '.repeat(30)],
+          [1, 'kcat-gzip', 'gzipped '.repeat(30)],
+          [2, 'kcat-snappy', 'snappy '.repeat(30)],
+          [3, 'kcat-none', 'plain'],
+        ],
+      );
+      // compression.type=uncompressed undoes a client's codec.
+      await createTopic('uncompressed-topic', 1, { 'compression.type': 'uncompressed' });
+      run(KCAT, ['-b', broker, '-P', '-t', 'uncompressed-topic', '-z', 'lz4', '-K:'], `k:${'lz4 '.repeat(40)}\n`);
+      assert.deepEqual(storedCodecs('uncompressed-topic'), ['none']);
+      assert.deepEqual(
+        (await readOverV2('uncompressed-topic', 0, 0, 1)).map((r) => r.value),
+        [b64('lz4 '.repeat(40))],
+      );
     })();
   });
 
@@ -600,7 +747,7 @@ describe('Kafka clients against samsa serve', () => {
       magic1.writeInt8(1, 16);
       // The CRC holds, but the first record says it is longer than the batch.
       const badRecord = withCrc(Buffer.from(good), (b) => b.writeInt8(0x7e, 61));
-      const snappy = withCrc(Buffer.from(good), (b) => b.writeInt16BE(2, 21));
+      const codec7 = withCrc(Buffer.from(good), (b) => b.writeInt16BE(7, 21));
       const gzip = encodeRecordBatch(
         [{ key: null, value: Buffer.from('zipped'), headers: [], timestamp: Date.now() }],
         {
@@ -613,7 +760,7 @@ describe('Kafka clients against samsa serve', () => {
         ['bad-batches', magic1, 43], // UNSUPPORTED_FOR_MESSAGE_FORMAT
         ['bad-batches', good.subarray(0, 40), 2],
         ['bad-batches', badRecord, 2],
-        ['bad-batches', snappy, 76], // UNSUPPORTED_COMPRESSION_TYPE
+        ['bad-batches', codec7, 76], // UNSUPPORTED_COMPRESSION_TYPE
         ['bad-batches', null, 87], // INVALID_RECORD
         ['compacted', good, 87], // no key
         ['bad-batches', good, 0],
@@ -630,6 +777,13 @@ describe('Kafka clients against samsa serve', () => {
         const partition = firstPartition(answer);
         assert.equal(partition.errorCode, errorCode, `answered ${partition.errorCode}: ${partition.errorMessage}`);
       }
+      // Produce v0–2 are advertised (librdkafka compresses only then) but refused, as Kafka 4.0 refuses them.
+      const v2 = await conn.call(API_KEYS.Produce, 2, {
+        acks: 1,
+        timeoutMs: 1000,
+        topicData: [{ name: 'bad-batches', partitionData: [{ index: 0, records: good }] }],
+      });
+      assert.equal(firstPartition(v2).errorCode, 35); // UNSUPPORTED_VERSION
       const unknown = await conn.call(API_KEYS.Produce, 7, {
         transactionalId: null,
         acks: 1,

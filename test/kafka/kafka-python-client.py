@@ -1,7 +1,7 @@
 """kafka-python (Debian python3-kafka 2.0.2) against Samsa, driven by test/kafka/kafka-clients.test.ts.
 
 Reads one JSON request on stdin: {"bootstrap": "host:port", "produce": [records], "consume": {...},
-"commit": {...}}.
+"commit": {...}}; "compression" names the producer's compression_type (gzip, snappy, lz4, zstd).
 Keys, values and header values travel as base64 (null stays null) so the test compares bytes.
 Produces without a transactional id, consumes without a group (assign + seek), and prints one JSON
 object: what the producer was told (partition, offset) and the records the consumer read. A commit
@@ -30,7 +30,12 @@ def main():
     bootstrap = request['bootstrap']
     answer = {}
     if request.get('produce'):
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks=request.get('acks', 1), linger_ms=5)
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap,
+            acks=request.get('acks', 1),
+            linger_ms=5,
+            compression_type=request.get('compression'),
+        )
         futures = [
             producer.send(
                 r['topic'],

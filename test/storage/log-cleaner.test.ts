@@ -3,10 +3,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { CompressionCodec } from '../../src/storage/compression.js';
 import { LogCleaner } from '../../src/storage/log-cleaner.js';
 import type { LogConfig } from '../../src/storage/log-config.js';
-import type { PartitionLog } from '../../src/storage/partition-log.js';
-import type { DecodedRecord } from '../../src/storage/record-batch.js';
+import { type PartitionLog, preparedFromEncoded } from '../../src/storage/partition-log.js';
+import { compressionOf, type DecodedRecord, encodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 import type { LogSegment } from '../../src/storage/segment.js';
 import {
   assertRecordsEqual,
@@ -192,6 +193,56 @@ describe('log cleaner', () => {
       );
       await cleaner.clean(log, tombstoneAt + 60_000);
       assert.equal(readRecords(log).filter((r) => r.key?.toString() === 'a').length, 0, 'at expiry it goes');
+      await log.close();
+    } finally {
+      removeDir(root);
+    }
+  });
+
+  test('a cleaned batch keeps its codec: gzip, snappy, lz4 and zstd batches side by side', async () => {
+    const root = makeTempDir();
+    try {
+      const config = logConfig({ 'cleanup.policy': 'compact', 'segment.bytes': 300 });
+      const { log } = openLog(root, config);
+      const codecs = [CompressionCodec.Gzip, CompressionCodec.Snappy, CompressionCodec.Lz4, CompressionCodec.Zstd];
+      // Each batch holds a key that a later batch replaces and a key of its own, so every batch is rewritten.
+      codecs.forEach((compression, i) => {
+        const records = [
+          { key: Buffer.from('shared'), value: contentBytes(i, 150), timestamp: NOW - 1000 + i },
+          { key: Buffer.from(`own-${i}`), value: contentBytes(i, 150), timestamp: NOW - 1000 + i },
+        ];
+        log.appendPrepared(
+          preparedFromEncoded(config, encodeRecordBatch(records, { baseOffset: 0, compression }), NOW),
+        );
+      });
+      // Each large enough to roll a segment of its own; the second stays active (never cleaned).
+      for (const seed of [98, 99])
+        log.append([{ key: Buffer.from('shared'), value: contentBytes(seed, 250), timestamp: NOW }], NOW);
+      assert.ok(log.segmentCount >= 5, `${log.segmentCount} segments`);
+      await new LogCleaner().clean(log, NOW);
+      const batches: Array<[number, number]> = [];
+      for (let offset = 0; offset < log.logEndOffset; ) {
+        forEachBatch(log.read(offset, 1 << 20, { maxOffset: log.logEndOffset }).records, (h) => {
+          batches.push([h.baseOffset, compressionOf(h.attributes)]);
+          offset = h.lastOffset + 1;
+        });
+      }
+      assert.deepEqual(batches, [
+        ...codecs.map((codec, i) => [2 * i, codec]),
+        [8, CompressionCodec.None],
+        [9, CompressionCodec.None],
+      ]);
+      assert.deepEqual(
+        readRecords(log).map((r) => [r.offset, r.key?.toString()]),
+        [
+          [1, 'own-0'],
+          [3, 'own-1'],
+          [5, 'own-2'],
+          [7, 'own-3'],
+          [8, 'shared'],
+          [9, 'shared'],
+        ],
+      );
       await log.close();
     } finally {
       removeDir(root);

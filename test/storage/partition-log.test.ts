@@ -350,32 +350,38 @@ describe('partition log: appends and reads', () => {
     }
   });
 
-  test('a gzip topic stores compressed batches and reads them back unchanged', async () => {
-    const root = makeTempDir();
-    try {
-      const config = logConfig({ 'compression.type': 'gzip', 'segment.bytes': 4000, 'index.interval.bytes': 100 });
-      const { log } = openLog(root, config);
-      const shape = { keyLength: 20, valueLength: 300, timestampJitterMs: 3, headerCount: 2 };
-      const stored = appendAll(
-        log,
-        materialize(Array.from({ length: 30 }, (_, i) => Array.from({ length: 1 + (i % 9) }, () => shape))),
-      );
-      assert.ok(log.segmentCount > 1, `the log rolled: ${log.segmentCount} segments`);
-      forEachBatch(log.read(0, 1 << 20, { maxOffset: log.logEndOffset }).records, (h) => {
-        assert.equal(compressionOf(h.attributes), CompressionCodec.Gzip);
-      });
-      assertRecordsEqual(readRecords(log), stored);
-      checkReadsFromEveryOffset(log, stored, 5000);
-      log.highWatermark = log.logEndOffset;
-      checkOffsetForTimestamp(log, stored);
-      await log.close();
-      const { log: reopened } = openLog(root, config, UNCLEAN);
-      assertRecordsEqual(readRecords(reopened), stored, 'after recovery');
-      await reopened.close();
-    } finally {
-      removeDir(root);
-    }
-  });
+  for (const [type, codec] of [
+    ['gzip', CompressionCodec.Gzip],
+    ['snappy', CompressionCodec.Snappy],
+    ['lz4', CompressionCodec.Lz4],
+    ['zstd', CompressionCodec.Zstd],
+  ] as const)
+    test(`a ${type} topic stores compressed batches and reads them back unchanged`, async () => {
+      const root = makeTempDir();
+      try {
+        const config = logConfig({ 'compression.type': type, 'segment.bytes': 4000, 'index.interval.bytes': 100 });
+        const { log } = openLog(root, config);
+        const shape = { keyLength: 20, valueLength: 300, timestampJitterMs: 3, headerCount: 2 };
+        const stored = appendAll(
+          log,
+          materialize(Array.from({ length: 30 }, (_, i) => Array.from({ length: 1 + (i % 9) }, () => shape))),
+        );
+        assert.ok(log.segmentCount > 1, `the log rolled: ${log.segmentCount} segments`);
+        forEachBatch(log.read(0, 1 << 20, { maxOffset: log.logEndOffset }).records, (h) => {
+          assert.equal(compressionOf(h.attributes), codec);
+        });
+        assertRecordsEqual(readRecords(log), stored);
+        checkReadsFromEveryOffset(log, stored, 5000);
+        log.highWatermark = log.logEndOffset;
+        checkOffsetForTimestamp(log, stored);
+        await log.close();
+        const { log: reopened } = openLog(root, config, UNCLEAN);
+        assertRecordsEqual(readRecords(reopened), stored, 'after recovery');
+        await reopened.close();
+      } finally {
+        removeDir(root);
+      }
+    });
 
   test('a LogAppendTime topic stamps every record with the broker clock', async () => {
     const root = makeTempDir();

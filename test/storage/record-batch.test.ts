@@ -170,7 +170,7 @@ describe('record batch encoding', () => {
     for (const r of decodeRecordBatch(batch)) assert.equal(r.timestamp, T0 + 99_999);
   });
 
-  test('a gzip batch round-trips and is smaller than the same records uncompressed', () => {
+  test('a gzip, snappy, lz4 or zstd batch round-trips and is smaller than the same records uncompressed', () => {
     const records: RecordInput[] = Array.from({ length: 200 }, (_, i) => ({
       key: Buffer.from(`key-${i % 7}`),
       value: Buffer.from(`a fairly repetitive value number ${i} `.repeat(5)),
@@ -178,11 +178,13 @@ describe('record batch encoding', () => {
       timestamp: T0 + i,
     }));
     const plain = encodeRecordBatch(records, { baseOffset: 10 });
-    const gzip = encodeRecordBatch(records, { baseOffset: 10, compression: CompressionCodec.Gzip });
-    validateRecordBatch(gzip);
-    assert.equal(compressionOf(readBatchHeader(gzip).attributes), CompressionCodec.Gzip);
-    assert.ok(gzip.length < plain.length / 3, `gzip ${gzip.length} bytes vs plain ${plain.length}`);
-    assertSameRecords(decodeRecordBatch(gzip), records, 10);
+    for (const codec of [CompressionCodec.Gzip, CompressionCodec.Snappy, CompressionCodec.Lz4, CompressionCodec.Zstd]) {
+      const packed = encodeRecordBatch(records, { baseOffset: 10, compression: codec });
+      validateRecordBatch(packed);
+      assert.equal(compressionOf(readBatchHeader(packed).attributes), codec);
+      assert.ok(packed.length < plain.length / 3, `codec ${codec}: ${packed.length} bytes vs plain ${plain.length}`);
+      assertSameRecords(decodeRecordBatch(packed), records, 10);
+    }
   });
 
   test('records in columns encode to the same bytes as the same records as objects, whole or by rows', () => {
