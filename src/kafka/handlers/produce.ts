@@ -1,8 +1,9 @@
 /**
- * Produce (api key 0), record batches only (v3+, message format v2): each partition's batch is
- * appended as the client encoded it (Broker.appendClientBatch checks length, magic, CRC-32C and
- * record count, and stamps base offset and leader epoch), one partition failing never failing the
- * others. acks=1 answers after the leader's append, acks=-1 once the in-sync replicas have it, and
+ * Produce (api key 0): from v3 on, each partition's record batch (message format v2) is appended as
+ * the client encoded it (Broker.appendClientBatch checks length, magic, CRC-32C and record count,
+ * and stamps base offset and leader epoch); v0–2 carry message sets of format v0/v1 (clients before
+ * Kafka 0.11), converted once to a v2 batch on the way in, as Kafka 3.x does. One partition failing
+ * never fails the others. acks=1 answers after the leader's append, acks=-1 once the in-sync replicas have it, and
  * acks=0 gets no answer at all (Kafka's rule); a failed acks=0 append closes the connection instead,
  * as Kafka's broker does, so the client notices and refreshes its metadata.
  */
@@ -12,8 +13,10 @@ import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import { errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
-/** v0–2 carry message sets v0/v1 (a later increment); v9+ is flexible. librdkafka 2.0 and kafka-python 2.0 use ≤7. */
-const VERSIONS = { min: 3, max: 8 };
+/** v9+ is flexible. librdkafka 2.0 and kafka-python 2.0 use ≤7, and v0–2 when told the broker is older. */
+const VERSIONS = { min: 0, max: 9 };
+/** The last version whose requests carry message sets v0/v1 (a v3 request holds exactly one v2 batch). */
+const LAST_LEGACY_VERSION = 2;
 /** Most acks=-1 wait, whatever the client asks: a bound on how long a request holds its connection. */
 const MAX_TIMEOUT_MS = 300_000;
 
@@ -25,7 +28,13 @@ interface PartitionData {
 export function produceApi(ctx: KafkaApiContext): KafkaApi {
   const { broker, logger } = ctx;
 
-  async function producePartition(topic: string, data: PartitionData, acks: Acks, timeoutMs: number): Promise<Message> {
+  async function producePartition(
+    topic: string,
+    data: PartitionData,
+    acks: Acks,
+    timeoutMs: number,
+    legacyFormats: boolean,
+  ): Promise<Message> {
     const answer: Message = {
       index: data.index,
       errorCode: 0,
@@ -41,7 +50,7 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
       return answer;
     }
     try {
-      const at = await broker.appendClientBatch(topic, data.index, data.records, { acks, timeoutMs });
+      const at = await broker.appendClientBatch(topic, data.index, data.records, { acks, timeoutMs, legacyFormats });
       answer.baseOffset = at.baseOffset;
       answer.logAppendTimeMs = at.logAppendTime;
       answer.logStartOffset = at.logStartOffset;
@@ -55,7 +64,8 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.Produce,
     versions: VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (header, request) => {
+      const legacyFormats = header.requestApiVersion <= LAST_LEGACY_VERSION;
       const acks = request.acks as number;
       const timeoutMs = Math.min(Math.max(0, request.timeoutMs as number), MAX_TIMEOUT_MS);
       const topicData = request.topicData as Array<{ name: string; partitionData: PartitionData[] }>;
@@ -66,7 +76,7 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
           partitionResponses: await Promise.all(
             topic.partitionData.map((data) =>
               validAcks
-                ? producePartition(topic.name, data, acks as Acks, timeoutMs)
+                ? producePartition(topic.name, data, acks as Acks, timeoutMs, legacyFormats)
                 : {
                     index: data.index,
                     errorCode: KAFKA_ERRORS.INVALID_REQUIRED_ACKS.code,
