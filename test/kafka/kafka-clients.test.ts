@@ -577,7 +577,7 @@ describe('Kafka clients against samsa serve', () => {
   it('survives random and truncated frames for every api it serves; other connections keep working', async () => {
     const port = server.kafkaPort as number;
     const watcher = new RawConnection(port);
-    const keys = [API_KEYS.Produce, API_KEYS.Fetch, API_KEYS.ListOffsets, API_KEYS.Metadata, 19, 20, 18, 9, 77];
+    const keys = [API_KEYS.Produce, API_KEYS.Fetch, API_KEYS.ListOffsets, API_KEYS.Metadata, 19, 20, 18, 9, 23, 77];
     const frame = fc
       .record({
         key: fc.constantFrom(...keys),

@@ -70,8 +70,27 @@ export function jsonLines<T>(text: string): T[] {
 
 export const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
-/** Reads `count` records of one partition from `offset` with a v2 consumer instance (binary format). */
-export async function readOverV2(baseUrl: string, topic: string, partition: number, offset: number, count: number) {
+export interface HttpRecord {
+  offset: number;
+  key: string | null;
+  value: string | null;
+  headers: unknown[];
+  /** Present when asked for (`{ timestamps: true }`). */
+  timestamp?: number;
+}
+
+/**
+ * Reads `count` records of one partition from `offset` with a v2 consumer instance (binary format);
+ * with `timestamps`, each record keeps its timestamp.
+ */
+export async function readOverV2(
+  baseUrl: string,
+  topic: string,
+  partition: number,
+  offset: number,
+  count: number,
+  opts: { timestamps?: boolean } = {},
+): Promise<HttpRecord[]> {
   const group = `g-${topic}`;
   const base = `${baseUrl}/consumers/${group}/instances/c`;
   const post = (url: string, body: unknown) =>
@@ -85,27 +104,34 @@ export async function readOverV2(baseUrl: string, topic: string, partition: numb
   try {
     assert.equal((await post(`${base}/assignments`, { partitions: [{ topic, partition }] })).status, 204);
     assert.equal((await post(`${base}/positions`, { offsets: [{ topic, partition, offset }] })).status, 204);
-    const records: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }> = [];
+    const records: Array<Required<HttpRecord>> = [];
     const deadline = Date.now() + 10_000;
     while (records.length < count && Date.now() < deadline) {
       const res = await fetch(`${base}/records?timeout=1000`, { headers: { Accept: BINARY_V2 } });
       assert.equal(res.status, 200);
       records.push(...((await res.json()) as typeof records));
     }
-    return records.map(({ offset: o, key, value, headers }) => ({ offset: o, key, value, headers }));
+    return records.map(({ offset: o, key, value, headers, timestamp }) =>
+      opts.timestamps ? { offset: o, key, value, headers, timestamp } : { offset: o, key, value, headers },
+    );
   } finally {
     await fetch(base, { method: 'DELETE', headers: { 'Content-Type': V2 } });
   }
 }
 
 /** The first `count` record events of the topic's SSE stream from the beginning, values as base64. */
-export async function readOverSse(baseUrl: string, topic: string, count: number) {
+export async function readOverSse(
+  baseUrl: string,
+  topic: string,
+  count: number,
+  opts: { timestamps?: boolean } = {},
+): Promise<HttpRecord[]> {
   const aborter = new AbortController();
   const res = await fetch(`${baseUrl}/topics/${topic}/stream?from=earliest&format=binary`, {
     signal: aborter.signal,
   });
   assert.equal(res.status, 200);
-  const events: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }> = [];
+  const events: HttpRecord[] = [];
   let text = '';
   const decoder = new TextDecoder();
   const timer = setTimeout(() => aborter.abort(), 10_000);
@@ -113,9 +139,10 @@ export async function readOverSse(baseUrl: string, topic: string, count: number)
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
       text += decoder.decode(chunk, { stream: true });
       for (const line of text.split('\n').filter((l) => l.startsWith('data: '))) {
-        const e = JSON.parse(line.slice('data: '.length)) as (typeof events)[number];
-        if (!events.some((x) => x.offset === e.offset))
-          events.push({ offset: e.offset, key: e.key, value: e.value, headers: e.headers });
+        const e = JSON.parse(line.slice('data: '.length)) as Required<HttpRecord>;
+        if (events.some((x) => x.offset === e.offset)) continue;
+        const { offset, key, value, headers, timestamp } = e;
+        events.push(opts.timestamps ? { offset, key, value, headers, timestamp } : { offset, key, value, headers });
       }
       if (events.length >= count) break;
     }
