@@ -692,10 +692,15 @@ export class Broker {
     return this.topics.get(name)?.topicId ?? null;
   }
 
-  /** The topic whose id is `topicId` (base64url), or null (Kafka's Fetch v13+ names topics by id). */
-  topicNameOf(topicId: string): string | null {
-    for (const [name, meta] of this.topics) if (meta.topicId === topicId) return name;
-    return null;
+  /**
+   * The topic of each id (base64url), or null where none has it (Kafka's Fetch v13+ and Metadata v12
+   * name topics by id): one pass over the topics, whatever the number of ids.
+   */
+  topicNamesOf(topicIds: readonly string[]): Array<string | null> {
+    if (topicIds.length === 0) return [];
+    const byId = new Map<string, string>();
+    for (const [name, meta] of this.topics) byId.set(meta.topicId, name);
+    return topicIds.map((id) => byId.get(id) ?? null);
   }
 
   /** Stored batches from `offset` up to `maxBytes`, below the high watermark. */

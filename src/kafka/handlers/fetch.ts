@@ -51,9 +51,10 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
       }
       const topics = request.topics as FetchTopic[];
       // v13+: a topic id this broker does not know is UNKNOWN_TOPIC_ID for each of its partitions.
-      const names = topics.map((t) =>
-        version >= FIRST_TOPIC_ID_VERSION ? broker.topicNameOf(brokerTopicId(t.topicId)) : t.topic,
-      );
+      const names =
+        version >= FIRST_TOPIC_ID_VERSION
+          ? broker.topicNamesOf(topics.map((t) => brokerTopicId(t.topicId)))
+          : topics.map((t) => t.topic);
       const wanted = topics.flatMap((t, i) =>
         names[i] === null
           ? []

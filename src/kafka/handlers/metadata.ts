@@ -76,20 +76,22 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
       const names: string[] = [];
       if (all) names.push(...broker.listTopics());
       else {
-        for (const t of asked.slice(0, MAX_TOPICS_PER_REQUEST)) {
-          if (t.name !== null) names.push(t.name);
-          else if (version >= FIRST_TOPIC_ID_LOOKUP_VERSION && t.topicId !== ZERO_UUID) {
-            const name = broker.topicNameOf(brokerTopicId(t.topicId));
-            if (name !== null) names.push(name);
-            else
-              topics.push({
-                errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_ID.code,
-                name: null,
-                topicId: t.topicId,
-                partitions: [],
-              });
-          }
-        }
+        const listed = asked.slice(0, MAX_TOPICS_PER_REQUEST);
+        names.push(...listed.flatMap((t) => (t.name === null ? [] : [t.name])));
+        const byId =
+          version >= FIRST_TOPIC_ID_LOOKUP_VERSION
+            ? listed.filter((t) => t.name === null && t.topicId !== ZERO_UUID).map((t) => t.topicId)
+            : [];
+        broker.topicNamesOf(byId.map(brokerTopicId)).forEach((name, i) => {
+          if (name !== null) names.push(name);
+          else
+            topics.push({
+              errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_ID.code,
+              name: null,
+              topicId: byId[i],
+              partitions: [],
+            });
+        });
       }
       const autoCreate = !all && request.allowAutoTopicCreation === true && broker.autoCreateTopics;
       for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate));
