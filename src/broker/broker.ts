@@ -5,6 +5,7 @@ import {
   IdempotencyKeyReusedError,
   InvalidTopicError,
   kafkaErrorNameOf,
+  LeaderEpochError,
   NotLeaderOrFollowerError,
   RemoteBrokerError,
   SamsaError,
@@ -537,13 +538,13 @@ export class Broker {
    * partition this node leads, stored as it came (client-batch.ts has the checks), and answers as
    * `acks` asks: 0 and 1 after the leader's append, -1 once the high watermark is past the batch
    * (RequestTimedOutError after `timeoutMs`). Topics are not auto-created here (Kafka creates them
-   * on Metadata).
+   * on Metadata). `legacyFormats` (Produce v0–2) also takes message sets v0/v1, converted to one v2 batch.
    */
   async appendClientBatch(
     topic: string,
     partition: number,
     batch: Buffer,
-    opts: { acks: Acks; timeoutMs: number },
+    opts: { acks: Acks; timeoutMs: number; legacyFormats?: boolean },
   ): Promise<{ baseOffset: number; logAppendTime: number; logStartOffset: number }> {
     this.ensureReady();
     if (isInternalTopic(topic))
@@ -551,7 +552,7 @@ export class Broker {
     const meta = this.topics.get(topic);
     if (!meta) throw new UnknownTopicError(topic, 'produce');
     const p = this.partitionOrThrow(topic, partition);
-    const prepared = clientBatchToAppend(this.admin.logConfigOf(meta), batch, Date.now());
+    const prepared = clientBatchToAppend(topic, this.admin.logConfigOf(meta), batch, Date.now(), opts.legacyFormats);
     const info = this.appendCounted(topic, p, prepared, opts.acks === -1);
     if (opts.acks === -1) await p.waitForHighWatermarkPast(info.lastOffset, opts.timeoutMs);
     return { baseOffset: info.baseOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
@@ -760,6 +761,48 @@ export class Broker {
     } catch (err) {
       return { error: kafkaErrorNameOf(err), message: (err as Error).message, found: null };
     }
+  }
+
+  /** The first committed record with the largest timestamp, or null (ListOffsets MAX_TIMESTAMP, KIP-734). */
+  offsetOfMaxTimestamp(topic: string, partition: number): { offset: number; timestamp: number } | null {
+    this.ensureReady();
+    return this.partitionOrThrow(topic, partition).log.offsetOfMaxTimestamp();
+  }
+
+  /**
+   * Where leader epoch `epoch` ends in this leader's log, with the epoch found (the largest at or
+   * below it), for Kafka's OffsetForLeaderEpoch: a consumer after a leader change (KIP-320) or a
+   * follower checks for a divergent tail. NotLeaderOrFollowerError off the leader; `currentLeaderEpoch`
+   * (>= 0) other than the partition's is FENCED_LEADER_EPOCH or UNKNOWN_LEADER_EPOCH.
+   */
+  endOffsetForLeaderEpoch(
+    topic: string,
+    partition: number,
+    currentLeaderEpoch: number,
+    epoch: number,
+  ): { epoch: number; endOffset: number } {
+    this.ensureReady();
+    const p = this.partitionOrThrow(topic, partition);
+    if (!p.isLeader) throw new NotLeaderOrFollowerError(topic, partition, p.leaderId);
+    if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== p.leaderEpoch)
+      throw new LeaderEpochError(topic, partition, currentLeaderEpoch, p.leaderEpoch);
+    return p.log.endOffsetForEpoch(epoch);
+  }
+
+  /** The topic's id (16 bytes, base64url as Kafka prints a Uuid), or null when there is no such topic. */
+  topicIdOf(name: string): string | null {
+    return this.topics.get(name)?.topicId ?? null;
+  }
+
+  /**
+   * The topic of each id (base64url), or null where none has it (Kafka's Fetch v13+ and Metadata v12
+   * name topics by id): one pass over the topics, whatever the number of ids.
+   */
+  topicNamesOf(topicIds: readonly string[]): Array<string | null> {
+    if (topicIds.length === 0) return [];
+    const byId = new Map<string, string>();
+    for (const [name, meta] of this.topics) byId.set(meta.topicId, name);
+    return topicIds.map((id) => byId.get(id) ?? null);
   }
 
   /** Stored batches from `offset` up to `maxBytes`, below the high watermark. */

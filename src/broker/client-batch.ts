@@ -16,8 +16,9 @@ import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from '../
 import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { CODEC_NAMES, type CompressionCodec, isKnownCodec } from '../storage/compression.js';
 import { writeInt64BE } from '../storage/int64.js';
+import { decodeMessageSet, MAGIC_V0, MAGIC_V1, magicOf } from '../storage/legacy-record.js';
 import type { LogConfig } from '../storage/log-config.js';
-import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
+import { type PreparedBatch, prepareBatch, preparedFromEncoded } from '../storage/partition-log.js';
 import {
   ATTRIBUTES_OFFSET,
   CRC_OFFSET,
@@ -41,11 +42,21 @@ const MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 /**
  * Checks one client batch (exactly one magic-2 batch, its length, CRC-32C and record count, as
  * preparedFromEncoded does; no control or transactional batch; a codec this broker reads) and
- * returns it ready to append, in the topic's codec. Throws a SamsaError carrying the Kafka error for the partition.
+ * returns it ready to append, in the topic's codec. Throws a SamsaError carrying the Kafka error for
+ * the partition. `legacyFormats` (Produce v0–2) also takes a message set of format v0 or v1, converted once to a
+ * v2 batch here (messageSetToAppend); later Produce versions carry batches v2 only (Kafka's rule).
  */
-export function clientBatchToAppend(config: LogConfig, batch: Buffer, now: number): PreparedBatch {
+export function clientBatchToAppend(
+  topic: string,
+  config: LogConfig,
+  batch: Buffer,
+  now: number,
+  legacyFormats = false,
+): PreparedBatch {
   if (batch.length > MAGIC_OFFSET) {
     const magic = batch.readInt8(MAGIC_OFFSET);
+    if (legacyFormats && (magic === MAGIC_V0 || magic === MAGIC_V1))
+      return messageSetToAppend(topic, config, batch, now);
     if (magic === 0 || magic === 1) {
       throw new InvalidRecordError(
         `message format v${magic} is not accepted yet; use a client that writes record batches (magic 2, Kafka 0.11+)`,
@@ -106,4 +117,20 @@ function stampLogAppendTime(batch: Buffer, now: number): void {
   batch.writeInt16BE(batch.readInt16BE(ATTRIBUTES_OFFSET) | TIMESTAMP_TYPE_LOG_APPEND, ATTRIBUTES_OFFSET);
   writeInt64BE(batch, now, MAX_TIMESTAMP_OFFSET);
   batch.writeUInt32BE(crc32c(batch.subarray(ATTRIBUTES_OFFSET)), CRC_OFFSET);
+}
+
+/**
+ * A message set of format v0 or v1 (clients before Kafka 0.11) as one v2 batch, the way Kafka's
+ * LogValidator converts it: every message's CRC-32 checked, compressed wrappers opened, one record
+ * per message with its key, value and timestamp (a v0 message has none: NO_TIMESTAMP, -1, unless the
+ * topic stamps LogAppendTime), encoded with the topic's compression and checked against its config
+ * like any produced batch. The offsets the client wrote are ignored; the log assigns them.
+ */
+export function messageSetToAppend(topic: string, config: LogConfig, messageSet: Buffer, now: number): PreparedBatch {
+  const magic = magicOf(messageSet);
+  if (magic !== MAGIC_V0 && magic !== MAGIC_V1) throw new CorruptRecordError(`message set of magic ${magic}`);
+  // Wrappers open through compression.ts: a codec it does not know fails there, as CORRUPT_MESSAGE.
+  const set = decodeMessageSet(messageSet, MAX_DECOMPRESSED_BYTES);
+  const records = set.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp }));
+  return prepareBatch(topic, config, records, now);
 }

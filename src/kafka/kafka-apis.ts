@@ -3,7 +3,8 @@
  * the listener routes by and ApiVersions advertises (ApiVersions itself, 0–3, is the listener's).
  * Committed offsets work for standalone consumers (FindCoordinator, OffsetCommit, OffsetFetch).
  * Not yet: group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), InitProducerId
- * (idempotent producers), message formats v0/v1 (Produce v0–2, Fetch v0–3), SASL.
+ * (idempotent producers), SASL. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted
+ * to and from the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache.
  */
 
 import { fetchApi } from './handlers/fetch.js';
@@ -11,6 +12,7 @@ import { findCoordinatorApi } from './handlers/find-coordinator.js';
 import type { KafkaApi, KafkaApiContext } from './handlers/kafka-api.js';
 import { listOffsetsApi } from './handlers/list-offsets.js';
 import { metadataApi } from './handlers/metadata.js';
+import { offsetForLeaderEpochApi } from './handlers/offset-for-leader-epoch.js';
 import { offsetCommitApi, offsetFetchApi } from './handlers/offsets.js';
 import { produceApi } from './handlers/produce.js';
 import { createTopicsApi, deleteTopicsApi } from './handlers/topics.js';
@@ -30,6 +32,7 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     findCoordinatorApi(ctx),
     offsetCommitApi(ctx),
     offsetFetchApi(ctx),
+    offsetForLeaderEpochApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

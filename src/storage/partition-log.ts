@@ -529,6 +529,36 @@ export class PartitionLog {
   }
 
   /**
+   * The first record below the high watermark with the largest timestamp, with that timestamp
+   * (Kafka's ListOffsets MAX_TIMESTAMP, KIP-734); null when the log holds no committed record.
+   * Segments are visited from the largest maxTimestampSoFar down, and only batches whose header
+   * could beat the best found are decoded, so usually one segment's headers and one batch are read.
+   */
+  offsetOfMaxTimestamp(): { offset: number; timestamp: number } | null {
+    this.ensureOpen();
+    const hw = this.highWatermark;
+    let best: { offset: number; timestamp: number } | null = null;
+    const bySegmentMax = this.segments.filter((seg) => seg.baseOffset < hw && seg.sizeBytes > 0);
+    bySegmentMax.sort((a, b) => b.maxTimestampSoFar - a.maxTimestampSoFar || a.baseOffset - b.baseOffset);
+    for (const seg of bySegmentMax) {
+      if (best !== null && seg.maxTimestampSoFar < best.timestamp) break;
+      for (const { position, header } of seg.scan(0)) {
+        if (header.baseOffset >= hw) break;
+        if (header.lastOffset < this.logStartOffset) continue;
+        // Visited in offset order within a segment, segments of equal maxima too: a tie never wins later.
+        if (best !== null && header.maxTimestamp <= best.timestamp) continue;
+        for (const r of decodeRecordBatch(seg.readAt(position, header.sizeBytes))) {
+          if (r.offset < this.logStartOffset || r.offset >= hw) continue;
+          const better =
+            best === null || r.timestamp > best.timestamp || (r.timestamp === best.timestamp && r.offset < best.offset);
+          if (better) best = { offset: r.offset, timestamp: r.timestamp };
+        }
+      }
+    }
+    return best;
+  }
+
+  /**
    * Headers of the batches that may hold a record with timestamp >= `timestamp`, oldest first,
    * starting in each segment at the time index's lower bound (not on the produce path: the broker
    * reads producer ids from them once per partition when first asked about an idempotency key).

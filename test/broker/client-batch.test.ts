@@ -41,7 +41,7 @@ describe('a Kafka client batch on its way into a topic', () => {
     for (const codec of [CompressionCodec.Gzip, CompressionCodec.Snappy, CompressionCodec.Lz4, CompressionCodec.Zstd]) {
       const batch = clientBatch(codec);
       const copy = Buffer.from(batch);
-      const prepared = clientBatchToAppend(config({}), batch, NOW);
+      const prepared = clientBatchToAppend('t', config({}), batch, NOW);
       assert.equal(prepared.batch, batch);
       assert.deepEqual(prepared.batch, copy);
     }
@@ -54,7 +54,7 @@ describe('a Kafka client batch on its way into a topic', () => {
       ['uncompressed', CompressionCodec.None],
     ] as const) {
       const batch = clientBatch(CompressionCodec.Gzip);
-      const prepared = clientBatchToAppend(config({ 'compression.type': type }), batch, NOW);
+      const prepared = clientBatchToAppend('t', config({ 'compression.type': type }), batch, NOW);
       validateRecordBatch(prepared.batch);
       assert.equal(compressionOf(readBatchHeader(prepared.batch).attributes), codec, type);
       assert.deepEqual(
@@ -67,11 +67,12 @@ describe('a Kafka client batch on its way into a topic', () => {
     }
     // Already in the topic's codec: stored as it came.
     const zstd = clientBatch(CompressionCodec.Zstd);
-    assert.equal(clientBatchToAppend(config({ 'compression.type': 'zstd' }), zstd, NOW).batch, zstd);
+    assert.equal(clientBatchToAppend('t', config({ 'compression.type': 'zstd' }), zstd, NOW).batch, zstd);
   });
 
   test('a recompressed batch on a LogAppendTime topic carries the broker clock, with a CRC that holds', () => {
     const prepared = clientBatchToAppend(
+      't',
       config({ 'compression.type': 'lz4', 'message.timestamp.type': 'LogAppendTime' }),
       clientBatch(CompressionCodec.Snappy),
       NOW,
@@ -91,7 +92,12 @@ describe('a Kafka client batch on its way into a topic', () => {
     assert.ok(batch.length < 500, `${batch.length} bytes compressed`);
     assert.throws(
       () =>
-        clientBatchToAppend(config({ 'compression.type': 'uncompressed', 'max.message.bytes': '1000' }), batch, NOW),
+        clientBatchToAppend(
+          't',
+          config({ 'compression.type': 'uncompressed', 'max.message.bytes': '1000' }),
+          batch,
+          NOW,
+        ),
       RecordTooLargeError,
     );
   });
@@ -102,7 +108,7 @@ describe('a Kafka client batch on its way into a topic', () => {
       batch.writeInt16BE(codec, 21);
       batch.writeUInt32BE(crc32c(batch.subarray(21)), 17);
       assert.throws(
-        () => clientBatchToAppend(config({}), batch, NOW),
+        () => clientBatchToAppend('t', config({}), batch, NOW),
         (err: unknown) => err instanceof CorruptRecordError && /does not decompress/.test(err.message),
       );
     }

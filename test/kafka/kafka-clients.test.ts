@@ -11,82 +11,37 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { after, before, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { crc32c } from '@node-rs/crc32';
 import fc from 'fast-check';
 import { Kafka, logLevel } from 'kafkajs';
-import { API_KEYS, APIS, type Api } from '../../src/kafka/protocol/apis.js';
-import { decodeAt, type Message } from '../../src/kafka/protocol/codec.js';
-import { ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
+import { API_KEYS } from '../../src/kafka/protocol/apis.js';
+import type { Message } from '../../src/kafka/protocol/codec.js';
 import { CODEC_NAMES } from '../../src/storage/compression.js';
 import { compressionOf, encodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
-import { requestFrame } from './request-frame.js';
+import {
+  BINARY_V2,
+  b64,
+  jsonLines,
+  KCAT,
+  type KcatRecord,
+  need,
+  PYTHON,
+  RawConnection,
+  readOverSse,
+  readOverV2,
+  run,
+} from './kafka-test-clients.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const PYTHON_CLIENT = path.join(HERE, 'kafka-python-client.py');
-const CLIENT_TIMEOUT_MS = 30_000;
-const V2 = 'application/vnd.kafka.v2+json';
-const BINARY_V2 = 'application/vnd.kafka.binary.v2+json';
-
-function kcatBinary(): string | null {
-  return spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0 ? 'kcat' : null;
-}
-
-/** Debian's python3-kafka lives in the system interpreter, which may not be the first python3 on PATH. */
-function pythonWithKafka(): string | null {
-  for (const python of ['/usr/bin/python3', 'python3']) {
-    if (spawnSync(python, ['-c', 'import kafka'], { stdio: 'ignore' }).status === 0) return python;
-  }
-  return null;
-}
-
-const KCAT = kcatBinary();
-const PYTHON = pythonWithKafka();
 /** kafka-python's snappy, lz4 and zstd need python3-snappy, python3-lz4 and python3-zstandard (.ci/run installs them). */
 const PYTHON_CODECS =
   PYTHON !== null && spawnSync(PYTHON, ['-c', 'import snappy, lz4.frame, zstandard'], { stdio: 'ignore' }).status === 0
     ? PYTHON
     : null;
-
-/** Skips a test when a client is missing, except under CI, where a missing client is a failure. */
-function need(t: TestContext, tool: string | null, name: string): tool is string {
-  if (tool !== null) return true;
-  const message = `${name} is not installed (Debian: apt-get install kcat python3-kafka; .ci/run installs both)`;
-  if (process.env.CI === 'true') assert.fail(message);
-  t.skip(message);
-  return false;
-}
-
-function run(command: string, args: string[], input?: string | Buffer): Buffer {
-  const result = spawnSync(command, args, { input, timeout: CLIENT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 });
-  if (result.error) throw result.error;
-  assert.equal(
-    result.status,
-    0,
-    `${command} ${args.join(' ')} exited ${result.status}\n${result.stdout?.toString()}\n${result.stderr?.toString()}`,
-  );
-  return result.stdout;
-}
-
-interface KcatRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  headers?: string[];
-  key: string | null;
-  payload: string | null;
-}
-
-function jsonLines<T>(text: string): T[] {
-  return text
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as T);
-}
-
-const b64 = (text: string) => Buffer.from(text, 'utf8').toString('base64');
 
 describe('Kafka clients against samsa serve', () => {
   let dataDir: string;
@@ -124,62 +79,6 @@ describe('Kafka clients against samsa serve', () => {
     assert.equal(res.status, 201, await res.text());
   }
 
-  /** Reads `count` records of one partition from `offset` with a v2 consumer instance (binary format). */
-  async function readOverV2(topic: string, partition: number, offset: number, count: number) {
-    const group = `g-${topic}`;
-    const base = `${server.baseUrl}/consumers/${group}/instances/c`;
-    const post = (url: string, body: unknown) =>
-      fetch(url, { method: 'POST', headers: { 'Content-Type': V2 }, body: JSON.stringify(body) });
-    const created = await post(`${server.baseUrl}/consumers/${group}`, {
-      name: 'c',
-      format: 'binary',
-      'auto.commit.enable': 'false',
-    });
-    assert.equal(created.status, 200, await created.text());
-    try {
-      assert.equal((await post(`${base}/assignments`, { partitions: [{ topic, partition }] })).status, 204);
-      assert.equal((await post(`${base}/positions`, { offsets: [{ topic, partition, offset }] })).status, 204);
-      const records: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }> = [];
-      const deadline = Date.now() + 10_000;
-      while (records.length < count && Date.now() < deadline) {
-        const res = await fetch(`${base}/records?timeout=1000`, { headers: { Accept: BINARY_V2 } });
-        assert.equal(res.status, 200);
-        records.push(...((await res.json()) as typeof records));
-      }
-      return records.map(({ offset: o, key, value, headers }) => ({ offset: o, key, value, headers }));
-    } finally {
-      await fetch(base, { method: 'DELETE', headers: { 'Content-Type': V2 } });
-    }
-  }
-
-  /** The first `count` record events of the topic's SSE stream from the beginning, values as base64. */
-  async function readOverSse(topic: string, count: number) {
-    const aborter = new AbortController();
-    const res = await fetch(`${server.baseUrl}/topics/${topic}/stream?from=earliest&format=binary`, {
-      signal: aborter.signal,
-    });
-    assert.equal(res.status, 200);
-    const events: Array<{ offset: number; key: string | null; value: string | null; headers: unknown[] }> = [];
-    let text = '';
-    const decoder = new TextDecoder();
-    const timer = setTimeout(() => aborter.abort(), 10_000);
-    try {
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        for (const line of text.split('\n').filter((l) => l.startsWith('data: '))) {
-          const e = JSON.parse(line.slice('data: '.length)) as (typeof events)[number];
-          if (!events.some((x) => x.offset === e.offset))
-            events.push({ offset: e.offset, key: e.key, value: e.value, headers: e.headers });
-        }
-        if (events.length >= count) break;
-      }
-    } finally {
-      clearTimeout(timer);
-      aborter.abort();
-    }
-    return events;
-  }
-
   it('ApiVersions advertises exactly the APIs served, at the versions implemented', async () => {
     const conn = new RawConnection(server.kafkaPort as number);
     try {
@@ -191,16 +90,17 @@ describe('Kafka clients against samsa serve', () => {
       assert.deepEqual(
         (answer.apiKeys as Message[]).map((k) => [k.apiKey, k.minVersion, k.maxVersion]),
         [
-          [0, 0, 8], // Produce: v0–2 advertised and refused, as Kafka 4.0 does (KAFKA-18659)
-          [1, 4, 11], // Fetch
-          [2, 0, 5], // ListOffsets
-          [3, 0, 8], // Metadata
+          [0, 0, 9], // Produce
+          [1, 0, 13], // Fetch
+          [2, 0, 7], // ListOffsets
+          [3, 0, 12], // Metadata
           [8, 0, 7], // OffsetCommit
           [9, 1, 5], // OffsetFetch
           [10, 0, 2], // FindCoordinator
           [18, 0, 3], // ApiVersions
           [19, 0, 4], // CreateTopics
           [20, 0, 3], // DeleteTopics
+          [23, 0, 4], // OffsetForLeaderEpoch
         ],
       );
     } finally {
@@ -279,8 +179,8 @@ describe('Kafka clients against samsa serve', () => {
           ],
         },
       ];
-      assert.deepEqual(await readOverV2('kcat-to-http', 0, 0, 2), expected);
-      assert.deepEqual(await readOverSse('kcat-to-http', 2), expected);
+      assert.deepEqual(await readOverV2(server.baseUrl, 'kcat-to-http', 0, 0, 2), expected);
+      assert.deepEqual(await readOverSse(server.baseUrl, 'kcat-to-http', 2), expected);
     })();
   });
 
@@ -355,7 +255,7 @@ describe('Kafka clients against samsa serve', () => {
       const offsets = await (await fetch(`${server.baseUrl}/topics/acks/partitions/0/offsets`)).json();
       assert.deepEqual(offsets, { beginning_offset: 0, end_offset: 3 });
       const query = (ts: number) =>
-        run(KCAT, ['-b', broker, '-Q', '-t', `acks:0:${ts}`])
+        run(KCAT as string, ['-b', broker, '-Q', '-t', `acks:0:${ts}`])
           .toString()
           .trim();
       assert.equal(query(-2), 'acks [0] offset 0');
@@ -392,7 +292,7 @@ describe('Kafka clients against samsa serve', () => {
       );
       assert.equal(record?.tstype, 'logappend');
       assert.ok((record?.ts as number) >= before && (record?.ts as number) <= after, `ts ${record?.ts}`);
-      const [overHttp] = await readOverV2('append-time', 0, 0, 1);
+      const [overHttp] = await readOverV2(server.baseUrl, 'append-time', 0, 0, 1);
       assert.equal(overHttp?.value, b64('stamped'));
     })();
   });
@@ -430,8 +330,8 @@ describe('Kafka clients against samsa serve', () => {
           value: b64(r.value),
           headers: [{ key: 'codec', value: b64(codec) }],
         }));
-        assert.deepEqual(await readOverV2(topic, 0, 0, 3), expected);
-        assert.deepEqual(await readOverSse(topic, 3), expected);
+        assert.deepEqual(await readOverV2(server.baseUrl, topic, 0, 0, 3), expected);
+        assert.deepEqual(await readOverSse(server.baseUrl, topic, 3), expected);
         const read = jsonLines<KcatRecord>(
           run(KCAT, [
             '-b',
@@ -479,7 +379,7 @@ describe('Kafka clients against samsa serve', () => {
         );
         assert.deepEqual(answer.consumed, expected);
         assert.deepEqual(new Set(storedCodecs(topic)), new Set([codec]), 'every batch in the codec it came in');
-        assert.deepEqual(await readOverV2(topic, 0, 0, 3), expected);
+        assert.deepEqual(await readOverV2(server.baseUrl, topic, 0, 0, 3), expected);
       })();
     });
   }
@@ -532,7 +432,7 @@ describe('Kafka clients against samsa serve', () => {
       run(KCAT, ['-b', broker, '-P', '-t', 'uncompressed-topic', '-z', 'lz4', '-K:'], `k:${'lz4 '.repeat(40)}\n`);
       assert.deepEqual(storedCodecs('uncompressed-topic'), ['none']);
       assert.deepEqual(
-        (await readOverV2('uncompressed-topic', 0, 0, 1)).map((r) => r.value),
+        (await readOverV2(server.baseUrl, 'uncompressed-topic', 0, 0, 1)).map((r) => r.value),
         [b64('lz4 '.repeat(40))],
       );
     })();
@@ -575,7 +475,7 @@ describe('Kafka clients against samsa serve', () => {
       assert.equal(answer.beginning, 0);
       assert.equal(answer.end, 3);
       // The same records over HTTP, and kafka-python reading what another client wrote.
-      assert.deepEqual(await readOverV2('python', 1, 0, 3), [
+      assert.deepEqual(await readOverV2(server.baseUrl, 'python', 1, 0, 3), [
         { offset: 0, key: b64('p1'), value: b64('one'), headers: [{ key: 'h', value: b64('x') }] },
         { offset: 1, key: null, value: b64('twö'), headers: [] },
         { offset: 2, key: b64('p3'), value: null, headers: [] },
@@ -722,7 +622,7 @@ describe('Kafka clients against samsa serve', () => {
           { partition: 1, low: '0', high: '2' },
         ],
       );
-      assert.deepEqual(await readOverV2('kjs', 1, 0, 2), [
+      assert.deepEqual(await readOverV2(server.baseUrl, 'kjs', 1, 0, 2), [
         { offset: 0, key: b64('a'), value: b64('one'), headers: [{ key: 'h', value: b64('x') }] },
         { offset: 1, key: null, value: b64('two'), headers: [] },
       ]);
@@ -777,13 +677,6 @@ describe('Kafka clients against samsa serve', () => {
         const partition = firstPartition(answer);
         assert.equal(partition.errorCode, errorCode, `answered ${partition.errorCode}: ${partition.errorMessage}`);
       }
-      // Produce v0–2 are advertised (librdkafka compresses only then) but refused, as Kafka 4.0 refuses them.
-      const v2 = await conn.call(API_KEYS.Produce, 2, {
-        acks: 1,
-        timeoutMs: 1000,
-        topicData: [{ name: 'bad-batches', partitionData: [{ index: 0, records: good }] }],
-      });
-      assert.equal(firstPartition(v2).errorCode, 35); // UNSUPPORTED_VERSION
       const unknown = await conn.call(API_KEYS.Produce, 7, {
         transactionalId: null,
         acks: 1,
@@ -798,7 +691,7 @@ describe('Kafka clients against samsa serve', () => {
     assert.deepEqual(offsets, { beginning_offset: 0, end_offset: 2 });
     // The gzip batch is stored as it came and the HTTP side reads it.
     assert.deepEqual(
-      (await readOverV2('bad-batches', 0, 0, 2)).map((r) => r.value),
+      (await readOverV2(server.baseUrl, 'bad-batches', 0, 0, 2)).map((r) => r.value),
       [b64('fine'), b64('zipped')],
     );
   });
@@ -832,7 +725,7 @@ describe('Kafka clients against samsa serve', () => {
   it('survives random and truncated frames for every api it serves; other connections keep working', async () => {
     const port = server.kafkaPort as number;
     const watcher = new RawConnection(port);
-    const keys = [API_KEYS.Produce, API_KEYS.Fetch, API_KEYS.ListOffsets, API_KEYS.Metadata, 19, 20, 18, 9, 77];
+    const keys = [API_KEYS.Produce, API_KEYS.Fetch, API_KEYS.ListOffsets, API_KEYS.Metadata, 19, 20, 18, 9, 23, 77];
     const frame = fc
       .record({
         key: fc.constantFrom(...keys),
@@ -895,45 +788,6 @@ function firstPartition(answer: Message): Message {
 function firstOf(topics: unknown): Message {
   const topic = (topics as Message[])[0] as Message;
   return (topic.partitions as Message[])[0] as Message;
-}
-
-/** One Kafka connection speaking the protocol through Samsa's own codec (requests in order). */
-class RawConnection {
-  readonly #socket: net.Socket;
-  #buffer = Buffer.alloc(0);
-  #correlationId = 0;
-  readonly #waiting: Array<(frame: Buffer) => void> = [];
-
-  constructor(port: number) {
-    this.#socket = net.connect(port, '127.0.0.1');
-    this.#socket.on('error', () => {});
-    this.#socket.on('data', (chunk) => {
-      this.#buffer = Buffer.concat([this.#buffer, chunk]);
-      while (this.#buffer.length >= 4 && this.#buffer.length >= 4 + this.#buffer.readInt32BE(0)) {
-        const size = this.#buffer.readInt32BE(0);
-        const frame = this.#buffer.subarray(4, 4 + size);
-        this.#buffer = this.#buffer.subarray(4 + size);
-        this.#waiting.shift()?.(frame);
-      }
-    });
-  }
-
-  async call(apiKey: number, version: number, body: Message): Promise<Message> {
-    const api = APIS.get(apiKey) as Api;
-    const correlationId = ++this.#correlationId;
-    const frame = await new Promise<Buffer>((resolve, reject) => {
-      this.#waiting.push(resolve);
-      this.#socket.once('close', () => reject(new Error('connection closed')));
-      this.#socket.write(requestFrame(apiKey, version, correlationId, body));
-    });
-    const { value: responseHeader, end } = decodeAt(frame, 0, ResponseHeader, 0);
-    assert.equal(responseHeader.correlationId, correlationId);
-    return decodeAt(frame, end, api.response, version).value;
-  }
-
-  close(): void {
-    this.#socket.destroy();
-  }
 }
 
 describe('Kafka listener settings of samsa serve', () => {

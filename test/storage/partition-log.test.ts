@@ -156,6 +156,12 @@ function checkOffsetForTimestamp(log: PartitionLog, stored: readonly StoredRecor
       `offsetForTimestamp(${t}) with high watermark ${log.highWatermark}`,
     );
   }
+  // ListOffsets MAX_TIMESTAMP (KIP-734): the first committed record with the largest timestamp.
+  let max: { offset: number; timestamp: number } | null = null;
+  for (const r of stored)
+    if (r.offset >= log.logStartOffset && r.offset < log.highWatermark && (max === null || r.timestamp > max.timestamp))
+      max = { offset: r.offset, timestamp: r.timestamp };
+  assert.deepEqual(log.offsetOfMaxTimestamp(), max, `offsetOfMaxTimestamp with high watermark ${log.highWatermark}`);
 }
 
 /** Segment files: Kafka names, whole index entries, and as many entries as index.interval.bytes implies. */

@@ -66,3 +66,21 @@ export function int64ToNumber(value: unknown): number {
   if (n < BigInt(Number.MIN_SAFE_INTEGER)) return Number.MIN_SAFE_INTEGER;
   return Number(n);
 }
+
+export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * A topic id as the wire carries it (a uuid, 36 characters for the codec) from the broker's form,
+ * Kafka's Uuid printed in base64url; the zero uuid (Kafka's "none") for none or a malformed one.
+ */
+export function wireTopicId(topicId: string | null): string {
+  const bytes = topicId === null ? null : Buffer.from(topicId, 'base64url');
+  if (bytes === null || bytes.length !== 16) return ZERO_UUID;
+  const hex = bytes.toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** The broker's form (base64url) of a topic id from the wire. */
+export function brokerTopicId(uuid: string): string {
+  return Buffer.from(uuid.replaceAll('-', ''), 'hex').toString('base64url');
+}

@@ -2,7 +2,9 @@
  * ListOffsets (api key 2): timestamp -2 is the log start offset, -1 the high watermark (the last
  * offset a consumer may read; also for read_committed, since there are no transactions), and a
  * timestamp t >= 0 the first offset whose record has a timestamp >= t (offset -1 when none has).
- * v0 answers a list of at most max_num_offsets offsets; here at most the one found.
+ * v0 answers a list of at most max_num_offsets offsets; here at most the one found. v7's -3
+ * (MAX_TIMESTAMP, KIP-734) is the first committed record with the largest timestamp, and that
+ * timestamp (offset -1 on an empty log).
  */
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
@@ -10,9 +12,11 @@ import type { Message } from '../protocol/codec.js';
 import { errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v6+ is flexible; v7 adds MAX_TIMESTAMP (-3). librdkafka 2.0 uses ≤2 (v0 for watermarks), kafka-python 2.0 v1. */
-const VERSIONS = { min: 0, max: 5 };
+const VERSIONS = { min: 0, max: 7 };
 const LATEST = -1;
 const EARLIEST = -2;
+const MAX_TIMESTAMP = -3;
+const FIRST_MAX_TIMESTAMP_VERSION = 7;
 
 interface ListOffsetsTopic {
   name: string;
@@ -25,6 +29,8 @@ export function listOffsetsApi(ctx: KafkaApiContext): KafkaApi {
   function lookUp(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
     if (timestamp === EARLIEST) return { offset: broker.listOffsets(topic, partition).logStartOffset, timestamp: -1 };
     if (timestamp === LATEST) return { offset: broker.listOffsets(topic, partition).highWatermark, timestamp: -1 };
+    if (timestamp === MAX_TIMESTAMP)
+      return broker.offsetOfMaxTimestamp(topic, partition) ?? { offset: -1, timestamp: -1 };
     return broker.offsetForTimestamp(topic, partition, timestamp) ?? { offset: -1, timestamp: -1 };
   }
 
@@ -45,8 +51,10 @@ export function listOffsetsApi(ctx: KafkaApiContext): KafkaApi {
             leaderEpoch: -1,
           };
           const timestamp = int64ToNumber(p.timestamp);
-          if (timestamp < EARLIEST) {
-            // MAX_TIMESTAMP (-3) and the tiered-storage specs exist from v7 on, which is not offered.
+          const known =
+            timestamp >= EARLIEST || (timestamp === MAX_TIMESTAMP && version >= FIRST_MAX_TIMESTAMP_VERSION);
+          if (!known) {
+            // MAX_TIMESTAMP (-3) exists from v7 on; the tiered-storage specs (-4, -5) are not offered.
             answer.errorCode = KAFKA_ERRORS.INVALID_REQUEST.code;
             return answer;
           }

@@ -2,17 +2,29 @@
  * Metadata (api key 3): the brokers Kafka clients connect to and, per topic, its partitions with
  * leader, leader epoch, replicas and ISR. A topic the client names that does not exist is created
  * when the client allows it and `auto.create.topics.enable` is on (Kafka's rule), else answered
- * UNKNOWN_TOPIC_OR_PARTITION. v0 asks for every topic with an empty list, v1+ with null.
+ * UNKNOWN_TOPIC_OR_PARTITION. v0 asks for every topic with an empty list, v1+ with null. v9+ is
+ * flexible, v10+ answers each topic's id (KIP-516), v11 drops the cluster's authorized operations,
+ * and v12 may name a topic by id alone (name null), answered UNKNOWN_TOPIC_ID when none has it.
  */
 import { isInternalTopic } from '../../broker/broker.js';
 import { TopicExistsError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { advertisedAddress, errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import {
+  advertisedAddress,
+  brokerTopicId,
+  errorCodeOf,
+  type KafkaApi,
+  type KafkaApiContext,
+  wireTopicId,
+  ZERO_UUID,
+} from './kafka-api.js';
 
-/** v9+ is flexible; v0–8 cover librdkafka 2.0 (≤4), kafka-python 2.0 (0–1) and kafkajs (≤6). */
-const VERSIONS = { min: 0, max: 8 };
+/** librdkafka 2.0 uses ≤4, kafka-python 2.0 0–1, kafkajs ≤6; the Java client 3.x up to 12. */
+const VERSIONS = { min: 0, max: 12 };
+/** The first version whose request may name a topic by id alone. */
+const FIRST_TOPIC_ID_LOOKUP_VERSION = 12;
 /** Most topics one Metadata request may name; a longer list is answered for the first ones only. */
 const MAX_TOPICS_PER_REQUEST = 10_000;
 
@@ -35,6 +47,7 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
       return {
         errorCode: 0,
         name,
+        topicId: wireTopicId(broker.topicIdOf(name)),
         isInternal: isInternalTopic(name),
         partitions: topic.partitions.map((p) => ({
           errorCode: p.leader < 0 ? KAFKA_ERRORS.LEADER_NOT_AVAILABLE.code : 0,
@@ -56,16 +69,31 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
     apiKey: API_KEYS.Metadata,
     versions: VERSIONS,
     handle: async (header, request, context) => {
-      const asked = request.topics as Array<{ name: string | null }> | null;
-      const all = asked === null || (header.requestApiVersion === 0 && asked.length === 0);
-      const names = all
-        ? broker.listTopics()
-        : asked
-            .slice(0, MAX_TOPICS_PER_REQUEST)
-            .map((t) => t.name)
-            .filter((n): n is string => n !== null);
-      const autoCreate = !all && request.allowAutoTopicCreation === true && broker.autoCreateTopics;
+      const version = header.requestApiVersion;
+      const asked = request.topics as Array<{ name: string | null; topicId: string }> | null;
+      const all = asked === null || (version === 0 && asked.length === 0);
       const topics: Message[] = [];
+      const names: string[] = [];
+      if (all) names.push(...broker.listTopics());
+      else {
+        const listed = asked.slice(0, MAX_TOPICS_PER_REQUEST);
+        names.push(...listed.flatMap((t) => (t.name === null ? [] : [t.name])));
+        const byId =
+          version >= FIRST_TOPIC_ID_LOOKUP_VERSION
+            ? listed.filter((t) => t.name === null && t.topicId !== ZERO_UUID).map((t) => t.topicId)
+            : [];
+        broker.topicNamesOf(byId.map(brokerTopicId)).forEach((name, i) => {
+          if (name !== null) names.push(name);
+          else
+            topics.push({
+              errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_ID.code,
+              name: null,
+              topicId: byId[i],
+              partitions: [],
+            });
+        });
+      }
+      const autoCreate = !all && request.allowAutoTopicCreation === true && broker.autoCreateTopics;
       for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate));
       const self = advertisedAddress(ctx, context);
       // TODO(cluster): every node should register its Kafka address beside its HTTP URL so Metadata

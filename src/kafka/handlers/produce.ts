@@ -1,8 +1,9 @@
 /**
- * Produce (api key 0), record batches only (v3+, message format v2; v0–2 are refused): each
- * partition's batch is appended as the client encoded it (Broker.appendClientBatch checks length, magic, CRC-32C and
- * record count, and stamps base offset and leader epoch), one partition failing never failing the
- * others. acks=1 answers after the leader's append, acks=-1 once the in-sync replicas have it, and
+ * Produce (api key 0): from v3 on, each partition's record batch (message format v2) is appended as
+ * the client encoded it (Broker.appendClientBatch checks length, magic, CRC-32C and record count,
+ * and stamps base offset and leader epoch); v0–2 carry message sets of format v0/v1 (clients before
+ * Kafka 0.11), converted once to a v2 batch on the way in, as Kafka 3.x does. One partition failing
+ * never fails the others. acks=1 answers after the leader's append, acks=-1 once the in-sync replicas have it, and
  * acks=0 gets no answer at all (Kafka's rule); a failed acks=0 append closes the connection instead,
  * as Kafka's broker does, so the client notices and refreshes its metadata.
  */
@@ -12,16 +13,10 @@ import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import { errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
-/**
- * v3–8 carry record batches (message format v2); v9+ is flexible. librdkafka 2.0 and kafka-python 2.0
- * use ≤7. v0–2 (message sets v0/v1) are advertised but answered UNSUPPORTED_VERSION for every
- * partition, as Kafka 4.0 does (KIP-896, KAFKA-18659): librdkafka before 2.8 compresses gzip, snappy
- * and lz4 batches only for a broker whose ApiVersions lists Produce v0, and sends them uncompressed
- * otherwise.
- */
-const VERSIONS = { min: 0, max: 8 };
-/** The first version with record batches: older ones are only advertised. */
-const MIN_SERVED_VERSION = 3;
+/** v9+ is flexible. librdkafka 2.0 and kafka-python 2.0 use ≤7, and v0–2 when told the broker is older. */
+const VERSIONS = { min: 0, max: 9 };
+/** The last version whose requests carry message sets v0/v1 (a v3 request holds exactly one v2 batch). */
+const LAST_LEGACY_VERSION = 2;
 /** Most acks=-1 wait, whatever the client asks: a bound on how long a request holds its connection. */
 const MAX_TIMEOUT_MS = 300_000;
 
@@ -33,7 +28,13 @@ interface PartitionData {
 export function produceApi(ctx: KafkaApiContext): KafkaApi {
   const { broker, logger } = ctx;
 
-  async function producePartition(topic: string, data: PartitionData, acks: Acks, timeoutMs: number): Promise<Message> {
+  async function producePartition(
+    topic: string,
+    data: PartitionData,
+    acks: Acks,
+    timeoutMs: number,
+    legacyFormats: boolean,
+  ): Promise<Message> {
     const answer: Message = {
       index: data.index,
       errorCode: 0,
@@ -49,7 +50,7 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
       return answer;
     }
     try {
-      const at = await broker.appendClientBatch(topic, data.index, data.records, { acks, timeoutMs });
+      const at = await broker.appendClientBatch(topic, data.index, data.records, { acks, timeoutMs, legacyFormats });
       answer.baseOffset = at.baseOffset;
       answer.logAppendTimeMs = at.logAppendTime;
       answer.logStartOffset = at.logStartOffset;
@@ -64,20 +65,10 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
     apiKey: API_KEYS.Produce,
     versions: VERSIONS,
     handle: async (header, request) => {
+      const legacyFormats = header.requestApiVersion <= LAST_LEGACY_VERSION;
       const acks = request.acks as number;
       const timeoutMs = Math.min(Math.max(0, request.timeoutMs as number), MAX_TIMEOUT_MS);
       const topicData = request.topicData as Array<{ name: string; partitionData: PartitionData[] }>;
-      if (header.requestApiVersion < MIN_SERVED_VERSION) {
-        const refused = (data: PartitionData) => ({
-          index: data.index,
-          errorCode: KAFKA_ERRORS.UNSUPPORTED_VERSION.code,
-          baseOffset: -1,
-        });
-        const responses = topicData.map((t) => ({ name: t.name, partitionResponses: t.partitionData.map(refused) }));
-        // An acks=0 client hears of a refusal only by the connection closing, as for a failed append.
-        if (acks === 0) throw new Error(`Produce v${header.requestApiVersion} with acks=0 refused (v3+ only)`);
-        return { responses, throttleTimeMs: 0 };
-      }
       const validAcks = acks === 0 || acks === 1 || acks === -1;
       const responses = await Promise.all(
         topicData.map(async (topic) => ({
@@ -85,7 +76,7 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
           partitionResponses: await Promise.all(
             topic.partitionData.map((data) =>
               validAcks
-                ? producePartition(topic.name, data, acks as Acks, timeoutMs)
+                ? producePartition(topic.name, data, acks as Acks, timeoutMs, legacyFormats)
                 : {
                     index: data.index,
                     errorCode: KAFKA_ERRORS.INVALID_REQUIRED_ACKS.code,

@@ -20,6 +20,7 @@ import {
 import { InitProducerIdRequest, InitProducerIdResponse } from './messages/init-producer-id.js';
 import { ListOffsetsRequest, ListOffsetsResponse } from './messages/list-offsets.js';
 import { MetadataRequest, MetadataResponse } from './messages/metadata.js';
+import { OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse } from './messages/offset-for-leader-epoch.js';
 import {
   OffsetCommitRequest,
   OffsetCommitResponse,
@@ -58,6 +59,7 @@ export const API_KEYS = {
   CreateTopics: 19,
   DeleteTopics: 20,
   InitProducerId: 22,
+  OffsetForLeaderEpoch: 23,
 } as const;
 
 const pairs: Array<[string, MessageSchema, MessageSchema]> = [
@@ -76,6 +78,7 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['CreateTopics', CreateTopicsRequest, CreateTopicsResponse],
   ['DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse],
   ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
+  ['OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(
