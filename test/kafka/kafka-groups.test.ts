@@ -261,7 +261,8 @@ describe('the group protocol on the Kafka listener', () => {
         groupInstanceId: instance,
         topics: [{ name: 't', partitions: [{ partitionIndex: 0, committedOffset: 4n, committedMetadata: null }] }],
       });
-    const codeOf = (answer: Message) => ((answer.topics as Message[])[0]?.partitions as Message[])[0]?.errorCode;
+    const codeOf = (answer: Message) =>
+      (((answer.topics as Message[])[0] as Message).partitions as Message[])[0]?.errorCode;
     assert.equal(codeOf(await commit(id, 0)), ILLEGAL_GENERATION);
     assert.equal(codeOf(await commit('stranger', 1)), UNKNOWN_MEMBER_ID);
     assert.equal(codeOf(await commit('', -1)), NON_EMPTY_GROUP);
@@ -390,4 +391,400 @@ describe('the group protocol on the Kafka listener', () => {
     ]);
     assert.equal((await describe1(c, 'g5')).groupState, 'Dead');
   });
+});
+
+function kcatBinary(): string | null {
+  return spawnSync('kcat', ['-V'], { stdio: 'ignore' }).status === 0 ? 'kcat' : null;
+}
+
+/** The system interpreter with `module` importable (Debian's python3-kafka, python3-confluent-kafka). */
+function pythonWith(module: string): string | null {
+  for (const python of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(python, ['-c', `import ${module}`], { stdio: 'ignore' }).status === 0) return python;
+  }
+  return null;
+}
+
+const KCAT = kcatBinary();
+const PYTHON_KAFKA = pythonWith('kafka');
+const PYTHON_CONFLUENT = pythonWith('confluent_kafka');
+
+/** Skips a test when a client is missing, except under CI, where a missing client is a failure. */
+function need(t: TestContext, tool: string | null, name: string): tool is string {
+  if (tool !== null) return true;
+  const message = `${name} is not installed (Debian: apt-get install kcat python3-kafka python3-confluent-kafka; .ci/run installs them)`;
+  if (process.env.CI === 'true') assert.fail(message);
+  t.skip(message);
+  return false;
+}
+
+function run(command: string, args: string[], input?: string): string {
+  const result = spawnSync(command, args, { input, timeout: CLIENT_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
+  if (result.error) throw result.error;
+  assert.equal(
+    result.status,
+    0,
+    `${command} ${args.join(' ')} exited ${result.status}\n${result.stdout?.toString()}\n${result.stderr?.toString()}`,
+  );
+  return result.stdout.toString();
+}
+
+const V2 = 'application/vnd.kafka.v2+json';
+const BINARY_V2 = 'application/vnd.kafka.binary.v2+json';
+
+/** A kafkajs group consumer that remembers its latest assignment and every record it was handed. */
+interface Member {
+  consumer: Consumer;
+  assigned: number[];
+  seen: Array<{ partition: number; offset: number; value: string }>;
+}
+
+describe('Kafka clients in consumer groups against samsa serve', () => {
+  let dataDir: string;
+  let server: ServerProcess;
+  let brokerAddress: string;
+  let clusterId: string;
+  let kafka: Kafka;
+
+  before(async () => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-kafka-group-clients-'));
+    server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
+    brokerAddress = `127.0.0.1:${server.kafkaPort}`;
+    const clusters = (await (await fetch(`${server.baseUrl}/v3/clusters`)).json()) as {
+      data: Array<{ cluster_id: string }>;
+    };
+    clusterId = clusters.data[0]?.cluster_id as string;
+    kafka = new Kafka({ brokers: [brokerAddress], clientId: 'group-test', logLevel: logLevel.NOTHING });
+  });
+
+  after(async () => {
+    server.child.kill('SIGTERM');
+    assert.equal(await server.exited, 0, server.stderr());
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function createTopic(name: string, partitions: number): Promise<void> {
+    const res = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ topic_name: name, partitions_count: partitions }),
+    });
+    assert.equal(res.status, 201, await res.text());
+  }
+
+  /** `perPartition` records into each partition, values `<tag>-p<partition>-<i>`. */
+  async function produce(topic: string, partitions: number[], perPartition: number, tag: string): Promise<void> {
+    const producer = kafka.producer();
+    await producer.connect();
+    try {
+      await producer.send({
+        topic,
+        acks: -1,
+        messages: partitions.flatMap((partition) =>
+          Array.from({ length: perPartition }, (_, i) => ({ partition, value: `${tag}-p${partition}-${i}` })),
+        ),
+      });
+    } finally {
+      await producer.disconnect();
+    }
+  }
+
+  async function committedOffset(group: string, topic: string, partition: number): Promise<number | null> {
+    const res = await fetch(
+      `${server.baseUrl}/v3/clusters/${clusterId}/consumer-groups/${group}/lags/${topic}/partitions/${partition}`,
+    );
+    const text = await res.text();
+    if (res.status === 404) return null;
+    assert.equal(res.status, 200, text);
+    return (JSON.parse(text) as { current_offset: number }).current_offset;
+  }
+
+  async function startMember(
+    group: string,
+    topic: string,
+    opts: { autoCommit: boolean } = { autoCommit: false },
+  ): Promise<Member> {
+    // A short fetch wait: kafkajs looks at its heartbeat (and so at a rebalance) between fetches.
+    const consumer = kafka.consumer({
+      groupId: group,
+      heartbeatInterval: 200,
+      sessionTimeout: 6000,
+      maxWaitTimeInMs: 200,
+    });
+    const member: Member = { consumer, assigned: [], seen: [] };
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      member.assigned = [...(e.payload.memberAssignment[topic] ?? [])].sort((x, y) => x - y);
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: opts.autoCommit,
+      autoCommitThreshold: 1,
+      eachMessage: async ({ partition, message }) => {
+        member.seen.push({ partition, offset: Number(message.offset), value: message.value?.toString() ?? '' });
+      },
+    });
+    return member;
+  }
+
+  const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+
+  it('kafkajs: a group of two rebalances on a join, on partition growth and on a leave; seek and commit work, and the v3 lag route sees the commit', async () => {
+    await createTopic('kjs-group', 2);
+    await produce('kjs-group', [0, 1], 2, 'first');
+    const a = await startMember('kjs-g', 'kjs-group');
+    const b = { member: null as Member | null };
+    try {
+      await eventually('a to own both partitions', () => sorted(a.assigned).join() === '0,1');
+      await eventually('a to read the 4 records', () => a.seen.length >= 4);
+      b.member = await startMember('kjs-g', 'kjs-group');
+      const split = () => sorted([...a.assigned, ...(b.member?.assigned ?? [])]).join();
+      await eventually('a join to split the partitions', () => a.assigned.length === 1 && split() === '0,1');
+      const grown = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics/kjs-group`, {
+        method: 'PATCH',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ partitions_count: 4 }),
+      });
+      assert.equal(grown.status, 200, await grown.text());
+      await eventually('the new partitions to be assigned', () => a.assigned.length === 2 && split() === '0,1,2,3');
+      await b.member.consumer.disconnect();
+      b.member = null;
+      await eventually('a leave to hand a every partition', () => a.assigned.join() === '0,1,2,3');
+
+      // Seek: partition 0 is read again from offset 1.
+      const before = a.seen.filter((r) => r.partition === 0 && r.offset === 1).length;
+      a.consumer.seek({ topic: 'kjs-group', partition: 0, offset: '1' });
+      await eventually(
+        'the seek to re-read offset 1',
+        () => a.seen.filter((r) => r.partition === 0 && r.offset === 1).length > before,
+      );
+      await a.consumer.commitOffsets([{ topic: 'kjs-group', partition: 0, offset: '2' }]);
+      assert.equal(await committedOffset('kjs-g', 'kjs-group', 0), 2);
+      const fetched = await kafka.admin();
+      await fetched.connect();
+      try {
+        const offsets = await fetched.fetchOffsets({ groupId: 'kjs-g', topics: ['kjs-group'] });
+        assert.equal(offsets[0]?.partitions.find((p) => p.partition === 0)?.offset, '2');
+      } finally {
+        await fetched.disconnect();
+      }
+    } finally {
+      await b.member?.consumer.disconnect();
+      await a.consumer.disconnect();
+    }
+  });
+
+  it('kcat -G (librdkafka 2.0.2) consumes as a group member, commits, and a second run starts from the commits', (t) => {
+    if (!need(t, KCAT, 'kcat')) return;
+    return (async () => {
+      await createTopic('kcat-group', 2);
+      await produce('kcat-group', [0, 1], 3, 'kc');
+      const consume = () =>
+        run(KCAT as string, [
+          '-b',
+          brokerAddress,
+          '-G',
+          'kcat-g',
+          'kcat-group',
+          '-X',
+          'auto.offset.reset=earliest',
+          '-e',
+          '-q',
+          '-f',
+          '%p:%o:%s\n',
+        ])
+          .split('\n')
+          .filter((l) => l !== '')
+          .sort();
+      assert.deepEqual(consume(), [
+        '0:0:kc-p0-0',
+        '0:1:kc-p0-1',
+        '0:2:kc-p0-2',
+        '1:0:kc-p1-0',
+        '1:1:kc-p1-1',
+        '1:2:kc-p1-2',
+      ]);
+      assert.deepEqual(
+        [await committedOffset('kcat-g', 'kcat-group', 0), await committedOffset('kcat-g', 'kcat-group', 1)],
+        [3, 3],
+      );
+      await produce('kcat-group', [1], 1, 'again');
+      assert.deepEqual(consume(), ['1:3:again-p1-0']);
+    })();
+  });
+
+  /** A REST v2 consumer instance that polls (and commits what it read) until stopped, as an HTTP client would. */
+  async function startRestMember(group: string, name: string, topic: string) {
+    const base = `${server.baseUrl}/consumers/${group}/instances/${name}`;
+    const post = (url: string, body: unknown) =>
+      fetch(url, { method: 'POST', headers: { 'Content-Type': V2 }, body: JSON.stringify(body) });
+    const created = await post(`${server.baseUrl}/consumers/${group}`, {
+      name,
+      format: 'binary',
+      'auto.offset.reset': 'earliest',
+      'auto.commit.enable': 'false',
+    });
+    assert.equal(created.status, 200, await created.text());
+    assert.equal((await post(`${base}/subscription`, { topics: [topic] })).status, 204);
+    const seen: Array<{ partition: number; offset: number; value: string }> = [];
+    let stopped = false;
+    const loop = (async () => {
+      while (!stopped) {
+        const res = await fetch(`${base}/records?timeout=300`, { headers: { Accept: BINARY_V2 } });
+        assert.equal(res.status, 200);
+        const records = (await res.json()) as Array<{ partition: number; offset: number; value: string }>;
+        for (const r of records)
+          seen.push({ partition: r.partition, offset: r.offset, value: Buffer.from(r.value, 'base64').toString() });
+        if (records.length > 0) assert.equal((await post(`${base}/offsets`, {})).status, 200);
+      }
+    })();
+    return {
+      seen,
+      async assigned(): Promise<number[]> {
+        const res = await fetch(`${base}/assignments`, { headers: { Accept: V2 } });
+        const body = (await res.json()) as { partitions: Array<{ partition: number }> };
+        return sorted(body.partitions.map((p) => p.partition));
+      },
+      async stop(): Promise<void> {
+        stopped = true;
+        await loop;
+        await fetch(base, { method: 'DELETE', headers: { 'Content-Type': V2 } });
+      },
+    };
+  }
+
+  it('a kafkajs member and a REST v2 consumer instance share a group: they split its partitions, and each takes over from the commits of the other', async () => {
+    await createTopic('mixed', 2);
+    await produce('mixed', [0, 1], 3, 'one');
+    const k1 = await startMember('mixed-g', 'mixed', { autoCommit: true });
+    let k2: Member | null = null;
+    let rest: Awaited<ReturnType<typeof startRestMember>> | null = null;
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually(
+        'kafkajs to read and commit everything',
+        async () =>
+          k1.seen.length === 6 &&
+          (await committedOffset('mixed-g', 'mixed', 0)) === 3 &&
+          (await committedOffset('mixed-g', 'mixed', 1)) === 3,
+      );
+      // The kafkajs member leads: its SyncGroup assigns the REST member, which reads the leader's assignment.
+      rest = await startRestMember('mixed-g', 'r', 'mixed');
+      const r = rest;
+      await eventually('a split between kafkajs and the REST member', async () => {
+        const mine = await r.assigned();
+        return k1.assigned.length === 1 && mine.length === 1 && sorted([...k1.assigned, ...mine]).join() === '0,1';
+      });
+      const described = (await admin.describeGroups(['mixed-g'])).groups[0];
+      assert.equal(described?.state, 'Stable');
+      assert.equal(described?.protocol, 'RoundRobinAssigner');
+      assert.deepEqual(described?.members.map((m) => m.clientId).sort(), ['group-test', 'r']);
+      await produce('mixed', [0, 1], 2, 'two');
+      await eventually('each side to read the records of its partition', () => {
+        const values = [...k1.seen, ...r.seen].map((x) => x.value);
+        return values.filter((v) => v.startsWith('two')).length === 4;
+      });
+      assert.ok(
+        k1.seen.filter((x) => x.value.startsWith('two')).every((x) => x.partition === k1.assigned[0]),
+        'kafkajs read only its own partition',
+      );
+
+      // kafkajs leaves: the REST member gets both partitions and goes on from kafkajs's commits.
+      await k1.consumer.disconnect();
+      await eventually('the REST member to own both partitions', async () => (await r.assigned()).join() === '0,1');
+      await produce('mixed', [0, 1], 1, 'three');
+      await eventually(
+        'the REST member to read both',
+        () => r.seen.filter((x) => x.value.startsWith('three')).length === 2,
+      );
+
+      // A new kafkajs member: now the REST member leads, so Samsa assigns and encodes kafkajs's share.
+      k2 = await startMember('mixed-g', 'mixed', { autoCommit: true });
+      const second = k2;
+      await eventually('a second split', async () => {
+        const mine = await r.assigned();
+        return (
+          second.assigned.length === 1 && mine.length === 1 && sorted([...second.assigned, ...mine]).join() === '0,1'
+        );
+      });
+      await produce('mixed', [0, 1], 1, 'four');
+      await eventually(
+        'both to read theirs',
+        () => [...second.seen, ...r.seen].filter((x) => x.value.startsWith('four')).length === 2,
+      );
+      // Every record was read once, by one member or the other: nothing skipped, nothing read twice.
+      const all = [...k1.seen, ...second.seen, ...r.seen].map((x) => `${x.partition}:${x.offset}`).sort();
+      assert.deepEqual(all, [0, 1].flatMap((p) => Array.from({ length: 7 }, (_, o) => `${p}:${o}`)).sort());
+      assert.ok(!r.seen.some((x) => x.value.startsWith('one')), 'the REST member started from the commits');
+    } finally {
+      await k2?.consumer.disconnect();
+      await rest?.stop();
+      await k1.consumer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it('kafkajs admin describes, lists and deletes groups', async () => {
+    await createTopic('admin-topic', 2);
+    const member = await startMember('admin-g', 'admin-topic');
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await eventually('the member to own both partitions', () => member.assigned.join() === '0,1');
+      const [group] = (await admin.describeGroups(['admin-g'])).groups;
+      assert.equal(group?.state, 'Stable');
+      assert.equal(group?.protocolType, 'consumer');
+      assert.equal(group?.protocol, 'RoundRobinAssigner');
+      assert.equal(group?.members.length, 1);
+      assert.equal(group?.members[0]?.clientHost, '/127.0.0.1');
+      const { groups } = await admin.listGroups();
+      assert.ok(groups.some((g) => g.groupId === 'admin-g' && g.protocolType === 'consumer'));
+      await assert.rejects(admin.deleteGroups(['admin-g']), (err: { groups?: Array<{ errorCode: number }> }) => {
+        assert.equal(err.groups?.[0]?.errorCode, NON_EMPTY_GROUP);
+        return true;
+      });
+      await member.consumer.disconnect();
+      assert.equal((await admin.describeGroups(['admin-g'])).groups[0]?.state, 'Empty');
+      assert.deepEqual(await admin.deleteGroups(['admin-g']), [{ groupId: 'admin-g', errorCode: 0 }]);
+      assert.equal((await admin.describeGroups(['admin-g'])).groups[0]?.state, 'Dead');
+      const v3 = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/consumer-groups/admin-g`);
+      assert.equal(v3.status, 404);
+    } finally {
+      await member.consumer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  for (const [client, python] of [
+    ['kafka-python', PYTHON_KAFKA],
+    ['confluent-kafka', PYTHON_CONFLUENT],
+  ] as const) {
+    it(`${client} consumes with a group_id (subscribe), commits, and sees its commits`, (t) => {
+      if (!need(t, python, client === 'kafka-python' ? 'python3-kafka' : 'python3-confluent-kafka')) return;
+      return (async () => {
+        const topic = `${client}-group`;
+        await createTopic(topic, 2);
+        await produce(topic, [0, 1], 2, 'py');
+        const answer = JSON.parse(
+          run(
+            python as string,
+            [PYTHON_GROUP_CONSUMER],
+            JSON.stringify({ client, bootstrap: brokerAddress, group: `${client}-g`, topic, count: 4 }),
+          ),
+        ) as {
+          records: Array<{ partition: number; offset: number; value: string }>;
+          committed: Record<string, number>;
+        };
+        assert.deepEqual(answer.records.map((r) => `${r.partition}:${r.offset}:${r.value}`).sort(), [
+          '0:0:py-p0-0',
+          '0:1:py-p0-1',
+          '1:0:py-p1-0',
+          '1:1:py-p1-1',
+        ]);
+        assert.deepEqual(answer.committed, { 0: 2, 1: 2 });
+        assert.equal(await committedOffset(`${client}-g`, topic, 1), 2);
+      })();
+    });
+  }
 });
