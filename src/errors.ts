@@ -380,6 +380,10 @@ export type GroupErrorReason = KafkaErrorName &
     | 'REBALANCE_IN_PROGRESS'
     | 'NON_EMPTY_GROUP'
     | 'INCONSISTENT_GROUP_PROTOCOL'
+    | 'FENCED_INSTANCE_ID'
+    | 'INVALID_SESSION_TIMEOUT'
+    | 'GROUP_MAX_SIZE_REACHED'
+    | 'INVALID_REQUEST'
   );
 
 /** A group operation refused in the group's current state, with Kafka's error for it (`reason`). */

@@ -34,3 +34,33 @@ export function parseAssignmentStrategy(value: string): string[] | null {
   if (names.length === 0 || names.some((n) => !ASSIGNORS.has(n))) return null;
   return names;
 }
+
+/**
+ * The JoinGroup protocol names of the assignors Samsa can run, as Kafka clients spell them: Java,
+ * librdkafka and kafka-python say `range` and `roundrobin` (Java and kafka-python also `sticky`),
+ * kafkajs says `RoundRobinAssigner`. `cooperative-sticky` is not here: it is an incremental protocol
+ * whose second rebalance the clients drive themselves, which a REST member cannot follow.
+ */
+const PROTOCOL_ASSIGNORS: ReadonlyMap<string, string> = new Map([
+  ['range', 'range'],
+  ['roundrobin', 'roundrobin'],
+  ['RoundRobinAssigner', 'roundrobin'],
+  ['sticky', 'sticky'],
+]);
+
+/** The assignor a JoinGroup protocol name stands for, or null when Samsa cannot compute it. */
+export function assignorOfProtocol(protocol: string): PartitionAssignor | null {
+  const name = PROTOCOL_ASSIGNORS.get(protocol);
+  return name === undefined ? null : (ASSIGNORS.get(name) ?? null);
+}
+
+/**
+ * The protocols a REST member takes part in, in its order of preference: the names of its own
+ * assignors first, then every other protocol Samsa can compute (the coordinator runs the assignor
+ * for it, or a Kafka leader does), so it shares a group with any Kafka client that speaks one.
+ */
+export function protocolsOfAssignors(assignors: readonly string[]): string[] {
+  const names = [...PROTOCOL_ASSIGNORS.keys()];
+  const own = assignors.flatMap((a) => names.filter((n) => PROTOCOL_ASSIGNORS.get(n) === a));
+  return [...new Set([...own, ...names])];
+}

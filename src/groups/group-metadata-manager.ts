@@ -157,11 +157,11 @@ export class GroupMetadataManager {
   }
 
   /** Records that the group exists (its generation and protocol), so empty groups survive restarts. */
-  storeGroup(group: string, generation: number, protocol: string | null): void {
+  storeGroup(group: string, generation: number, protocolType: string, protocol: string | null): void {
     this.append(group, [
       {
         key: encodeGroupKey(group),
-        value: encodeGroupValue({ protocolType: 'consumer', generation, protocol, currentStateTimestamp: Date.now() }),
+        value: encodeGroupValue({ protocolType, generation, protocol, currentStateTimestamp: Date.now() }),
       },
     ]);
   }

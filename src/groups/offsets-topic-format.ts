@@ -12,6 +12,8 @@
  * Strings are int16 length + UTF-8 (-1 for null). A null value is a tombstone.
  */
 
+import { Reader, Writer } from './protocol-bytes.js';
+
 export type OffsetsTopicKey =
   | { kind: 'offset'; group: string; topic: string; partition: number }
   | { kind: 'group'; group: string };
@@ -28,68 +30,6 @@ export interface GroupMetadataValue {
   generation: number;
   protocol: string | null;
   currentStateTimestamp: number;
-}
-
-class Writer {
-  private readonly parts: Buffer[] = [];
-  int16(n: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeInt16BE(n);
-    this.parts.push(b);
-    return this;
-  }
-  int32(n: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeInt32BE(n);
-    this.parts.push(b);
-    return this;
-  }
-  int64(n: number): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigInt64BE(BigInt(n));
-    this.parts.push(b);
-    return this;
-  }
-  string(s: string | null): this {
-    if (s === null) return this.int16(-1);
-    const bytes = Buffer.from(s, 'utf8');
-    if (bytes.length > 0x7fff) throw new RangeError('string longer than 32767 bytes');
-    this.int16(bytes.length);
-    this.parts.push(bytes);
-    return this;
-  }
-  done(): Buffer {
-    return Buffer.concat(this.parts);
-  }
-}
-
-class Reader {
-  private pos = 0;
-  constructor(private readonly buf: Buffer) {}
-  int16(): number {
-    const v = this.buf.readInt16BE(this.pos);
-    this.pos += 2;
-    return v;
-  }
-  int32(): number {
-    const v = this.buf.readInt32BE(this.pos);
-    this.pos += 4;
-    return v;
-  }
-  int64(): number {
-    const v = Number(this.buf.readBigInt64BE(this.pos));
-    this.pos += 8;
-    return v;
-  }
-  string(): string | null {
-    const length = this.int16();
-    if (length < 0) return null;
-    const end = this.pos + length;
-    if (end > this.buf.length) throw new RangeError('string runs past the end of the record');
-    const s = this.buf.toString('utf8', this.pos, end);
-    this.pos = end;
-    return s;
-  }
 }
 
 export function encodeOffsetKey(group: string, topic: string, partition: number): Buffer {

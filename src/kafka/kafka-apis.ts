@@ -1,14 +1,16 @@
 /**
  * The APIs the Kafka listener serves, by api key, with the versions each implements: the table
  * the listener routes by and ApiVersions advertises (ApiVersions itself, 0–3, is the listener's).
- * Committed offsets work for standalone consumers (FindCoordinator, OffsetCommit, OffsetFetch).
- * Not yet: group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), InitProducerId
- * (idempotent producers), SASL. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted
- * to and from the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache.
+ * Consumer groups (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+ * OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are the group coordinator's, shared with
+ * the REST consumers. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted to and from
+ * the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache. Not yet: SASL.
  */
 
 import { fetchApi } from './handlers/fetch.js';
 import { findCoordinatorApi } from './handlers/find-coordinator.js';
+import { deleteGroupsApi, describeGroupsApi, listGroupsApi } from './handlers/group-admin.js';
+import { heartbeatApi, joinGroupApi, leaveGroupApi, syncGroupApi } from './handlers/group-membership.js';
 import type { KafkaApi, KafkaApiContext } from './handlers/kafka-api.js';
 import { listOffsetsApi } from './handlers/list-offsets.js';
 import { metadataApi } from './handlers/metadata.js';
@@ -33,6 +35,13 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     offsetCommitApi(ctx),
     offsetFetchApi(ctx),
     offsetForLeaderEpochApi(ctx),
+    joinGroupApi(ctx),
+    heartbeatApi(ctx),
+    leaveGroupApi(ctx),
+    syncGroupApi(ctx),
+    describeGroupsApi(ctx),
+    listGroupsApi(ctx),
+    deleteGroupsApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

@@ -26,6 +26,8 @@ export interface RequestContext {
   /** The address the client connected to: what Metadata advertises by default. */
   localAddress: string;
   localPort: number;
+  /** The client's address (DescribeGroups shows it as the member's client host). */
+  remoteAddress: string;
   /** Aborted when the connection closes (or the listener does): a long-polling Fetch stops waiting. */
   signal: AbortSignal;
 }
@@ -299,6 +301,7 @@ class Connection {
     return {
       localAddress: this.socket.localAddress ?? '',
       localPort: this.socket.localPort ?? 0,
+      remoteAddress: this.socket.remoteAddress ?? '',
       signal: this.#aborter.signal,
     };
   }

@@ -94,13 +94,20 @@ describe('Kafka clients against samsa serve', () => {
           [1, 0, 13], // Fetch
           [2, 0, 7], // ListOffsets
           [3, 0, 12], // Metadata
-          [8, 0, 7], // OffsetCommit
-          [9, 1, 5], // OffsetFetch
+          [8, 0, 8], // OffsetCommit
+          [9, 0, 8], // OffsetFetch
           [10, 0, 2], // FindCoordinator
+          [11, 0, 9], // JoinGroup
+          [12, 0, 4], // Heartbeat
+          [13, 0, 5], // LeaveGroup
+          [14, 0, 5], // SyncGroup
+          [15, 0, 5], // DescribeGroups
+          [16, 0, 4], // ListGroups
           [18, 0, 3], // ApiVersions
           [19, 0, 4], // CreateTopics
           [20, 0, 3], // DeleteTopics
           [23, 0, 4], // OffsetForLeaderEpoch
+          [42, 0, 2], // DeleteGroups
         ],
       );
     } finally {
@@ -725,7 +732,23 @@ describe('Kafka clients against samsa serve', () => {
   it('survives random and truncated frames for every api it serves; other connections keep working', async () => {
     const port = server.kafkaPort as number;
     const watcher = new RawConnection(port);
-    const keys = [API_KEYS.Produce, API_KEYS.Fetch, API_KEYS.ListOffsets, API_KEYS.Metadata, 19, 20, 18, 9, 23, 77];
+    const keys = [
+      API_KEYS.Produce,
+      API_KEYS.Fetch,
+      API_KEYS.ListOffsets,
+      API_KEYS.Metadata,
+      19,
+      20,
+      18,
+      9,
+      11,
+      14,
+      15,
+      16,
+      23,
+      42,
+      77,
+    ];
     const frame = fc
       .record({
         key: fc.constantFrom(...keys),

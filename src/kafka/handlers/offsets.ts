@@ -1,10 +1,11 @@
 /**
  * OffsetCommit (api key 8) and OffsetFetch (api key 9) through the group coordinator, the same
- * committed offsets the HTTP consumers and the v3 lag routes read. This increment has no group
- * membership over the Kafka protocol, so a commit is a standalone consumer's (empty member id,
- * generation -1: Kafka's "simple consumer" commit), refused with NON_EMPTY_GROUP while HTTP members
- * use the group; a commit naming a member is UNKNOWN_MEMBER_ID. A commit is answered once it is on
- * the in-sync replicas of its offsets partition (Kafka writes commits with acks=all).
+ * committed offsets the HTTP consumers and the v3 lag routes read. A member's commit is checked
+ * against the real group: its member id (UNKNOWN_MEMBER_ID), generation (ILLEGAL_GENERATION),
+ * instance id (FENCED_INSTANCE_ID) and the rebalance in progress (REBALANCE_IN_PROGRESS). A commit
+ * with an empty member id and generation -1 is a standalone consumer's (Kafka's "simple consumer"
+ * commit), refused with NON_EMPTY_GROUP while the group has members. A commit is answered once it
+ * is on the in-sync replicas of its offsets partition (Kafka writes commits with acks=all).
  */
 import { splitTpKey } from '../../broker/broker.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
@@ -13,9 +14,12 @@ import type { Message } from '../protocol/codec.js';
 import { errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v8+ is flexible; librdkafka 2.0 uses ≤7, kafka-python 2.0 v2. */
-const COMMIT_VERSIONS = { min: 0, max: 7 };
-/** v0 read offsets from ZooKeeper in Kafka; v6+ is flexible. librdkafka 2.0 uses ≤7 (here ≤5), kafka-python 2.0 v1. */
-const FETCH_VERSIONS = { min: 1, max: 5 };
+const COMMIT_VERSIONS = { min: 0, max: 8 };
+/** v6+ is flexible, v8 asks for several groups at once. librdkafka 2.0 uses ≤7, kafka-python 2.0 v1. */
+const FETCH_VERSIONS = { min: 0, max: 8 };
+/** Groups one OffsetFetch v8 may ask about. */
+const MAX_GROUPS_PER_FETCH = 1000;
+const INVALID_REQUEST = KAFKA_ERRORS.INVALID_REQUEST.code;
 /** Kafka's offset.metadata.max.bytes. */
 const MAX_METADATA_BYTES = 4096;
 /** Kafka's offsets.commit.timeout.ms is 5 s too. */
@@ -65,7 +69,14 @@ export function offsetCommitApi(ctx: KafkaApiContext): KafkaApi {
       );
       let errorCode = 0;
       try {
-        const member = memberId === '' ? null : { memberId, generation: request.generationIdOrMemberEpoch as number };
+        const member =
+          memberId === ''
+            ? null
+            : {
+                memberId,
+                generation: request.generationIdOrMemberEpoch as number,
+                groupInstanceId: request.groupInstanceId as string | null,
+              };
         coordinator.commitOffsets(groupId, member, entries);
         await coordinator.waitForCommits(groupId, COMMIT_TIMEOUT_MS);
       } catch (err) {
@@ -78,33 +89,48 @@ export function offsetCommitApi(ctx: KafkaApiContext): KafkaApi {
   };
 }
 
+type AskedTopics = Array<{ name: string; partitionIndexes: number[] }> | null;
+
 export function offsetFetchApi(ctx: KafkaApiContext): KafkaApi {
   const { coordinator, logger } = ctx;
+
+  /** One group's committed offsets: those asked for, or (null) every partition it has committed. */
+  function offsetsOf(groupId: string, asked: AskedTopics): Array<{ name: string; partitions: Message[] }> {
+    if (asked !== null) {
+      return asked.map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((p) => fetched(p, coordinator.committedOffset(groupId, t.name, p))),
+      }));
+    }
+    const byTopic = new Map<string, Message[]>();
+    for (const [tp, committed] of coordinator.committed(groupId)) {
+      const { topic, partition } = splitTpKey(tp);
+      const list = byTopic.get(topic) ?? [];
+      list.push(fetched(partition, committed));
+      byTopic.set(topic, list);
+    }
+    return [...byTopic].map(([name, partitions]) => ({ name, partitions }));
+  }
+
   return {
     apiKey: API_KEYS.OffsetFetch,
     versions: FETCH_VERSIONS,
-    handle: async (_header, request) => {
-      const groupId = request.groupId as string;
-      const asked = request.topics as Array<{ name: string; partitionIndexes: number[] }> | null;
-      try {
-        let topics: Array<{ name: string; partitions: Message[] }>;
-        if (asked === null) {
-          // Every partition the group has committed, by topic.
-          const byTopic = new Map<string, Message[]>();
-          for (const [tp, committed] of coordinator.committed(groupId)) {
-            const { topic, partition } = splitTpKey(tp);
-            const list = byTopic.get(topic) ?? [];
-            list.push(fetched(partition, committed));
-            byTopic.set(topic, list);
+    handle: async (header, request) => {
+      if (header.requestApiVersion >= 8) {
+        const asked = request.groups as Array<{ groupId: string; topics: AskedTopics }>;
+        const groups = asked.map((g, i) => {
+          if (i >= MAX_GROUPS_PER_FETCH) return { groupId: g.groupId, topics: [], errorCode: INVALID_REQUEST };
+          try {
+            return { groupId: g.groupId, topics: offsetsOf(g.groupId, g.topics), errorCode: 0 };
+          } catch (err) {
+            return { groupId: g.groupId, topics: [], errorCode: errorCodeOf(err, logger, 'OffsetFetch') };
           }
-          topics = [...byTopic].map(([name, partitions]) => ({ name, partitions }));
-        } else {
-          topics = asked.map((t) => ({
-            name: t.name,
-            partitions: t.partitionIndexes.map((p) => fetched(p, coordinator.committedOffset(groupId, t.name, p))),
-          }));
-        }
-        return { throttleTimeMs: 0, errorCode: 0, topics };
+        });
+        return { throttleTimeMs: 0, groups };
+      }
+      const asked = request.topics as AskedTopics;
+      try {
+        return { throttleTimeMs: 0, errorCode: 0, topics: offsetsOf(request.groupId as string, asked) };
       } catch (err) {
         const errorCode = errorCodeOf(err, logger, 'OffsetFetch');
         // v0–1 have no top-level error code: it goes on every partition asked for.

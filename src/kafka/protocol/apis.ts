@@ -8,12 +8,18 @@ import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions
 import { FetchRequest, FetchResponse } from './messages/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.js';
 import {
+  DeleteGroupsRequest,
+  DeleteGroupsResponse,
+  DescribeGroupsRequest,
+  DescribeGroupsResponse,
   HeartbeatRequest,
   HeartbeatResponse,
   JoinGroupRequest,
   JoinGroupResponse,
   LeaveGroupRequest,
   LeaveGroupResponse,
+  ListGroupsRequest,
+  ListGroupsResponse,
   SyncGroupRequest,
   SyncGroupResponse,
 } from './messages/groups.js';
@@ -55,11 +61,14 @@ export const API_KEYS = {
   Heartbeat: 12,
   LeaveGroup: 13,
   SyncGroup: 14,
+  DescribeGroups: 15,
+  ListGroups: 16,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  DeleteGroups: 42,
 } as const;
 
 const pairs: Array<[string, MessageSchema, MessageSchema]> = [
@@ -74,11 +83,14 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['Heartbeat', HeartbeatRequest, HeartbeatResponse],
   ['LeaveGroup', LeaveGroupRequest, LeaveGroupResponse],
   ['SyncGroup', SyncGroupRequest, SyncGroupResponse],
+  ['DescribeGroups', DescribeGroupsRequest, DescribeGroupsResponse],
+  ['ListGroups', ListGroupsRequest, ListGroupsResponse],
   ['ApiVersions', ApiVersionsRequest, ApiVersionsResponse],
   ['CreateTopics', CreateTopicsRequest, CreateTopicsResponse],
   ['DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse],
   ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
   ['OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
+  ['DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(

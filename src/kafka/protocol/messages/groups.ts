@@ -1,4 +1,5 @@
-// The classic group protocol: JoinGroup, SyncGroup, Heartbeat, LeaveGroup.
+// The classic group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) and group administration
+// (DescribeGroups, ListGroups, DeleteGroups).
 import { array, f, message } from '../schema.js';
 
 export const JoinGroupRequest = message('JoinGroupRequest', 11, '0-9', '6+', [
@@ -89,4 +90,66 @@ export const LeaveGroupResponse = message('LeaveGroupResponse', 13, '0-5', '4+',
     ]),
     '3+',
   ),
+]);
+
+export const DescribeGroupsRequest = message('DescribeGroupsRequest', 15, '0-5', '5+', [
+  f('Groups', array('string'), '0+'),
+  f('IncludeAuthorizedOperations', 'bool', '3+'),
+]);
+
+export const DescribeGroupsResponse = message('DescribeGroupsResponse', 15, '0-5', '5+', [
+  f('ThrottleTimeMs', 'int32', '1+'),
+  f(
+    'Groups',
+    array([
+      f('ErrorCode', 'int16', '0+'),
+      f('GroupId', 'string', '0+'),
+      f('GroupState', 'string', '0+'),
+      f('ProtocolType', 'string', '0+'),
+      f('ProtocolData', 'string', '0+'),
+      f(
+        'Members',
+        array([
+          f('MemberId', 'string', '0+'),
+          f('GroupInstanceId', 'string', '4+', { nullable: '4+', default: null }),
+          f('ClientId', 'string', '0+'),
+          f('ClientHost', 'string', '0+'),
+          f('MemberMetadata', 'bytes', '0+'),
+          f('MemberAssignment', 'bytes', '0+'),
+        ]),
+        '0+',
+      ),
+      f('AuthorizedOperations', 'int32', '3+', { default: -2147483648 }),
+    ]),
+    '0+',
+  ),
+]);
+
+export const ListGroupsRequest = message('ListGroupsRequest', 16, '0-5', '3+', [
+  f('StatesFilter', array('string'), '4+'),
+  f('TypesFilter', array('string'), '5+'),
+]);
+
+export const ListGroupsResponse = message('ListGroupsResponse', 16, '0-5', '3+', [
+  f('ThrottleTimeMs', 'int32', '1+'),
+  f('ErrorCode', 'int16', '0+'),
+  f(
+    'Groups',
+    array([
+      f('GroupId', 'string', '0+'),
+      f('ProtocolType', 'string', '0+'),
+      f('GroupState', 'string', '4+'),
+      f('GroupType', 'string', '5+'),
+    ]),
+    '0+',
+  ),
+]);
+
+export const DeleteGroupsRequest = message('DeleteGroupsRequest', 42, '0-2', '2+', [
+  f('GroupsNames', array('string'), '0+'),
+]);
+
+export const DeleteGroupsResponse = message('DeleteGroupsResponse', 42, '0-2', '2+', [
+  f('ThrottleTimeMs', 'int32', '0+'),
+  f('Results', array([f('GroupId', 'string', '0+'), f('ErrorCode', 'int16', '0+')]), '0+'),
 ]);
