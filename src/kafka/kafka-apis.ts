@@ -2,12 +2,14 @@
  * The APIs the Kafka listener serves, by api key, with the versions each implements: the table
  * the listener routes by and ApiVersions advertises (ApiVersions itself, 0–3, is the listener's).
  * Committed offsets work for standalone consumers (FindCoordinator, OffsetCommit, OffsetFetch).
- * Not yet: group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), InitProducerId
- * (idempotent producers), message formats v0/v1 (Produce v0–2, Fetch v0–3), SASL.
+ * Idempotent producers work (InitProducerId); transactions do not (none of their APIs is here).
+ * Not yet: group membership (JoinGroup, SyncGroup, Heartbeat, LeaveGroup), message formats v0/v1
+ * (Produce v0–2, Fetch v0–3), SASL.
  */
 
 import { fetchApi } from './handlers/fetch.js';
 import { findCoordinatorApi } from './handlers/find-coordinator.js';
+import { initProducerIdApi } from './handlers/init-producer-id.js';
 import type { KafkaApi, KafkaApiContext } from './handlers/kafka-api.js';
 import { listOffsetsApi } from './handlers/list-offsets.js';
 import { metadataApi } from './handlers/metadata.js';
@@ -30,6 +32,7 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     findCoordinatorApi(ctx),
     offsetCommitApi(ctx),
     offsetFetchApi(ctx),
+    initProducerIdApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),
