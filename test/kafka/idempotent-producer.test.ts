@@ -16,12 +16,7 @@ import { crc32c } from '@node-rs/crc32';
 import { Kafka, logLevel } from 'kafkajs';
 import { API_KEYS } from '../../src/kafka/protocol/apis.js';
 import type { Message } from '../../src/kafka/protocol/codec.js';
-import {
-  type DecodedRecord,
-  decodeRecordBatch,
-  encodeRecordBatch,
-  forEachBatch,
-} from '../../src/storage/record-batch.js';
+import { type DecodedRecord, decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
 import { initProducerId, produceOne as produce, producerBatch } from './producer-requests.js';
 import { RawConnection } from './raw-connection.js';
@@ -87,7 +82,8 @@ async function readAll(conn: RawConnection, topic: string): Promise<DecodedRecor
       isolationLevel: 0,
       topics: [{ topic, partitions: [{ partition: 0, fetchOffset: BigInt(out.length), partitionMaxBytes: 1 << 20 }] }],
     });
-    const p = ((answer.responses as Message[])[0]?.partitions as Message[])[0] as Message;
+    const t = (answer.responses as Message[])[0] as Message;
+    const p = (t.partitions as Message[])[0] as Message;
     assert.equal(p.errorCode, 0);
     const before = out.length;
     forEachBatch(p.records as Buffer, (_h, bytes) => {
