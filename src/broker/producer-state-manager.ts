@@ -164,11 +164,6 @@ export class ProducerStateManager {
     }
   }
 
-  /** The epoch this partition last saw of `producerId`, or -1 when it does not know the producer. */
-  epochOf(producerId: number): number {
-    return this.producers.get(producerId)?.producerEpoch ?? -1;
-  }
-
   /** Forgets producers idle past the expiration, from the least recently active on. */
   private expire(now: number): void {
     for (const [id, entry] of this.producers) {
