@@ -319,6 +319,23 @@ export class RequestTimedOutError extends SamsaError {
   }
 }
 
+/** The Kafka errors a batch of an idempotent producer can be refused with (see broker/producer-state-manager.ts). */
+export type ProducerErrorReason = KafkaErrorName &
+  ('INVALID_PRODUCER_EPOCH' | 'OUT_OF_ORDER_SEQUENCE_NUMBER' | 'UNKNOWN_PRODUCER_ID');
+
+/**
+ * A Kafka producer's batch that its producer state refuses: an epoch older than one that wrote
+ * since (fenced), a sequence that does not continue the last one, a producer id no broker gave out.
+ */
+export class ProducerStateError extends SamsaError {
+  constructor(
+    readonly reason: ProducerErrorReason,
+    message: string,
+  ) {
+    super(message, KAFKA_ERRORS[reason]);
+  }
+}
+
 // ---- the log (storage) ----
 /** A batch larger than the topic's `max.message.bytes` (Kafka MESSAGE_TOO_LARGE, 10: RecordTooLargeException). */
 export class RecordTooLargeError extends SamsaError {

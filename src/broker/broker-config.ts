@@ -26,9 +26,15 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   // Samsa's Idempotency-Key memory, per partition (see broker/idempotency-cache.ts).
   'idempotency.max.keys': { default: '10000', kind: 'int', min: 1 },
   'idempotency.ttl.ms': { default: '86400000', kind: 'int', min: 1 },
+  // Kafka's: how long a partition remembers an idempotent producer it has not heard from (producer-state-manager.ts).
+  'producer.id.expiration.ms': { default: '86400000', kind: 'int', min: 1 },
 };
 
+/** Most idempotent producers one partition remembers; the least recently active is forgotten first. */
+const MAX_PRODUCERS_PER_PARTITION = 10_000;
+
 /** Every broker setting name `samsa serve` accepts (its own, and the topic-config synonyms). */
+
 export function brokerConfigNames(): string[] {
   return [...Object.keys(BROKER_SETTINGS), ...TOPIC_CONFIG_DEFS.map((d) => d.brokerSynonym)];
 }
@@ -58,6 +64,8 @@ export interface BrokerSettings {
   /** Whether `default.replication.factor` was given (cluster mode otherwise picks min(3, live nodes)). */
   replicationFactorGiven: boolean;
   idempotency: { maxKeys: number; ttlMs: number };
+  /** Idempotent Kafka producers remembered per partition (see producer-state-manager.ts). */
+  producerState: { expirationMs: number; maxProducers: number };
   /** The broker-level topic defaults (synonyms), validated. */
   topicDefaults: Record<string, string>;
   /** Every setting given at start-up (flags, env), validated and normalised; the rest are defaults. */
@@ -103,6 +111,7 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
     },
     replicationFactorGiven: 'default.replication.factor' in staticConfigs,
     idempotency: { maxKeys: int('idempotency.max.keys'), ttlMs: int('idempotency.ttl.ms') },
+    producerState: { expirationMs: int('producer.id.expiration.ms'), maxProducers: MAX_PRODUCERS_PER_PARTITION },
     topicDefaults,
     staticConfigs,
   };

@@ -31,7 +31,7 @@ import { LogManager } from '../storage/log-manager.js';
 import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
 import type { RecordInput } from '../storage/record-batch.js';
 import { type BrokerConfigEntry, type BrokerSettings, parseBrokerConfigs } from './broker-config.js';
-import { clientBatchToAppend } from './client-batch.js';
+import { clientBatchToAppend, producerOfClientBatch } from './client-batch.js';
 import { type BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import {
   type FetchRequest,
@@ -42,7 +42,7 @@ import {
 } from './fetch.js';
 import { replayPartition } from './idempotent-replay.js';
 import { offsetForTimestamp, type PartitionOffsets, partitionOffsets } from './list-offsets.js';
-import type { HostedPartitions, Partition, PartitionStatus } from './partition.js';
+import type { HostedPartitions, LeaderAppendInfo, Partition, PartitionStatus } from './partition.js';
 import { StickyPartitioner } from './partitioner.js';
 import { type ForwardProduce, ProducePath } from './produce.js';
 import {
@@ -54,6 +54,7 @@ import {
   type ProduceRecordResult,
   produceColumnsOf,
 } from './produce-request.js';
+import { type ProducerIdAndEpoch, ProducerIdManager } from './producer-id-manager.js';
 import { RemotePartitionLoadingError, RemoteReads } from './remote-reads.js';
 import { ReplicaManager } from './replica-manager.js';
 import {
@@ -81,6 +82,7 @@ export type {
   ProduceRecordResult,
 } from './produce-request.js';
 export { produceColumnsOf } from './produce-request.js';
+export type { ProducerIdAndEpoch } from './producer-id-manager.js';
 export type {
   ConfigChange,
   CreateTopicOptions,
@@ -177,6 +179,7 @@ export class Broker {
   private readonly traffic = new TopicTrafficTotals();
   private readonly admin: TopicAdmin;
   private readonly producePath: ProducePath;
+  private readonly producerIds: ProducerIdManager;
   private isReady = false;
   private stopping = false;
   private starting: Promise<StartReport> | null = null;
@@ -213,6 +216,7 @@ export class Broker {
     this.clusterId = store.clusterId;
     for (const t of topics) this.topics.set(t.name, t);
     this.dynamicConfigs = dynamicConfigs;
+    this.producerIds = new ProducerIdManager(store);
     const onError = opts.onError ?? reportBackgroundError;
     this.logManager = new LogManager({
       dataDir: opts.dataDir,
@@ -553,9 +557,22 @@ export class Broker {
     if (!meta) throw new UnknownTopicError(topic, 'produce');
     const p = this.partitionOrThrow(topic, partition);
     const prepared = clientBatchToAppend(topic, this.admin.logConfigOf(meta), batch, Date.now(), opts.legacyFormats);
-    const info = this.appendCounted(topic, p, prepared, opts.acks === -1);
+    const producer = producerOfClientBatch(prepared.batch);
+    const idempotent = producer === null ? undefined : { producer, limits: this.settings.producerState };
+    // A retry of a stored batch (idempotent producers) gets its offsets again, once they are committed.
+    const info = this.appendCounted(topic, p, prepared, opts.acks === -1, idempotent);
     if (opts.acks === -1) await p.waitForHighWatermarkPast(info.lastOffset, opts.timeoutMs);
     return { baseOffset: info.baseOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
+  }
+
+  /**
+   * Kafka's InitProducerId for an idempotent producer (not transactional): a producer id unique in
+   * the cluster at epoch 0, or, for a producer that names its id and epoch (v3+), the next epoch
+   * of that id (see ProducerIdManager).
+   */
+  initProducerId(current: ProducerIdAndEpoch | null): Promise<ProducerIdAndEpoch> {
+    this.ensureReady();
+    return this.producerIds.initProducerId(current);
   }
 
   /**
@@ -583,8 +600,10 @@ export class Broker {
     p: Partition,
     prepared: PreparedBatch,
     requireMinIsr: boolean,
-  ): ReturnType<Partition['appendAsLeader']> {
-    const info = p.appendAsLeader(prepared, requireMinIsr);
+    idempotent?: Parameters<Partition['appendAsLeader']>[2],
+  ): LeaderAppendInfo {
+    const info = p.appendAsLeader(prepared, requireMinIsr, idempotent);
+    if (info.duplicate) return info;
     const traffic = this.traffic.of(topic);
     traffic.recordsIn += prepared.recordCount;
     traffic.bytesIn += info.sizeBytes;

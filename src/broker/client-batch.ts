@@ -12,7 +12,7 @@
  * (`producer`, the default, keeps every batch in the codec it came in).
  */
 import { crc32c } from '@node-rs/crc32';
-import { CorruptRecordError, InvalidRecordError, RecordTooLargeError } from '../errors.js';
+import { CorruptRecordError, InvalidRecordError, ProducerStateError, RecordTooLargeError } from '../errors.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { CODEC_NAMES, type CompressionCodec, isKnownCodec } from '../storage/compression.js';
 import { writeInt64BE } from '../storage/int64.js';
@@ -32,6 +32,7 @@ import {
   RECORDS_COUNT_OFFSET,
   readBatchHeader,
 } from '../storage/record-batch.js';
+import { MAX_PRODUCER_ID, type ProducerBatch, producerBatchOf } from './producer-state-manager.js';
 
 const TIMESTAMP_TYPE_LOG_APPEND = 0x08;
 const TRANSACTIONAL = 0x10;
@@ -133,4 +134,27 @@ export function messageSetToAppend(topic: string, config: LogConfig, messageSet:
   const set = decodeMessageSet(messageSet, MAX_DECOMPRESSED_BYTES);
   const records = set.records.map((r) => ({ key: r.key, value: r.value, timestamp: r.timestamp }));
   return prepareBatch(topic, config, records, now);
+}
+
+/**
+ * The producer of a checked client batch (its id, epoch and sequences), or null for a batch of a
+ * producer that is not idempotent (producer id -1). Kafka's LogValidator refuses a producer id
+ * without a sequence; an id at or above 2^52 was never given out (InitProducerId stays below it)
+ * and would read as an HTTP Idempotency-Key hash, so it is refused too.
+ */
+export function producerOfClientBatch(batch: Buffer): ProducerBatch | null {
+  const header = readBatchHeader(batch);
+  if (header.producerId < 0) return null;
+  if (header.producerId >= MAX_PRODUCER_ID) {
+    throw new ProducerStateError(
+      'UNKNOWN_PRODUCER_ID',
+      `producer id ${header.producerId} was not given out by this cluster (use InitProducerId)`,
+    );
+  }
+  if (header.baseSequence < 0 || header.producerEpoch < 0) {
+    throw new InvalidRecordError(
+      `invalid sequence number ${header.baseSequence} or epoch ${header.producerEpoch} in a batch of producer ${header.producerId}`,
+    );
+  }
+  return producerBatchOf(header);
 }

@@ -3,6 +3,7 @@ import { NotEnoughReplicasError, NotLeaderOrFollowerError, RequestTimedOutError 
 import { type ReplicaLag, ReplicaTracker } from '../replication/replica-tracker.js';
 import type { AppendInfo, PartitionLog, PreparedBatch } from '../storage/partition-log.js';
 import { IdempotencyCache, type IdempotencyLimits } from './idempotency-cache.js';
+import { type ProducerBatch, type ProducerStateLimits, ProducerStateManager } from './producer-state-manager.js';
 import { WaitQueue } from './wait-queue.js';
 
 /** A partition's state as plain values, for describe calls and metrics (the facade's describePartitions). */
@@ -24,6 +25,19 @@ export interface PartitionStatus {
    * and on a single node.
    */
   replicaLag: ReplicaLag[];
+}
+
+/**
+ * Most bytes of the log's tail read to rebuild its idempotent producers' state: a producer retries
+ * only its last five batches, which sit at the very end, so a bounded tail keeps the retries exact
+ * while a long log opens as fast as a short one. A producer last seen before it is unknown, and
+ * an unknown producer is accepted at any sequence (KIP-360).
+ */
+const PRODUCER_STATE_SCAN_MAX_BYTES = 32 * 1024 * 1024;
+
+/** A leader append of an idempotent producer's batch that repeats one already stored: nothing was written. */
+export interface LeaderAppendInfo extends AppendInfo {
+  duplicate?: true;
 }
 
 /** What a partition needs from the node around it to act as leader or follower. */
@@ -67,6 +81,15 @@ export class Partition {
   private tracker: ReplicaTracker | null = null;
   /** Recent idempotency keys; null until first asked, then rebuilt from the log and kept current. */
   private idempotency: IdempotencyCache | null = null;
+  /**
+   * Idempotent Kafka producers (epoch, recent sequences), built from the log when this node leads
+   * and a producer's batch first arrives, then kept by every append; dropped when this node stops
+   * leading or the log is truncated (a follower's log holds what its leader wrote, so a new leader
+   * rebuilds the same state from it).
+   */
+  private producers: ProducerStateManager | null = null;
+  /** The log's truncation count when `producers` was built: any truncation since makes it stale. */
+  private producersBuiltAtTruncation = -1;
 
   constructor(
     readonly topic: string,
@@ -109,6 +132,7 @@ export class Partition {
     this.stateVersion = state.version;
     if (!this.isLeader) {
       this.tracker = null;
+      this.producers = null;
       // Writers waiting for this node to commit wake and find it no longer leads.
       if (wasLeader) this.highWatermarkWaiters.wakeAll();
       return;
@@ -142,16 +166,50 @@ export class Partition {
    * Leader append. acks=all first checks the ISR against `min.insync.replicas` so nothing
    * is written when the write could not be acknowledged (Kafka's rule).
    */
-  appendAsLeader(prepared: PreparedBatch, requireMinIsr: boolean): AppendInfo {
+  appendAsLeader(
+    prepared: PreparedBatch,
+    requireMinIsr: boolean,
+    idempotent?: { producer: ProducerBatch; limits: ProducerStateLimits },
+  ): LeaderAppendInfo {
     this.checkLeader();
     const minIsr = this.log.logConfig.minInsyncReplicas;
     if (requireMinIsr && this.isr.length < minIsr) {
       throw new NotEnoughReplicasError(this.topic, this.partition, this.isr.length, minIsr);
     }
+    let producers: ProducerStateManager | null = null;
+    if (idempotent) {
+      // Kafka's duplicate check: a retry of one of the producer's last five batches gets its first answer.
+      producers = this.producerState(idempotent.limits, prepared.now);
+      const earlier = producers.check(idempotent.producer, prepared.now, `${this.topic}-${this.partition}`);
+      if (earlier !== null) {
+        return {
+          baseOffset: earlier.baseOffset,
+          lastOffset: earlier.lastOffset,
+          logAppendTime: this.log.logConfig.logAppendTime ? earlier.timestamp : -1,
+          maxTimestamp: earlier.timestamp,
+          sizeBytes: 0,
+          duplicate: true,
+        };
+      }
+    }
     const info = this.log.appendPrepared(prepared, this.leaderEpoch);
+    if (producers !== null && idempotent) {
+      const { baseOffset, lastOffset, maxTimestamp } = info;
+      producers.record(idempotent.producer, { baseOffset, lastOffset, timestamp: maxTimestamp }, prepared.now);
+    }
     this.maybeIncrementHighWatermark();
     this.appendWaiters.wakeAll();
     return info;
+  }
+
+  /** This partition's idempotent producers, rebuilt from the log's tail when not built or truncated since. */
+  producerState(limits: ProducerStateLimits, now: number): ProducerStateManager {
+    if (this.producers === null || this.producersBuiltAtTruncation !== this.log.truncations) {
+      const headers = this.log.tailBatchHeaders(PRODUCER_STATE_SCAN_MAX_BYTES, now - limits.expirationMs);
+      this.producers = ProducerStateManager.fromHeaders(headers, limits, now);
+      this.producersBuiltAtTruncation = this.log.truncations;
+    }
+    return this.producers;
   }
 
   /** This partition's recent idempotency keys, read from the log's batch headers on first use. */

@@ -14,6 +14,9 @@ import {
 /** A topic's own record, without its partitions' states (each has its own key, changed on its own). */
 type StoredTopic = Omit<TopicMetadata, 'partitionStates'>;
 
+/** Tries at a producer id block before giving up to the caller, which retries later (nodes race only at a block's end). */
+const MAX_ALLOCATION_ATTEMPTS = 16;
+
 /**
  * The metadata store of a cluster: topics and partition states in etcd, as KRaft keeps topic and
  * partition records. Layout under `/samsa/<cluster>/`:
@@ -22,6 +25,7 @@ type StoredTopic = Omit<TopicMetadata, 'partitionStates'>;
  *   topics/<name>                  StoredTopic JSON (configs, partition count, version)
  *   partitions/<name>/<p>          PartitionState JSON (replicas, leader, leader epoch, ISR, version)
  *   broker-configs/<entity>        run-time broker configs (a broker id, or `<default>`)
+ *   producer-ids/next              the first producer id no node's block has had (a decimal number)
  *
  * Each partition has its own key so that a leader change (controller) and an ISR change (leader)
  * of different partitions never conflict. Every change is one etcd transaction that compares the
@@ -150,6 +154,23 @@ export class EtcdMetadataStore implements MetadataStore {
       .commit();
     if (!result.succeeded) throw new MetadataConflictError(what, expectedVersion, Number.NaN);
     return stored;
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    const key = 'producer-ids/next';
+    for (let attempt = 0; attempt < MAX_ALLOCATION_ATTEMPTS; attempt++) {
+      const kv = (await this.kv.get(key).exec()).kvs[0];
+      const first = kv ? Number(kv.value.toString('utf8')) : 0;
+      if (!Number.isSafeInteger(first) || first < 0)
+        throw new Error(`etcd metadata: ${key} holds ${String(kv?.value)}`);
+      // Compare-and-swap on the key's revision: two nodes racing for a block cannot both get it.
+      const result = await this.kv
+        .if(key, kv ? 'Mod' : 'Create', '==', kv ? kv.mod_revision : 0)
+        .then(this.kv.put(key).value(String(first + count)))
+        .commit();
+      if (result.succeeded) return first;
+    }
+    throw new MetadataConflictError(key, -1, Number.NaN);
   }
 
   async getBrokerConfigs(entity: string): Promise<Record<string, string>> {

@@ -78,6 +78,12 @@ export interface MetadataStore {
     next: Omit<PartitionState, 'version'>,
     expectedVersion: number,
   ): Promise<PartitionState>;
+  /**
+   * Reserves the next `count` producer ids (a block, as Kafka's controller hands them out, KIP-730):
+   * no other call, on this node or another, before or after a restart, gets any of them. Returns
+   * the first; the block is `[first, first + count)`.
+   */
+  allocateProducerIds(count: number): Promise<number>;
   /** The run-time broker configs of `entity` (a broker id, or `<default>` for the cluster-wide ones). */
   getBrokerConfigs(entity: string): Promise<Record<string, string>>;
   /** Replaces the run-time broker configs of `entity`, atomically (all of them, or none). */
@@ -101,6 +107,8 @@ interface StoredMetadata {
 
 const METADATA_FILE = 'samsa-metadata.json';
 const BROKER_CONFIGS_FILE = 'dynamic-broker-configs.json';
+/** `{ "version": 1, "nextProducerId": N }`: the first producer id no block has had. */
+const PRODUCER_IDS_FILE = 'producer-ids.json';
 /** Kafka's per-log-dir identity file; we keep its key=value format. */
 const META_PROPERTIES_FILE = 'meta.properties';
 
@@ -155,6 +163,7 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly topics = new Map<string, TopicMetadata>();
   private readonly brokerConfigs = new Map<string, Record<string, string>>();
   private writes: Promise<void> = Promise.resolve();
+  private nextProducerId = 0;
 
   private constructor(
     private readonly dataDir: string,
@@ -176,6 +185,16 @@ export class LocalMetadataStore implements MetadataStore {
           t.partitionStates ?? Array.from({ length: t.partitions }, () => singleReplicaState(nodeId));
         store.topics.set(t.name, { ...t, partitionStates, version: t.version ?? 0 });
       }
+    }
+    const producerIdsFile = path.join(dataDir, PRODUCER_IDS_FILE);
+    if (fs.existsSync(producerIdsFile)) {
+      const stored = JSON.parse(await fs.promises.readFile(producerIdsFile, 'utf8')) as {
+        version: number;
+        nextProducerId: number;
+      };
+      if (stored.version !== 1 || !Number.isSafeInteger(stored.nextProducerId) || stored.nextProducerId < 0)
+        throw new Error(`${producerIdsFile}: unsupported content ${JSON.stringify(stored)}`);
+      store.nextProducerId = stored.nextProducerId;
     }
     const configsFile = path.join(dataDir, BROKER_CONFIGS_FILE);
     if (fs.existsSync(configsFile)) {
@@ -250,6 +269,17 @@ export class LocalMetadataStore implements MetadataStore {
     this.topics.set(topic, { ...current, partitionStates: states });
     await this.persist(() => this.topics.set(topic, current));
     return copyPartitionState(stored);
+  }
+
+  async allocateProducerIds(count: number): Promise<number> {
+    const first = this.nextProducerId;
+    this.nextProducerId += count;
+    const text = `${JSON.stringify({ version: 1, nextProducerId: this.nextProducerId })}\n`;
+    const write = this.writes.then(() => writeFileAtomicAsync(path.join(this.dataDir, PRODUCER_IDS_FILE), text));
+    this.writes = write.catch(() => undefined);
+    // A failed write keeps the block spent in memory: ids are never handed out twice, only skipped.
+    await write;
+    return first;
   }
 
   async getBrokerConfigs(entity: string): Promise<Record<string, string>> {

@@ -40,6 +40,7 @@ import {
   OffsetOutOfRangeError,
   PayloadTooLargeError,
   ProduceBatchError,
+  ProducerStateError,
   RecordFormatError,
   RecordTooLargeError,
   RemoteBrokerError,
@@ -147,6 +148,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(SecurityDisabledError, KAFKA_BAD_REQUEST),
   // ---- produce ----
   row(IdempotencyKeyReusedError, UNPROCESSABLE),
+  row(ProducerStateError, UNPROCESSABLE),
   row(NotEnoughReplicasError, KAFKA_RETRIABLE),
   // Leadership moved or is moving: retriable, as Confluent answers Kafka's NotLeaderOrFollowerException.
   row(NotLeaderOrFollowerError, KAFKA_RETRIABLE),

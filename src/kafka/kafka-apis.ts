@@ -4,13 +4,15 @@
  * Consumer groups (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
  * OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are the group coordinator's, shared with
  * the REST consumers. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted to and from
- * the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache. Not yet: SASL.
+ * the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache. Idempotent
+ * producers work (InitProducerId); transactions do not (none of their APIs is here). Not yet: SASL.
  */
 
 import { fetchApi } from './handlers/fetch.js';
 import { findCoordinatorApi } from './handlers/find-coordinator.js';
 import { deleteGroupsApi, describeGroupsApi, listGroupsApi } from './handlers/group-admin.js';
 import { heartbeatApi, joinGroupApi, leaveGroupApi, syncGroupApi } from './handlers/group-membership.js';
+import { initProducerIdApi } from './handlers/init-producer-id.js';
 import type { KafkaApi, KafkaApiContext } from './handlers/kafka-api.js';
 import { listOffsetsApi } from './handlers/list-offsets.js';
 import { metadataApi } from './handlers/metadata.js';
@@ -42,6 +44,7 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     describeGroupsApi(ctx),
     listGroupsApi(ctx),
     deleteGroupsApi(ctx),
+    initProducerIdApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

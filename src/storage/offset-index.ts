@@ -103,4 +103,14 @@ export class OffsetIndex extends AbstractIndex {
       position: this.positions[slot] as number,
     };
   }
+
+  /** The last entry at or before byte `position` (a batch boundary), or (baseOffset, 0) when there is none. */
+  lookupPosition(position: number): OffsetPosition {
+    const slot = this.floorSlot((s) => this.positions[s] as number, position);
+    if (slot < 0) return { offset: this.baseOffset, position: 0 };
+    return {
+      offset: this.baseOffset + (this.relativeOffsets[slot] as number),
+      position: this.positions[slot] as number,
+    };
+  }
 }

@@ -574,6 +574,36 @@ export class PartitionLog {
   }
 
   /**
+   * Headers of the batches in about the last `maxBytes` of the log (from the offset index entry at
+   * or before that point) that may hold a record with timestamp >= `timestamp`, oldest first: what
+   * the broker rebuilds its producers' state from (Kafka reads its producer snapshots and the log
+   * after them; here the tail alone, bounded, so a long log costs no longer to open).
+   */
+  *tailBatchHeaders(maxBytes: number, timestamp: number): Generator<BatchHeader> {
+    this.ensureOpen();
+    const segments = this.segments.slice();
+    let first = segments.length - 1;
+    let firstPosition = 0;
+    let budget = maxBytes;
+    for (; first >= 0; first--) {
+      const seg = segments[first] as LogSegment;
+      if (seg.sizeBytes >= budget) {
+        firstPosition = seg.offsetIndex.lookupPosition(seg.sizeBytes - budget).position;
+        break;
+      }
+      budget -= seg.sizeBytes;
+    }
+    for (let i = Math.max(first, 0); i < segments.length; i++) {
+      const seg = segments[i] as LogSegment;
+      if (seg.maxTimestampSoFar < timestamp) continue;
+      const since = seg.translateOffset(Math.max(seg.timeIndex.lookup(timestamp), this.logStartOffset));
+      if (since === null) continue;
+      const from = i === first ? Math.max(firstPosition, since.position) : since.position;
+      for (const { header } of seg.scan(from)) yield header;
+    }
+  }
+
+  /**
    * Kafka's delete retention: removes whole segments, oldest first, while they are older than
    * `retention.ms` or the log is larger than `retention.bytes`, never past the high watermark.
    * The log start offset moves to the first remaining segment. Returns segments deleted.

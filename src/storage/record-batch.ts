@@ -82,6 +82,8 @@ export interface BatchHeader {
   baseTimestamp: number;
   maxTimestamp: number;
   producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
   recordsCount: number;
 }
 
@@ -376,6 +378,8 @@ export function readBatchHeader(buf: Buffer, pos = 0): BatchHeader {
     baseTimestamp: readInt64BE(buf, pos + BASE_TIMESTAMP_OFFSET),
     maxTimestamp: readInt64BE(buf, pos + MAX_TIMESTAMP_OFFSET),
     producerId: readInt64BE(buf, pos + PRODUCER_ID_OFFSET),
+    producerEpoch: buf.readInt16BE(pos + PRODUCER_EPOCH_OFFSET),
+    baseSequence: buf.readInt32BE(pos + BASE_SEQUENCE_OFFSET),
     recordsCount: buf.readInt32BE(pos + RECORDS_COUNT_OFFSET),
   };
 }

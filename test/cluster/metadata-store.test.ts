@@ -108,6 +108,20 @@ function storeContract(name: string, make: () => Promise<StoreUnderTest>, option
       await under.cleanup();
     });
 
+    test('producer id blocks never overlap, asked at once or after a reopen', async () => {
+      const under = await make();
+      const store = await under.open();
+      const firsts = await Promise.all([1, 2, 3, 4].map(() => store.allocateProducerIds(1000)));
+      await store.close();
+      const again = await under.open();
+      firsts.push(await again.allocateProducerIds(10));
+      await again.close();
+      const sorted = [...firsts].sort((x, y) => x - y);
+      assert.equal(sorted[0], 0);
+      for (let i = 1; i < sorted.length; i++) assert.ok((sorted[i] as number) >= (sorted[i - 1] as number) + 1000);
+      await under.cleanup();
+    });
+
     test('keeps run-time broker configs per entity', async () => {
       const under = await make();
       const store = await under.open();
@@ -173,6 +187,17 @@ describe('etcd metadata store between nodes', etcd, () => {
     assert.match(a.clusterId, /^[A-Za-z0-9_-]{22}$/);
     await a.createTopic(topic('shared', 2));
     assert.deepEqual((await b.getTopic('shared'))?.partitions, 2);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  test('two nodes racing for producer id blocks get disjoint ones', async () => {
+    const under = await etcdUnderTest();
+    const [a, b] = await Promise.all([under.open(), under.open()]);
+    const firsts = await Promise.all([a, b, a, b, a, b].map((store) => store.allocateProducerIds(1000)));
+    assert.deepEqual(
+      [...firsts].sort((x, y) => x - y),
+      [0, 1000, 2000, 3000, 4000, 5000],
+    );
     await Promise.all([a.close(), b.close()]);
   });
 

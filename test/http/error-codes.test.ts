@@ -64,6 +64,7 @@ const CASES: Case[] = [
   c(new errors.InvalidReplicaAssignmentError('t', 0, 'm'), 'INVALID_REPLICA_ASSIGNMENT', 400, 40002),
   c(new errors.SecurityDisabledError(), 'SECURITY_DISABLED', 400, 40002),
   c(new errors.IdempotencyKeyReusedError('t', 'd'), 'INVALID_REQUEST', 422, 422),
+  c(new errors.ProducerStateError('OUT_OF_ORDER_SEQUENCE_NUMBER', 'm'), 'OUT_OF_ORDER_SEQUENCE_NUMBER', 422, 422),
   c(new errors.NotEnoughReplicasError('t', 0, 1, 2), 'NOT_ENOUGH_REPLICAS', 503, 50003),
   c(new errors.RequestTimedOutError('t', 0, 50), 'REQUEST_TIMED_OUT', 503, 50003),
   c(new errors.NotLeaderOrFollowerError('t', 0, 2), 'NOT_LEADER_OR_FOLLOWER', 503, 50003),

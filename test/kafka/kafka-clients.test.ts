@@ -106,6 +106,7 @@ describe('Kafka clients against samsa serve', () => {
           [18, 0, 3], // ApiVersions
           [19, 0, 4], // CreateTopics
           [20, 0, 3], // DeleteTopics
+          [22, 0, 4], // InitProducerId
           [23, 0, 4], // OffsetForLeaderEpoch
           [42, 0, 2], // DeleteGroups
         ],
@@ -531,7 +532,7 @@ describe('Kafka clients against samsa serve', () => {
         { errorCode: 0, nodeId: 0, port: server.kafkaPort },
       );
       const txn = await conn.call(API_KEYS.FindCoordinator, 1, { key: 'tx', keyType: 1 });
-      assert.equal(txn.errorCode, 15);
+      assert.equal(txn.errorCode, 53); // TRANSACTIONAL_ID_AUTHORIZATION_FAILED: no transactions
       const commit = await conn.call(API_KEYS.OffsetCommit, 2, {
         groupId: 'wire',
         generationIdOrMemberEpoch: -1,

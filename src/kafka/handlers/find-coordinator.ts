@@ -1,7 +1,7 @@
 /**
  * FindCoordinator (api key 10) for consumer groups: the node that coordinates a group is the
  * leader of its `__consumer_offsets` partition; on a single node, this one. Transaction
- * coordinators do not exist here (no transactions): COORDINATOR_NOT_AVAILABLE.
+ * coordinators do not exist here (no transactions): TRANSACTIONAL_ID_AUTHORIZATION_FAILED.
  */
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
@@ -21,7 +21,8 @@ export function findCoordinatorApi(ctx: KafkaApiContext): KafkaApi {
       if (request.keyType !== GROUP_KEY_TYPE) {
         return {
           ...none,
-          errorCode: KAFKA_ERRORS.COORDINATOR_NOT_AVAILABLE.code,
+          // Not COORDINATOR_NOT_AVAILABLE, which clients retry until their timeout: this one is fatal at once.
+          errorCode: KAFKA_ERRORS.TRANSACTIONAL_ID_AUTHORIZATION_FAILED.code,
           errorMessage: 'transactions are not supported, so there is no transaction coordinator',
         };
       }
