@@ -191,7 +191,7 @@ describe('Kafka clients against samsa serve', () => {
           [3, 0, 8], // Metadata
           [8, 0, 7], // OffsetCommit
           [9, 1, 5], // OffsetFetch
-          [10, 0, 2], // FindCoordinator
+          [10, 0, 4], // FindCoordinator (v4 batched, KIP-699)
           [18, 0, 3], // ApiVersions
           [19, 0, 4], // CreateTopics
           [20, 0, 3], // DeleteTopics

@@ -51,14 +51,19 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
       if (wanted.length > MAX_PARTITIONS_PER_REQUEST) {
         return { throttleTimeMs: 0, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, sessionId: 0, responses: [] };
       }
-      const fetched = await broker.fetchPartitions({
-        partitions: wanted,
-        maxBytes: Math.min(Math.max(0, request.maxBytes as number), MAX_RESPONSE_BYTES),
-        minBytes: Math.max(0, request.minBytes as number),
-        maxWaitMs: Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS),
-        isolation: 'high_watermark',
-        signal: context.signal,
-      });
+      const fetched = await broker.fetchPartitions(
+        {
+          partitions: wanted,
+          maxBytes: Math.min(Math.max(0, request.maxBytes as number), MAX_RESPONSE_BYTES),
+          minBytes: Math.max(0, request.minBytes as number),
+          maxWaitMs: Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS),
+          isolation: 'high_watermark',
+          signal: context.signal,
+          answerErrorsAtOnce: true,
+        },
+        // Preferred read replicas (KIP-392) are not offered: consumers read from the leader.
+        { leaderOnly: true },
+      );
       let i = 0;
       const responses = topics.map((t) => ({
         topic: t.topic,
