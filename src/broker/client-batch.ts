@@ -9,7 +9,7 @@
  * is inside the CRC, so the CRC is computed again then.
  */
 import { crc32c } from '@node-rs/crc32';
-import { CorruptRecordError, InvalidRecordError } from '../errors.js';
+import { InvalidRecordError } from '../errors.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { CODEC_NAMES, CompressionCodec } from '../storage/compression.js';
 import { writeInt64BE } from '../storage/int64.js';
@@ -19,11 +19,10 @@ import {
   ATTRIBUTES_OFFSET,
   CRC_OFFSET,
   compressionOf,
-  decodeRecordBatch,
   MAGIC_OFFSET,
   MAX_TIMESTAMP_OFFSET,
-  readBatchHeader,
 } from '../storage/record-batch.js';
+import { checkRecords } from '../storage/record-walker.js';
 
 const TIMESTAMP_TYPE_LOG_APPEND = 0x08;
 const TRANSACTIONAL = 0x10;
@@ -64,16 +63,10 @@ export function clientBatchToAppend(config: LogConfig, batch: Buffer, now: numbe
       KAFKA_ERRORS.UNSUPPORTED_COMPRESSION_TYPE,
     );
   }
-  const records = decodeRecordBatch(batch, MAX_DECOMPRESSED_BYTES);
-  const { baseOffset } = readBatchHeader(batch);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i] as (typeof records)[number];
-    // A client numbers its records 0..n-1 (Kafka's "inner offsets"); readers derive offsets from that.
-    if (record.offset - baseOffset !== i)
-      throw new CorruptRecordError(`record ${i} of the batch has offset delta ${record.offset - baseOffset}`);
-    if (config.cleanupPolicyCompact && record.key === null)
-      throw new InvalidRecordError('a compacted topic cannot accept a record without a key');
-  }
+  // A client numbers its records 0..n-1 (Kafka's "inner offsets"); readers derive offsets from that.
+  const { keyless } = checkRecords(batch, MAX_DECOMPRESSED_BYTES);
+  if (config.cleanupPolicyCompact && keyless)
+    throw new InvalidRecordError('a compacted topic cannot accept a record without a key');
   if (config.logAppendTime) {
     batch.writeInt16BE(attributes | TIMESTAMP_TYPE_LOG_APPEND, ATTRIBUTES_OFFSET);
     writeInt64BE(batch, now, MAX_TIMESTAMP_OFFSET);
