@@ -550,7 +550,8 @@ export class Broker {
     const meta = this.topics.get(topic);
     if (!meta) throw new UnknownTopicError(topic, 'produce');
     const p = this.partitionOrThrow(topic, partition);
-    const prepared = clientBatchToAppend(this.admin.logConfigOf(meta), batch, Date.now());
+    // The log's own config, kept current by every config change: not rebuilt for each batch.
+    const prepared = clientBatchToAppend(p.log.logConfig, batch, Date.now());
     const info = this.appendCounted(topic, p, prepared, opts.acks === -1);
     if (opts.acks === -1) await p.waitForHighWatermarkPast(info.lastOffset, opts.timeoutMs);
     return { baseOffset: info.baseOffset, logAppendTime: info.logAppendTime, logStartOffset: p.log.logStartOffset };
