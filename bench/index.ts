@@ -10,6 +10,7 @@ const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   sse: async () => (await import('./sse.js')).runSseBench,
   metrics: async () => (await import('./metrics.js')).runMetricsBench,
   replication: async () => (await import('./replication.js')).runReplicationBench,
+  kafka: async () => (await import('./kafka.js')).runKafkaBench,
 };
 
 const name = process.argv[2];

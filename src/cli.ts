@@ -157,13 +157,15 @@ async function serve(config: ServerConfig): Promise<number> {
   }
   const { port } = server.address() as AddressInfo;
   let kafka: KafkaListener | null = null;
+  let kafkaPort = 0;
   if (config.kafkaPort !== 0) {
-    kafka = await listenKafka(node, config, logger);
-    if (kafka === null) {
+    const listening = await listenKafka(node, config, logger);
+    if (listening === null) {
       server.close();
       await node.shutdown().catch(() => undefined);
       return EXIT_FAILURE;
     }
+    ({ listener: kafka, port: kafkaPort } = listening);
   }
   // The port must stay a plain number in this line: test/process/server-process.ts reads it from here.
   logger.info(
@@ -175,8 +177,17 @@ async function serve(config: ServerConfig): Promise<number> {
     // Peers reach this node at its advertised URL; by default the address it listens on.
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
     const advertised = config.advertisedUrl === '' ? `http://${host}:${port}` : config.advertisedUrl;
+    // What the other nodes' Metadata hands Kafka clients for this one: the configured listener, else
+    // the host of the advertised URL with the Kafka port (this node's own Metadata keeps answering
+    // the address each client connected to).
+    const kafkaListener =
+      kafka === null
+        ? undefined
+        : config.kafkaAdvertisedListener !== ''
+          ? parseListener(config.kafkaAdvertisedListener)
+          : { host: new URL(advertised).hostname.replace(/^\[(.*)\]$/, '$1'), port: kafkaPort };
     try {
-      await node.joinCluster(advertised);
+      await node.joinCluster(advertised, kafkaListener);
     } catch (err) {
       logger.error({ event: 'join_failed', err }, 'could not join the cluster');
       server.close();
@@ -229,7 +240,11 @@ async function serve(config: ServerConfig): Promise<number> {
  * Starts the Kafka protocol listener on `--kafka-port` (same host as HTTP); null when it cannot
  * listen, after one log line saying why (a port in use names the flag that moves or disables it).
  */
-async function listenKafka(node: SamsaNode, config: ServerConfig, logger: Logger): Promise<KafkaListener | null> {
+async function listenKafka(
+  node: SamsaNode,
+  config: ServerConfig,
+  logger: Logger,
+): Promise<{ listener: KafkaListener; port: number } | null> {
   const listener = new KafkaListener({
     ...kafkaApis({
       broker: node.broker,
@@ -245,7 +260,7 @@ async function listenKafka(node: SamsaNode, config: ServerConfig, logger: Logger
       { event: 'kafka_listening', host: config.host, port, advertised: config.kafkaAdvertisedListener || null },
       `Kafka protocol listener on ${config.host}:${port}`,
     );
-    return listener;
+    return { listener, port };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const message =

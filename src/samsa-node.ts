@@ -93,6 +93,7 @@ export class SamsaNode {
           cluster: {
             liveNodes: () => link.runtime?.liveNodes() ?? [],
             mayLead: () => link.runtime?.mayLead() ?? false,
+            controllerId: () => link.runtime?.controllerId ?? -1,
             clusterSecret: link.clusterSecret,
           },
         });
@@ -126,10 +127,11 @@ export class SamsaNode {
   }
 
   /**
-   * Cluster mode: registers this node (reachable at `advertisedUrl`) under its etcd lease, campaigns
-   * for controller and watches the metadata. Call once the HTTP edge listens, before `start`.
+   * Cluster mode: registers this node (reachable at `advertisedUrl`, and by Kafka clients at
+   * `kafkaListener` when it runs one) under its etcd lease, campaigns for controller and watches
+   * the metadata. Call once the HTTP edge (and the Kafka listener) listens, before `start`.
    */
-  async joinCluster(advertisedUrl: string): Promise<void> {
+  async joinCluster(advertisedUrl: string, kafkaListener?: { host: string; port: number }): Promise<void> {
     const link = this.cluster;
     if (!link || link.runtime) return;
     const onError = this.opts.onError ?? reportBackgroundError;
@@ -137,7 +139,12 @@ export class SamsaNode {
     link.runtime = await ClusterRuntime.start({
       endpoints: link.opts.endpoints,
       clusterName: link.opts.clusterName,
-      node: { nodeId: this.broker.nodeId, advertisedUrl, ...(link.opts.rack ? { rack: link.opts.rack } : {}) },
+      node: {
+        nodeId: this.broker.nodeId,
+        advertisedUrl,
+        ...(link.opts.rack ? { rack: link.opts.rack } : {}),
+        ...(kafkaListener ? { kafkaListener } : {}),
+      },
       store: link.store,
       sessionTimeoutMs: link.replication.sessionTimeoutMs,
       uncleanLeaderElection: link.replication.uncleanLeaderElection,

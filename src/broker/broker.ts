@@ -125,6 +125,8 @@ export interface BrokerClusterOptions {
   liveNodes(): ClusterNode[];
   /** Whether this node's registration is confirmed recently enough to take writes as a leader (see PartitionRole). */
   mayLead(): boolean;
+  /** The cluster's controller as last seen, -1 while none is known. */
+  controllerId(): number;
   /** Sent on every node-to-node call and required on every one received. */
   clusterSecret: string;
 }
@@ -146,6 +148,11 @@ export interface FetchResult {
   records: Buffer;
   highWatermark: number;
   logStartOffset: number;
+}
+
+export interface ReadOptions {
+  /** Only from the partition's leader; a follower (or a node without a replica) throws NotLeaderOrFollowerError. */
+  leaderOnly?: boolean;
 }
 
 export interface StartReport {
@@ -418,6 +425,21 @@ export class Broker {
     return p;
   }
 
+  /**
+   * The partition when this node leads it: what a Kafka client's fetch and offset lookups ask for
+   * (Kafka serves consumers from the leader unless it redirected them, KIP-392), so a client that
+   * came to a follower is told NOT_LEADER_OR_FOLLOWER and refreshes its metadata.
+   */
+  private leaderPartitionOrThrow(topic: string, partition: number): Partition {
+    const p = this.partitionOrThrow(topic, partition);
+    if (!p.isLeader) throw new NotLeaderOrFollowerError(topic, partition, p.leaderId);
+    return p;
+  }
+
+  private lookup(opts: ReadOptions): (topic: string, partition: number) => Partition {
+    return opts.leaderOnly ? (t, p) => this.leaderPartitionOrThrow(t, p) : (t, p) => this.partitionOrThrow(t, p);
+  }
+
   /** Whether this node holds a replica of the partition (always, for an existing one, on a single node). */
   hostsPartition(topic: string, partition: number): boolean {
     return this.partitions.get(topic)?.[partition] !== undefined;
@@ -556,7 +578,8 @@ export class Broker {
     const meta = this.topics.get(topic);
     if (!meta) throw new UnknownTopicError(topic, 'produce');
     const p = this.partitionOrThrow(topic, partition);
-    const prepared = clientBatchToAppend(topic, this.admin.logConfigOf(meta), batch, Date.now(), opts.legacyFormats);
+    // The log's own config, kept current by every config change: not rebuilt for each batch.
+    const prepared = clientBatchToAppend(topic, p.log.logConfig, batch, Date.now(), opts.legacyFormats);
     const producer = producerOfClientBatch(prepared.batch);
     const idempotent = producer === null ? undefined : { producer, limits: this.settings.producerState };
     // A retry of a stored batch (idempotent producers) gets its offsets again, once they are committed.
@@ -688,10 +711,10 @@ export class Broker {
 
   // ---- offsets (list-offsets.ts) ----
 
-  /** The offsets of a partition this node hosts (a Kafka client asks the leader; NotLeaderOrFollower otherwise). */
-  listOffsets(topic: string, partition: number): PartitionOffsets {
+  /** The offsets of a partition this node hosts (Kafka clients: its leader, with `leaderOnly`). */
+  listOffsets(topic: string, partition: number, opts: ReadOptions = {}): PartitionOffsets {
     this.ensureReady();
-    return partitionOffsets(this.partitionOrThrow(topic, partition));
+    return partitionOffsets(this.lookup(opts)(topic, partition));
   }
 
   /**
@@ -738,9 +761,10 @@ export class Broker {
     topic: string,
     partition: number,
     timestamp: number,
+    opts: ReadOptions = {},
   ): { offset: number; timestamp: number } | null {
     this.ensureReady();
-    return offsetForTimestamp(this.partitionOrThrow(topic, partition), timestamp);
+    return offsetForTimestamp(this.lookup(opts)(topic, partition), timestamp);
   }
 
   /** `offsetForTimestamp` on any node: a partition with no replica here asks its leader. */
@@ -842,9 +866,9 @@ export class Broker {
   }
 
   /** Many partitions at once, with byte limits, minBytes and a long-poll (see fetch.ts). */
-  fetchPartitions(request: FetchRequest): Promise<FetchResponse> {
+  fetchPartitions(request: FetchRequest, opts: ReadOptions = {}): Promise<FetchResponse> {
     this.ensureReady();
-    return fetchPartitions(request, (t, p) => this.partitionOrThrow(t, p));
+    return fetchPartitions(request, this.lookup(opts));
   }
 
   /**
@@ -908,6 +932,11 @@ export class Broker {
     const live = this.cluster?.liveNodes() ?? [];
     if (live.some((n) => n.nodeId === this.nodeId)) return live;
     return [...live, { nodeId: this.nodeId, advertisedUrl: '' }].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  /** The cluster's controller as last seen (-1 while none is known); on a single node, this node. */
+  get controllerId(): number {
+    return this.cluster?.controllerId() ?? this.nodeId;
   }
 
   /** Whether this broker is one node of a cluster (etcd-coordinated) rather than the embedded single node. */

@@ -32,6 +32,7 @@ import {
   RECORDS_COUNT_OFFSET,
   readBatchHeader,
 } from '../storage/record-batch.js';
+import { checkRecords } from '../storage/record-walker.js';
 import { MAX_PRODUCER_ID, type ProducerBatch, producerBatchOf } from './producer-state-manager.js';
 
 const TIMESTAMP_TYPE_LOG_APPEND = 0x08;
@@ -81,22 +82,27 @@ export function clientBatchToAppend(
       KAFKA_ERRORS.UNSUPPORTED_COMPRESSION_TYPE,
     );
   }
-  const records = decodeRecordBatch(batch, MAX_DECOMPRESSED_BYTES);
-  const { baseOffset } = readBatchHeader(batch);
-  for (let i = 0; i < records.length; i++) {
-    const record = records[i] as (typeof records)[number];
-    // A client numbers its records 0..n-1 (Kafka's "inner offsets"); readers derive offsets from that.
-    if (record.offset - baseOffset !== i)
-      throw new CorruptRecordError(`record ${i} of the batch has offset delta ${record.offset - baseOffset}`);
-    if (config.cleanupPolicyCompact && record.key === null)
-      throw new InvalidRecordError('a compacted topic cannot accept a record without a key');
-  }
   if (config.compression !== null && config.compression !== codec) {
+    // The topic names another codec: decoded once (which checks every record) and compressed again.
+    const records = decodeRecordBatch(batch, MAX_DECOMPRESSED_BYTES);
+    const { baseOffset } = readBatchHeader(batch);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as (typeof records)[number];
+      // A client numbers its records 0..n-1 (Kafka's "inner offsets"); readers derive offsets from that.
+      if (record.offset - baseOffset !== i)
+        throw new CorruptRecordError(`record ${i} of the batch has offset delta ${record.offset - baseOffset}`);
+      if (config.cleanupPolicyCompact && record.key === null)
+        throw new InvalidRecordError('a compacted topic cannot accept a record without a key');
+    }
     const stored = recompressed(batch, records, config.compression);
     if (stored.length > config.maxMessageBytes) throw new RecordTooLargeError(stored.length, config.maxMessageBytes);
     if (config.logAppendTime) stampLogAppendTime(stored, now);
     return { batch: stored, recordCount: prepared.recordCount, now };
   }
+  // Stored as it came: every record walked (offset deltas 0..n-1, fields within bounds), none built.
+  const { keyless } = checkRecords(batch, MAX_DECOMPRESSED_BYTES);
+  if (config.cleanupPolicyCompact && keyless)
+    throw new InvalidRecordError('a compacted topic cannot accept a record without a key');
   if (config.logAppendTime) stampLogAppendTime(batch, now);
   return prepared;
 }

@@ -26,6 +26,11 @@ export interface FetchRequest {
   isolation: IsolationLevel;
   /** Ends the wait early (the client went away); the answer then holds what there is. */
   signal?: AbortSignal;
+  /**
+   * Kafka's fetch rule: a partition's error is answered at once rather than after the wait, so a
+   * client sent to a node that does not lead the partition refreshes its metadata without delay.
+   */
+  answerErrorsAtOnce?: boolean;
 }
 
 export interface FetchedPartition {
@@ -121,6 +126,7 @@ export async function fetchPartitions(request: FetchRequest, lookup: PartitionLo
     const answer = readPartitions(request, lookup);
     const leftMs = deadline - Date.now();
     if (answer.sizeBytes >= Math.max(1, request.minBytes) || leftMs <= 0 || request.signal?.aborted) return answer;
+    if (request.answerErrorsAtOnce && answer.partitions.some((p) => p.error !== null)) return answer;
     await waitForAny(request, answer, lookup, leftMs);
     if (Date.now() >= deadline || request.signal?.aborted) return readPartitions(request, lookup);
   }

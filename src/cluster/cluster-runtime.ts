@@ -31,6 +31,8 @@ const LEASE_MARGIN_MS = 2_000;
 export class ClusterRuntime {
   private registry: NodeRegistry;
   private nodes: ClusterNode[] = [];
+  /** The controller's node id as last read from the election (-1: none known). */
+  private electedId = -1;
   private readonly election: ControllerElection;
   private readonly controller: Controller;
   private poll: NodeJS.Timeout | null = null;
@@ -50,8 +52,13 @@ export class ClusterRuntime {
     this.election = ControllerElection.start(
       { ...opts, nodeId: opts.node.nodeId, ttlSeconds: this.ttlSeconds },
       (isController) => {
-        if (isController) this.controller.start();
-        else void this.controller.stop();
+        if (isController) {
+          this.electedId = opts.node.nodeId;
+          this.controller.start();
+        } else {
+          void this.controller.stop();
+          void this.refreshController();
+        }
       },
     );
   }
@@ -97,6 +104,15 @@ export class ClusterRuntime {
     } catch {
       // etcd unreachable: keep the last list; the lease check stops this node leading if it lasts
     }
+    await this.refreshController();
+  }
+
+  private async refreshController(): Promise<void> {
+    try {
+      this.electedId = (await this.election.currentController()) ?? -1;
+    } catch {
+      // etcd unreachable: keep the last one seen (Kafka clients only send admin requests there)
+    }
   }
 
   /** The lease expired (etcd unreachable, or this process was paused): register again once possible. */
@@ -127,6 +143,11 @@ export class ClusterRuntime {
 
   get isController(): boolean {
     return this.election.isController;
+  }
+
+  /** The controller's node id as last seen (re-read with the live nodes), -1 while none is known. */
+  get controllerId(): number {
+    return this.electedId;
   }
 
   /**

@@ -6,6 +6,11 @@ export interface ClusterNode {
   nodeId: number;
   advertisedUrl: string;
   rack?: string;
+  /**
+   * Where Kafka clients reach this node's Kafka listener (what every node's Metadata and
+   * FindCoordinator hand out for it); absent when the node runs without one (`--kafka-port 0`).
+   */
+  kafkaListener?: { host: string; port: number };
 }
 
 export interface NodeRegistryOptions extends EtcdClusterOptions {

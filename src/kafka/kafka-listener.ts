@@ -195,6 +195,7 @@ class Connection {
   /** Answers in request order; each settles to the frame to write, or null (no answer: acks=0). */
   #queue: Array<Promise<Buffer | null>> = [];
   #writing = false;
+  #corked = false;
   #closed = false;
   readonly #aborter = new AbortController();
   inFlight = 0;
@@ -314,6 +315,23 @@ class Connection {
     return Buffer.concat([size, header, body]);
   }
 
+  /**
+   * Answers settled in the same turn of the event loop (a client's pipelined requests, read from
+   * one chunk) go out in one write: the socket is corked at the first and uncorked once the turn's
+   * I/O is done, instead of one syscall per answer.
+   */
+  #write(frame: Buffer): void {
+    if (!this.#corked) {
+      this.#corked = true;
+      this.socket.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(frame);
+  }
+
   async #flush(): Promise<void> {
     if (this.#writing) return;
     this.#writing = true;
@@ -329,7 +347,7 @@ class Connection {
         this.#queue.shift();
         this.inFlight--;
         if (this.#closed) return;
-        if (frame !== null) this.socket.write(frame);
+        if (frame !== null) this.#write(frame);
         if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
       }
     } finally {

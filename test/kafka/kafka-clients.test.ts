@@ -96,7 +96,7 @@ describe('Kafka clients against samsa serve', () => {
           [3, 0, 12], // Metadata
           [8, 0, 8], // OffsetCommit
           [9, 0, 8], // OffsetFetch
-          [10, 0, 2], // FindCoordinator
+          [10, 0, 4], // FindCoordinator (v4 batched, KIP-699)
           [11, 0, 9], // JoinGroup
           [12, 0, 4], // Heartbeat
           [13, 0, 5], // LeaveGroup

@@ -69,14 +69,19 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
         return { throttleTimeMs: 0, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, sessionId: 0, responses: [] };
       }
       const maxBytes = Math.min(Math.max(0, request.maxBytes as number), MAX_RESPONSE_BYTES);
-      const fetched = await broker.fetchPartitions({
-        partitions: wanted,
-        maxBytes,
-        minBytes: Math.max(0, request.minBytes as number),
-        maxWaitMs: Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS),
-        isolation: 'high_watermark',
-        signal: context.signal,
-      });
+      const fetched = await broker.fetchPartitions(
+        {
+          partitions: wanted,
+          maxBytes,
+          minBytes: Math.max(0, request.minBytes as number),
+          maxWaitMs: Math.min(Math.max(0, request.maxWaitMs as number), MAX_WAIT_MS),
+          isolation: 'high_watermark',
+          signal: context.signal,
+          answerErrorsAtOnce: true,
+        },
+        // Preferred read replicas (KIP-392) are not offered: consumers read from the leader.
+        { leaderOnly: true },
+      );
       const magic = version <= LAST_MAGIC_V0_VERSION ? MAGIC_V0 : MAGIC_V1;
       let left = maxBytes;
       let i = 0;

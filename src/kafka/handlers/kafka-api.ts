@@ -52,6 +52,33 @@ export function advertisedAddress(ctx: KafkaApiContext, request: RequestContext)
   return { host: local, port: request.localPort };
 }
 
+/** A broker as Metadata lists it and FindCoordinator names it. */
+export interface KafkaBroker {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+}
+
+/**
+ * Every live node Kafka clients can reach, by node id: this node at `advertisedAddress`, the
+ * others at the Kafka listener they registered (cluster mode). A node without a Kafka listener
+ * (`--kafka-port 0`) is left out: a client could not connect to it.
+ */
+export function kafkaBrokers(ctx: KafkaApiContext, request: RequestContext): Map<number, KafkaBroker> {
+  const out = new Map<number, KafkaBroker>();
+  for (const node of ctx.broker.clusterNodes()) {
+    const rack = node.rack ?? null;
+    if (node.nodeId === ctx.broker.nodeId) {
+      out.set(node.nodeId, { nodeId: node.nodeId, ...advertisedAddress(ctx, request), rack });
+    } else if (node.kafkaListener) {
+      const { host, port } = node.kafkaListener;
+      out.set(node.nodeId, { nodeId: node.nodeId, host, port, rack });
+    }
+  }
+  return out;
+}
+
 /** Parses `host:port` (IPv6 in brackets) as config.ts accepts it. */
 export function parseListener(text: string): { host: string; port: number } {
   const colon = text.lastIndexOf(':');

@@ -27,11 +27,17 @@ export function listOffsetsApi(ctx: KafkaApiContext): KafkaApi {
   const { broker, logger } = ctx;
 
   function lookUp(topic: string, partition: number, timestamp: number): { offset: number; timestamp: number } {
-    if (timestamp === EARLIEST) return { offset: broker.listOffsets(topic, partition).logStartOffset, timestamp: -1 };
-    if (timestamp === LATEST) return { offset: broker.listOffsets(topic, partition).highWatermark, timestamp: -1 };
-    if (timestamp === MAX_TIMESTAMP)
+    // Clients ask the leader (Kafka's rule for ListOffsets): a follower answers NOT_LEADER_OR_FOLLOWER.
+    const leaderOnly = { leaderOnly: true };
+    if (timestamp === EARLIEST)
+      return { offset: broker.listOffsets(topic, partition, leaderOnly).logStartOffset, timestamp: -1 };
+    if (timestamp === LATEST)
+      return { offset: broker.listOffsets(topic, partition, leaderOnly).highWatermark, timestamp: -1 };
+    if (timestamp === MAX_TIMESTAMP) {
+      broker.listOffsets(topic, partition, leaderOnly); // NOT_LEADER_OR_FOLLOWER off the leader
       return broker.offsetOfMaxTimestamp(topic, partition) ?? { offset: -1, timestamp: -1 };
-    return broker.offsetForTimestamp(topic, partition, timestamp) ?? { offset: -1, timestamp: -1 };
+    }
+    return broker.offsetForTimestamp(topic, partition, timestamp, leaderOnly) ?? { offset: -1, timestamp: -1 };
   }
 
   return {

@@ -1,6 +1,8 @@
 /**
- * Metadata (api key 3): the brokers Kafka clients connect to and, per topic, its partitions with
- * leader, leader epoch, replicas and ISR. A topic the client names that does not exist is created
+ * Metadata (api key 3): the brokers Kafka clients connect to (every live node with its Kafka
+ * listener, see kafkaBrokers), the controller and, per topic, its partitions with leader, leader
+ * epoch, replicas and ISR as the cluster has them; clients send each partition's requests to its
+ * leader. A topic the client names that does not exist is created
  * when the client allows it and `auto.create.topics.enable` is on (Kafka's rule), else answered
  * UNKNOWN_TOPIC_OR_PARTITION. v0 asks for every topic with an empty list, v1+ with null. v9+ is
  * flexible, v10+ answers each topic's id (KIP-516), v11 drops the cluster's authorized operations,
@@ -12,11 +14,11 @@ import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import {
-  advertisedAddress,
   brokerTopicId,
   errorCodeOf,
   type KafkaApi,
   type KafkaApiContext,
+  kafkaBrokers,
   wireTopicId,
   ZERO_UUID,
 } from './kafka-api.js';
@@ -31,7 +33,12 @@ const MAX_TOPICS_PER_REQUEST = 10_000;
 export function metadataApi(ctx: KafkaApiContext): KafkaApi {
   const { broker, logger } = ctx;
 
-  async function topicEntry(name: string, autoCreate: boolean): Promise<Message> {
+  async function topicEntry(
+    name: string,
+    autoCreate: boolean,
+    brokers: ReadonlyMap<number, unknown>,
+  ): Promise<Message> {
+    const live = new Set(broker.clusterNodes().map((n) => n.nodeId));
     if (!broker.hasTopic(name)) {
       if (!autoCreate) return { errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code, name, partitions: [] };
       try {
@@ -49,15 +56,20 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
         name,
         topicId: wireTopicId(broker.topicIdOf(name)),
         isInternal: isInternalTopic(name),
-        partitions: topic.partitions.map((p) => ({
-          errorCode: p.leader < 0 ? KAFKA_ERRORS.LEADER_NOT_AVAILABLE.code : 0,
-          partitionIndex: p.partition,
-          leaderId: p.leader,
-          leaderEpoch: broker.leaderEpochOf(name, p.partition),
-          replicaNodes: p.replicas,
-          isrNodes: p.isr,
-          offlineReplicas: [],
-        })),
+        partitions: topic.partitions.map((p) => {
+          // Kafka's rule: a leader no client can reach (gone, not re-elected yet) is no leader, and
+          // the client asks again; a replica on a node that is not live is offline.
+          const reachable = brokers.has(p.leader);
+          return {
+            errorCode: reachable ? 0 : KAFKA_ERRORS.LEADER_NOT_AVAILABLE.code,
+            partitionIndex: p.partition,
+            leaderId: reachable ? p.leader : -1,
+            leaderEpoch: broker.leaderEpochOf(name, p.partition),
+            replicaNodes: p.replicas,
+            isrNodes: p.isr,
+            offlineReplicas: p.replicas.filter((r) => !live.has(r)),
+          };
+        }),
       };
     } catch (err) {
       // Deleted between the check and the description.
@@ -94,16 +106,13 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
         });
       }
       const autoCreate = !all && request.allowAutoTopicCreation === true && broker.autoCreateTopics;
-      for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate));
-      const self = advertisedAddress(ctx, context);
-      // TODO(cluster): every node should register its Kafka address beside its HTTP URL so Metadata
-      // can list them all; until then only this node is listed, and partitions other nodes lead
-      // name a leader the client cannot reach (use one node per client in cluster mode).
+      const brokers = kafkaBrokers(ctx, context);
+      for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate, brokers));
       return {
         throttleTimeMs: 0,
-        brokers: [{ nodeId: broker.nodeId, host: self.host, port: self.port, rack: null }],
+        brokers: [...brokers.values()],
         clusterId: broker.clusterId,
-        controllerId: broker.nodeId,
+        controllerId: broker.controllerId,
         topics,
         clusterAuthorizedOperations: -2147483648,
       };

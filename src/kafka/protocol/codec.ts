@@ -182,7 +182,10 @@ function readPrimitive(r: Reader, type: Primitive, compact: boolean, nullable: b
       const length = readLength(r, compact, nullable, what);
       if (length === null) return null;
       const at = r.need(length);
-      // A copy: the frame's buffer is reused by the listener once the request is handled.
+      // Records are a view of the frame, not a copy: the listener never reuses a frame's memory
+      // (each is its socket chunk, or the chunks joined), and a Produce's batch is written from
+      // there; copying it cost a tenth of a microsecond per 100-byte record (bench/kafka.ts).
+      if (type === 'records') return b.subarray(at, at + length);
       return Buffer.from(b.subarray(at, at + length));
     }
   }
