@@ -138,15 +138,7 @@ export class ReplicaManager {
     const reads: FetchPartitionRequest[] = [];
     const readIndex: number[] = [];
     for (const want of request.partitions) {
-      const out: ReplicaFetchAnswerPartition = {
-        topic: want.topic,
-        partition: want.partition,
-        error: null,
-        highWatermark: -1,
-        logStartOffset: -1,
-        logEndOffset: -1,
-        sizeBytes: 0,
-      };
+      const out = emptyAnswer(want.topic, want.partition);
       answers.push(out);
       try {
         const p = this.leaderFor(want.topic, want.partition, want.leaderEpoch);
@@ -238,15 +230,7 @@ export class ReplicaManager {
     const reads: FetchPartitionRequest[] = [];
     const readIndex: number[] = [];
     for (const want of request.partitions) {
-      const out: ReplicaFetchAnswerPartition = {
-        topic: want.topic,
-        partition: want.partition,
-        error: null,
-        highWatermark: -1,
-        logStartOffset: -1,
-        logEndOffset: -1,
-        sizeBytes: 0,
-      };
+      const out = emptyAnswer(want.topic, want.partition);
       answers.push(out);
       try {
         const { log } = this.leaderFor(want.topic, want.partition, -1);
@@ -361,4 +345,9 @@ export class ReplicaManager {
     }
     this.onPartitionState(p);
   }
+}
+
+/** A partition's answer before anything is known of it (offsets -1, no records, no error). */
+function emptyAnswer(topic: string, partition: number): ReplicaFetchAnswerPartition {
+  return { topic, partition, error: null, highWatermark: -1, logStartOffset: -1, logEndOffset: -1, sizeBytes: 0 };
 }

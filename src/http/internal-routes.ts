@@ -64,42 +64,44 @@ function obj(v: unknown, what: string): Record<string, unknown> {
   return v as Record<string, unknown>;
 }
 
-function replicaFetchRequest(body: unknown): ReplicaFetchRequest {
-  const b = obj(body, 'body');
+/**
+ * The fields a replica fetch and a leader read share: the wait, the byte limits, and per partition
+ * where to read from (`minFetchOffset`: 0 for a replica, -1 for a read that wants offsets only).
+ */
+function fetchFields(b: Record<string, unknown>, minFetchOffset: number) {
   return {
-    replicaId: int(b.replicaId, 'replicaId', 0),
     maxWaitMs: int(b.maxWaitMs, 'maxWaitMs', 0),
     minBytes: int(b.minBytes, 'minBytes', 0),
     maxBytes: int(b.maxBytes, 'maxBytes', 1),
     partitions: list(b.partitions, 'partitions').map((raw, i) => {
       const p = obj(raw, `partitions[${i}]`);
       return {
+        raw: p,
         topic: str(p.topic, `partitions[${i}].topic`),
         partition: int(p.partition, `partitions[${i}].partition`, 0),
-        fetchOffset: int(p.fetchOffset, `partitions[${i}].fetchOffset`, 0),
-        leaderEpoch: int(p.leaderEpoch, `partitions[${i}].leaderEpoch`, -1),
+        fetchOffset: int(p.fetchOffset, `partitions[${i}].fetchOffset`, minFetchOffset),
         maxBytes: int(p.maxBytes, `partitions[${i}].maxBytes`, 1),
       };
     }),
   };
 }
 
-function leaderReadRequest(body: unknown): LeaderReadRequest {
+function replicaFetchRequest(body: unknown): ReplicaFetchRequest {
   const b = obj(body, 'body');
+  const fields = fetchFields(b, 0);
   return {
-    maxWaitMs: int(b.maxWaitMs, 'maxWaitMs', 0),
-    minBytes: int(b.minBytes, 'minBytes', 0),
-    maxBytes: int(b.maxBytes, 'maxBytes', 1),
-    partitions: list(b.partitions, 'partitions').map((raw, i) => {
-      const p = obj(raw, `partitions[${i}]`);
-      return {
-        topic: str(p.topic, `partitions[${i}].topic`),
-        partition: int(p.partition, `partitions[${i}].partition`, 0),
-        fetchOffset: int(p.fetchOffset, `partitions[${i}].fetchOffset`, -1),
-        maxBytes: int(p.maxBytes, `partitions[${i}].maxBytes`, 1),
-      };
-    }),
+    replicaId: int(b.replicaId, 'replicaId', 0),
+    ...fields,
+    partitions: fields.partitions.map(({ raw, ...p }, i) => ({
+      ...p,
+      leaderEpoch: int(raw.leaderEpoch, `partitions[${i}].leaderEpoch`, -1),
+    })),
   };
+}
+
+function leaderReadRequest(body: unknown): LeaderReadRequest {
+  const fields = fetchFields(obj(body, 'body'), -1);
+  return { ...fields, partitions: fields.partitions.map(({ raw: _raw, ...p }) => p) };
 }
 
 function offsetForTimestampRequest(body: unknown): OffsetForTimestampRequest {

@@ -72,6 +72,11 @@ test('the new leader after kill -9 of the old one knows the idempotent producer'
     return v && v.leader > 0 && v.isr.length === 3 ? v : undefined;
   });
   const oldLeader = servers.get(view.leader) as ServerProcess;
+  // The leader serves the topic once it has read it from the store (the view came through node 1).
+  await until('the leader to know the topic and lead it', async () => {
+    const v = await partitionView(oldLeader, clusterId, TOPIC, 0).catch(() => undefined);
+    return v && v.leader === view.leader && v.isr.length === 3 ? true : undefined;
+  });
 
   let conn = new RawConnection(oldLeader.kafkaPort as number);
   let producerId: number;

@@ -25,6 +25,7 @@ import {
   BINARY_V2,
   b64,
   jsonLines,
+  type KafkaServer,
   KCAT,
   type KcatRecord,
   need,
@@ -33,6 +34,7 @@ import {
   readOverSse,
   readOverV2,
   run,
+  startKafkaServer,
 } from './kafka-test-clients.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -49,22 +51,15 @@ describe('Kafka clients against samsa serve', () => {
   let broker: string;
   let clusterId: string;
 
+  let running: KafkaServer;
+
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-kafka-clients-'));
-    server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
-    assert.ok(server.kafkaPort, 'the server logs its Kafka port');
-    broker = `127.0.0.1:${server.kafkaPort}`;
-    const clusters = (await (await fetch(`${server.baseUrl}/v3/clusters`)).json()) as {
-      data: Array<{ cluster_id: string }>;
-    };
-    clusterId = clusters.data[0]?.cluster_id as string;
+    running = await startKafkaServer('kafka-clients');
+    ({ dataDir, server, clusterId } = running);
+    broker = running.broker;
   });
 
-  after(async () => {
-    server.child.kill('SIGTERM');
-    assert.equal(await server.exited, 0, server.stderr());
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => running.stop());
 
   async function createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
     const res = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics`, {

@@ -8,8 +8,6 @@
  * through Samsa's own codec. Missing clients fail under CI=true (.ci/run installs them).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -18,10 +16,11 @@ import { API_KEYS } from '../../src/kafka/protocol/apis.js';
 import type { Message } from '../../src/kafka/protocol/codec.js';
 import { encodeMessageSet } from '../../src/storage/legacy-record.js';
 import { encodeRecordBatch } from '../../src/storage/record-batch.js';
-import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
+import type { ServerProcess } from '../process/server-process.js';
 import {
   BINARY_V2,
   b64,
+  type KafkaServer,
   KCAT,
   need,
   PYTHON,
@@ -29,6 +28,7 @@ import {
   readOverSse,
   readOverV2,
   run,
+  startKafkaServer,
 } from './kafka-test-clients.js';
 
 const PYTHON_CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'kafka-python-client.py');
@@ -38,26 +38,19 @@ const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 const first = (list: unknown): Message => (list as Message[])[0] as Message;
 
 describe('old clients, new API versions and records across protocols', () => {
-  let dataDir: string;
   let server: ServerProcess;
   let broker: string;
   let clusterId: string;
 
+  let running: KafkaServer;
+
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-kafka-formats-'));
-    server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
-    broker = `127.0.0.1:${server.kafkaPort}`;
-    const clusters = (await (await fetch(`${server.baseUrl}/v3/clusters`)).json()) as {
-      data: Array<{ cluster_id: string }>;
-    };
-    clusterId = clusters.data[0]?.cluster_id as string;
+    running = await startKafkaServer('kafka-formats');
+    ({ server, clusterId } = running);
+    broker = running.broker;
   });
 
-  after(async () => {
-    server.child.kill('SIGTERM');
-    assert.equal(await server.exited, 0, server.stderr());
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => running.stop());
 
   async function createTopic(name: string, partitions: number): Promise<void> {
     const res = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics`, {

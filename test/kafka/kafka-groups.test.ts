@@ -27,7 +27,8 @@ import { kafkaApis } from '../../src/kafka/kafka-apis.js';
 import { KafkaListener } from '../../src/kafka/kafka-listener.js';
 import { API_KEYS } from '../../src/kafka/protocol/apis.js';
 import type { Message } from '../../src/kafka/protocol/codec.js';
-import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
+import type { ServerProcess } from '../process/server-process.js';
+import { type KafkaServer, startKafkaServer } from './kafka-test-clients.js';
 import { RawConnection } from './raw-connection.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -440,28 +441,21 @@ interface Member {
 }
 
 describe('Kafka clients in consumer groups against samsa serve', () => {
-  let dataDir: string;
   let server: ServerProcess;
   let brokerAddress: string;
   let clusterId: string;
   let kafka: Kafka;
 
+  let running: KafkaServer;
+
   before(async () => {
-    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-kafka-group-clients-'));
-    server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
-    brokerAddress = `127.0.0.1:${server.kafkaPort}`;
-    const clusters = (await (await fetch(`${server.baseUrl}/v3/clusters`)).json()) as {
-      data: Array<{ cluster_id: string }>;
-    };
-    clusterId = clusters.data[0]?.cluster_id as string;
+    running = await startKafkaServer('kafka-group-clients');
+    ({ server, clusterId } = running);
+    brokerAddress = running.broker;
     kafka = new Kafka({ brokers: [brokerAddress], clientId: 'group-test', logLevel: logLevel.NOTHING });
   });
 
-  after(async () => {
-    server.child.kill('SIGTERM');
-    assert.equal(await server.exited, 0, server.stderr());
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
+  after(() => running.stop());
 
   async function createTopic(name: string, partitions: number): Promise<void> {
     const res = await fetch(`${server.baseUrl}/v3/clusters/${clusterId}/topics`, {

@@ -5,12 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import net from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { TestContext } from 'node:test';
-import { APIS, type Api, responseHeaderVersion } from '../../src/kafka/protocol/apis.js';
-import { decodeAt, type Message } from '../../src/kafka/protocol/codec.js';
-import { ResponseHeader } from '../../src/kafka/protocol/messages/headers.js';
-import { requestFrame } from './request-frame.js';
+import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
 
 const CLIENT_TIMEOUT_MS = 30_000;
 export const V2 = 'application/vnd.kafka.v2+json';
@@ -154,3 +153,34 @@ export async function readOverSse(
 }
 
 export { RawConnection } from './raw-connection.js';
+
+/** A `samsa serve` with its Kafka listener on a free port, in a fresh data directory. */
+export interface KafkaServer {
+  dataDir: string;
+  server: ServerProcess;
+  /** `127.0.0.1:<kafka port>`, the bootstrap address. */
+  broker: string;
+  clusterId: string;
+  /** SIGTERM; the server must exit 0 (its stderr shown when not); the data directory goes. */
+  stop(): Promise<void>;
+}
+
+export async function startKafkaServer(name: string): Promise<KafkaServer> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `samsa-${name}-`));
+  const server = await startServer(dataDir, ['--kafka-port', String(await freePort())]);
+  assert.ok(server.kafkaPort, 'the server logs its Kafka port');
+  const clusters = (await (await fetch(`${server.baseUrl}/v3/clusters`)).json()) as {
+    data: Array<{ cluster_id: string }>;
+  };
+  return {
+    dataDir,
+    server,
+    broker: `127.0.0.1:${server.kafkaPort}`,
+    clusterId: clusters.data[0]?.cluster_id as string,
+    stop: async () => {
+      server.child.kill('SIGTERM');
+      assert.equal(await server.exited, 0, server.stderr());
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
