@@ -10,6 +10,7 @@
  */
 import net from 'node:net';
 import type { Logger } from '../logger.js';
+import { ANONYMOUS, type Principal } from '../security/principal.js';
 import { API_KEYS, APIS, type Api, requestHeaderVersion, responseHeaderVersion } from './protocol/apis.js';
 import { decodeAt, encode, KafkaCodecError, type Message } from './protocol/codec.js';
 import { RequestHeader, ResponseHeader } from './protocol/messages/headers.js';
@@ -30,6 +31,8 @@ export interface RequestContext {
   remoteAddress: string;
   /** Aborted when the connection closes (or the listener does): a long-polling Fetch stops waiting. */
   signal: AbortSignal;
+  /** Who this connection acts as: set by SASL or the client certificate; `User:ANONYMOUS` before. */
+  principal: Principal;
 }
 
 /** The answer to a request, or null for none (Produce with acks=0: the client reads no response). */
@@ -199,6 +202,8 @@ class Connection {
   #closed = false;
   readonly #aborter = new AbortController();
   inFlight = 0;
+  /** Who this connection acts as, once SASL or its client certificate says so. */
+  principal: Principal = ANONYMOUS;
 
   constructor(
     readonly socket: net.Socket,
@@ -304,6 +309,7 @@ class Connection {
       localPort: this.socket.localPort ?? 0,
       remoteAddress: this.socket.remoteAddress ?? '',
       signal: this.#aborter.signal,
+      principal: this.principal,
     };
   }
 
