@@ -11,6 +11,8 @@
  * table for readers.
  */
 import {
+  AclLimitError,
+  AuthorizationError,
   BadRequestError,
   ConsumerAlreadyExistsError,
   ConsumerInstanceNotFoundError,
@@ -26,6 +28,7 @@ import {
   InvalidRecordError,
   InvalidReplicaAssignmentError,
   InvalidReplicationFactorError,
+  InvalidRequestError,
   InvalidTopicError,
   LeaderEpochError,
   LogClosedError,
@@ -146,6 +149,10 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(NoClusterConfigError, NOT_FOUND),
   row(NoReassignmentError, NOT_FOUND),
   row(SecurityDisabledError, KAFKA_BAD_REQUEST),
+  // ---- authorization (Confluent's AuthorizationException answer) ----
+  row(AuthorizationError, answer(403, 40301)),
+  row(InvalidRequestError, KAFKA_BAD_REQUEST),
+  row(AclLimitError, KAFKA_BAD_REQUEST),
   // ---- produce ----
   row(IdempotencyKeyReusedError, UNPROCESSABLE),
   row(ProducerStateError, UNPROCESSABLE),
