@@ -103,6 +103,7 @@ async function serve(config: ServerConfig): Promise<number> {
       dataDir: config.dataDir,
       nodeId: config.nodeId,
       brokerConfigs: config.brokerConfigs,
+      authorizer: config.authorizer,
       cluster:
         etcd.length === 0
           ? undefined

@@ -53,6 +53,8 @@ export interface ServerConfig {
   clusterSecret: string;
   /** Cluster mode: this node's rack, for rack-aware replica placement; empty: none. */
   rack: string;
+  /** `acl`: Kafka's ACL authorizer (with `super.users`, `allow.everyone.if.no.acl.found`); `none`: everyone may do everything. */
+  authorizer: 'none' | 'acl';
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -135,6 +137,7 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     MAX_INT32,
     'Bytes of event runs kept for SSE streams that read in step',
   ),
+  authorizer: enumSetting('authorizer', 'none', ['none', 'acl'] as const, 'Authorization: none, or acl (Kafka ACLs)'),
 };
 
 /** Broker-wide Kafka configs accepted as flags and env vars, besides every `log.*` name. */

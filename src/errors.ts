@@ -268,9 +268,11 @@ export class AuthorizationError extends SamsaError {
     readonly operation: string,
     readonly resourceType: AuthorizationResourceType,
     readonly resourceName: string,
+    /** Why, when it is not the ACLs (a consumer instance another principal created). */
+    reason?: string,
   ) {
     super(
-      `${principal} is not authorized to ${operation} ${resourceType} '${resourceName}'`,
+      `${principal} is not authorized to ${operation} ${resourceType} '${resourceName}'${reason ? `: ${reason}` : ''}`,
       AUTHORIZATION_FAILED[resourceType],
     );
   }

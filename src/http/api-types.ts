@@ -546,23 +546,29 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List ACLs (not available yet)
-         * @description Confluent REST Proxy v3. Samsa has no ACLs yet and authorization is off, so every ACL operation
-         *     answers 400 / 40002 with a message saying so: what Confluent's proxy answers in front of a Kafka
-         *     cluster without an authorizer (Kafka's SecurityDisabledException). The 200 shape is Confluent's,
-         *     declared for when ACLs exist. Confluent's search parameters (`resource_type`, `principal`, ...)
-         *     are accepted and ignored.
+         * List ACLs
+         * @description Confluent REST Proxy v3 (Kafka's DescribeAcls). The ACLs every given filter matches; an absent
+         *     filter matches anything, as `ANY` does. `pattern_type=MATCH` with a `resource_name` lists every
+         *     ACL that applies to that name: its LITERAL ACLs, the LITERAL `*` ones and each PREFIXED one whose
+         *     prefix starts the name. Needs CLUSTER DESCRIBE. Without an authorizer (the default) every ACL
+         *     operation answers 400 / 40002 (Kafka's SecurityDisabledException), as Confluent's proxy does in
+         *     front of a Kafka cluster without one.
          */
         get: operations["getKafkaAcls"];
         put?: never;
         /**
-         * Create an ACL (not available yet)
-         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         * Create an ACL
+         * @description Confluent REST Proxy v3 (Kafka's CreateAcls). Needs CLUSTER ALTER. Kafka's rules: a concrete
+         *     resource type, LITERAL or PREFIXED, an operation the type supports, ALLOW or DENY, a `User:`
+         *     principal (`User:*` for all), host `*` or an IP address, `kafka-cluster` as the CLUSTER name; else
+         *     400 / 40002 naming the field. An ACL stored already is left as it is. At most 100,000 ACLs.
          */
         post: operations["createKafkaAcls"];
         /**
-         * Delete ACLs (not available yet)
-         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         * Delete ACLs
+         * @description Confluent REST Proxy v3 (Kafka's DeleteAcls). Deletes every ACL the filters match (as for `GET`,
+         *     absent filters match anything, but `resource_type` is required so that a bare DELETE cannot wipe
+         *     every ACL) and answers the deleted ones. Needs CLUSTER ALTER.
          */
         delete: operations["deleteKafkaAcls"];
         options?: never;
@@ -586,8 +592,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create several ACLs (not available yet)
-         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         * Create several ACLs
+         * @description Confluent REST Proxy v3. Creates up to 1000 ACLs in one call, all or none (one invalid ACL refuses
+         *     the batch with 400 / 40002 naming it). Needs CLUSTER ALTER.
          */
         post: operations["batchCreateKafkaAcls"];
         delete?: never;
@@ -3358,8 +3365,9 @@ export interface components {
             };
         };
         /**
-         * @description Samsa has no ACLs yet and authorization is off: 400 / 40002, as Confluent's proxy answers in front
-         *     of a Kafka cluster without an authorizer (SecurityDisabledException).
+         * @description No authorizer runs (the default; start with `--authorizer acl`), so authorization is off: 400 / 40002,
+         *     as Confluent's proxy answers in front of a Kafka cluster without an authorizer
+         *     (SecurityDisabledException). With an authorizer, an invalid ACL or filter: 400 / 40002 naming the field.
          */
         AclsUnavailable: {
             headers: {
@@ -3369,7 +3377,25 @@ export interface components {
                 /**
                  * @example {
                  *       "error_code": 40002,
-                 *       "message": "ACLs are not available: Samsa has no authorizer yet, so authorization is off and every client may do everything. ACL support comes with security."
+                 *       "message": "ACLs are not available: no authorizer is configured, so authorization is off and every client may do everything. Start Samsa with --authorizer acl to use ACLs."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The authorizer denies the caller the operation on the resource (Kafka's ACLs; Confluent's answer
+         *     to an AuthorizationException): 403 / 40301 naming the principal, the operation and the resource.
+         */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40301,
+                 *       "message": "User:ANONYMOUS is not authorized to WRITE TOPIC 'orders'"
                  *     }
                  */
                 "application/json": components["schemas"]["ErrorBody"];
@@ -3465,6 +3491,22 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Only ACLs of this resource type (ANY or absent, every type). */
+        AclResourceTypeQuery: components["schemas"]["AclResourceType"];
+        /** @description Only ACLs of this resource type (ANY for every type). */
+        AclResourceTypeRequiredQuery: components["schemas"]["AclResourceType"];
+        /** @description Only ACLs of this resource name (with pattern_type MATCH, every ACL that applies to it). */
+        AclResourceNameQuery: string;
+        /** @description LITERAL, PREFIXED, MATCH (what applies to resource_name) or ANY (default). */
+        AclPatternTypeQuery: components["schemas"]["AclPatternType"];
+        /** @description Only ACLs of this principal, e.g. `User:alice` or `User:*`. */
+        AclPrincipalQuery: string;
+        /** @description Only ACLs of this host (`*` or an IP address). */
+        AclHostQuery: string;
+        /** @description Only ACLs of this operation (ANY or absent, every one). */
+        AclOperationQuery: components["schemas"]["AclOperation"];
+        /** @description ALLOW, DENY or ANY (default). */
+        AclPermissionQuery: components["schemas"]["AclPermission"];
         /**
          * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
          * @example orders
@@ -3856,6 +3898,7 @@ export interface operations {
                     "application/openmetrics-text; version=1.0.0": string;
                 };
             };
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -3905,6 +3948,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Topic"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -3952,6 +3996,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4001,6 +4046,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4053,6 +4099,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4095,6 +4142,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["PartitionOffsets"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4188,6 +4236,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3ProduceReportOrError"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4279,6 +4328,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4310,6 +4360,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["TopicNameList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4353,6 +4404,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"][];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4383,6 +4435,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2BrokerList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4445,6 +4498,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4504,6 +4558,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4511,7 +4566,22 @@ export interface operations {
     };
     getKafkaAcls: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only ACLs of this resource type (ANY or absent, every type). */
+                resource_type?: components["parameters"]["AclResourceTypeQuery"];
+                /** @description Only ACLs of this resource name (with pattern_type MATCH, every ACL that applies to it). */
+                resource_name?: components["parameters"]["AclResourceNameQuery"];
+                /** @description LITERAL, PREFIXED, MATCH (what applies to resource_name) or ANY (default). */
+                pattern_type?: components["parameters"]["AclPatternTypeQuery"];
+                /** @description Only ACLs of this principal, e.g. `User:alice` or `User:*`. */
+                principal?: components["parameters"]["AclPrincipalQuery"];
+                /** @description Only ACLs of this host (`*` or an IP address). */
+                host?: components["parameters"]["AclHostQuery"];
+                /** @description Only ACLs of this operation (ANY or absent, every one). */
+                operation?: components["parameters"]["AclOperationQuery"];
+                /** @description ALLOW, DENY or ANY (default). */
+                permission?: components["parameters"]["AclPermissionQuery"];
+            };
             header?: never;
             path: {
                 /**
@@ -4524,7 +4594,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The ACLs that match (never answered yet; see 400). */
+            /** @description The ACLs that match, sorted. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4534,6 +4604,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4558,7 +4629,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The ACL is created (never answered yet; see 400). */
+            /** @description The ACL is stored and enforced (on every node of a cluster). */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4566,6 +4637,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4573,7 +4645,22 @@ export interface operations {
     };
     deleteKafkaAcls: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Only ACLs of this resource type (ANY for every type). */
+                resource_type: components["parameters"]["AclResourceTypeRequiredQuery"];
+                /** @description Only ACLs of this resource name (with pattern_type MATCH, every ACL that applies to it). */
+                resource_name?: components["parameters"]["AclResourceNameQuery"];
+                /** @description LITERAL, PREFIXED, MATCH (what applies to resource_name) or ANY (default). */
+                pattern_type?: components["parameters"]["AclPatternTypeQuery"];
+                /** @description Only ACLs of this principal, e.g. `User:alice` or `User:*`. */
+                principal?: components["parameters"]["AclPrincipalQuery"];
+                /** @description Only ACLs of this host (`*` or an IP address). */
+                host?: components["parameters"]["AclHostQuery"];
+                /** @description Only ACLs of this operation (ANY or absent, every one). */
+                operation?: components["parameters"]["AclOperationQuery"];
+                /** @description ALLOW, DENY or ANY (default). */
+                permission?: components["parameters"]["AclPermissionQuery"];
+            };
             header?: never;
             path: {
                 /**
@@ -4586,7 +4673,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The deleted ACLs (never answered yet; see 400). */
+            /** @description The deleted ACLs, sorted. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4596,6 +4683,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4620,7 +4708,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The ACLs are created (never answered yet; see 400). */
+            /** @description The ACLs are stored and enforced. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4628,6 +4716,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4695,6 +4784,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4741,6 +4831,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4776,6 +4867,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4818,6 +4910,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4852,6 +4945,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4910,6 +5004,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4964,6 +5059,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4993,6 +5089,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5065,6 +5162,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5128,6 +5226,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5175,6 +5274,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5214,6 +5314,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5265,6 +5366,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5300,6 +5402,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5368,6 +5471,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5412,6 +5516,7 @@ export interface operations {
             200: components["responses"]["TopicValidated"];
             201: components["responses"]["TopicCreated"];
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5442,6 +5547,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["TopicFound"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5474,6 +5580,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5510,6 +5617,7 @@ export interface operations {
         responses: {
             200: components["responses"]["TopicFound"];
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5540,6 +5648,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5612,6 +5721,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5675,6 +5785,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5722,6 +5833,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5760,6 +5872,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5812,6 +5925,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5877,6 +5991,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5937,6 +6052,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5997,6 +6113,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6056,6 +6173,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6090,6 +6208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6150,6 +6269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6188,6 +6308,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6262,6 +6383,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -6329,6 +6451,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6391,6 +6514,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6490,6 +6614,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyStreams"];
@@ -6562,6 +6687,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["CreateConsumerResponse"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6596,6 +6722,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6630,6 +6757,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6667,6 +6795,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6702,6 +6831,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6746,6 +6876,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6797,6 +6928,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6861,6 +6993,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerCommittedOffsets"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6918,6 +7051,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": unknown[];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6958,6 +7092,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7008,6 +7143,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7058,6 +7194,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7151,6 +7288,7 @@ export interface operations {
                     "application/vnd.kafka.string.v2+json": components["schemas"]["ConsumerRecordString"][];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             406: components["responses"]["ConsumerNotAcceptable"];
             408: components["responses"]["ConsumerRecordFormat"];
@@ -7218,6 +7356,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7277,6 +7416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7309,6 +7449,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             "4XX": components["responses"]["ClientError"];
@@ -7370,6 +7511,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7426,6 +7568,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7494,6 +7637,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7543,6 +7687,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7605,6 +7750,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagDataList"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7668,6 +7814,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7726,6 +7873,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupLagSummaryData"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7778,6 +7926,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupOffsetsReset"];
                 };
             };
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             415: components["responses"]["UnsupportedMediaType"];

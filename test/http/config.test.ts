@@ -32,6 +32,7 @@ test('defaults apply when neither flags nor env say anything', () => {
     clusterName: 'samsa',
     clusterSecret: '',
     rack: '',
+    authorizer: 'none',
     brokerConfigs: {},
   });
 });
