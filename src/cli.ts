@@ -252,6 +252,7 @@ async function listenKafka(
       coordinator: node.coordinator,
       logger,
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
+      authorizer: node.authorizer,
     }),
     logger,
   });

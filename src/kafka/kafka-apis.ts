@@ -5,9 +5,12 @@
  * OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are the group coordinator's, shared with
  * the REST consumers. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted to and from
  * the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache. Idempotent
- * producers work (InitProducerId); transactions do not (none of their APIs is here). Not yet: SASL.
+ * producers work (InitProducerId); transactions do not (none of their APIs is here). ACLs are managed
+ * with DescribeAcls, CreateAcls and DeleteAcls, and every handler checks them per resource
+ * (src/security/access-table.ts). Not yet: SASL.
  */
 
+import { createAclsApi, deleteAclsApi, describeAclsApi } from './handlers/acls.js';
 import { fetchApi } from './handlers/fetch.js';
 import { findCoordinatorApi } from './handlers/find-coordinator.js';
 import { deleteGroupsApi, describeGroupsApi, listGroupsApi } from './handlers/group-admin.js';
@@ -45,6 +48,9 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     listGroupsApi(ctx),
     deleteGroupsApi(ctx),
     initProducerIdApi(ctx),
+    describeAclsApi(ctx),
+    createAclsApi(ctx),
+    deleteAclsApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

@@ -5,9 +5,10 @@
  * twice in one request (Kafka's rule).
  */
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { CLUSTER_RESOURCE_NAME } from '../../security/acl-binding.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v5+ is flexible; librdkafka 2.0 uses ≤4. */
 const CREATE_VERSIONS = { min: 0, max: 4 };
@@ -28,7 +29,10 @@ export function createTopicsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.CreateTopics,
     versions: CREATE_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
+      // Kafka: CLUSTER CREATE covers every topic; else TOPIC CREATE per name.
+      const clusterCreate = authorized('CREATE', 'CLUSTER', CLUSTER_RESOURCE_NAME);
       const asked = request.topics as CreatableTopic[];
       const counts = new Map<string, number>();
       for (const t of asked) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
@@ -44,6 +48,11 @@ export function createTopicsApi(ctx: KafkaApiContext): KafkaApi {
         if ((counts.get(t.name) ?? 0) > 1) {
           answer.errorCode = KAFKA_ERRORS.INVALID_REQUEST.code;
           answer.errorMessage = `topic '${t.name}' is named more than once in the request`;
+          continue;
+        }
+        if (!clusterCreate && !authorized('CREATE', 'TOPIC', t.name)) {
+          answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
+          answer.errorMessage = 'Authorization failed.';
           continue;
         }
         if (t.assignments.length > 0) {
@@ -75,13 +84,18 @@ export function deleteTopicsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.DeleteTopics,
     versions: DELETE_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const responses: Message[] = [];
       for (const [i, name] of (request.topicNames as string[]).entries()) {
         const answer: Message = { name, errorCode: 0, errorMessage: null };
         responses.push(answer);
         if (i >= MAX_TOPICS_PER_REQUEST) {
           answer.errorCode = KAFKA_ERRORS.INVALID_REQUEST.code;
+          continue;
+        }
+        if (!authorized('DELETE', 'TOPIC', name)) {
+          answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
           continue;
         }
         try {

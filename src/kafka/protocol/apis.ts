@@ -4,6 +4,14 @@
  * ApiVersions, whose response header stays v0 always so that a client can read the answer before it
  * knows what the broker supports (KIP-511).
  */
+import {
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+} from './messages/acls.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.js';
 import { FetchRequest, FetchResponse } from './messages/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.js';
@@ -69,6 +77,9 @@ export const API_KEYS = {
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DeleteGroups: 42,
+  DescribeAcls: 29,
+  CreateAcls: 30,
+  DeleteAcls: 31,
 } as const;
 
 const pairs: Array<[string, MessageSchema, MessageSchema]> = [
@@ -91,6 +102,9 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
   ['OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
   ['DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse],
+  ['DescribeAcls', DescribeAclsRequest, DescribeAclsResponse],
+  ['CreateAcls', CreateAclsRequest, CreateAclsResponse],
+  ['DeleteAcls', DeleteAclsRequest, DeleteAclsResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(
