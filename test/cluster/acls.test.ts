@@ -32,7 +32,7 @@ after(async () => {
   if (root) fs.rmSync(root, { recursive: true, force: true });
 });
 
-/** The status of a one-record produce through `via`; 0 when it did not answer within 3 s. */
+/** The status of `GET /topics/<topic>` (TOPIC DESCRIBE) through `via`; 0 when it did not answer within 3 s. */
 /** The status of `GET /topics/<topic>` (TOPIC DESCRIBE) through `via`; 0 when it did not answer within 3 s. */
 async function describe(via: ServerProcess, topic: string): Promise<number> {
   try {
@@ -101,7 +101,7 @@ test(
     assert.equal(made.status, 201, JSON.stringify(made.body));
     const createdAt = Date.now();
     await until(
-      'node 2 to deny the produce',
+      'node 2 to deny DESCRIBE',
       async () => ((await describe(two, 'guarded')) === 403 ? true : undefined),
       5_000,
     );
@@ -122,7 +122,7 @@ test(
     assert.equal(deleted.body.data.length, 1);
     const deletedAt = Date.now();
     await until(
-      'node 1 to allow the produce again',
+      'node 1 to allow DESCRIBE again',
       async () => ((await describe(one, 'guarded')) === 200 ? true : undefined),
       5_000,
     );
