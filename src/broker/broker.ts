@@ -477,6 +477,11 @@ export class Broker {
     return this.admin.topicConfigs(name);
   }
 
+  /** The configs a topic with these overrides would have (CreateTopics' answer to validate_only). */
+  previewTopicConfigs(overrides: Record<string, string>): ResolvedConfig[] {
+    return this.admin.previewTopicConfigs(overrides);
+  }
+
   /** Every setting of this broker with its effective value and levels (run-time, start-up, default). */
   brokerConfigs(): BrokerConfigEntry[] {
     return this.dynamicConfigs.describe();
@@ -715,6 +720,20 @@ export class Broker {
   listOffsets(topic: string, partition: number, opts: ReadOptions = {}): PartitionOffsets {
     this.ensureReady();
     return partitionOffsets(this.lookup(opts)(topic, partition));
+  }
+
+  /**
+   * Kafka's DeleteRecords (KIP-107) on a partition this node leads: its log start offset moves to
+   * `offset`, -1 meaning the high watermark; past the high watermark is OFFSET_OUT_OF_RANGE. The
+   * new start is checkpointed at once; followers take it from the leader's fetch answers. Returns
+   * the low watermark (the leader's log start offset).
+   */
+  deleteRecords(topic: string, partition: number, offset: number): number {
+    this.ensureReady();
+    const p = this.leaderPartitionOrThrow(topic, partition);
+    const lowWatermark = p.log.advanceLogStartOffset(offset === -1 ? p.log.highWatermark : offset);
+    this.logManager.checkpointLogStartOffsets();
+    return lowWatermark;
   }
 
   /**
