@@ -27,10 +27,10 @@ let pki: Pki;
 let agent: Dispatcher;
 const servers: ServerProcess[] = [];
 
-// biome-ignore lint/suspicious/noExplicitAny: v2/v3 answers of several shapes, read field by field
 async function call(
   url: string,
   init: { method?: string; body?: unknown; type?: string } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: v2/v3 answers of several shapes, read field by field
 ): Promise<{ status: number; body: any }> {
   const res = await request(url, {
     method: (init.method ?? 'GET') as 'GET',
