@@ -26,6 +26,7 @@ import type {
   ReplicaFetchRequest,
 } from '../replication/internal-protocol.js';
 import { PeerClient, PeerUnavailableError } from '../replication/peer-client.js';
+import type { PeerTlsSource } from '../replication/peer-connector.js';
 import { LogDirSpace } from '../storage/log-dir-space.js';
 import { LogManager } from '../storage/log-manager.js';
 import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
@@ -129,6 +130,8 @@ export interface BrokerClusterOptions {
   controllerId(): number;
   /** Sent on every node-to-node call and required on every one received. */
   clusterSecret: string;
+  /** Peers at https:// URLs: the CA they are verified against and the certificate shown to them. */
+  peerTls?: PeerTlsSource;
 }
 
 /** Most bytes a peer's answer may have (a replica fetch answer is bounded by replica.fetch.max.bytes per partition). */
@@ -243,6 +246,7 @@ export class Broker {
         addressOf: (id) => cluster.liveNodes().find((n) => n.nodeId === id)?.advertisedUrl,
         clusterSecret: cluster.clusterSecret,
         maxAnswerBytes: MAX_PEER_ANSWER_BYTES,
+        ...(cluster.peerTls ? { peerTls: cluster.peerTls } : {}),
       });
       this.replicas = new ReplicaManager({
         localId: this.nodeId,

@@ -8,8 +8,10 @@ import { DEFAULT_MIN_FREE_DISK_BYTES } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
+import type { PeerTlsSource } from '../replication/peer-connector.js';
 import type { SamsaNode } from '../samsa-node.js';
 import { apiReferenceHandlers } from './api-reference.js';
+import { clientCertificate } from './client-certificate.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { groupForwarding } from './group-forwarding.js';
@@ -71,6 +73,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Cluster mode: the secret node-to-node calls (`/internal/*`) must carry; those routes exist only then. */
   clusterSecret?: string;
+  /** Cluster mode over https: what group calls passed to a coordinator verify it with and show it. */
+  peerTls?: PeerTlsSource;
 }
 
 // Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
@@ -98,6 +102,7 @@ export function createApp({
   sseHub = new SseHub(DEFAULT_SSE_LIMITS),
   corsOrigins = [],
   clusterSecret,
+  peerTls,
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
   const { broker } = node;
@@ -110,10 +115,11 @@ export function createApp({
     app.use(internalRoutes(broker, { clusterSecret, maxProduceBytes: limits.maxRequestBytes + 64 * 1024 }));
   }
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
+  app.use(clientCertificate());
   app.use(cors(corsOrigins, advertisedUrl));
   // Cluster mode: group calls go to the group's coordinator, before any body is read here.
   if (clusterSecret !== undefined && broker.clustered)
-    app.use(groupForwarding(broker, node.coordinator, { clusterSecret }));
+    app.use(groupForwarding(broker, node.coordinator, { clusterSecret, ...(peerTls ? { peerTls } : {}) }));
   metrics.attach({
     sse: {
       openStreams: () => sseHub.stats.open,

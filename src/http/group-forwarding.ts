@@ -24,6 +24,7 @@ import { ConsumerInstanceNotFoundError, ServiceUnavailableError } from '../error
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { CLUSTER_SECRET_HEADER } from '../replication/internal-protocol.js';
+import { type PeerTlsSource, peerConnector } from '../replication/peer-connector.js';
 import { secretMatches } from './internal-routes.js';
 
 /** Names the node that passed a request on; with the cluster secret, the receiver serves it itself. */
@@ -39,6 +40,8 @@ export interface GroupForwardingOptions {
   bodyTimeoutMs?: number;
   /** Connections kept to each coordinator. */
   connectionsPerNode?: number;
+  /** Coordinators at https:// URLs: the CA they are verified against and the certificate shown to them. */
+  peerTls?: PeerTlsSource;
 }
 
 const V2_CONSUMERS = /^\/consumers\/([^/]+)(\/instances\/([^/]+))?(?:\/|$)/;
@@ -118,7 +121,7 @@ export function groupForwarding(
   opts: GroupForwardingOptions,
 ): RequestHandler {
   const agent = new Agent({
-    connect: { timeout: opts.connectTimeoutMs ?? 2_000 },
+    connect: peerConnector(opts.peerTls, opts.connectTimeoutMs ?? 2_000),
     headersTimeout: opts.headersTimeoutMs ?? 330_000,
     bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
     connections: opts.connectionsPerNode ?? 64,
