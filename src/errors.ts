@@ -388,6 +388,22 @@ export class LogClosedError extends SamsaError {
   }
 }
 
+/**
+ * The data dir refused a write: no space left (ENOSPC, EDQUOT), a read-only filesystem (EROFS), or
+ * an I/O error. Nothing of the failed append stays in the log (storage truncates a partial write
+ * back to the last whole batch), and reads go on. Kafka's KAFKA_STORAGE_ERROR (56), retriable:
+ * writes succeed again once space returns, without a restart.
+ */
+export class KafkaStorageError extends SamsaError {
+  constructor(
+    /** `disk_full` (ENOSPC, EDQUOT), `read_only` (EROFS) or `io_error` (EIO): what the filesystem said. */
+    readonly reason: 'disk_full' | 'read_only' | 'io_error',
+    message: string,
+  ) {
+    super(message, KAFKA_ERRORS.KAFKA_STORAGE_ERROR);
+  }
+}
+
 // ---- consumer groups and consumer instances ----
 /** The Kafka group errors a group operation can be refused with; `kafkaError` carries the same one. */
 export type GroupErrorReason = KafkaErrorName &

@@ -27,6 +27,7 @@ import {
   InvalidReplicaAssignmentError,
   InvalidReplicationFactorError,
   InvalidTopicError,
+  KafkaStorageError,
   LeaderEpochError,
   LogClosedError,
   MethodNotAllowedError,
@@ -166,6 +167,8 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(CorruptRecordError, KAFKA_ERROR),
   row(UnexpectedAppendOffsetError, KAFKA_ERROR),
   row(LogClosedError, KAFKA_RETRIABLE),
+  // Full or read-only data dir: 507 Insufficient Storage, a 50xxx code in Confluent's status-and-number style.
+  row(KafkaStorageError, answer(507, 50701)),
   // ---- consumer groups and consumer instances ----
   row(GroupStateError, ILLEGAL_STATE),
   row(UnknownGroupError, answer(404, 40405)),
