@@ -254,3 +254,69 @@ describe('a full data dir (tmpfs)', () => {
     assert.equal(afterRestart.status, 200, JSON.stringify(afterRestart.body));
   });
 });
+
+describe('a data dir the kernel turns read-only (ext4 on a loop device)', () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-read-only-'));
+  const image = path.join(work, 'fs.img');
+  const mountPoint = path.join(work, 'mnt');
+  const dataDir = path.join(mountPoint, 'data');
+  let server: ServerProcess | undefined;
+
+  const mountImage = () => mount(['-o', 'loop,errors=remount-ro', image, mountPoint]);
+
+  before(() => {
+    fs.mkdirSync(mountPoint);
+    fs.writeFileSync(image, '');
+    fs.truncateSync(image, 32 * 1024 * 1024);
+    execFileSync('mkfs.ext4', ['-q', '-F', image], { stdio: 'pipe' });
+    mountImage();
+    fs.mkdirSync(dataDir);
+  });
+  after(async () => {
+    if (server) await stop(server);
+    unmount(mountPoint);
+    fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('refuses produce with 507 and KAFKA_STORAGE_ERROR, keeps serving reads, and loses nothing across the remount', async () => {
+    const kafkaPort = await freePort();
+    // fsync before every answer: what the page cache held unsynced when the disk failed is gone
+    // with the emergency read-only mount (as on a real failing disk; replication covers that case).
+    const args = [
+      '--min-free-disk-bytes',
+      '0',
+      '--kafka-port',
+      String(kafkaPort),
+      '--log.flush.interval.messages',
+      '1',
+    ];
+    server = await startServer(dataDir, args);
+    const acked = new Map<number, string>();
+    for (let n = 0; n < 20; n++) {
+      const answer = await produceHttp(server.baseUrl, recordValue(n));
+      assert.equal(answer.status, 200, JSON.stringify(answer.body));
+      acked.set((answer.body.offsets as { offset: number }[])[0]?.offset as number, recordValue(n));
+    }
+    // What a failing disk does under errors=remount-ro: every write from now on is EROFS.
+    const device = execFileSync('findmnt', ['-n', '-o', 'SOURCE', mountPoint], { encoding: 'utf8' }).trim();
+    fs.writeFileSync(`/sys/fs/ext4/${path.basename(device)}/trigger_fs_error`, '1');
+
+    const refused = await produceHttp(server.baseUrl, recordValue(100));
+    assert.equal(refused.status, 507, JSON.stringify(refused.body));
+    assert.equal(refused.body.error_code, 50701);
+    assert.match(String(refused.body.message), /read-only/);
+    const kafka = await kafkaProduce(kafkaPort, recordValue(101));
+    assert.equal(kafka.errorCode, 56, show(kafka));
+    assertHolds(await readAll(server.baseUrl, 'reader-ro'), acked);
+
+    // The kernel keeps an emergency read-only mount so until it is mounted again: stop, remount, start.
+    await stop(server);
+    server = undefined;
+    unmount(mountPoint);
+    mountImage();
+    server = await startServer(dataDir, args);
+    assertHolds(await readAll(server.baseUrl, 'reader-remounted'), acked);
+    const resumed = await produceHttp(server.baseUrl, recordValue(200));
+    assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
+  });
+});
