@@ -23,6 +23,8 @@ import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
 import { SamsaNode } from './samsa-node.js';
+import { ClientQuotaManager } from './security/client-quota-manager.js';
+import { ClientQuotas } from './security/client-quotas.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -75,6 +77,20 @@ async function reassign(argv: readonly string[]): Promise<number> {
 /** Resolves with the exit code once the node has stopped. */
 async function serve(config: ServerConfig): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
+  // Client quotas: one manager for both edges, so HTTP and Kafka draw on one budget per principal.
+  // Without a quotas file nothing is measured at all (no cost on the produce path).
+  let quotas: ClientQuotaManager | undefined;
+  try {
+    if (config.quotasFile !== '') {
+      quotas = new ClientQuotaManager(ClientQuotas.readFile(config.quotasFile), {
+        samples: config.quotaWindowNum,
+        sampleMs: config.quotaWindowSizeSeconds * 1000,
+      });
+    }
+  } catch (err) {
+    process.stderr.write(`samsa: --quotas-file: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   // Signals can arrive at any point, even while the broker opens; remember the first one.
   let stopSignal: NodeJS.Signals | undefined;
   let onStop: (() => void) | undefined;
@@ -103,6 +119,7 @@ async function serve(config: ServerConfig): Promise<number> {
       dataDir: config.dataDir,
       nodeId: config.nodeId,
       brokerConfigs: config.brokerConfigs,
+      consumers: { maxInstancesPerPrincipal: config.maxConsumerInstancesPerPrincipal },
       cluster:
         etcd.length === 0
           ? undefined
@@ -129,6 +146,7 @@ async function serve(config: ServerConfig): Promise<number> {
     keepAliveMs: config.sseKeepAliveMs,
     maxStreams: config.sseMaxStreams,
     maxStreamsPerClient: config.sseMaxStreamsPerClient,
+    maxStreamsPerPrincipal: config.sseMaxStreamsPerPrincipal,
     maxBufferedBytesPerStream: config.sseMaxBufferedBytes,
     slowClientTimeoutMs: config.sseSlowClientTimeoutMs,
     maxSharedChunkBytes: config.sseMaxSharedBytes,
@@ -146,6 +164,7 @@ async function serve(config: ServerConfig): Promise<number> {
     logger,
     minFreeDiskBytes: config.minFreeDiskBytes,
     clusterSecret: node.clusterSecret,
+    quotas,
   });
   const server = createServer(app);
   try {
@@ -159,7 +178,7 @@ async function serve(config: ServerConfig): Promise<number> {
   let kafka: KafkaListener | null = null;
   let kafkaPort = 0;
   if (config.kafkaPort !== 0) {
-    const listening = await listenKafka(node, config, logger);
+    const listening = await listenKafka(node, config, logger, quotas);
     if (listening === null) {
       server.close();
       await node.shutdown().catch(() => undefined);
@@ -244,6 +263,7 @@ async function listenKafka(
   node: SamsaNode,
   config: ServerConfig,
   logger: Logger,
+  quotas: ClientQuotaManager | undefined,
 ): Promise<{ listener: KafkaListener; port: number } | null> {
   const listener = new KafkaListener({
     ...kafkaApis({
@@ -253,6 +273,7 @@ async function listenKafka(
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
     }),
     logger,
+    quotas,
   });
   try {
     const { port } = await listener.listen(config.kafkaPort, config.host);

@@ -480,6 +480,12 @@ export class ConsumerAlreadyExistsError extends SamsaError {
     );
   }
 }
+/** A principal already holds as many REST consumer instances as one may (429, as for its SSE streams). */
+export class ConsumerInstanceLimitError extends SamsaError {
+  constructor(message: string) {
+    super(message, KAFKA_ERRORS.THROTTLING_QUOTA_EXCEEDED);
+  }
+}
 export class InvalidConsumerConfigError extends SamsaError {
   constructor(message: string) {
     super(`Invalid consumer configuration: ${message}`, KAFKA_ERRORS.INVALID_CONFIG);
@@ -506,6 +512,20 @@ export class RecordFormatError extends EdgeError {
 export class TooManyRequestsError extends EdgeError {
   constructor(message: string) {
     super(message);
+  }
+}
+/**
+ * A principal over one of its quotas (Kafka's client quotas, KIP-13/KIP-124): the HTTP edge answers
+ * 429 with `Retry-After`; Kafka's THROTTLING_QUOTA_EXCEEDED is the nearest word, though the Kafka
+ * listener throttles instead of refusing.
+ */
+export class QuotaExceededError extends SamsaError {
+  constructor(
+    message: string,
+    /** How long until the same request fits the quota again. */
+    readonly retryAfterMs: number,
+  ) {
+    super(message, KAFKA_ERRORS.THROTTLING_QUOTA_EXCEEDED);
   }
 }
 /** A stream (SSE) cut by a failure that is not one of these errors: a bug, reported before the stream ends. */

@@ -13,6 +13,7 @@
 import {
   BadRequestError,
   ConsumerAlreadyExistsError,
+  ConsumerInstanceLimitError,
   ConsumerInstanceNotFoundError,
   CorruptRecordError,
   CrossOriginWriteError,
@@ -42,6 +43,7 @@ import {
   PayloadTooLargeError,
   ProduceBatchError,
   ProducerStateError,
+  QuotaExceededError,
   RecordFormatError,
   RecordTooLargeError,
   RemoteBrokerError,
@@ -121,6 +123,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(MethodNotAllowedError, answer(405, 405)),
   row(RecordFormatError, answer(408, 40801)),
   row(TooManyRequestsError, answer(429, 42901)),
+  row(QuotaExceededError, answer(429, 42901)),
   row(CrossOriginWriteError, answer(403, 40301)),
   row(StreamFailedError, KAFKA_ERROR),
   // ---- the node ----
@@ -178,6 +181,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(UnknownConsumerLagError, NOT_FOUND),
   row(ConsumerInstanceNotFoundError, answer(404, 40403)),
   row(ConsumerAlreadyExistsError, answer(409, 40902)),
+  row(ConsumerInstanceLimitError, answer(429, 42901)),
   row(InvalidConsumerConfigError, answer(422, 42204)),
   row(NoOffsetForPartitionError, ILLEGAL_STATE),
 ]);

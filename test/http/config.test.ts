@@ -32,6 +32,11 @@ test('defaults apply when neither flags nor env say anything', () => {
     clusterName: 'samsa',
     clusterSecret: '',
     rack: '',
+    quotasFile: '',
+    quotaWindowNum: 11,
+    quotaWindowSizeSeconds: 1,
+    sseMaxStreamsPerPrincipal: 1000,
+    maxConsumerInstancesPerPrincipal: 10_000,
     brokerConfigs: {},
   });
 });
