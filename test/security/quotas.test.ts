@@ -183,6 +183,43 @@ describe('consumer_byte_rate and request_rate over HTTP', () => {
     assert.ok(Number(refused.headers.get('retry-after')) >= 1);
   });
 
+  test('an SSE stream over the quota is paced: records after a large one wait out the throttle', async () => {
+    const server = await serverWith({ consumer_byte_rate: 10_000 });
+    assert.equal((await produce(server.baseUrl, 'sse', 10)).status, 200);
+    const abort = new AbortController();
+    try {
+      const res = await fetch(`${server.baseUrl}/topics/sse/stream?from=latest`, { signal: abort.signal });
+      assert.equal(res.status, 200);
+      const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+      let text = '';
+      const arrival = async (marker: string): Promise<number> => {
+        while (!text.includes(marker)) {
+          const { value, done } = await reader.read();
+          assert.ok(!done, `the stream ended before ${marker}`);
+          text += Buffer.from(value).toString('utf8');
+        }
+        return Date.now();
+      };
+      const bigAt = Date.now();
+      assert.equal((await produce(server.baseUrl, 'sse', 30_000)).status, 200);
+      await arrival('xxxxxxxxxx');
+      assert.ok(Date.now() - bigAt < 1000, 'the first run is not held back');
+      const smallAt = Date.now();
+      const small = await fetch(`${server.baseUrl}/topics/sse`, {
+        method: 'POST',
+        headers: { 'content-type': JSON_V2 },
+        body: JSON.stringify({ records: [{ value: 'after-the-big-one', partition: 0 }] }),
+      });
+      assert.equal(small.status, 200);
+      const waitedMs = (await arrival('after-the-big-one')) - smallAt;
+      // 30 KB at 10 KB/s over a 2 s window: the stream waits up to the 2 s cap before polling again.
+      assert.ok(waitedMs >= 700, `the next record came after ${waitedMs} ms`);
+      assert.ok(waitedMs <= 4000, `the next record came after ${waitedMs} ms`);
+    } finally {
+      abort.abort();
+    }
+  });
+
   test('requests over request_rate get 429; probes are never refused', async () => {
     const server = await serverWith({ request_rate: 5 });
     const statuses: number[] = [];
@@ -198,6 +235,22 @@ describe('consumer_byte_rate and request_rate over HTTP', () => {
     assert.equal((await fetch(`${server.baseUrl}/readyz`)).status, 200);
     await sleep(2100);
     assert.equal((await fetch(`${server.baseUrl}/topics`)).status, 200);
+  });
+});
+
+describe('the quotas file', () => {
+  test('a bad quotas file stops samsa serve with a usage error naming the problem', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-quotas-bad-'));
+    try {
+      const file = path.join(dir, 'quotas.json');
+      fs.writeFileSync(file, JSON.stringify({ users: { alice: { producer_byte_rate: -1 } } }));
+      await assert.rejects(
+        startServer(path.join(dir, 'data'), ['--quotas-file', file], 10_000),
+        /quota producer_byte_rate of "alice" must be a number above 0/,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
