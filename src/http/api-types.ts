@@ -3241,7 +3241,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description This client address already has as many open streams as one client may. */
+        /** @description This client address, or this principal, already has as many open streams as one may. */
         TooManyStreams: {
             headers: {
                 [name: string]: unknown;
