@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Message } from '../../src/kafka/protocol/codec.js';
-import { encodeRecordBatch } from '../../src/storage/record-batch.js';
+import { encodeRecordBatch, readBatchHeader, validateRecordBatch } from '../../src/storage/record-batch.js';
 import { produceOne } from '../kafka/producer-requests.js';
 import { RawConnection } from '../kafka/raw-connection.js';
 import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
@@ -132,6 +132,32 @@ async function readAll(baseUrl: string, group: string): Promise<Map<number, stri
   return got;
 }
 
+/**
+ * Every `.log` of the partition, as the disk holds it, is whole batches end to end, each with a
+ * valid CRC and offsets that continue the previous one: no torn batch was left behind.
+ */
+function assertWholeBatches(partitionDir: string): void {
+  let next = 0;
+  for (const file of fs
+    .readdirSync(partitionDir)
+    .filter((f) => f.endsWith('.log'))
+    .sort()) {
+    const bytes = fs.readFileSync(path.join(partitionDir, file));
+    let position = 0;
+    while (position < bytes.length) {
+      assert.ok(position + 12 <= bytes.length, `${file}: a torn batch header at byte ${position}`);
+      const size = bytes.readInt32BE(position + 8) + 12;
+      assert.ok(position + size <= bytes.length, `${file}: a torn batch at byte ${position}`);
+      const batch = bytes.subarray(position, position + size);
+      validateRecordBatch(batch);
+      const header = readBatchHeader(batch);
+      assert.equal(header.baseOffset, next, `${file}: offsets continue`);
+      next = header.lastOffset + 1;
+      position += size;
+    }
+  }
+}
+
 function assertHolds(stored: Map<number, string>, acked: Map<number, string>): void {
   for (const [offset, value] of acked) assert.equal(stored.get(offset), value, `offset ${offset}`);
   // Offsets stay dense: a refused append left no hole and no stray record.
@@ -226,8 +252,13 @@ describe('a full data dir (tmpfs)', () => {
     const stillThere = await fetch(`${member}/assignments`);
     assert.equal(stillThere.status, 200);
 
-    // Reads keep working.
+    // Reads keep working, and the files hold whole batches only.
     assertHolds(await readAll(server.baseUrl, 'reader-full'), acked);
+    assertWholeBatches(path.join(dataDir, `${TOPIC}-0`));
+    assert.ok(
+      fs.readdirSync(path.join(dataDir, `${TOPIC}-0`)).filter((f) => f.endsWith('.log')).length > 1,
+      'segments rolled on the way',
+    );
     const health = await fetch(`${server.baseUrl}/healthz`);
     assert.equal(health.status, 200);
 
@@ -245,6 +276,7 @@ describe('a full data dir (tmpfs)', () => {
     // Full again, then a restart on the full disk: nothing acknowledged is lost.
     fillDisk(filler);
     await produceUntilRefused(server.baseUrl, acked, 4000);
+    assertWholeBatches(path.join(dataDir, `${TOPIC}-0`));
     await stop(server);
     server = undefined;
     server = await startServer(dataDir, args);
