@@ -25,6 +25,8 @@ import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
 import { SamsaNode } from './samsa-node.js';
 import { PrincipalMappingRules } from './security/certificate-principal.js';
+import { ClientQuotaManager } from './security/client-quota-manager.js';
+import { ClientQuotas } from './security/client-quotas.js';
 import { TlsMaterial } from './security/tls-material.js';
 
 const EXIT_OK = 0;
@@ -84,6 +86,20 @@ async function serve(config: ServerConfig): Promise<number> {
     return EXIT_USAGE;
   }
   const { tls } = transport;
+  // Client quotas: one manager for both edges, so HTTP and Kafka draw on one budget per principal.
+  // Without a quotas file nothing is measured at all (no cost on the produce path).
+  let quotas: ClientQuotaManager | undefined;
+  try {
+    if (config.quotasFile !== '') {
+      quotas = new ClientQuotaManager(ClientQuotas.readFile(config.quotasFile), {
+        samples: config.quotaWindowNum,
+        sampleMs: config.quotaWindowSizeSeconds * 1000,
+      });
+    }
+  } catch (err) {
+    process.stderr.write(`samsa: --quotas-file: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   // Signals can arrive at any point, even while the broker opens; remember the first one.
   let stopSignal: NodeJS.Signals | undefined;
   let onStop: (() => void) | undefined;
@@ -112,6 +128,7 @@ async function serve(config: ServerConfig): Promise<number> {
       dataDir: config.dataDir,
       nodeId: config.nodeId,
       brokerConfigs: config.brokerConfigs,
+      consumers: { maxInstancesPerPrincipal: config.maxConsumerInstancesPerPrincipal },
       cluster:
         etcd.length === 0
           ? undefined
@@ -139,6 +156,7 @@ async function serve(config: ServerConfig): Promise<number> {
     keepAliveMs: config.sseKeepAliveMs,
     maxStreams: config.sseMaxStreams,
     maxStreamsPerClient: config.sseMaxStreamsPerClient,
+    maxStreamsPerPrincipal: config.sseMaxStreamsPerPrincipal,
     maxBufferedBytesPerStream: config.sseMaxBufferedBytes,
     slowClientTimeoutMs: config.sseSlowClientTimeoutMs,
     maxSharedChunkBytes: config.sseMaxSharedBytes,
@@ -156,6 +174,7 @@ async function serve(config: ServerConfig): Promise<number> {
     logger,
     minFreeDiskBytes: config.minFreeDiskBytes,
     clusterSecret: node.clusterSecret,
+    quotas,
     ...(tls ? { peerTls: () => tls.material.peerOptions() } : {}),
   });
   const server = createHttpServer(app, {
@@ -184,7 +203,7 @@ async function serve(config: ServerConfig): Promise<number> {
   let kafka: KafkaListener | null = null;
   let kafkaPort = 0;
   if (config.kafkaPort !== 0) {
-    const listening = await listenKafka(node, config, logger, tls);
+    const listening = await listenKafka(node, config, logger, tls, quotas);
     if (listening === null) {
       server.close();
       await node.shutdown().catch(() => undefined);
@@ -271,6 +290,7 @@ async function listenKafka(
   config: ServerConfig,
   logger: Logger,
   tls: Transport['tls'],
+  quotas: ClientQuotaManager | undefined,
 ): Promise<{ listener: KafkaListener; port: number } | null> {
   const listener = new KafkaListener({
     ...kafkaApis({
@@ -285,6 +305,7 @@ async function listenKafka(
     frameTimeoutMs: config.kafkaFrameTimeoutMs,
     connectionsMaxIdleMs: config.kafkaConnectionsMaxIdleMs,
     ...(tls ? { tls: { ...tls, handshakeTimeoutMs: config.tlsHandshakeTimeoutMs } } : {}),
+    quotas,
   });
   try {
     const { port } = await listener.listen(config.kafkaPort, config.host);

@@ -84,6 +84,14 @@ export interface ServerConfig {
   kafkaFrameTimeoutMs: number;
   /** Kafka listener: connections.max.idle.ms. */
   kafkaConnectionsMaxIdleMs: number;
+  /** Client quotas: a JSON file of per-user rates (see src/security/client-quotas.ts); empty: none. */
+  quotasFile: string;
+  /** Kafka's quota.window.num and quota.window.size.seconds: the window quotas are measured over. */
+  quotaWindowNum: number;
+  quotaWindowSizeSeconds: number;
+  /** Most open SSE streams, and REST consumer instances, of one principal. */
+  sseMaxStreamsPerPrincipal: number;
+  maxConsumerInstancesPerPrincipal: number;
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -251,6 +259,29 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     1000,
     MAX_INT32,
     'Close idle Kafka connections after (ms)',
+  ),
+  quotasFile: optionalTextSetting('quotas-file', 'JSON file of per-user quotas (producer_byte_rate, ...)'),
+  quotaWindowNum: intSetting('quota-window-num', 11, 2, 1000, 'Samples in the quota window (quota.window.num)'),
+  quotaWindowSizeSeconds: intSetting(
+    'quota-window-size-seconds',
+    1,
+    1,
+    3600,
+    'Seconds per quota sample (quota.window.size.seconds)',
+  ),
+  sseMaxStreamsPerPrincipal: intSetting(
+    'sse-max-streams-per-principal',
+    1000,
+    1,
+    1_000_000,
+    'Most open SSE streams of one principal',
+  ),
+  maxConsumerInstancesPerPrincipal: intSetting(
+    'max-consumer-instances-per-principal',
+    10_000,
+    1,
+    1_000_000,
+    'Most REST consumer instances of one principal',
   ),
 };
 

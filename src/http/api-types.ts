@@ -3200,7 +3200,48 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description This client address already has as many open streams as one client may. */
+        /**
+         * @description The principal is over a quota (`producer_byte_rate`, `consumer_byte_rate` or
+         *     `request_rate`, measured over the quota window), or holds as many SSE streams or consumer
+         *     instances as one principal may. `Retry-After` says, in whole seconds rounded up, when the
+         *     same request fits again.
+         */
+        QuotaExceeded: {
+            headers: {
+                /** @description Seconds until the request fits the quota again (absent for the stream and instance bounds). */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 42901,
+                 *       "message": "User:alice is over its producer_byte_rate quota of 1048576 bytes/s; retry in 2 s."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The data dir refused the write: no space left, or a read-only filesystem (Kafka's
+         *     KAFKA_STORAGE_ERROR). Nothing of the request was stored; what was stored before stays readable,
+         *     and writes succeed again as soon as space returns, without a restart.
+         */
+        InsufficientStorage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 50701,
+                 *       "message": "Cannot write to orders-0: no space left on the data dir (ENOSPC)."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description This client address, or this principal, already has as many open streams as one may. */
         TooManyStreams: {
             headers: {
                 [name: string]: unknown;
@@ -3956,6 +3997,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4057,6 +4100,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4191,6 +4236,8 @@ export interface operations {
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4283,6 +4330,8 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -6565,6 +6614,7 @@ export interface operations {
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
+            429: components["responses"]["QuotaExceeded"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -6922,6 +6972,7 @@ export interface operations {
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
+            507: components["responses"]["InsufficientStorage"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -7156,6 +7207,7 @@ export interface operations {
             408: components["responses"]["ConsumerRecordFormat"];
             409: components["responses"]["ConsumerConflict"];
             422: components["responses"]["ConsumerUnprocessable"];
+            429: components["responses"]["QuotaExceeded"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };

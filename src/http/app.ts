@@ -10,6 +10,7 @@ import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { PeerTlsSource } from '../replication/peer-connector.js';
 import type { SamsaNode } from '../samsa-node.js';
+import type { ClientQuotaManager } from '../security/client-quota-manager.js';
 import { apiReferenceHandlers } from './api-reference.js';
 import { clientCertificate } from './client-certificate.js';
 import { cors } from './cors.js';
@@ -17,6 +18,7 @@ import { errorHandler, routeNotFound } from './error-handler.js';
 import { groupForwarding } from './group-forwarding.js';
 import { healthHandlers, notReadyError } from './health.js';
 import { homePageHandlers } from './home-page.js';
+import { httpQuotaGate } from './http-quotas.js';
 import { internalRoutes } from './internal-routes.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
@@ -75,6 +77,8 @@ export interface AppOptions {
   clusterSecret?: string;
   /** Cluster mode over https: what group calls passed to a coordinator verify it with and show it. */
   peerTls?: PeerTlsSource;
+  /** Per-principal client quotas (429 when over), shared with the Kafka listener; none when absent. */
+  quotas?: ClientQuotaManager;
 }
 
 // Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
@@ -103,8 +107,11 @@ export function createApp({
   corsOrigins = [],
   clusterSecret,
   peerTls,
+  quotas,
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
+  // Probes, scrapes and pages draw on no quota: a throttled principal must still see the node's health.
+  const quotaGate = quotas === undefined ? undefined : httpQuotaGate(quotas, SERVED_BEFORE_READY);
   const { broker } = node;
   const app = express();
   app.disable('x-powered-by');
@@ -155,7 +162,7 @@ export function createApp({
         ...v3ConfigHandlers(broker),
         ...v3PartitionHandlers(broker),
         ...v3ProduceHandlers(broker, limits, metrics),
-        ...sseHandlers(node, sseHub),
+        ...sseHandlers(node, sseHub, quotas),
         ...v2ConsumerHandlers(broker, node.consumers),
         ...v3ConsumerGroupHandlers(broker, node.coordinator),
       },
@@ -164,9 +171,10 @@ export function createApp({
         maxStreamedObjectBytes: limits.maxStreamedObjectBytes,
         bodyShortcuts: v2ProduceShortcuts(broker, limits, metrics),
         advertisedUrl,
-        beforeOperation: (operationId) => {
+        beforeOperation: (operationId, req, res) => {
           const { phase } = broker;
           if (phase !== 'ready' && !SERVED_BEFORE_READY.has(operationId)) throw notReadyError(phase);
+          quotaGate?.(operationId, req, res);
         },
       },
     ),

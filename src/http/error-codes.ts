@@ -13,6 +13,7 @@
 import {
   BadRequestError,
   ConsumerAlreadyExistsError,
+  ConsumerInstanceLimitError,
   ConsumerInstanceNotFoundError,
   CorruptRecordError,
   CrossOriginWriteError,
@@ -27,6 +28,7 @@ import {
   InvalidReplicaAssignmentError,
   InvalidReplicationFactorError,
   InvalidTopicError,
+  KafkaStorageError,
   LeaderEpochError,
   LogClosedError,
   MethodNotAllowedError,
@@ -41,6 +43,7 @@ import {
   PayloadTooLargeError,
   ProduceBatchError,
   ProducerStateError,
+  QuotaExceededError,
   RecordFormatError,
   RecordTooLargeError,
   RemoteBrokerError,
@@ -120,6 +123,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(MethodNotAllowedError, answer(405, 405)),
   row(RecordFormatError, answer(408, 40801)),
   row(TooManyRequestsError, answer(429, 42901)),
+  row(QuotaExceededError, answer(429, 42901)),
   row(CrossOriginWriteError, answer(403, 40301)),
   row(StreamFailedError, KAFKA_ERROR),
   // ---- the node ----
@@ -166,6 +170,8 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(CorruptRecordError, KAFKA_ERROR),
   row(UnexpectedAppendOffsetError, KAFKA_ERROR),
   row(LogClosedError, KAFKA_RETRIABLE),
+  // Full or read-only data dir: 507 Insufficient Storage, a 50xxx code in Confluent's status-and-number style.
+  row(KafkaStorageError, answer(507, 50701)),
   // ---- consumer groups and consumer instances ----
   row(GroupStateError, ILLEGAL_STATE),
   row(UnknownGroupError, answer(404, 40405)),
@@ -175,6 +181,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(UnknownConsumerLagError, NOT_FOUND),
   row(ConsumerInstanceNotFoundError, answer(404, 40403)),
   row(ConsumerAlreadyExistsError, answer(409, 40902)),
+  row(ConsumerInstanceLimitError, answer(429, 42901)),
   row(InvalidConsumerConfigError, answer(422, 42204)),
   row(NoOffsetForPartitionError, ILLEGAL_STATE),
 ]);

@@ -9,6 +9,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
   NotReadyError,
   PayloadTooLargeError,
+  QuotaExceededError,
   RouteNotFoundError,
   SamsaError,
   UnsupportedMediaTypeError,
@@ -46,6 +47,9 @@ export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger })
       res.destroy();
       return;
     }
+    // RFC 9110 Retry-After: whole seconds, rounded up so a client that waits exactly that long fits.
+    if (err instanceof QuotaExceededError)
+      res.setHeader('Retry-After', Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     res.status(answer.status).json(answer.body satisfies ErrorBody);
   };
 }

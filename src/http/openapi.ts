@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { type SamsaError, UnprocessableEntityError } from '../errors.js';
+import type { Principal } from '../security/principal.js';
 import type { operations } from './api-types.js';
 
 // ---- handler types, derived from the generated api-types.ts ----
@@ -70,6 +71,8 @@ export type SuccessBody<O extends OperationId> = {
 export interface HttpExchange {
   /** The API root as the client addressed it, e.g. `http://localhost:8082`, never with a trailing slash. */
   readonly baseUrl: string;
+  /** Who the exchange acts as (authentication sets it; `User:ANONYMOUS` without credentials). */
+  readonly principal: Principal;
   /** Answers with another 2xx status the operation declares (the default is the lowest one declared). */
   setStatus(status: number): void;
   setHeader(name: string, value: string): void;

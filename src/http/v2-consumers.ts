@@ -4,11 +4,13 @@
  * instance through `consumers.get` (which counts as the member's heartbeat); calls that read or
  * move positions run one at a time per instance (`instance.exclusive`).
  */
+
 import type { Broker } from '../broker/broker.js';
 import { type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import type { ConsumedRun, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
 import { InvalidConsumerConfigError, NotAcceptableError, UnprocessableEntityError } from '../errors.js';
+import { principalText } from '../security/principal.js';
 import type { components } from './api-types.js';
 import { type HandlerTable, RenderedJson } from './openapi.js';
 import { parseTimestampMs } from './timestamp.js';
@@ -49,7 +51,8 @@ export function v2ConsumerHandlers(
   const instanceOf = ({ params }: InstancePath): ConsumerInstance => consumers.get(params.group_name, params.instance);
   return {
     createConsumerInstance: ({ params, body }, http) => {
-      const instance = consumers.create(params.group_name, requestConfig(body ?? {}));
+      const owner = principalText(http.principal);
+      const instance = consumers.create(params.group_name, requestConfig(body ?? {}), owner);
       const path = `/consumers/${encodeURIComponent(instance.group)}/instances/${encodeURIComponent(instance.name)}`;
       return { instance_id: instance.name, base_uri: `${http.baseUrl}${path}` };
     },

@@ -19,6 +19,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../logger.js';
 import { type PrincipalMappingRules, tlsConnectionPrincipal } from '../security/certificate-principal.js';
+import type { ClientQuotaManager } from '../security/client-quota-manager.js';
 import { ConnectionGate } from '../security/connection-gate.js';
 import { ANONYMOUS, type Principal } from '../security/principal.js';
 import type { TlsMaterial } from '../security/tls-material.js';
@@ -82,6 +83,13 @@ export interface KafkaListenerOptions {
   maxInFlightRequests?: number;
   /** TLS (Kafka's SSL security protocol) with this material; absent: plaintext. */
   tls?: { material: TlsMaterial; principalRules: PrincipalMappingRules; handshakeTimeoutMs: number };
+  /**
+   * Client quotas (shared with HTTP): every request counts against the principal's request_rate,
+   * Produce frames against producer_byte_rate, Fetch answers against consumer_byte_rate. Over a
+   * quota, the answer still goes out, with throttle_time_ms set, and the connection reads nothing
+   * more for that long (KIP-219).
+   */
+  quotas?: ClientQuotaManager;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
@@ -134,8 +142,11 @@ export class KafkaListener {
   readonly #maxInFlight: number;
   readonly #versions: Map<number, ApiVersionRange>;
   readonly #sockets = new Set<net.Socket>();
+  /** @internal read by Connection */
+  readonly quotas: ClientQuotaManager | undefined;
 
   constructor(options: KafkaListenerOptions) {
+    this.quotas = options.quotas;
     this.#logger = options.logger;
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
@@ -267,6 +278,9 @@ class Connection {
   #frameTimer: NodeJS.Timeout | null = null;
   #partialFrame = false;
   inFlight = 0;
+  /** A quota throttle mutes the connection (reads nothing) until then (KIP-219). */
+  #mutedUntilMs = 0;
+  #unmuteTimer: NodeJS.Timeout | null = null;
 
   constructor(
     readonly socket: net.Socket,
@@ -278,6 +292,7 @@ class Connection {
       this.#closed = true;
       this.#aborter.abort();
       if (this.#frameTimer) clearTimeout(this.#frameTimer);
+      if (this.#unmuteTimer !== null) clearTimeout(this.#unmuteTimer);
     });
   }
 
@@ -384,9 +399,61 @@ class Connection {
       });
     }
     const { value: request } = decodeAt(frame, end, api.request, apiVersion);
-    return handler(requestHeader, request, this.#context()).then((response) =>
-      response === null ? null : this.#frame(api, apiVersion, requestHeader.correlationId, response),
-    );
+    return handler(requestHeader, request, this.#context()).then((response) => {
+      if (this.listener.quotas === undefined) {
+        return response === null ? null : this.#frame(api, apiVersion, requestHeader.correlationId, response);
+      }
+      return this.#throttledAnswer(api, apiVersion, requestHeader.correlationId, response, frame.length);
+    });
+  }
+
+  /**
+   * The answer with the client quotas applied (KIP-219): the usage is counted, the answer carries the
+   * throttle in `throttle_time_ms` (re-encoded only when throttled), and the connection is muted.
+   */
+  #throttledAnswer(
+    api: Api,
+    version: number,
+    correlationId: number,
+    response: Message | null,
+    requestBytes: number,
+  ): Buffer | null {
+    const quotas = this.listener.quotas as ClientQuotaManager;
+    const principal = this.principal;
+    let frame = response === null ? null : this.#frame(api, version, correlationId, response);
+    let throttleMs = quotas.recordAndGetThrottleTimeMs(principal, 'request_rate', 1);
+    if (api.apiKey === API_KEYS.Produce)
+      throttleMs = Math.max(
+        throttleMs,
+        quotas.recordAndGetThrottleTimeMs(principal, 'producer_byte_rate', requestBytes),
+      );
+    else if (api.apiKey === API_KEYS.Fetch && frame !== null)
+      throttleMs = Math.max(
+        throttleMs,
+        quotas.recordAndGetThrottleTimeMs(principal, 'consumer_byte_rate', frame.length),
+      );
+    if (throttleMs <= 0) return frame;
+    this.#mutedUntilMs = Math.max(this.#mutedUntilMs, Date.now() + throttleMs);
+    if (response !== null && 'throttleTimeMs' in response) {
+      response.throttleTimeMs = throttleMs;
+      frame = this.#frame(api, version, correlationId, response);
+    }
+    return frame;
+  }
+
+  /** Stops reading until the throttle ends; false when the connection is not muted. */
+  #muteIfThrottled(): boolean {
+    const waitMs = this.#mutedUntilMs - Date.now();
+    if (waitMs <= 0) return false;
+    this.socket.pause();
+    if (this.#unmuteTimer === null) {
+      this.#unmuteTimer = setTimeout(() => {
+        this.#unmuteTimer = null;
+        if (this.#closed || this.#muteIfThrottled()) return;
+        if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
+      }, waitMs);
+    }
+    return true;
   }
 
   #context(): RequestContext {
@@ -440,6 +507,7 @@ class Connection {
         this.inFlight--;
         if (this.#closed) return;
         if (frame !== null) this.#write(frame);
+        if (this.#muteIfThrottled()) continue;
         if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
       }
     } finally {

@@ -26,6 +26,7 @@ import {
 } from './record-batch.js';
 import { columnsOf, isColumns, type RecordColumns } from './record-columns.js';
 import { LogSegment, type SegmentConfig, segmentFileName } from './segment.js';
+import { throwAsStorageFault } from './storage-fault.js';
 
 export interface AppendInfo {
   baseOffset: number;
@@ -268,6 +269,16 @@ export class PartitionLog {
    */
   appendPrepared(prepared: PreparedBatch, leaderEpoch = -1): AppendInfo {
     this.ensureOpen();
+    try {
+      return this.appendPreparedOrThrow(prepared, leaderEpoch);
+    } catch (err) {
+      // A full or read-only disk refused the batch (see storage-fault.ts); the segment already cut
+      // any part of it back, so the log ends after its last whole batch, as before the call.
+      throwAsStorageFault(err, `to ${this.name}`);
+    }
+  }
+
+  private appendPreparedOrThrow(prepared: PreparedBatch, leaderEpoch: number): AppendInfo {
     const { batch, now } = prepared;
     const baseOffset = this.logEndOffset;
     setBaseOffset(batch, baseOffset);
@@ -301,6 +312,16 @@ export class PartitionLog {
    */
   appendAsFollower(records: Buffer, now = Date.now()): AppendInfo {
     this.ensureOpen();
+    try {
+      return this.appendAsFollowerOrThrow(records, now);
+    } catch (err) {
+      // The batches written before the refused one stay: each is whole, and the log end offset
+      // says where the next fetch resumes.
+      throwAsStorageFault(err, `to ${this.name}`);
+    }
+  }
+
+  private appendAsFollowerOrThrow(records: Buffer, now: number): AppendInfo {
     const headers: BatchHeader[] = [];
     let position = 0;
     let nextOffset = this.logEndOffset;
@@ -449,6 +470,8 @@ export class PartitionLog {
     const old = this.active;
     if (old.sizeBytes === 0) return old;
     old.onBecomeInactive();
+    // A full disk may refuse the new files: the old segment then stays the active one (it may pass
+    // segment.bytes a little; a later roll succeeds once space returns).
     const next = LogSegment.create(this.dir, this.logEndOffset, PartitionLog.segmentConfig(this.config));
     this.segments.push(next);
     const newBase = next.baseOffset;
@@ -680,6 +703,8 @@ export class PartitionLog {
     if (this.closed) return;
     const startedMs = performance.now();
     for (const seg of this.segments) if (seg.nextOffset > this.recoveryPoint || seg === this.active) seg.flush();
+    // An epoch checkpoint a full disk refused earlier (see LeaderEpochFileCache.flush).
+    if (this.leaderEpochCache.flushPending) this.leaderEpochCache.flush();
     this.onFlush(performance.now() - startedMs);
     this.recoveryPoint = this.logEndOffset;
     this.unflushedMessages = 0;

@@ -49,6 +49,11 @@ test('defaults apply when neither flags nor env say anything', () => {
     kafkaMaxConnectionsPerAddress: 256,
     kafkaFrameTimeoutMs: 30_000,
     kafkaConnectionsMaxIdleMs: 600_000,
+    quotasFile: '',
+    quotaWindowNum: 11,
+    quotaWindowSizeSeconds: 1,
+    sseMaxStreamsPerPrincipal: 1000,
+    maxConsumerInstancesPerPrincipal: 10_000,
     brokerConfigs: {},
   });
 });
