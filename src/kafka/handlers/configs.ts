@@ -13,7 +13,7 @@ import type { ConfigChange } from '../../broker/broker.js';
 import type { BrokerConfigEntry } from '../../broker/broker-config.js';
 import type { ResolvedConfig } from '../../broker/topic-admin.js';
 import { topicConfigDef } from '../../broker/topic-admin.js';
-import { topicConfigSynonyms } from '../../broker/topic-config-synonyms.js';
+import { topicConfigDefOfBrokerSynonym, topicConfigSynonyms } from '../../broker/topic-config-synonyms.js';
 import { InvalidConfigError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
@@ -113,24 +113,20 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
     });
   }
 
-  function brokerEntries(scope: BrokerScope, synonyms: boolean): Message[] {
+  function brokerEntries(scope: BrokerScope, synonyms: boolean, docs: boolean): Message[] {
     const entries = scope === 'broker' ? broker.brokerConfigs() : broker.clusterBrokerConfigs();
-    return entries.map((entry: BrokerConfigEntry) =>
-      configEntry(
+    return entries.map((entry: BrokerConfigEntry) => {
+      // A broker-wide topic default has its topic config's type and text; Samsa's own settings have
+      // neither (Kafka's UNKNOWN type, no documentation).
+      const def = topicConfigDefOfBrokerSynonym(entry.name);
+      return configEntry(
         entry,
         entry.readOnly,
-        synonyms
-          ? entry.synonyms.map((s: { value: string; source: string }) => ({
-              name: entry.name,
-              value: s.value,
-              source: s.source,
-            }))
-          : [],
-        // Samsa's broker settings carry no type; Kafka's UNKNOWN.
-        0,
-        null,
-      ),
-    );
+        synonyms ? entry.synonyms.map((s) => ({ name: entry.name, value: s.value, source: s.source })) : [],
+        def ? (CONFIG_TYPE_CODES[def.type] ?? 0) : 0,
+        docs ? (def?.doc ?? null) : null,
+      );
+    });
   }
 
   return {
@@ -155,7 +151,7 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
           let configs: Message[];
           if (r.resourceType === RESOURCE_TOPIC) configs = topicEntries(r.resourceName, synonyms, docs);
           else if (r.resourceType === RESOURCE_BROKER)
-            configs = brokerEntries(brokerScopeOf(ctx, r.resourceName), synonyms);
+            configs = brokerEntries(brokerScopeOf(ctx, r.resourceName), synonyms, docs);
           else unsupportedResource(r.resourceType);
           const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);
           answer.configs = keys === null ? configs : configs.filter((c) => keys.has(c.name as string));
@@ -216,7 +212,7 @@ async function applyChanges(
   }
   const effective = new Map(entries.map((e) => [e.name, e.value]));
   // The broker-wide synonyms of list-typed topic configs (log.cleanup.policy) are lists too.
-  const isList = (name: string) => name === 'log.cleanup.policy';
+  const isList = (name: string) => topicConfigDefOfBrokerSynonym(name)?.type === 'list';
   await broker.alterBrokerConfigs(scope, changesOf({ overrides, effective, isList }), validateOnly);
 }
 
