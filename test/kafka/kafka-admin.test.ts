@@ -492,6 +492,20 @@ describe('Kafka admin APIs against samsa serve', () => {
         ),
         [42],
       );
+      // One resource named twice in a request: both refused, nothing changed.
+      const twice = await conn.call(API_KEYS.IncrementalAlterConfigs, 1, {
+        resources: [
+          {
+            resourceType: TOPIC,
+            resourceName: 'adm-incremental',
+            configs: [{ name: 'segment.ms', configOperation: 0, value: '5000' }],
+          },
+          { resourceType: TOPIC, resourceName: 'adm-incremental', configs: [] },
+        ],
+        validateOnly: false,
+      });
+      assert.deepEqual(codes(twice), [42, 42]);
+      assert.equal((await topicConfig('adm-incremental', 'segment.ms')).source, 'DEFAULT_CONFIG');
       // Cluster-wide broker configs: the empty resource name is Kafka's default broker entity.
       const cluster = await conn.call(API_KEYS.IncrementalAlterConfigs, 0, {
         resources: [

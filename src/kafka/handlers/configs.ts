@@ -28,6 +28,8 @@ const ALTER_VERSIONS = { min: 0, max: 2 };
 const INCREMENTAL_ALTER_VERSIONS = { min: 0, max: 1 };
 /** Most resources one request may name; the rest are answered INVALID_REQUEST. */
 const MAX_RESOURCES_PER_REQUEST = 1000;
+/** Most configs one resource of an alter request may name (Samsa knows a few dozen). */
+const MAX_CONFIGS_PER_RESOURCE = 1000;
 
 /** Kafka's ConfigResource.Type. */
 const RESOURCE_TOPIC = 2;
@@ -86,14 +88,22 @@ function resourceError(ctx: KafkaApiContext, err: unknown, during: string): Mess
   return { errorCode: errorCodeOf(err, ctx.logger, during), errorMessage: errorMessageOf(err) };
 }
 
-/** Answers every resource after the first MAX_RESOURCES_PER_REQUEST, and resources named twice, INVALID_REQUEST. */
-function refusal(resources: readonly ConfigResource[], i: number): string | null {
-  if (i >= MAX_RESOURCES_PER_REQUEST) return `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
-  const r = resources[i] as ConfigResource;
-  const twice = resources.some(
-    (o, j) => j !== i && o.resourceType === r.resourceType && o.resourceName === r.resourceName,
-  );
-  return twice ? `resource ${r.resourceName} (type ${r.resourceType}) is named more than once` : null;
+/**
+ * Why an alter request's resource is refused as a whole (INVALID_REQUEST), or null: past the first
+ * MAX_RESOURCES_PER_REQUEST, named twice in the request (Kafka's rule), or with more than
+ * MAX_CONFIGS_PER_RESOURCE configs. One pass over the request, whatever its size.
+ */
+function refusals(resources: ReadonlyArray<ConfigResource & { configs: unknown[] }>): Array<string | null> {
+  const key = (r: ConfigResource) => `${r.resourceType}:${r.resourceName}`;
+  const counts = new Map<string, number>();
+  for (const r of resources.slice(0, MAX_RESOURCES_PER_REQUEST)) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+  return resources.map((r, i) => {
+    if (i >= MAX_RESOURCES_PER_REQUEST) return `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
+    if ((counts.get(key(r)) ?? 0) > 1)
+      return `resource ${r.resourceName} (type ${r.resourceType}) is named more than once`;
+    if (r.configs.length > MAX_CONFIGS_PER_RESOURCE) return `at most ${MAX_CONFIGS_PER_RESOURCE} configs per resource`;
+    return null;
+  });
 }
 
 export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
@@ -145,7 +155,8 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
           configs: [],
         };
         if (i >= MAX_RESOURCES_PER_REQUEST) {
-          return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refusal(resources, i) };
+          const errorMessage = `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
+          return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage };
         }
         try {
           let configs: Message[];
@@ -242,6 +253,7 @@ export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
         ConfigResource & { configs: Array<{ name: string; value: string | null }> }
       >;
       const responses: Message[] = [];
+      const refused = refusals(resources);
       for (const [i, r] of resources.entries()) {
         const answer: Message = {
           errorCode: 0,
@@ -250,9 +262,8 @@ export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
           resourceName: r.resourceName,
         };
         responses.push(answer);
-        const refused = refusal(resources, i);
-        if (refused !== null) {
-          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused });
+        if (refused[i] !== null) {
+          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
           continue;
         }
         try {
@@ -287,6 +298,7 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
         ConfigResource & { configs: Array<{ name: string; configOperation: number; value: string | null }> }
       >;
       const responses: Message[] = [];
+      const refused = refusals(resources);
       for (const [i, r] of resources.entries()) {
         const answer: Message = {
           errorCode: 0,
@@ -295,9 +307,8 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
           resourceName: r.resourceName,
         };
         responses.push(answer);
-        const refused = refusal(resources, i);
-        if (refused !== null) {
-          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused });
+        if (refused[i] !== null) {
+          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
           continue;
         }
         try {
