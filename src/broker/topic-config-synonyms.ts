@@ -5,7 +5,7 @@
  * start-up one) and the built-in default, all under the broker's name, such as `log.retention.ms`
  * for `retention.ms`.
  */
-import type { ConfigSource, ResolvedConfig } from '../storage/log-config.js';
+import { type ConfigDef, type ConfigSource, type ResolvedConfig, TOPIC_CONFIG_DEFS } from '../storage/log-config.js';
 import type { BrokerConfigEntry } from './broker-config.js';
 import { topicConfigDef } from './topic-admin.js';
 
@@ -32,4 +32,11 @@ export function topicConfigSynonyms(
   }
   for (const { value, source } of brokerSetting.synonyms) synonyms.push({ name: def.brokerSynonym, value, source });
   return synonyms;
+}
+
+const DEFS_BY_BROKER_SYNONYM = new Map(TOPIC_CONFIG_DEFS.map((d) => [d.brokerSynonym, d]));
+
+/** The topic config a broker setting is the broker-wide default of (`log.retention.ms` → `retention.ms`). */
+export function topicConfigDefOfBrokerSynonym(brokerName: string): ConfigDef | undefined {
+  return DEFS_BY_BROKER_SYNONYM.get(brokerName);
 }

@@ -641,12 +641,15 @@ export class PartitionLog {
   /**
    * Kafka's delete retention: removes whole segments, oldest first, while they are older than
    * `retention.ms` or the log is larger than `retention.bytes`, never past the high watermark.
-   * The log start offset moves to the first remaining segment. Returns segments deleted.
+   * The log start offset moves to the first remaining segment. Segments wholly below a log start
+   * offset DeleteRecords set go whatever the cleanup policy (Kafka's
+   * deleteLogStartOffsetBreachedSegments). Returns segments deleted.
    */
   deleteOldSegments(now: number): number {
-    if (this.closed || !this.config.cleanupPolicyDelete) return 0;
+    if (this.closed) return 0;
+    const byRetention = this.config.cleanupPolicyDelete;
     const { retentionMs, retentionBytes } = this.config;
-    let sizeOverBytes = retentionBytes >= 0 ? this.sizeBytes - retentionBytes : Number.NEGATIVE_INFINITY;
+    let sizeOverBytes = byRetention && retentionBytes >= 0 ? this.sizeBytes - retentionBytes : Number.NEGATIVE_INFINITY;
     let count = 0;
     for (let i = 0; i < this.segments.length; i++) {
       const seg = this.segments[i] as LogSegment;
@@ -654,9 +657,10 @@ export class PartitionLog {
       if (this.flushing.has(seg) || this.cleaning.has(seg)) break;
       const upperOffset = (this.segments[i + 1] as LogSegment | undefined)?.baseOffset ?? seg.nextOffset;
       if (upperOffset > this.highWatermark) break;
-      const expired = retentionMs >= 0 && now - seg.largestTimestamp > retentionMs;
+      const expired = byRetention && retentionMs >= 0 && now - seg.largestTimestamp > retentionMs;
       const overSize = sizeOverBytes - seg.sizeBytes >= 0;
-      if (!expired && !overSize) break;
+      const belowStart = upperOffset <= this.startOffsetFloor;
+      if (!expired && !overSize && !belowStart) break;
       sizeOverBytes -= seg.sizeBytes;
       count++;
     }

@@ -492,6 +492,20 @@ describe('Kafka admin APIs against samsa serve', () => {
         ),
         [42],
       );
+      // One resource named twice in a request: both refused, nothing changed.
+      const twice = await conn.call(API_KEYS.IncrementalAlterConfigs, 1, {
+        resources: [
+          {
+            resourceType: TOPIC,
+            resourceName: 'adm-incremental',
+            configs: [{ name: 'segment.ms', configOperation: 0, value: '5000' }],
+          },
+          { resourceType: TOPIC, resourceName: 'adm-incremental', configs: [] },
+        ],
+        validateOnly: false,
+      });
+      assert.deepEqual(codes(twice), [42, 42]);
+      assert.equal((await topicConfig('adm-incremental', 'segment.ms')).source, 'DEFAULT_CONFIG');
       // Cluster-wide broker configs: the empty resource name is Kafka's default broker entity.
       const cluster = await conn.call(API_KEYS.IncrementalAlterConfigs, 0, {
         resources: [
@@ -543,6 +557,26 @@ describe('Kafka admin APIs against samsa serve', () => {
       assert.equal(entry.configType, 7, 'LIST');
       assert.match(String(entry.documentation), /compact/);
       assert.deepEqual(entry.synonyms, []);
+      // A broker-wide topic default carries its topic config's type and text; Samsa's own settings do not.
+      const brokerDocs = await conn.call(API_KEYS.DescribeConfigs, 3, {
+        resources: [
+          { resourceType: BROKER, resourceName: '0', configurationKeys: ['log.cleanup.policy', 'num.partitions'] },
+        ],
+        includeSynonyms: true,
+        includeDocumentation: true,
+      });
+      assert.deepEqual(
+        (((brokerDocs.results as Message[])[0] as Message).configs as Message[]).map((c) => [
+          c.name,
+          c.configType,
+          typeof c.documentation,
+          (c.synonyms as Message[]).map((s) => s.source),
+        ]),
+        [
+          ['log.cleanup.policy', 7, 'string', [DEFAULT_CONFIG]],
+          ['num.partitions', 0, 'object', [DEFAULT_CONFIG]],
+        ],
+      );
       const v0 = await conn.call(API_KEYS.DescribeConfigs, 0, {
         resources: [
           { resourceType: TOPIC, resourceName: 'adm-docs', configurationKeys: null },

@@ -23,7 +23,7 @@ import { type KafkaServer, RawConnection, readOverV2, startKafkaServer } from '.
 
 const SEED = Number(process.env.SAMSA_FUZZ_SEED ?? 20261203);
 /** Frames sent in all; a few thousand keep the run within ~30 s on a shared 2-core machine. */
-const FRAMES = 3000;
+const FRAMES = 5000;
 const CONCURRENCY = 8;
 /** How long a decodable request may take to be answered, or a broken frame to close its connection. */
 const ANSWER_TIMEOUT_MS = 10_000;
@@ -399,6 +399,13 @@ describe('the Kafka listener under fuzzing', () => {
     assert.ok(tookMs < 60_000, `fuzzing took ${tookMs} ms`);
 
     assert.equal(running.server.child.exitCode, null, 'the process is up');
+    // No handler met an error it did not expect (those are logged and answered UNKNOWN_SERVER_ERROR).
+    // Errors are logged on stderr.
+    const unexpected = running.server
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('kafka.handler_failed'));
+    assert.deepEqual(unexpected.slice(0, 3), [], `${unexpected.length} unexpected handler failures`);
     const fresh = new RawConnection(port);
     try {
       const answer = await fresh.call(API_KEYS.ApiVersions, 0, {});

@@ -13,7 +13,7 @@ import type { ConfigChange } from '../../broker/broker.js';
 import type { BrokerConfigEntry } from '../../broker/broker-config.js';
 import type { ResolvedConfig } from '../../broker/topic-admin.js';
 import { topicConfigDef } from '../../broker/topic-admin.js';
-import { topicConfigSynonyms } from '../../broker/topic-config-synonyms.js';
+import { topicConfigDefOfBrokerSynonym, topicConfigSynonyms } from '../../broker/topic-config-synonyms.js';
 import { InvalidConfigError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
@@ -28,6 +28,8 @@ const ALTER_VERSIONS = { min: 0, max: 2 };
 const INCREMENTAL_ALTER_VERSIONS = { min: 0, max: 1 };
 /** Most resources one request may name; the rest are answered INVALID_REQUEST. */
 const MAX_RESOURCES_PER_REQUEST = 1000;
+/** Most configs one resource of an alter request may name (Samsa knows a few dozen). */
+const MAX_CONFIGS_PER_RESOURCE = 1000;
 
 /** Kafka's ConfigResource.Type. */
 const RESOURCE_TOPIC = 2;
@@ -86,14 +88,22 @@ function resourceError(ctx: KafkaApiContext, err: unknown, during: string): Mess
   return { errorCode: errorCodeOf(err, ctx.logger, during), errorMessage: errorMessageOf(err) };
 }
 
-/** Answers every resource after the first MAX_RESOURCES_PER_REQUEST, and resources named twice, INVALID_REQUEST. */
-function refusal(resources: readonly ConfigResource[], i: number): string | null {
-  if (i >= MAX_RESOURCES_PER_REQUEST) return `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
-  const r = resources[i] as ConfigResource;
-  const twice = resources.some(
-    (o, j) => j !== i && o.resourceType === r.resourceType && o.resourceName === r.resourceName,
-  );
-  return twice ? `resource ${r.resourceName} (type ${r.resourceType}) is named more than once` : null;
+/**
+ * Why an alter request's resource is refused as a whole (INVALID_REQUEST), or null: past the first
+ * MAX_RESOURCES_PER_REQUEST, named twice in the request (Kafka's rule), or with more than
+ * MAX_CONFIGS_PER_RESOURCE configs. One pass over the request, whatever its size.
+ */
+function refusals(resources: ReadonlyArray<ConfigResource & { configs: unknown[] }>): Array<string | null> {
+  const key = (r: ConfigResource) => `${r.resourceType}:${r.resourceName}`;
+  const counts = new Map<string, number>();
+  for (const r of resources.slice(0, MAX_RESOURCES_PER_REQUEST)) counts.set(key(r), (counts.get(key(r)) ?? 0) + 1);
+  return resources.map((r, i) => {
+    if (i >= MAX_RESOURCES_PER_REQUEST) return `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
+    if ((counts.get(key(r)) ?? 0) > 1)
+      return `resource ${r.resourceName} (type ${r.resourceType}) is named more than once`;
+    if (r.configs.length > MAX_CONFIGS_PER_RESOURCE) return `at most ${MAX_CONFIGS_PER_RESOURCE} configs per resource`;
+    return null;
+  });
 }
 
 export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
@@ -113,24 +123,20 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
     });
   }
 
-  function brokerEntries(scope: BrokerScope, synonyms: boolean): Message[] {
+  function brokerEntries(scope: BrokerScope, synonyms: boolean, docs: boolean): Message[] {
     const entries = scope === 'broker' ? broker.brokerConfigs() : broker.clusterBrokerConfigs();
-    return entries.map((entry: BrokerConfigEntry) =>
-      configEntry(
+    return entries.map((entry: BrokerConfigEntry) => {
+      // A broker-wide topic default has its topic config's type and text; Samsa's own settings have
+      // neither (Kafka's UNKNOWN type, no documentation).
+      const def = topicConfigDefOfBrokerSynonym(entry.name);
+      return configEntry(
         entry,
         entry.readOnly,
-        synonyms
-          ? entry.synonyms.map((s: { value: string; source: string }) => ({
-              name: entry.name,
-              value: s.value,
-              source: s.source,
-            }))
-          : [],
-        // Samsa's broker settings carry no type; Kafka's UNKNOWN.
-        0,
-        null,
-      ),
-    );
+        synonyms ? entry.synonyms.map((s) => ({ name: entry.name, value: s.value, source: s.source })) : [],
+        def ? (CONFIG_TYPE_CODES[def.type] ?? 0) : 0,
+        docs ? (def?.doc ?? null) : null,
+      );
+    });
   }
 
   return {
@@ -149,13 +155,14 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
           configs: [],
         };
         if (i >= MAX_RESOURCES_PER_REQUEST) {
-          return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refusal(resources, i) };
+          const errorMessage = `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
+          return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage };
         }
         try {
           let configs: Message[];
           if (r.resourceType === RESOURCE_TOPIC) configs = topicEntries(r.resourceName, synonyms, docs);
           else if (r.resourceType === RESOURCE_BROKER)
-            configs = brokerEntries(brokerScopeOf(ctx, r.resourceName), synonyms);
+            configs = brokerEntries(brokerScopeOf(ctx, r.resourceName), synonyms, docs);
           else unsupportedResource(r.resourceType);
           const keys = r.configurationKeys === null ? null : new Set(r.configurationKeys);
           answer.configs = keys === null ? configs : configs.filter((c) => keys.has(c.name as string));
@@ -216,7 +223,7 @@ async function applyChanges(
   }
   const effective = new Map(entries.map((e) => [e.name, e.value]));
   // The broker-wide synonyms of list-typed topic configs (log.cleanup.policy) are lists too.
-  const isList = (name: string) => name === 'log.cleanup.policy';
+  const isList = (name: string) => topicConfigDefOfBrokerSynonym(name)?.type === 'list';
   await broker.alterBrokerConfigs(scope, changesOf({ overrides, effective, isList }), validateOnly);
 }
 
@@ -246,6 +253,7 @@ export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
         ConfigResource & { configs: Array<{ name: string; value: string | null }> }
       >;
       const responses: Message[] = [];
+      const refused = refusals(resources);
       for (const [i, r] of resources.entries()) {
         const answer: Message = {
           errorCode: 0,
@@ -254,9 +262,8 @@ export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
           resourceName: r.resourceName,
         };
         responses.push(answer);
-        const refused = refusal(resources, i);
-        if (refused !== null) {
-          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused });
+        if (refused[i] !== null) {
+          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
           continue;
         }
         try {
@@ -291,6 +298,7 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
         ConfigResource & { configs: Array<{ name: string; configOperation: number; value: string | null }> }
       >;
       const responses: Message[] = [];
+      const refused = refusals(resources);
       for (const [i, r] of resources.entries()) {
         const answer: Message = {
           errorCode: 0,
@@ -299,9 +307,8 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
           resourceName: r.resourceName,
         };
         responses.push(answer);
-        const refused = refusal(resources, i);
-        if (refused !== null) {
-          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused });
+        if (refused[i] !== null) {
+          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
           continue;
         }
         try {

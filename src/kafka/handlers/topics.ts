@@ -87,6 +87,12 @@ export function createTopicsApi(ctx: KafkaApiContext): KafkaApi {
               : t.numPartitions
             : created.partitions.length;
           answer.replicationFactor = created.replicationFactor;
+        } catch (err) {
+          answer.errorCode = errorCodeOf(err, logger, 'CreateTopics');
+          answer.errorMessage = errorMessageOf(err);
+          continue;
+        }
+        try {
           const resolved = validateOnly ? broker.previewTopicConfigs(configs) : broker.topicConfigs(t.name);
           answer.configs = resolved.map((c) => ({
             name: c.name,
@@ -96,8 +102,9 @@ export function createTopicsApi(ctx: KafkaApiContext): KafkaApi {
             isSensitive: false,
           }));
         } catch (err) {
-          answer.errorCode = errorCodeOf(err, logger, 'CreateTopics');
-          answer.errorMessage = errorMessageOf(err);
+          // Created, but its configs cannot be told (deleted at once, say): Kafka's TopicConfigErrorCode.
+          answer.topicConfigErrorCode = errorCodeOf(err, logger, 'CreateTopics configs');
+          answer.configs = null;
         }
       }
       return { throttleTimeMs: 0, topics };
