@@ -68,7 +68,7 @@ export interface ServerConfig {
   tlsHandshakeTimeoutMs: number;
   /** HTTP: the request line and headers must arrive within this long of the connection's first byte. */
   httpHeadersTimeoutMs: number;
-  /** HTTP: the whole request (headers and body) must arrive within this long; answers are not bounded by it. */
+  /** HTTP: the whole request (headers and body) must arrive within this long (0: no limit); answers are not bounded by it. */
   httpRequestTimeoutMs: number;
   /** HTTP: an idle keep-alive connection is closed after this long. */
   httpKeepAliveTimeoutMs: number;
@@ -212,9 +212,9 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
   httpRequestTimeoutMs: intSetting(
     'http-request-timeout-ms',
     60_000,
-    100,
-    3_600_000,
-    'Whole request must arrive within (ms)',
+    0,
+    86_400_000,
+    'Whole request (body too) must arrive within (ms); 0: no limit',
   ),
   httpKeepAliveTimeoutMs: intSetting(
     'http-keep-alive-timeout-ms',

@@ -6,7 +6,8 @@
  * - a connection gate (at most so many connections, and so many per client address), before any
  *   byte is read or a handshake is made;
  * - `handshakeTimeoutMs` for a TLS handshake, `headersTimeoutMs` for the request line and headers
- *   (slowloris), `requestTimeoutMs` for the whole request with its body (a dribbled upload), and
+ *   (slowloris), `requestTimeoutMs` for the whole request with its body (a dribbled upload; a v3
+ *   streamed produce is one request too, so a long-lived stream needs it raised, or 0 for none), and
  *   `keepAliveTimeoutMs` for an idle keep-alive connection, all enforced by Node's HTTP server;
  * - `idleTimeoutMs`: a connection with no traffic either way for that long is closed, unless an
  *   answer on it is waiting for data with nothing queued (a long-polling records read, a quiet SSE
@@ -48,8 +49,11 @@ const MAX_CHECK_INTERVAL_MS = 1_000;
 
 export function createHttpServer(app: RequestListener, opts: HttpListenerOptions): http.Server {
   const { timeouts, logger } = opts;
-  // Node wants headersTimeout <= requestTimeout; the headers are part of the request anyway.
-  const headersTimeout = Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs);
+  // Node wants headersTimeout <= requestTimeout (0: no request timeout); the headers are part of the request anyway.
+  const headersTimeout =
+    timeouts.requestTimeoutMs > 0
+      ? Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs)
+      : timeouts.headersTimeoutMs;
   const serverOptions: http.ServerOptions = {
     headersTimeout,
     requestTimeout: timeouts.requestTimeoutMs,

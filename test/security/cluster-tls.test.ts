@@ -10,10 +10,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Dispatcher, request } from 'undici';
+import { partitionForGroup } from '../../src/groups/offsets-topic-format.js';
 import { type EtcdServer, needsEtcd, startEtcd, until } from '../cluster/etcd-fixture.js';
 import { type ServerProcess, startServer } from '../process/server-process.js';
 import { makePki, type Pki } from './certificates.js';
-import { needOpenssl, tlsAgent } from './tls-fixture.js';
+import { logLines, needOpenssl, tlsAgent } from './tls-fixture.js';
 
 const TOPIC = 'secure-replicated';
 const PARTITIONS = 3;
@@ -140,7 +141,21 @@ test('three nodes over TLS: acks=all through one node, read back through another
       return offsets.body?.end_offset === RECORDS / PARTITIONS ? true : undefined;
     });
   }
-  const group = `${third.baseUrl}/consumers/tls-readers`;
+  // Through a node that does not coordinate the group, so its calls are passed on over TLS.
+  const offsetsPartition = partitionForGroup('tls-readers', 50);
+  const coordinatorId = await until('a coordinator for the group', async () => {
+    const r = await call(
+      `${first.baseUrl}/v3/clusters/${clusterId}/topics/__consumer_offsets/partitions/${offsetsPartition}`,
+    );
+    const id = Number(
+      String(r.body?.leader?.related ?? '')
+        .split('/')
+        .pop(),
+    );
+    return id > 0 ? id : undefined;
+  });
+  const via = servers[NODES.indexOf(coordinatorId === 3 ? 2 : 3)] as ServerProcess;
+  const group = `${via.baseUrl}/consumers/tls-readers`;
   const instance = await call(group, {
     method: 'POST',
     type: V2,
@@ -168,4 +183,20 @@ test('three nodes over TLS: acks=all through one node, read back through another
     30_000,
   );
   assert.equal((await call(base, { method: 'DELETE' })).status, 204);
+
+  // Wherever the group's calls were served (passed on to its coordinator or not), they ran as the
+  // client's certificate says, never as the node that passed them on.
+  // Four calls (create, subscribe, records, delete), each logged by the node passing it on and by the coordinator.
+  const groupLines = await until('the group calls in the logs', async () => {
+    const lines = servers.flatMap((s) =>
+      logLines(s.stdout(), 'request').filter((l) => String(l.url).startsWith('/consumers/')),
+    );
+    return lines.length >= 8 ? lines : undefined;
+  });
+  assert.deepEqual([...new Set(groupLines.map((l) => l.principal))], ['User:CN=app,O=Samsa test']);
+  const coordinator = servers[NODES.indexOf(coordinatorId)] as ServerProcess;
+  assert.ok(
+    logLines(coordinator.stdout(), 'request').some((l) => String(l.url).startsWith('/consumers/')),
+    'the coordinator served the passed-on calls',
+  );
 });
