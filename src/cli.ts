@@ -9,11 +9,16 @@
  * logger.ts): one per lifecycle event (`"event":"listening"` carries the port) and one per request on
  * stdout, errors on stderr; pretty-printed on a terminal; `--log-level` picks how much.
  * Exit codes: 0 clean stop, 1 failure, 2 usage or configuration error.
+ *
+ * `samsa users add|remove|add-key <name>` edits the users file (see users-command.ts); a running
+ * server re-reads it (and the JWKS file) when it changes and on SIGHUP.
  */
+import { watch } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename, dirname } from 'node:path';
 import type { StartReport } from './broker/broker.js';
-import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
+import { authenticationConfigured, isLoopbackHost, parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './http/sse-stream.js';
@@ -23,20 +28,31 @@ import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
 import { SamsaNode } from './samsa-node.js';
+import { Authenticator } from './security/authenticator.js';
+import { readPasswordFromProcess, runUsers, USERS_USAGE } from './users-command.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 /** While draining, how often to close keep-alive connections whose last response has finished. */
 const DRAIN_POLL_MS = 100;
+/** A users file change is read this long after the last event about it. */
+const USERS_FILE_SETTLE_MS = 100;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n${REASSIGN_USAGE}`);
+    process.stdout.write(`${USAGE}\n${REASSIGN_USAGE}\n${USERS_USAGE}`);
     return EXIT_OK;
   }
   if (command === 'reassign') return reassign(rest);
+  if (command === 'users') {
+    return runUsers(rest, process.env, {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      readPassword: readPasswordFromProcess,
+    });
+  }
   if (command !== 'serve') {
     process.stderr.write(
       `samsa: ${command === undefined ? 'missing command' : `unknown command '${command}'`}\n\n${USAGE}\n${REASSIGN_USAGE}`,
@@ -123,6 +139,33 @@ async function serve(config: ServerConfig): Promise<number> {
     return EXIT_FAILURE;
   }
 
+  let authenticator: Authenticator;
+  try {
+    authenticator = await Authenticator.create({
+      usersFile: config.usersFile,
+      jwt: {
+        secret: config.jwtSecret,
+        jwksFile: config.jwtJwksFile,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        clockSkewMs: config.jwtClockSkewMs,
+        principalClaim: config.jwtPrincipalClaim,
+      },
+      clusterSecret: node.clusterSecret,
+    });
+  } catch (err) {
+    process.stderr.write(`samsa: ${(err as Error).message}\n`);
+    await node.shutdown().catch(() => undefined);
+    return EXIT_USAGE;
+  }
+  const stopReloading = reloadCredentialsOnChange(authenticator, config, logger);
+  if (!authenticationConfigured(config) && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { event: 'anonymous_access', host: config.host },
+      `authentication is off on ${config.host} (--allow-anonymous): anyone who reaches this node may read, write and delete every topic`,
+    );
+  }
+
   const { broker } = node;
   const sseHub = new SseHub({
     ...DEFAULT_SSE_LIMITS,
@@ -146,6 +189,7 @@ async function serve(config: ServerConfig): Promise<number> {
     logger,
     minFreeDiskBytes: config.minFreeDiskBytes,
     clusterSecret: node.clusterSecret,
+    authenticator,
   });
   const server = createServer(app);
   try {
@@ -159,7 +203,7 @@ async function serve(config: ServerConfig): Promise<number> {
   let kafka: KafkaListener | null = null;
   let kafkaPort = 0;
   if (config.kafkaPort !== 0) {
-    const listening = await listenKafka(node, config, logger);
+    const listening = await listenKafka(node, config, logger, authenticator);
     if (listening === null) {
       server.close();
       await node.shutdown().catch(() => undefined);
@@ -221,6 +265,7 @@ async function serve(config: ServerConfig): Promise<number> {
   }
 
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
+  stopReloading();
   // Streams never finish by themselves: end them so draining waits only for real requests.
   sseHub.closeAll();
   // Kafka clients reconnect and retry elsewhere: their connections are closed, not drained.
@@ -244,6 +289,7 @@ async function listenKafka(
   node: SamsaNode,
   config: ServerConfig,
   logger: Logger,
+  authenticator: Authenticator,
 ): Promise<{ listener: KafkaListener; port: number } | null> {
   const listener = new KafkaListener({
     ...kafkaApis({
@@ -251,8 +297,10 @@ async function listenKafka(
       coordinator: node.coordinator,
       logger,
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
+      authenticator,
     }),
     logger,
+    authenticationRequired: authenticator.enabled,
   });
   try {
     const { port } = await listener.listen(config.kafkaPort, config.host);
@@ -270,6 +318,50 @@ async function listenKafka(
     logger.error({ event: 'kafka_listen_failed', code, port: config.kafkaPort, err }, message);
     return null;
   }
+}
+
+/**
+ * Re-reads the users file and the JWKS file on SIGHUP, and the users file when it changes (the
+ * directory is watched: `samsa users` replaces the file by rename). A broken file is logged and
+ * the credentials in use stay. Returns what stops watching.
+ */
+function reloadCredentialsOnChange(authenticator: Authenticator, config: ServerConfig, logger: Logger): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const reload = (cause: string) => {
+    authenticator.reload().then(
+      () => logger.info({ event: 'credentials_reloaded', cause }, 'reloaded the users and JWKS files'),
+      (err: unknown) =>
+        logger.error(
+          { event: 'credentials_reload_failed', cause, err },
+          'could not reload credentials; keeping the old ones',
+        ),
+    );
+  };
+  const onHup = () => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  let watcher: ReturnType<typeof watch> | undefined;
+  if (config.usersFile !== '') {
+    const dir = dirname(config.usersFile);
+    const name = basename(config.usersFile);
+    try {
+      watcher = watch(dir, (_event, file) => {
+        if (file !== name) return;
+        // An editor or a rename fires several events: reload once they settle.
+        clearTimeout(timer);
+        timer = setTimeout(() => reload('file_changed'), USERS_FILE_SETTLE_MS);
+      });
+      watcher.on('error', (err) =>
+        logger.warn({ event: 'users_file_watch_failed', err }, 'stopped watching the users file; SIGHUP still reloads'),
+      );
+    } catch (err) {
+      logger.warn({ event: 'users_file_watch_failed', err }, 'cannot watch the users file; SIGHUP still reloads');
+    }
+  }
+  return () => {
+    process.off('SIGHUP', onHup);
+    clearTimeout(timer);
+    watcher?.close();
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

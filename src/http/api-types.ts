@@ -198,6 +198,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a stream token for SSE (browsers)
+         * @description Samsa extension. `EventSource` cannot send an `Authorization` header, so a page first asks
+         *     for a stream token with its credentials (Basic, an API key or a JWT) and opens the stream
+         *     with `?access_token=<token>`. The token names the caller's principal and an expiry
+         *     (`ttl_ms`, default 5 minutes, at most 1 hour), is signed by the server (in cluster mode with
+         *     the cluster secret, so every node accepts it), and is accepted only by
+         *     `GET /topics/{topic}/stream`: anywhere else it answers 401. A stream already open keeps
+         *     running past the expiry; a reconnect needs a fresh token. Cookies are not used: a browser
+         *     sends a cookie with every request to the origin, whichever page makes it, which would let
+         *     other sites act with it (CSRF); a token is given only to the page that asked. With
+         *     authentication off the token names `User:ANONYMOUS` and is not needed.
+         */
+        post: operations["createStreamToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/topics/{topic}": {
         parameters: {
             query?: never;
@@ -2271,6 +2300,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        StreamTokenRequest: {
+            /**
+             * @description How long the token is valid, in milliseconds.
+             * @default 300000
+             */
+            ttl_ms: number;
+        };
+        StreamToken: {
+            /** @description Pass as `?access_token=` to `GET /topics/{topic}/stream`. */
+            access_token: string;
+            /** @constant */
+            token_type: "stream";
+            /**
+             * @description The principal the token acts as.
+             * @example User:alice
+             */
+            principal: string;
+            /** Format: date-time */
+            expires_at: string;
+            expires_in_ms: number;
+        };
         /** @description Where to go from the home page, as absolute URLs. */
         HomeLinks: {
             /** @example samsa */
@@ -3087,6 +3137,28 @@ export interface components {
     };
     responses: {
         /**
+         * @description Authentication is on and the request brought no credentials, or wrong ones (unknown user,
+         *     wrong password, unknown API key, a JWT expired, not yet valid, for another issuer or audience,
+         *     badly signed or with `alg: none`, or a stream token expired, tampered with or used outside
+         *     the SSE stream). `WWW-Authenticate` names the schemes the server accepts.
+         */
+        Unauthorized: {
+            headers: {
+                /** @description `Basic realm="samsa"` (with a users file) and `Bearer realm="samsa"`. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40101,
+                 *       "message": "Authentication required."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
          * @description One entry per request record, in request order. With `acks=0` every `offset` is -1: the answer
          *     does not wait for the append that assigns it. `key_schema_id` and `value_schema_id` are always null (no schema support yet).
          */
@@ -3856,6 +3928,47 @@ export interface operations {
                     "application/openmetrics-text; version=1.0.0": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    createStreamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "ttl_ms": 300000
+                 *     }
+                 */
+                "application/json": components["schemas"]["StreamTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token and when it expires. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "st1.eyJwIjoiVXNlcjphbGljZSIsImV4cCI6MTc2NDc4OTAwMDAwMH0.3q2-7w",
+                     *       "token_type": "stream",
+                     *       "principal": "User:alice",
+                     *       "expires_at": "2026-12-03T19:30:00.000Z",
+                     *       "expires_in_ms": 300000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StreamToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -3905,6 +4018,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Topic"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -3952,6 +4066,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4001,6 +4116,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4053,6 +4169,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4095,6 +4212,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["PartitionOffsets"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4188,6 +4306,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3ProduceReportOrError"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4279,6 +4398,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4310,6 +4430,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["TopicNameList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4353,6 +4474,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4383,6 +4505,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2BrokerList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4445,6 +4568,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4504,6 +4628,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4534,6 +4659,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4566,6 +4692,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4596,6 +4723,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4628,6 +4756,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4695,6 +4824,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4741,6 +4871,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4776,6 +4907,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4818,6 +4950,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4852,6 +4985,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4910,6 +5044,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4964,6 +5099,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4993,6 +5129,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5065,6 +5202,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5128,6 +5266,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5175,6 +5314,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5214,6 +5354,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5265,6 +5406,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5300,6 +5442,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5368,6 +5511,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5412,6 +5556,7 @@ export interface operations {
             200: components["responses"]["TopicValidated"];
             201: components["responses"]["TopicCreated"];
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5442,6 +5587,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["TopicFound"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5474,6 +5620,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5510,6 +5657,7 @@ export interface operations {
         responses: {
             200: components["responses"]["TopicFound"];
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5540,6 +5688,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5612,6 +5761,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5675,6 +5825,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5722,6 +5873,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5760,6 +5912,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5812,6 +5965,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5877,6 +6031,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5937,6 +6092,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5997,6 +6153,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6056,6 +6213,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6090,6 +6248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6150,6 +6309,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6188,6 +6348,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6262,6 +6423,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -6329,6 +6491,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6391,6 +6554,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6490,6 +6654,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyStreams"];
@@ -6562,6 +6727,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["CreateConsumerResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6596,6 +6762,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6630,6 +6797,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6667,6 +6835,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6702,6 +6871,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6746,6 +6916,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6797,6 +6968,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6861,6 +7033,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerCommittedOffsets"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6918,6 +7091,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": unknown[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6958,6 +7132,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7008,6 +7183,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7058,6 +7234,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7151,6 +7328,7 @@ export interface operations {
                     "application/vnd.kafka.string.v2+json": components["schemas"]["ConsumerRecordString"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             406: components["responses"]["ConsumerNotAcceptable"];
             408: components["responses"]["ConsumerRecordFormat"];
@@ -7218,6 +7396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7277,6 +7456,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7309,6 +7489,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             "4XX": components["responses"]["ClientError"];
@@ -7370,6 +7551,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7426,6 +7608,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7494,6 +7677,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7543,6 +7727,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7605,6 +7790,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7668,6 +7854,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7726,6 +7913,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupLagSummaryData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7778,6 +7966,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupOffsetsReset"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -9,7 +9,9 @@ import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { SamsaNode } from '../samsa-node.js';
+import { Authenticator } from '../security/authenticator.js';
 import { apiReferenceHandlers } from './api-reference.js';
+import { authentication } from './authentication.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { groupForwarding } from './group-forwarding.js';
@@ -22,6 +24,7 @@ import { observeRequests } from './request-observer.js';
 import { buildRouter } from './spec-router.js';
 import { sseHandlers } from './sse.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './sse-stream.js';
+import { streamTokenHandlers } from './stream-tokens.js';
 import { v2BrokerHandlers } from './v2-brokers.js';
 import { v2ConsumerHandlers } from './v2-consumers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
@@ -71,6 +74,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Cluster mode: the secret node-to-node calls (`/internal/*`) must carry; those routes exist only then. */
   clusterSecret?: string;
+  /** Who each request is (Basic, bearer, stream tokens); authentication off when absent. */
+  authenticator?: Authenticator;
 }
 
 // Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
@@ -98,6 +103,7 @@ export function createApp({
   sseHub = new SseHub(DEFAULT_SSE_LIMITS),
   corsOrigins = [],
   clusterSecret,
+  authenticator = Authenticator.disabled(),
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
   const { broker } = node;
@@ -111,6 +117,9 @@ export function createApp({
   }
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
   app.use(cors(corsOrigins, advertisedUrl));
+  // After CORS (preflights carry no credentials; a 401 must be readable by the page), before
+  // forwarding: the node a client reaches checks its credentials, and the coordinator checks them again.
+  app.use(authentication({ authenticator, api }));
   // Cluster mode: group calls go to the group's coordinator, before any body is read here.
   if (clusterSecret !== undefined && broker.clustered)
     app.use(groupForwarding(broker, node.coordinator, { clusterSecret }));
@@ -152,6 +161,7 @@ export function createApp({
         ...sseHandlers(node, sseHub),
         ...v2ConsumerHandlers(broker, node.consumers),
         ...v3ConsumerGroupHandlers(broker, node.coordinator),
+        ...streamTokenHandlers(authenticator),
       },
       {
         maxRequestBytes: limits.maxRequestBytes,

@@ -11,6 +11,7 @@
  * table for readers.
  */
 import {
+  AuthenticationFailedError,
   BadRequestError,
   ConsumerAlreadyExistsError,
   ConsumerInstanceNotFoundError,
@@ -121,6 +122,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(RecordFormatError, answer(408, 40801)),
   row(TooManyRequestsError, answer(429, 42901)),
   row(CrossOriginWriteError, answer(403, 40301)),
+  row(AuthenticationFailedError, answer(401, 40101)),
   row(StreamFailedError, KAFKA_ERROR),
   // ---- the node ----
   row(ServiceUnavailableError, BROKER_NOT_AVAILABLE),

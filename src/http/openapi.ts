@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { type SamsaError, UnprocessableEntityError } from '../errors.js';
+import type { Principal } from '../security/principal.js';
 import type { operations } from './api-types.js';
 
 // ---- handler types, derived from the generated api-types.ts ----
@@ -91,6 +92,8 @@ export interface HttpExchange {
   setResponseType(type: string): void;
   /** Aborted when the client goes away before the answer is written (a long poll stops waiting). */
   readonly signal: AbortSignal;
+  /** Who this exchange acts as (authentication set it; `User:ANONYMOUS` when it is off). */
+  readonly principal: Principal;
   /**
    * Hands the raw request and response to the handler, which then writes the answer itself (a
    * `text/event-stream`, written for as long as the stream lives). Whatever the handler returns
@@ -184,6 +187,8 @@ export interface CompiledOperation {
   validateHeaders(raw: Record<string, unknown>): Record<string, unknown>;
   /** `x-samsa-streaming-body: true`: the body is a stream of JSON objects, see StreamingHandler. */
   streamingBody: boolean;
+  /** `security: []`: served without credentials even when authentication is on (probes, static pages). */
+  open: boolean;
   /** Media types (lowercase, no parameters) this operation accepts, each with its body validator. */
   bodyValidators: Map<string, (body: unknown) => void> | null;
   /** False when the spec says `requestBody.required: false`: a request may come without a body. */
@@ -229,6 +234,7 @@ interface OperationObject {
   requestBody?: RequestBodyObject | Reference;
   responses: Record<string, ResponseObject | Reference>;
   'x-samsa-streaming-body'?: boolean;
+  security?: unknown[];
 }
 type PathItemObject = Partial<Record<HttpMethod, OperationObject>> & { parameters?: (ParameterObject | Reference)[] };
 interface OpenApiDocument {
@@ -307,6 +313,7 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
         // Node lower-cases header names; the handler sees the spec's spelling.
         validateHeaders: compileParameters(paramAjv, headerParams, 'header', (name) => name.toLowerCase()),
         streamingBody,
+        open: Array.isArray(op.security) && op.security.length === 0,
         bodyValidators: compileBodies(bodyAjv, doc, op, where),
         bodyRequired: op.requestBody ? resolve<RequestBodyObject>(doc, op.requestBody).required === true : false,
         ...successResponses(doc, op, where),

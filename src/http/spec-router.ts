@@ -6,7 +6,7 @@
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BadRequestError, InvalidPayloadError, MethodNotAllowedError } from '../errors.js';
 import { baseUrlOf } from './base-url.js';
-import { type MatchedOperation, setMatchedOperation } from './exchange-locals.js';
+import { type MatchedOperation, principalOf, setMatchedOperation } from './exchange-locals.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
 import {
   type CompiledApi,
@@ -153,6 +153,9 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
           clientGone = controller;
         }
         return clientGone.signal;
+      },
+      get principal() {
+        return principalOf(res);
       },
       setResponseType(type) {
         const declared = op.negotiatedContentTypes.get(status) ?? [op.successResponses.get(status)];

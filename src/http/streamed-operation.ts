@@ -13,6 +13,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { BadRequestError, InvalidPayloadError, type SamsaError } from '../errors.js';
 import { baseUrlOf } from './base-url.js';
 import { streamedErrorBody } from './error-handler.js';
+import { principalOf } from './exchange-locals.js';
 import { type JsonObjectItem, splitJsonObjects } from './json-object-stream.js';
 import { essenceOf } from './media-type.js';
 import type { CompiledOperation, HttpExchange } from './openapi.js';
@@ -58,6 +59,9 @@ export function invokeStreaming(
       responseType: op.successResponses.get(op.successStatus) ?? 'application/json',
       accepts(types) {
         return req.accepts(types as string[]);
+      },
+      get principal() {
+        return principalOf(res);
       },
       get signal(): AbortSignal {
         throw new Error(`${op.operationId} streams its answer; the router follows the client, not the handler`);

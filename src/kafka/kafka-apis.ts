@@ -5,7 +5,8 @@
  * OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are the group coordinator's, shared with
  * the REST consumers. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted to and from
  * the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache. Idempotent
- * producers work (InitProducerId); transactions do not (none of their APIs is here). Not yet: SASL.
+ * producers work (InitProducerId); transactions do not (none of their APIs is here). SASL (PLAIN, SCRAM-SHA-256/512) authenticates
+ * connections when the users file is configured.
  */
 
 import { fetchApi } from './handlers/fetch.js';
@@ -19,6 +20,7 @@ import { metadataApi } from './handlers/metadata.js';
 import { offsetForLeaderEpochApi } from './handlers/offset-for-leader-epoch.js';
 import { offsetCommitApi, offsetFetchApi } from './handlers/offsets.js';
 import { produceApi } from './handlers/produce.js';
+import { saslAuthenticateApi, saslHandshakeApi } from './handlers/sasl.js';
 import { createTopicsApi, deleteTopicsApi } from './handlers/topics.js';
 import type { KafkaHandler, KafkaListenerOptions } from './kafka-listener.js';
 
@@ -45,6 +47,8 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     listGroupsApi(ctx),
     deleteGroupsApi(ctx),
     initProducerIdApi(ctx),
+    saslHandshakeApi(ctx),
+    saslAuthenticateApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

@@ -35,6 +35,12 @@ import {
 } from './messages/offsets.js';
 import { ProduceRequest, ProduceResponse } from './messages/produce.js';
 import {
+  SaslAuthenticateRequest,
+  SaslAuthenticateResponse,
+  SaslHandshakeRequest,
+  SaslHandshakeResponse,
+} from './messages/sasl.js';
+import {
   CreateTopicsRequest,
   CreateTopicsResponse,
   DeleteTopicsRequest,
@@ -63,11 +69,13 @@ export const API_KEYS = {
   SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  SaslAuthenticate: 36,
   DeleteGroups: 42,
 } as const;
 
@@ -91,6 +99,8 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
   ['OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
   ['DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse],
+  ['SaslHandshake', SaslHandshakeRequest, SaslHandshakeResponse],
+  ['SaslAuthenticate', SaslAuthenticateRequest, SaslAuthenticateResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(
