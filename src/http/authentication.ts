@@ -20,7 +20,7 @@ import { AuthenticationFailedError } from '../errors.js';
 import type { Authenticator } from '../security/authenticator.js';
 import type { Principal } from '../security/principal.js';
 import { setPrincipal } from './exchange-locals.js';
-import type { CompiledApi, OperationId } from './openapi.js';
+import type { CompiledApi, CompiledOperation, OperationId } from './openapi.js';
 
 export interface AuthenticationOptions {
   authenticator: Authenticator;
@@ -36,12 +36,12 @@ interface RouteMatcher {
   pattern: RegExp;
   method: string;
   operationId: OperationId;
-  open: boolean;
-  eventStream: boolean;
 }
 
 export function authentication({ authenticator, api }: AuthenticationOptions): RequestHandler {
-  const routes = routeMatchers(api);
+  // Only the routes whose rule differs are matched here: a handful, not every path of the spec.
+  const openRoutes = routeMatchers(api, (op) => op.open);
+  const streamRoutes = routeMatchers(api, (op) => op.method === 'get' && producesEventStream(op));
   const challenge = authenticator.httpSchemes.map((scheme) => `${scheme} realm="samsa"`);
   const refuse = (res: Parameters<RequestHandler>[1], message: string) => {
     res.setHeader('WWW-Authenticate', challenge);
@@ -49,14 +49,13 @@ export function authentication({ authenticator, api }: AuthenticationOptions): R
   };
   return (req, res, next) => {
     if (!authenticator.enabled) return next();
-    const route = matchRoute(routes, req);
-    if (route?.open === true) return next();
+    if (matchRoute(openRoutes, req) !== undefined) return next();
     const header = req.headers.authorization;
     const streamToken = header === undefined ? accessToken(req) : undefined;
     if (header === undefined && streamToken === undefined) return next(refuse(res, 'Authentication required.'));
     let principal: Promise<Principal>;
     if (streamToken !== undefined) {
-      if (route === undefined || !route.eventStream || req.method !== 'GET')
+      if (req.method !== 'GET' || matchRoute(streamRoutes, req) === undefined)
         return next(refuse(res, 'A stream token (access_token) is accepted only by GET /topics/{topic}/stream.'));
       try {
         principal = Promise.resolve(authenticator.streamToken(streamToken));
@@ -98,8 +97,12 @@ function accessToken(req: Request): string | undefined {
   return token === null || token === '' ? undefined : token;
 }
 
-/** The spec's paths as express matches them: case-sensitive, one optional trailing slash. */
-function routeMatchers(api: CompiledApi): RouteMatcher[] {
+function producesEventStream(op: CompiledOperation): boolean {
+  return [...op.successResponses.values()].some((type) => type === EVENT_STREAM);
+}
+
+/** The spec's paths of the operations `which` picks, as express matches them: case-sensitive, one optional trailing slash. */
+function routeMatchers(api: CompiledApi, which: (op: CompiledOperation) => boolean): RouteMatcher[] {
   const out: RouteMatcher[] = [];
   for (const [path, ops] of api.paths) {
     const source = path
@@ -107,10 +110,8 @@ function routeMatchers(api: CompiledApi): RouteMatcher[] {
       .map((part) => (part.startsWith('{') ? '[^/]+' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
       .join('');
     const pattern = new RegExp(`^${source}/?$`);
-    for (const op of ops) {
-      const eventStream = [...op.successResponses.values()].some((type) => type === EVENT_STREAM);
-      out.push({ pattern, method: op.method.toUpperCase(), operationId: op.operationId, open: op.open, eventStream });
-    }
+    for (const op of ops)
+      if (which(op)) out.push({ pattern, method: op.method.toUpperCase(), operationId: op.operationId });
   }
   return out;
 }

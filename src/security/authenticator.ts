@@ -10,7 +10,7 @@ import { apiKeyDigest, looksLikeApiKey } from './api-key.js';
 import { type JwtOptions, JwtVerifier } from './jwt-verifier.js';
 import { hashPassword, type PasswordHash, verifyPassword } from './password-hash.js';
 import { type Principal, userPrincipal } from './principal.js';
-import { PlainServer, type SaslServer, ScramSaslServer } from './sasl-server.js';
+import { OAuthBearerServer, PlainServer, type SaslServer, ScramSaslServer } from './sasl-server.js';
 import { SCRAM_MECHANISMS, type ScramMechanism } from './scram-credential.js';
 import { type IssuedStreamToken, StreamTokenSigner } from './stream-token.js';
 import { apiKeyPrincipal, readUsersFile, type UsersFile } from './users-file.js';
@@ -23,7 +23,9 @@ export interface AuthenticatorOptions {
   clusterSecret?: string;
 }
 
-export const SASL_MECHANISMS = ['PLAIN', ...SCRAM_MECHANISMS] as const;
+/** What the users file offers the Kafka listener; OAUTHBEARER comes with any bearer token (JWT or API key). */
+const PASSWORD_MECHANISMS = ['PLAIN', ...SCRAM_MECHANISMS] as const;
+const OAUTHBEARER = 'OAUTHBEARER';
 
 /**
  * A password checked once is remembered (as an HMAC under a random key of this process, never the
@@ -80,9 +82,13 @@ export class Authenticator {
     return this.#options.usersFile !== '' ? ['Basic', 'Bearer'] : ['Bearer'];
   }
 
-  /** The SASL mechanisms the Kafka listener offers: those of the users file, none without one. */
+  /**
+   * The SASL mechanisms the Kafka listener offers: PLAIN and SCRAM with a users file, OAUTHBEARER
+   * whenever authentication is on (JWTs, and the users file's API keys); none when it is off.
+   */
   get saslMechanisms(): readonly string[] {
-    return this.#options.usersFile === '' ? [] : SASL_MECHANISMS;
+    if (!this.enabled) return [];
+    return this.#options.usersFile === '' ? [OAUTHBEARER] : [...PASSWORD_MECHANISMS, OAUTHBEARER];
   }
 
   /**
@@ -160,6 +166,7 @@ export class Authenticator {
   saslServer(mechanism: string): SaslServer | undefined {
     if (!this.saslMechanisms.includes(mechanism)) return undefined;
     if (mechanism === 'PLAIN') return new PlainServer((user, password) => this.password(user, password));
+    if (mechanism === OAUTHBEARER) return new OAuthBearerServer((token) => this.bearer(token));
     const scram = mechanism as ScramMechanism;
     return new ScramSaslServer(scram, (user) => {
       const users = this.#users;

@@ -1,7 +1,8 @@
 /**
  * The server side of one SASL exchange on a Kafka connection, whatever the mechanism: PLAIN
  * (RFC 4616, one message `authzid NUL user NUL password`, checked against the users file's scrypt
- * hash) or SCRAM-SHA-256/512 (scram-server.ts). The Kafka listener feeds it the client's tokens,
+ * hash), SCRAM-SHA-256/512 (scram-server.ts), or OAUTHBEARER (RFC 7628, KIP-255: a bearer token,
+ * a JWT or an API key, checked as `Authorization: Bearer` is over HTTP). The Kafka listener feeds it the client's tokens,
  * from SaslAuthenticate requests or raw frames (KIP-152), until it is complete.
  */
 import { AuthenticationFailedError } from '../errors.js';
@@ -39,6 +40,40 @@ export class PlainServer implements SaslServer {
     if (authzid !== '' && authzid !== user)
       throw new AuthenticationFailedError('SASL/PLAIN: an authorization id other than the user name is not supported.');
     this.principal = await this.verify(user, password);
+    return Buffer.alloc(0);
+  }
+}
+
+/** Longest OAUTHBEARER message: a JWT of a few KiB in a little framing. */
+const MAX_OAUTHBEARER_BYTES = 16 * 1024;
+
+export class OAuthBearerServer implements SaslServer {
+  readonly mechanism = 'OAUTHBEARER';
+  principal: Principal | undefined;
+  #used = false;
+
+  constructor(private readonly verify: (token: string) => Promise<Principal>) {}
+
+  async evaluate(message: Buffer): Promise<Buffer> {
+    if (this.#used) throw new AuthenticationFailedError('SASL/OAUTHBEARER takes one message.');
+    this.#used = true;
+    if (message.length > MAX_OAUTHBEARER_BYTES)
+      throw new AuthenticationFailedError('SASL/OAUTHBEARER message too long.');
+    // gs2-header "n,[a=authzid]," then key=value pairs, each ended by 0x01, and a final 0x01.
+    const text = message.toString('utf8');
+    const m = /^n,(a=[^,]*)?,(.*)$/s.exec(text);
+    if (!m) throw new AuthenticationFailedError('Invalid SASL/OAUTHBEARER message.');
+    const auth = (m[2] as string)
+      .split('')
+      .find((kv) => kv.startsWith('auth='))
+      ?.slice('auth='.length);
+    const token = auth !== undefined && /^bearer /i.test(auth) ? auth.slice('bearer '.length).trim() : '';
+    if (token === '') throw new AuthenticationFailedError('SASL/OAUTHBEARER message without auth=Bearer <token>.');
+    const principal = await this.verify(token);
+    const authzid = m[1]?.slice(2);
+    if (authzid !== undefined && authzid !== '' && authzid !== principal.name)
+      throw new AuthenticationFailedError('SASL/OAUTHBEARER: an authorization id other than the token’s principal.');
+    this.principal = principal;
     return Buffer.alloc(0);
   }
 }

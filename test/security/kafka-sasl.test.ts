@@ -1,6 +1,7 @@
 /**
  * SASL on the Kafka listener, against a `samsa serve` process with a users file: kcat (librdkafka)
- * and kafkajs with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, good and bad passwords; a connection
+ * and kafkajs with PLAIN, SCRAM-SHA-256 and SCRAM-SHA-512, good and bad passwords; kafkajs with
+ * OAUTHBEARER (a JWT, an API key); a connection
  * that has not authenticated gets only ApiVersions and the SASL APIs; a v0 handshake followed by a
  * bare token (clients before KIP-152); and no password in the logs.
  */
@@ -8,11 +9,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { after, before, test } from 'node:test';
+import { SignJWT } from 'jose';
 import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
 import { API_KEYS } from '../../src/kafka/protocol/apis.js';
 import { KCAT, need, RawConnection, run } from '../kafka/kafka-test-clients.js';
 import { requestFrame } from '../kafka/request-frame.js';
-import { ALICE_PASSWORD, type AuthServer, startAuthServer } from './auth-fixture.js';
+import { ALICE_PASSWORD, AUDIENCE, type AuthServer, ISSUER, JWT_SECRET, startAuthServer } from './auth-fixture.js';
 
 const MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
 const SASL_AUTHENTICATION_FAILED = 58;
@@ -110,6 +112,39 @@ test('kafkajs connects with PLAIN and SCRAM, and a wrong password is refused', a
   }
 });
 
+test('kafkajs authenticates with OAUTHBEARER: a JWT or an API key; an expired JWT is refused', async () => {
+  const key = new TextEncoder().encode(JWT_SECRET);
+  const jwt = await new SignJWT({ sub: 'svc-orders' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setExpirationTime('5m')
+    .sign(key);
+  const expired = await new SignJWT({ sub: 'svc-orders' })
+    .setProtectedHeader({ alg: 'HS256' })
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 60)
+    .sign(key);
+  const client = (token: string) =>
+    new Kafka({
+      brokers: [broker],
+      clientId: 'samsa-oauth-test',
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: token }) },
+    });
+  for (const token of [jwt, auth.aliceKey]) {
+    const admin = client(token).admin();
+    await admin.connect();
+    assert.ok((await admin.listTopics()).length >= 0);
+    await admin.disconnect();
+  }
+  const refused = client(expired).admin();
+  await assert.rejects(refused.connect(), /expired|SASL|[Aa]uthentication/);
+  await refused.disconnect();
+});
+
 test('before authenticating, a connection gets ApiVersions; any other request closes it', async () => {
   const conn = new RawConnection(auth.kafkaPort as number);
   const versions = await conn.call(API_KEYS.ApiVersions, 3, { clientSoftwareName: 'test', clientSoftwareVersion: '1' });
@@ -123,7 +158,7 @@ test('SaslHandshake names the mechanisms; a failed SaslAuthenticate answers 58 a
   const conn = new RawConnection(auth.kafkaPort as number);
   const unknown = await conn.call(API_KEYS.SaslHandshake, 1, { mechanism: 'GSSAPI' });
   assert.equal(unknown.errorCode, 33); // UNSUPPORTED_SASL_MECHANISM
-  assert.deepEqual(unknown.mechanisms, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512']);
+  assert.deepEqual(unknown.mechanisms, ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER']);
   conn.close();
 
   const bad = new RawConnection(auth.kafkaPort as number);
