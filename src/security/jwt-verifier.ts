@@ -7,6 +7,7 @@
  * are checked when configured, with `--jwt-clock-skew-ms` of tolerance. The principal is
  * `User:<claim>`, the claim `sub` unless `--jwt-principal-claim` names another.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import {
   createLocalJWKSet,
@@ -34,12 +35,20 @@ export interface JwtOptions {
 const MAX_TOKEN_LENGTH = 16 * 1024;
 const MAX_JWKS_FILE_BYTES = 1024 * 1024;
 const MAX_PRINCIPAL_LENGTH = 255;
+/**
+ * A token verified once is remembered (by its SHA-256) until it expires, at most this long, so a
+ * client sending the same JWT on every request pays one signature check, not one per request.
+ * Bounded in entries; cleared when the keys are reloaded.
+ */
+const VERIFIED_TOKEN_TTL_MS = 5 * 60_000;
+const MAX_VERIFIED_TOKENS = 10_000;
 /** HS256 with a short secret is guessable offline from any one token (RFC 7518 §3.2: at least the hash size). */
 export const MIN_JWT_SECRET_BYTES = 32;
 
 export class JwtVerifier {
   #jwks: JWTVerifyGetKey | null = null;
   readonly #secret: Uint8Array | null;
+  readonly #verified = new Map<string, { principal: Principal; expiresAtMs: number }>();
   readonly #options: JwtOptions;
 
   private constructor(options: JwtOptions) {
@@ -60,10 +69,25 @@ export class JwtVerifier {
   async reload(): Promise<void> {
     if (this.#options.jwksFile === '') return;
     this.#jwks = createLocalJWKSet(await readJwks(this.#options.jwksFile));
+    // A key removed from the file must stop admitting the tokens it signed.
+    this.#verified.clear();
   }
 
   async verify(token: string): Promise<Principal> {
     if (token.length > MAX_TOKEN_LENGTH) throw new AuthenticationFailedError('Bearer token is too long.');
+    const digest = createHash('sha256').update(token).digest('base64');
+    const now = Date.now();
+    const cached = this.#verified.get(digest);
+    if (cached !== undefined && cached.expiresAtMs > now) return cached.principal;
+    const { principal, expSeconds } = await this.#verifyToken(token);
+    // Remembered until its exp (plus the tolerated skew, as a fresh check would allow), at most the TTL.
+    const expiresAtMs = Math.min(expSeconds * 1000 + this.#options.clockSkewMs, now + VERIFIED_TOKEN_TTL_MS);
+    if (this.#verified.size >= MAX_VERIFIED_TOKENS) this.#verified.clear();
+    this.#verified.set(digest, { principal, expiresAtMs });
+    return principal;
+  }
+
+  async #verifyToken(token: string): Promise<{ principal: Principal; expSeconds: number }> {
     const algorithms = [...(this.#secret ? ['HS256'] : []), ...(this.#jwks ? ['RS256', 'ES256'] : [])];
     const options: JWTVerifyOptions = {
       algorithms,
@@ -90,7 +114,7 @@ export class JwtVerifier {
       throw new AuthenticationFailedError(
         `Bearer token rejected: claim '${this.#options.principalClaim}' must be a principal name (1 to ${MAX_PRINCIPAL_LENGTH} characters).`,
       );
-    return userPrincipal(name);
+    return { principal: userPrincipal(name), expSeconds: payload.exp as number };
   }
 }
 
