@@ -35,6 +35,11 @@ const OAUTHBEARER = 'OAUTHBEARER';
  */
 const VERIFIED_PASSWORD_TTL_MS = 10 * 60_000;
 const MAX_VERIFIED_PASSWORDS = 10_000;
+/**
+ * Most scrypt checks queued at once (each takes ~32 MiB and tens of ms on libuv's pool): a flood of
+ * wrong passwords is refused at once beyond this, instead of queueing memory and time without bound.
+ */
+const MAX_PENDING_PASSWORD_CHECKS = 32;
 
 export class Authenticator {
   #users: UsersFile | null = null;
@@ -46,6 +51,7 @@ export class Authenticator {
   readonly #options: AuthenticatorOptions;
   /** Verified against for unknown users, so a wrong name takes as long as a wrong password. */
   #decoy: PasswordHash | null = null;
+  #pendingPasswordChecks = 0;
 
   private constructor(options: AuthenticatorOptions, jwt: JwtVerifier | null) {
     this.#options = options;
@@ -127,12 +133,17 @@ export class Authenticator {
     if (cached !== undefined && cached.expiresAtMs > now) return cached.principal;
     const users = this.#users;
     const entry = Object.hasOwn(users.users, user) ? users.users[user] : undefined;
-    if (entry === undefined) {
+    if (this.#pendingPasswordChecks >= MAX_PENDING_PASSWORD_CHECKS)
+      throw new AuthenticationFailedError('Too many password checks in progress; retry shortly.');
+    this.#pendingPasswordChecks++;
+    let matches: boolean;
+    try {
       this.#decoy ??= await hashPassword(randomBytes(16).toString('hex'));
-      await verifyPassword(password, this.#decoy);
-      throw failed();
+      matches = await verifyPassword(password, entry?.password ?? this.#decoy);
+    } finally {
+      this.#pendingPasswordChecks--;
     }
-    if (!(await verifyPassword(password, entry.password))) throw failed();
+    if (entry === undefined || !matches) throw failed();
     // The file may have been reloaded while scrypt ran: answer from the file the check was made against.
     const principal = userPrincipal(user);
     if (this.#users === users) {

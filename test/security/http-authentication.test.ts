@@ -103,6 +103,20 @@ test('HTTP Basic: the right password passes; a wrong one or an unknown user answ
   assert401(await call('GET', '/topics', 'Digest username="alice"'), /Unsupported authorization scheme/);
 });
 
+test('a flood of wrong passwords is refused beyond 32 checks at once; the server keeps serving', async () => {
+  const answers = await Promise.all(
+    Array.from({ length: 100 }, (_, i) => call('GET', '/topics', basic('alice', `wrong-password-${i}`))),
+  );
+  const messages = answers.map((a) => (a.body as { message: string }).message);
+  assert.ok(
+    answers.every((a) => a.status === 401),
+    'every one is a 401',
+  );
+  assert.ok(messages.includes('Too many password checks in progress; retry shortly.'), 'some were refused unchecked');
+  assert.ok(messages.includes('Invalid user name or password.'), 'the first ones were checked');
+  assert.equal((await call('GET', '/topics', basic('alice', ALICE_PASSWORD))).status, 200);
+});
+
 test('an API key from the users file is a bearer token; an unknown one answers 401', async () => {
   assert.equal((await call('GET', '/topics', `Bearer ${auth.aliceKey}`)).status, 200);
   assert401(await call('GET', '/topics', `Bearer ${auth.aliceKey.slice(0, -2)}xx`), /Invalid API key/);
