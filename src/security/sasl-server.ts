@@ -61,16 +61,22 @@ export class OAuthBearerServer implements SaslServer {
       throw new AuthenticationFailedError('SASL/OAUTHBEARER message too long.');
     // gs2-header "n,[a=authzid]," then key=value pairs, each ended by 0x01, and a final 0x01.
     const text = message.toString('utf8');
-    const m = /^n,(a=[^,]*)?,(.*)$/s.exec(text);
-    if (!m) throw new AuthenticationFailedError('Invalid SASL/OAUTHBEARER message.');
-    const auth = (m[2] as string)
-      .split('')
+    const SEP = String.fromCharCode(1);
+    const headerEnd = text.indexOf(',', 2);
+    if (!text.startsWith('n,') || headerEnd === -1 || text[headerEnd + 1] !== SEP || !text.endsWith(SEP + SEP))
+      throw new AuthenticationFailedError('Invalid SASL/OAUTHBEARER message.');
+    const authzField = text.slice(2, headerEnd);
+    if (authzField !== '' && !authzField.startsWith('a='))
+      throw new AuthenticationFailedError('Invalid SASL/OAUTHBEARER message.');
+    const auth = text
+      .slice(headerEnd + 2, -2)
+      .split(SEP)
       .find((kv) => kv.startsWith('auth='))
       ?.slice('auth='.length);
     const token = auth !== undefined && /^bearer /i.test(auth) ? auth.slice('bearer '.length).trim() : '';
     if (token === '') throw new AuthenticationFailedError('SASL/OAUTHBEARER message without auth=Bearer <token>.');
     const principal = await this.verify(token);
-    const authzid = m[1]?.slice(2);
+    const authzid = authzField === '' ? undefined : authzField.slice(2);
     if (authzid !== undefined && authzid !== '' && authzid !== principal.name)
       throw new AuthenticationFailedError('SASL/OAUTHBEARER: an authorization id other than the token’s principal.');
     this.principal = principal;
