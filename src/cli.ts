@@ -9,11 +9,16 @@
  * logger.ts): one per lifecycle event (`"event":"listening"` carries the port) and one per request on
  * stdout, errors on stderr; pretty-printed on a terminal; `--log-level` picks how much.
  * Exit codes: 0 clean stop, 1 failure, 2 usage or configuration error.
+ *
+ * `samsa users add|remove|add-key <name>` edits the users file (see users-command.ts); a running
+ * server re-reads it (and the JWKS file) when it changes and on SIGHUP.
  */
+import { watch } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { basename, dirname } from 'node:path';
 import type { StartReport } from './broker/broker.js';
-import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
+import { authenticationConfigured, isLoopbackHost, parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
 import { createHttpServer } from './http/http-listener.js';
@@ -24,24 +29,35 @@ import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
 import { SamsaNode } from './samsa-node.js';
+import { Authenticator } from './security/authenticator.js';
 import { PrincipalMappingRules } from './security/certificate-principal.js';
 import { ClientQuotaManager } from './security/client-quota-manager.js';
 import { ClientQuotas } from './security/client-quotas.js';
 import { TlsMaterial } from './security/tls-material.js';
+import { readPasswordFromProcess, runUsers, USERS_USAGE } from './users-command.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
 /** While draining, how often to close keep-alive connections whose last response has finished. */
 const DRAIN_POLL_MS = 100;
+/** A users file change is read this long after the last event about it. */
+const USERS_FILE_SETTLE_MS = 100;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (command === '--help' || command === '-h' || command === 'help') {
-    process.stdout.write(`${USAGE}\n${REASSIGN_USAGE}`);
+    process.stdout.write(`${USAGE}\n${REASSIGN_USAGE}\n${USERS_USAGE}`);
     return EXIT_OK;
   }
   if (command === 'reassign') return reassign(rest);
+  if (command === 'users') {
+    return runUsers(rest, process.env, {
+      out: (line) => process.stdout.write(`${line}\n`),
+      err: (line) => process.stderr.write(`${line}\n`),
+      readPassword: readPasswordFromProcess,
+    });
+  }
   if (command !== 'serve') {
     process.stderr.write(
       `samsa: ${command === undefined ? 'missing command' : `unknown command '${command}'`}\n\n${USAGE}\n${REASSIGN_USAGE}`,
@@ -150,6 +166,33 @@ async function serve(config: ServerConfig): Promise<number> {
     return EXIT_FAILURE;
   }
 
+  let authenticator: Authenticator;
+  try {
+    authenticator = await Authenticator.create({
+      usersFile: config.usersFile,
+      jwt: {
+        secret: config.jwtSecret,
+        jwksFile: config.jwtJwksFile,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience,
+        clockSkewMs: config.jwtClockSkewMs,
+        principalClaim: config.jwtPrincipalClaim,
+      },
+      clusterSecret: node.clusterSecret,
+    });
+  } catch (err) {
+    process.stderr.write(`samsa: ${(err as Error).message}\n`);
+    await node.shutdown().catch(() => undefined);
+    return EXIT_USAGE;
+  }
+  const stopReloading = reloadCredentialsOnChange(authenticator, config, logger);
+  if (!authenticationConfigured(config) && !isLoopbackHost(config.host)) {
+    logger.warn(
+      { event: 'anonymous_access', host: config.host },
+      `authentication is off on ${config.host} (--allow-anonymous): anyone who reaches this node may read, write and delete every topic`,
+    );
+  }
+
   const { broker } = node;
   const sseHub = new SseHub({
     ...DEFAULT_SSE_LIMITS,
@@ -174,6 +217,7 @@ async function serve(config: ServerConfig): Promise<number> {
     logger,
     minFreeDiskBytes: config.minFreeDiskBytes,
     clusterSecret: node.clusterSecret,
+    authenticator,
     quotas,
     ...(tls ? { peerTls: () => tls.material.peerOptions() } : {}),
   });
@@ -203,7 +247,7 @@ async function serve(config: ServerConfig): Promise<number> {
   let kafka: KafkaListener | null = null;
   let kafkaPort = 0;
   if (config.kafkaPort !== 0) {
-    const listening = await listenKafka(node, config, logger, tls, quotas);
+    const listening = await listenKafka(node, config, logger, tls, quotas, authenticator);
     if (listening === null) {
       server.close();
       await node.shutdown().catch(() => undefined);
@@ -266,6 +310,7 @@ async function serve(config: ServerConfig): Promise<number> {
   }
 
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
+  stopReloading();
   // Streams never finish by themselves: end them so draining waits only for real requests.
   sseHub.closeAll();
   // Kafka clients reconnect and retry elsewhere: their connections are closed, not drained.
@@ -291,6 +336,7 @@ async function listenKafka(
   logger: Logger,
   tls: Transport['tls'],
   quotas: ClientQuotaManager | undefined,
+  authenticator: Authenticator,
 ): Promise<{ listener: KafkaListener; port: number } | null> {
   const listener = new KafkaListener({
     ...kafkaApis({
@@ -298,6 +344,7 @@ async function listenKafka(
       coordinator: node.coordinator,
       logger,
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
+      authenticator,
     }),
     logger,
     maxConnections: config.kafkaMaxConnections,
@@ -306,6 +353,7 @@ async function listenKafka(
     connectionsMaxIdleMs: config.kafkaConnectionsMaxIdleMs,
     ...(tls ? { tls: { ...tls, handshakeTimeoutMs: config.tlsHandshakeTimeoutMs } } : {}),
     quotas,
+    authenticationRequired: authenticator.enabled,
   });
   try {
     const { port } = await listener.listen(config.kafkaPort, config.host);
@@ -373,6 +421,50 @@ function loadTransport(config: ServerConfig, logger: Logger): Transport | string
     }
   });
   return { tls: { material, principalRules } };
+}
+
+/**
+ * Re-reads the users file and the JWKS file on SIGHUP, and the users file when it changes (the
+ * directory is watched: `samsa users` replaces the file by rename). A broken file is logged and
+ * the credentials in use stay. Returns what stops watching.
+ */
+function reloadCredentialsOnChange(authenticator: Authenticator, config: ServerConfig, logger: Logger): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const reload = (cause: string) => {
+    authenticator.reload().then(
+      () => logger.info({ event: 'credentials_reloaded', cause }, 'reloaded the users and JWKS files'),
+      (err: unknown) =>
+        logger.error(
+          { event: 'credentials_reload_failed', cause, err },
+          'could not reload credentials; keeping the old ones',
+        ),
+    );
+  };
+  const onHup = () => reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  let watcher: ReturnType<typeof watch> | undefined;
+  if (config.usersFile !== '') {
+    const dir = dirname(config.usersFile);
+    const name = basename(config.usersFile);
+    try {
+      watcher = watch(dir, (_event, file) => {
+        if (file !== name) return;
+        // An editor or a rename fires several events: reload once they settle.
+        clearTimeout(timer);
+        timer = setTimeout(() => reload('file_changed'), USERS_FILE_SETTLE_MS);
+      });
+      watcher.on('error', (err) =>
+        logger.warn({ event: 'users_file_watch_failed', err }, 'stopped watching the users file; SIGHUP still reloads'),
+      );
+    } catch (err) {
+      logger.warn({ event: 'users_file_watch_failed', err }, 'cannot watch the users file; SIGHUP still reloads');
+    }
+  }
+  return () => {
+    process.off('SIGHUP', onHup);
+    clearTimeout(timer);
+    watcher?.close();
+  };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

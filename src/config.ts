@@ -92,6 +92,22 @@ export interface ServerConfig {
   /** Most open SSE streams, and REST consumer instances, of one principal. */
   sseMaxStreamsPerPrincipal: number;
   maxConsumerInstancesPerPrincipal: number;
+  /** Authentication: the users file (Basic, API keys, SASL); empty: none. */
+  usersFile: string;
+  /** Authentication: HS256 secret for bearer JWTs (at least 32 bytes); empty: none. */
+  jwtSecret: string;
+  /** Authentication: JWKS file of RS256/ES256 public keys for bearer JWTs; empty: none. */
+  jwtJwksFile: string;
+  /** JWT `iss` required; empty: not checked. */
+  jwtIssuer: string;
+  /** JWT `aud` required; empty: not checked. */
+  jwtAudience: string;
+  /** Tolerance on JWT `exp` and `nbf`. */
+  jwtClockSkewMs: number;
+  /** The JWT claim naming the principal. */
+  jwtPrincipalClaim: string;
+  /** Serve without authentication on a non-loopback `--host` (refused otherwise). */
+  allowAnonymous: boolean;
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -109,6 +125,8 @@ interface Setting<T> {
   defaultValue: T;
   /** undefined when the text is not a valid value. */
   parse: (text: string) => T | undefined;
+  /** A switch: `--flag` alone means true (`--flag=false` says false). */
+  switch?: true;
   expected: string;
   help: string;
 }
@@ -119,7 +137,11 @@ const MAX_INT32 = 2_147_483_647;
 
 const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
   port: intSetting('port', 8082, 0, 65_535, 'TCP port to listen on; 0 picks a free one'),
-  host: textSetting('host', '0.0.0.0', 'Interface to listen on'),
+  host: textSetting(
+    'host',
+    '127.0.0.1',
+    'Interface to listen on (0.0.0.0: all; needs authentication or --allow-anonymous)',
+  ),
   kafkaPort: intSetting('kafka-port', 9092, 0, 65_535, 'Kafka protocol port; 0 turns the listener off'),
   kafkaAdvertisedListener: hostPortSetting(
     'kafka-advertised-listener',
@@ -283,6 +305,14 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     1_000_000,
     'Most REST consumer instances of one principal',
   ),
+  usersFile: optionalTextSetting('users-file', 'Authentication: users file (Basic, API keys, SASL), see samsa users'),
+  jwtSecret: optionalTextSetting('jwt-secret', 'Authentication: HS256 secret for bearer JWTs (prefer the env var)'),
+  jwtJwksFile: optionalTextSetting('jwt-jwks-file', 'Authentication: JWKS file of RS256/ES256 public keys'),
+  jwtIssuer: optionalTextSetting('jwt-issuer', 'JWT issuer (iss) required; empty: any'),
+  jwtAudience: optionalTextSetting('jwt-audience', 'JWT audience (aud) required; empty: any'),
+  jwtClockSkewMs: intSetting('jwt-clock-skew-ms', 30_000, 0, 600_000, 'Tolerance on JWT exp and nbf (ms)'),
+  jwtPrincipalClaim: textSetting('jwt-principal-claim', 'sub', 'JWT claim naming the principal'),
+  allowAnonymous: switchSetting('allow-anonymous', 'Serve without authentication on a non-loopback --host'),
 };
 
 /** Broker-wide Kafka configs accepted as flags and env vars, besides every `log.*` name. */
@@ -332,6 +362,8 @@ export function parseServeArgs(argv: readonly string[], env: Env): ConfigResult 
     let value: string | undefined;
     if (eq !== -1) {
       value = arg.slice(eq + 1);
+    } else if (SETTINGS[byFlag.get(name) as keyof ServerSettings]?.switch) {
+      value = 'true';
     } else {
       value = argv[i + 1];
       if (value === undefined || value.startsWith('--')) return usageError(`flag '--${name}' needs a value`);
@@ -356,7 +388,34 @@ export function parseServeArgs(argv: readonly string[], env: Env): ConfigResult 
     settings[key] = value;
   }
   // Cast: the loop above filled every key of SETTINGS with a value its own parser produced.
-  return { kind: 'config', config: { ...(settings as ServerSettings), brokerConfigs } };
+  const config: ServerConfig = { ...(settings as ServerSettings), brokerConfigs };
+  const refused = anonymousExposure(config);
+  return refused === null ? { kind: 'config', config } : usageError(refused);
+}
+
+/** Authentication is on when a users file or a JWT key is configured. */
+export function authenticationConfigured(config: ServerConfig): boolean {
+  // Mutual TLS with certificates required names every client too.
+  const clientCertificates = config.tlsClientCa !== '' && config.tlsClientAuth === 'required';
+  return config.usersFile !== '' || config.jwtSecret !== '' || config.jwtJwksFile !== '' || clientCertificates;
+}
+
+/** Loopback names and addresses: only this machine can connect there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Issue 17's start-up rule: without authentication, anyone who reaches the port may read, write and
+ * delete everything, so listening beyond loopback that way must be asked for by name.
+ */
+function anonymousExposure(config: ServerConfig): string | null {
+  if (authenticationConfigured(config) || isLoopbackHost(config.host) || config.allowAnonymous) return null;
+  return (
+    `refusing to listen on ${config.host} without authentication: anyone who reaches it could read, write and delete every topic. ` +
+    'Configure --users-file or --jwt-secret / --jwt-jwks-file, or pass --allow-anonymous (SAMSA_ALLOW_ANONYMOUS=true) to accept that.'
+  );
 }
 
 function usageError(message: string): ConfigResult {
@@ -407,6 +466,21 @@ function textSetting(flag: string, defaultValue: string, help: string): Setting<
 /** A text setting whose default is empty (off); an empty value given means the default too. */
 function optionalTextSetting(flag: string, help: string): Setting<string> {
   return { flag, env: envName(flag), defaultValue: '', help, expected: 'a string', parse: (text) => text };
+}
+
+function switchSetting(flag: string, help: string): Setting<boolean> {
+  return {
+    flag,
+    env: envName(flag),
+    defaultValue: false,
+    help,
+    expected: 'true or false',
+    switch: true,
+    parse: (text) => {
+      const t = text.trim().toLowerCase();
+      return t === 'true' || t === '1' ? true : t === 'false' || t === '0' ? false : undefined;
+    },
+  };
 }
 
 /** `host:port` (a name or IPv4 address, or a bracketed IPv6 one), or empty for "none". */

@@ -540,3 +540,16 @@ export class CrossOriginWriteError extends EdgeError {
     super(`Origin ${origin} may not write to this server; list it in --cors-origins to allow it.`);
   }
 }
+
+// ---- authentication ----
+
+/**
+ * Missing or wrong credentials where authentication is on: HTTP Basic, an API key, a JWT, a stream
+ * token, or a SASL exchange. The message says what was wrong with the credentials, never what they
+ * were. HTTP 401 (see http/error-codes.ts); Kafka's SASL_AUTHENTICATION_FAILED (58).
+ */
+export class AuthenticationFailedError extends SamsaError {
+  constructor(message: string) {
+    super(message, KAFKA_ERRORS.SASL_AUTHENTICATION_FAILED);
+  }
+}

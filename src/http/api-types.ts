@@ -198,6 +198,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a stream token for SSE (browsers)
+         * @description Samsa extension. `EventSource` cannot send an `Authorization` header, so a page first asks
+         *     for a stream token with its credentials (Basic, an API key or a JWT) and opens the stream
+         *     with `?access_token=<token>`. The token names the caller's principal and an expiry
+         *     (`ttl_ms`, default 5 minutes, at most 1 hour), is signed by the server (in cluster mode with
+         *     the cluster secret, so every node accepts it), and is accepted only by
+         *     `GET /topics/{topic}/stream`: anywhere else it answers 401. A stream already open keeps
+         *     running past the expiry; a reconnect needs a fresh token. Cookies are not used: a browser
+         *     sends a cookie with every request to the origin, whichever page makes it, which would let
+         *     other sites act with it (CSRF); a token is given only to the page that asked. With
+         *     authentication off the token names `User:ANONYMOUS` and is not needed.
+         */
+        post: operations["createStreamToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/topics/{topic}": {
         parameters: {
             query?: never;
@@ -2271,6 +2300,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        StreamTokenRequest: {
+            /**
+             * @description How long the token is valid, in milliseconds.
+             * @default 300000
+             */
+            ttl_ms: number;
+        };
+        StreamToken: {
+            /** @description Pass as `?access_token=` to `GET /topics/{topic}/stream`. */
+            access_token: string;
+            /** @constant */
+            token_type: "stream";
+            /**
+             * @description The principal the token acts as.
+             * @example User:alice
+             */
+            principal: string;
+            /** Format: date-time */
+            expires_at: string;
+            expires_in_ms: number;
+        };
         /** @description Where to go from the home page, as absolute URLs. */
         HomeLinks: {
             /** @example samsa */
@@ -3087,6 +3137,28 @@ export interface components {
     };
     responses: {
         /**
+         * @description Authentication is on and the request brought no credentials, or wrong ones (unknown user,
+         *     wrong password, unknown API key, a JWT expired, not yet valid, for another issuer or audience,
+         *     badly signed or with `alg: none`, or a stream token expired, tampered with or used outside
+         *     the SSE stream). `WWW-Authenticate` names the schemes the server accepts.
+         */
+        Unauthorized: {
+            headers: {
+                /** @description `Basic realm="samsa"` (with a users file) and `Bearer realm="samsa"`. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40101,
+                 *       "message": "Authentication required."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
          * @description One entry per request record, in request order. With `acks=0` every `offset` is -1: the answer
          *     does not wait for the append that assigns it. `key_schema_id` and `value_schema_id` are always null (no schema support yet).
          */
@@ -3897,6 +3969,47 @@ export interface operations {
                     "application/openmetrics-text; version=1.0.0": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    createStreamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "ttl_ms": 300000
+                 *     }
+                 */
+                "application/json": components["schemas"]["StreamTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token and when it expires. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "st1.eyJwIjoiVXNlcjphbGljZSIsImV4cCI6MTc2NDc4OTAwMDAwMH0.3q2-7w",
+                     *       "token_type": "stream",
+                     *       "principal": "User:alice",
+                     *       "expires_at": "2026-12-03T19:30:00.000Z",
+                     *       "expires_in_ms": 300000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StreamToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -3946,6 +4059,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Topic"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -3993,6 +4107,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4044,6 +4159,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4096,6 +4212,7 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4140,6 +4257,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["PartitionOffsets"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4233,6 +4351,7 @@ export interface operations {
                     "application/json": components["schemas"]["V3ProduceReportOrError"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4326,6 +4445,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4359,6 +4479,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["TopicNameList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4402,6 +4523,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4432,6 +4554,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2BrokerList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4494,6 +4617,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4553,6 +4677,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4583,6 +4708,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4615,6 +4741,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4645,6 +4772,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4677,6 +4805,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4744,6 +4873,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4790,6 +4920,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4825,6 +4956,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4867,6 +4999,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4901,6 +5034,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4959,6 +5093,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5013,6 +5148,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5042,6 +5178,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5114,6 +5251,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5177,6 +5315,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5224,6 +5363,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5263,6 +5403,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5314,6 +5455,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5349,6 +5491,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5417,6 +5560,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5461,6 +5605,7 @@ export interface operations {
             200: components["responses"]["TopicValidated"];
             201: components["responses"]["TopicCreated"];
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5491,6 +5636,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["TopicFound"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5523,6 +5669,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5559,6 +5706,7 @@ export interface operations {
         responses: {
             200: components["responses"]["TopicFound"];
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5589,6 +5737,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5661,6 +5810,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5724,6 +5874,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5771,6 +5922,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5809,6 +5961,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5861,6 +6014,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5926,6 +6080,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5986,6 +6141,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6046,6 +6202,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6105,6 +6262,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6139,6 +6297,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6199,6 +6358,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6237,6 +6397,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6311,6 +6472,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -6378,6 +6540,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6440,6 +6603,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6539,6 +6703,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyStreams"];
@@ -6611,6 +6776,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["CreateConsumerResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6646,6 +6812,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6680,6 +6847,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6717,6 +6885,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6752,6 +6921,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6796,6 +6966,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6847,6 +7018,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6911,6 +7083,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerCommittedOffsets"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6968,6 +7141,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": unknown[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7009,6 +7183,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7059,6 +7234,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7109,6 +7285,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7202,6 +7379,7 @@ export interface operations {
                     "application/vnd.kafka.string.v2+json": components["schemas"]["ConsumerRecordString"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["ConsumerNotFound"];
             406: components["responses"]["ConsumerNotAcceptable"];
             408: components["responses"]["ConsumerRecordFormat"];
@@ -7270,6 +7448,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7329,6 +7508,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7361,6 +7541,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             "4XX": components["responses"]["ClientError"];
@@ -7422,6 +7603,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7478,6 +7660,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7546,6 +7729,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7595,6 +7779,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7657,6 +7842,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7720,6 +7906,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7778,6 +7965,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupLagSummaryData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7830,6 +8018,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupOffsetsReset"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             404: components["responses"]["AdminNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             415: components["responses"]["UnsupportedMediaType"];

@@ -10,8 +10,10 @@ import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
 import type { PeerTlsSource } from '../replication/peer-connector.js';
 import type { SamsaNode } from '../samsa-node.js';
+import { Authenticator } from '../security/authenticator.js';
 import type { ClientQuotaManager } from '../security/client-quota-manager.js';
 import { apiReferenceHandlers } from './api-reference.js';
+import { authentication } from './authentication.js';
 import { clientCertificate } from './client-certificate.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
@@ -26,6 +28,7 @@ import { observeRequests } from './request-observer.js';
 import { buildRouter } from './spec-router.js';
 import { sseHandlers } from './sse.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './sse-stream.js';
+import { streamTokenHandlers } from './stream-tokens.js';
 import { v2BrokerHandlers } from './v2-brokers.js';
 import { v2ConsumerHandlers } from './v2-consumers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
@@ -79,6 +82,8 @@ export interface AppOptions {
   peerTls?: PeerTlsSource;
   /** Per-principal client quotas (429 when over), shared with the Kafka listener; none when absent. */
   quotas?: ClientQuotaManager;
+  /** Who each request is (Basic, bearer, stream tokens); authentication off when absent. */
+  authenticator?: Authenticator;
 }
 
 // Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
@@ -108,6 +113,7 @@ export function createApp({
   clusterSecret,
   peerTls,
   quotas,
+  authenticator = Authenticator.disabled(),
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
   // Probes, scrapes and pages draw on no quota: a throttled principal must still see the node's health.
@@ -124,6 +130,9 @@ export function createApp({
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
   app.use(clientCertificate());
   app.use(cors(corsOrigins, advertisedUrl));
+  // After CORS (preflights carry no credentials; a 401 must be readable by the page), before
+  // forwarding: the node a client reaches checks its credentials, and the coordinator checks them again.
+  app.use(authentication({ authenticator, api }));
   // Cluster mode: group calls go to the group's coordinator, before any body is read here.
   if (clusterSecret !== undefined && broker.clustered)
     app.use(groupForwarding(broker, node.coordinator, { clusterSecret, ...(peerTls ? { peerTls } : {}) }));
@@ -165,6 +174,7 @@ export function createApp({
         ...sseHandlers(node, sseHub, quotas),
         ...v2ConsumerHandlers(broker, node.consumers),
         ...v3ConsumerGroupHandlers(broker, node.coordinator),
+        ...streamTokenHandlers(authenticator),
       },
       {
         maxRequestBytes: limits.maxRequestBytes,

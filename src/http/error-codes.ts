@@ -11,6 +11,7 @@
  * table for readers.
  */
 import {
+  AuthenticationFailedError,
   BadRequestError,
   ConsumerAlreadyExistsError,
   ConsumerInstanceLimitError,
@@ -125,6 +126,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(TooManyRequestsError, answer(429, 42901)),
   row(QuotaExceededError, answer(429, 42901)),
   row(CrossOriginWriteError, answer(403, 40301)),
+  row(AuthenticationFailedError, answer(401, 40101)),
   row(StreamFailedError, KAFKA_ERROR),
   // ---- the node ----
   row(ServiceUnavailableError, BROKER_NOT_AVAILABLE),

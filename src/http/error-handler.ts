@@ -17,6 +17,7 @@ import {
 import type { Logger } from '../logger.js';
 import { httpAnswerOf } from './error-codes.js';
 import { requestIdOf } from './exchange-locals.js';
+import { loggedUrl } from './logged-url.js';
 
 interface ErrorBody {
   error_code: number;
@@ -37,10 +38,16 @@ export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger })
     if (answer.status >= 500 && answer.status !== 503) {
       if (opts.logger) {
         opts.logger.error(
-          { event: 'unhandled_error', reqId: requestIdOf(res), method: req.method, url: req.originalUrl, err },
+          {
+            event: 'unhandled_error',
+            reqId: requestIdOf(res),
+            method: req.method,
+            url: loggedUrl(req.originalUrl),
+            err,
+          },
           'unhandled error',
         );
-      } else logServerError(err, req.method, req.originalUrl);
+      } else logServerError(err, req.method, loggedUrl(req.originalUrl));
     }
     if (res.headersSent) {
       // Too late for a clean answer; cutting the connection is the only honest signal left.

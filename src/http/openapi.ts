@@ -187,6 +187,8 @@ export interface CompiledOperation {
   validateHeaders(raw: Record<string, unknown>): Record<string, unknown>;
   /** `x-samsa-streaming-body: true`: the body is a stream of JSON objects, see StreamingHandler. */
   streamingBody: boolean;
+  /** `security: []`: served without credentials even when authentication is on (probes, static pages). */
+  open: boolean;
   /** Media types (lowercase, no parameters) this operation accepts, each with its body validator. */
   bodyValidators: Map<string, (body: unknown) => void> | null;
   /** False when the spec says `requestBody.required: false`: a request may come without a body. */
@@ -232,6 +234,7 @@ interface OperationObject {
   requestBody?: RequestBodyObject | Reference;
   responses: Record<string, ResponseObject | Reference>;
   'x-samsa-streaming-body'?: boolean;
+  security?: unknown[];
 }
 type PathItemObject = Partial<Record<HttpMethod, OperationObject>> & { parameters?: (ParameterObject | Reference)[] };
 interface OpenApiDocument {
@@ -310,6 +313,7 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
         // Node lower-cases header names; the handler sees the spec's spelling.
         validateHeaders: compileParameters(paramAjv, headerParams, 'header', (name) => name.toLowerCase()),
         streamingBody,
+        open: Array.isArray(op.security) && op.security.length === 0,
         bodyValidators: compileBodies(bodyAjv, doc, op, where),
         bodyRequired: op.requestBody ? resolve<RequestBodyObject>(doc, op.requestBody).required === true : false,
         ...successResponses(doc, op, where),

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.js';
 import { type SamsaMetrics, UNMATCHED_ROUTE } from '../metrics/samsa-metrics.js';
 import { principalText } from '../security/principal.js';
 import { matchedOperation, principalOf, setRequestId } from './exchange-locals.js';
+import { loggedUrl } from './logged-url.js';
 import type { OperationId } from './openapi.js';
 
 export interface RequestObserverOptions {
@@ -51,10 +52,10 @@ export function observeRequests({ logger, metrics, quietOperations }: RequestObs
           reqId: requestId,
           method: req.method,
           route,
-          url: req.originalUrl,
+          url: loggedUrl(req.originalUrl),
+          principal: principalText(principalOf(res)),
           status,
           durationMs: Math.round(durationS * 1e6) / 1e3,
-          principal: principalText(principalOf(res)),
           ...(res.writableFinished ? {} : { aborted: true }),
         },
         'request',

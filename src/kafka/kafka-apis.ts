@@ -8,6 +8,7 @@
  * producers work (InitProducerId); transactions do not (none of their APIs is here). The admin
  * APIs (CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
  * IncrementalAlterConfigs, DeleteRecords, DescribeCluster) share the REST v3 routes' broker code.
+ * SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) authenticates connections when authentication is on.
  */
 
 import { alterConfigsApi, describeConfigsApi, incrementalAlterConfigsApi } from './handlers/configs.js';
@@ -24,6 +25,7 @@ import { metadataApi } from './handlers/metadata.js';
 import { offsetForLeaderEpochApi } from './handlers/offset-for-leader-epoch.js';
 import { offsetCommitApi, offsetFetchApi } from './handlers/offsets.js';
 import { produceApi } from './handlers/produce.js';
+import { saslAuthenticateApi, saslHandshakeApi } from './handlers/sasl.js';
 import { createPartitionsApi, createTopicsApi, deleteTopicsApi } from './handlers/topics.js';
 import type { KafkaHandler, KafkaListenerOptions } from './kafka-listener.js';
 
@@ -57,6 +59,8 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     incrementalAlterConfigsApi(ctx),
     deleteRecordsApi(ctx),
     describeClusterApi(ctx),
+    saslHandshakeApi(ctx),
+    saslAuthenticateApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

@@ -14,6 +14,10 @@
  * long). With `tls`, the listener speaks TLS (Kafka's SSL security protocol) with the node's
  * material, reloaded without dropping connections, and a verified client certificate names the
  * connection's principal at accept time.
+ * With `authenticationRequired`, a connection may send only ApiVersions, SaslHandshake and
+ * SaslAuthenticate until SASL succeeds (or a client certificate named its principal); anything
+ * else closes it, as Kafka's SaslServerAuthenticator does. A failed SaslAuthenticate is answered,
+ * then the connection is closed.
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -22,6 +26,7 @@ import { type PrincipalMappingRules, tlsConnectionPrincipal } from '../security/
 import type { ClientQuotaManager } from '../security/client-quota-manager.js';
 import { ConnectionGate } from '../security/connection-gate.js';
 import { ANONYMOUS, type Principal } from '../security/principal.js';
+import type { SaslServer } from '../security/sasl-server.js';
 import type { TlsMaterial } from '../security/tls-material.js';
 import { API_KEYS, APIS, type Api, requestHeaderVersion, responseHeaderVersion } from './protocol/apis.js';
 import { decodeAt, encode, KafkaCodecError, type Message } from './protocol/codec.js';
@@ -45,6 +50,22 @@ export interface RequestContext {
   signal: AbortSignal;
   /** Who this connection acts as: set by SASL or the client certificate; `User:ANONYMOUS` before. */
   principal: Principal;
+  /** This connection's SASL exchange, which the SaslHandshake and SaslAuthenticate handlers advance. */
+  sasl: SaslSession;
+}
+
+/** Per-connection SASL progress (KIP-43, KIP-152). */
+export interface SaslSession {
+  /** The exchange SaslHandshake began; null before one, and after it ended. */
+  readonly server: SaslServer | null;
+  /** SASL succeeded on this connection. */
+  readonly authenticated: boolean;
+  /** `rawTokens`: a v0 handshake, after which tokens come as bare size-prefixed frames (KIP-152). */
+  begin(server: SaslServer, rawTokens: boolean): void;
+  /** The connection acts as `principal` from its next request on. */
+  succeed(principal: Principal): void;
+  /** The connection is closed once the answer in hand is written. */
+  fail(): void;
 }
 
 /** The answer to a request, or null for none (Produce with acks=0: the client reads no response). */
@@ -90,6 +111,8 @@ export interface KafkaListenerOptions {
    * more for that long (KIP-219).
    */
   quotas?: ClientQuotaManager;
+  /** Only ApiVersions and SASL until a connection has authenticated. */
+  authenticationRequired?: boolean;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
@@ -101,6 +124,12 @@ const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 100;
 /** api key, api version, correlation id: the least a request header holds. */
 const MIN_FRAME_BYTES = 8;
 const UNSUPPORTED_VERSION = 35;
+/** What a connection may ask before it has authenticated. */
+const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([
+  API_KEYS.ApiVersions,
+  API_KEYS.SaslHandshake,
+  API_KEYS.SaslAuthenticate,
+]);
 
 /**
  * The ApiVersions answer for the api keys in `handlers`, at the versions `versions` gives them, or
@@ -144,9 +173,11 @@ export class KafkaListener {
   readonly #sockets = new Set<net.Socket>();
   /** @internal read by Connection */
   readonly quotas: ClientQuotaManager | undefined;
+  readonly #authenticationRequired: boolean;
 
   constructor(options: KafkaListenerOptions) {
     this.quotas = options.quotas;
+    this.#authenticationRequired = options.authenticationRequired ?? false;
     this.#logger = options.logger;
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
     this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
@@ -242,6 +273,7 @@ export class KafkaListener {
       maxRequestBytes: this.#maxRequestBytes,
       maxInFlight: this.#maxInFlight,
       frameTimeoutMs: this.#frameTimeoutMs,
+      authenticationRequired: this.#authenticationRequired,
     };
   }
 
@@ -281,6 +313,11 @@ class Connection {
   /** A quota throttle mutes the connection (reads nothing) until then (KIP-219). */
   #mutedUntilMs = 0;
   #unmuteTimer: NodeJS.Timeout | null = null;
+  #saslServer: SaslServer | null = null;
+  #rawSaslTokens = false;
+  #saslAuthenticated = false;
+  #closeAfterAnswer = false;
+  readonly #sasl: SaslSession;
 
   constructor(
     readonly socket: net.Socket,
@@ -288,6 +325,29 @@ class Connection {
     /** Who this connection acts as: its client certificate's principal, else ANONYMOUS until SASL says otherwise. */
     public principal: Principal = ANONYMOUS,
   ) {
+    const connection = this;
+    this.#sasl = {
+      get server() {
+        return connection.#saslServer;
+      },
+      get authenticated() {
+        return connection.#saslAuthenticated;
+      },
+      begin(server, rawTokens) {
+        connection.#saslServer = server;
+        connection.#rawSaslTokens = rawTokens;
+      },
+      succeed(principal) {
+        connection.#saslServer = null;
+        connection.#rawSaslTokens = false;
+        connection.#saslAuthenticated = true;
+        connection.principal = principal;
+      },
+      fail() {
+        connection.#saslServer = null;
+        connection.#closeAfterAnswer = true;
+      },
+    };
     socket.on('close', () => {
       this.#closed = true;
       this.#aborter.abort();
@@ -320,8 +380,10 @@ class Connection {
     while (this.#buffered >= 4 && !this.#closed) {
       const head = this.#peek(4);
       const size = head.readInt32BE(0);
-      if (size < MIN_FRAME_BYTES || size > this.listener.limits.maxRequestBytes) {
-        this.#fail(`frame size ${size} outside ${MIN_FRAME_BYTES}..${this.listener.limits.maxRequestBytes} bytes`);
+      // A raw SASL token (after a v0 handshake) may be shorter than any request header.
+      const minBytes = this.#rawSaslTokens ? 0 : MIN_FRAME_BYTES;
+      if (size < minBytes || size > this.listener.limits.maxRequestBytes) {
+        this.#fail(`frame size ${size} outside ${minBytes}..${this.listener.limits.maxRequestBytes} bytes`);
         return;
       }
       if (this.#buffered < 4 + size) break;
@@ -371,7 +433,16 @@ class Connection {
 
   /** Decodes synchronously (a malformed frame throws here); the handler's work is the promise. */
   #handle(frame: Buffer): Promise<Buffer | null> {
+    if (this.#rawSaslTokens) return this.#rawSaslToken(frame);
     const apiKey = frame.readInt16BE(0);
+    if (
+      this.listener.limits.authenticationRequired &&
+      !this.#saslAuthenticated &&
+      this.principal === ANONYMOUS &&
+      !BEFORE_AUTHENTICATION.has(apiKey)
+    ) {
+      throw new KafkaCodecError(`api key ${apiKey} before SASL authentication (authentication is required)`);
+    }
     const apiVersion = frame.readInt16BE(2);
     const api = APIS.get(apiKey);
     const handler = this.listener.handler(apiKey);
@@ -463,7 +534,33 @@ class Connection {
       remoteAddress: this.socket.remoteAddress ?? '',
       signal: this.#aborter.signal,
       principal: this.principal,
+      sasl: this.#sasl,
     };
+  }
+
+  /**
+   * A SASL token sent bare after a v0 SaslHandshake (clients before KIP-152): evaluated as a
+   * SaslAuthenticate v0 would be, answered as a bare size-prefixed token; a failure closes the
+   * connection without an answer, the only signal that framing has.
+   */
+  #rawSaslToken(token: Buffer): Promise<Buffer | null> {
+    const handler = this.listener.handler(API_KEYS.SaslAuthenticate);
+    if (handler === undefined) throw new KafkaCodecError('raw SASL token but no SaslAuthenticate handler');
+    const header: RequestHeaderValue = {
+      requestApiKey: API_KEYS.SaslAuthenticate,
+      requestApiVersion: 0,
+      correlationId: 0,
+      clientId: null,
+    };
+    return handler(header, { authBytes: token }, this.#context()).then((answer) => {
+      if (answer === null || answer.errorCode !== 0) {
+        throw new Error(`SASL authentication failed: ${String(answer?.errorMessage ?? 'no answer')}`);
+      }
+      const bytes = answer.authBytes as Buffer;
+      const size = Buffer.allocUnsafe(4);
+      size.writeInt32BE(bytes.length, 0);
+      return Buffer.concat([size, bytes]);
+    });
   }
 
   #frame(api: Api, version: number, correlationId: number, response: Message): Buffer {
@@ -507,6 +604,12 @@ class Connection {
         this.inFlight--;
         if (this.#closed) return;
         if (frame !== null) this.#write(frame);
+        if (this.#closeAfterAnswer) {
+          // Kafka's rule after a failed authentication: answer, then close (end() flushes the answer).
+          this.#closed = true;
+          this.socket.end(() => this.socket.destroy());
+          return;
+        }
         if (this.#muteIfThrottled()) continue;
         if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
       }

@@ -10,7 +10,7 @@ function configOf(result: ConfigResult): ServerConfig {
 test('defaults apply when neither flags nor env say anything', () => {
   assert.deepEqual(configOf(parseServeArgs([], {})), {
     port: 8082,
-    host: '0.0.0.0',
+    host: '127.0.0.1',
     kafkaPort: 9092,
     kafkaAdvertisedListener: '',
     dataDir: './data',
@@ -54,6 +54,14 @@ test('defaults apply when neither flags nor env say anything', () => {
     quotaWindowSizeSeconds: 1,
     sseMaxStreamsPerPrincipal: 1000,
     maxConsumerInstancesPerPrincipal: 10_000,
+    usersFile: '',
+    jwtSecret: '',
+    jwtJwksFile: '',
+    jwtIssuer: '',
+    jwtAudience: '',
+    jwtClockSkewMs: 30_000,
+    jwtPrincipalClaim: 'sub',
+    allowAnonymous: false,
     brokerConfigs: {},
   });
 });

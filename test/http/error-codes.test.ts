@@ -37,6 +37,7 @@ const CASES: Case[] = [
   c(new errors.RecordFormatError('m'), null, 408, 40801),
   c(new errors.TooManyRequestsError('m'), null, 429, 42901),
   c(new errors.CrossOriginWriteError('https://evil.example'), null, 403, 40301),
+  c(new errors.AuthenticationFailedError('Authentication required.'), 'SASL_AUTHENTICATION_FAILED', 401, 40101),
   c(new errors.StreamFailedError(), null, 500, 50002),
   c(new errors.ServiceUnavailableError('m'), 'BROKER_NOT_AVAILABLE', 503, 50302),
   c(

@@ -9,6 +9,7 @@ import { SamsaError } from '../../errors.js';
 import type { GroupCoordinator } from '../../groups/group-coordinator.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import type { Logger } from '../../logger.js';
+import type { Authenticator } from '../../security/authenticator.js';
 import type { ApiVersionRange, KafkaHandler, RequestContext } from '../kafka-listener.js';
 
 export interface KafkaApiContext {
@@ -18,6 +19,8 @@ export interface KafkaApiContext {
   logger: Logger;
   /** `--kafka-advertised-listener`; null: the address each client connected to. */
   advertisedListener: { host: string; port: number } | null;
+  /** SASL's users (SaslHandshake, SaslAuthenticate); absent: no mechanism is offered. */
+  authenticator?: Authenticator;
 }
 
 export interface KafkaApi {

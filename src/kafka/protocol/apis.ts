@@ -45,6 +45,12 @@ import {
 } from './messages/offsets.js';
 import { ProduceRequest, ProduceResponse } from './messages/produce.js';
 import {
+  SaslAuthenticateRequest,
+  SaslAuthenticateResponse,
+  SaslHandshakeRequest,
+  SaslHandshakeResponse,
+} from './messages/sasl.js';
+import {
   CreatePartitionsRequest,
   CreatePartitionsResponse,
   CreateTopicsRequest,
@@ -75,6 +81,7 @@ export const API_KEYS = {
   SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
@@ -83,6 +90,7 @@ export const API_KEYS = {
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
   AlterConfigs: 33,
+  SaslAuthenticate: 36,
   CreatePartitions: 37,
   DeleteGroups: 42,
   IncrementalAlterConfigs: 44,
@@ -115,6 +123,8 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse],
   ['IncrementalAlterConfigs', IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
   ['DescribeCluster', DescribeClusterRequest, DescribeClusterResponse],
+  ['SaslHandshake', SaslHandshakeRequest, SaslHandshakeResponse],
+  ['SaslAuthenticate', SaslAuthenticateRequest, SaslAuthenticateResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(
