@@ -25,6 +25,7 @@ import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-parti
 import { SamsaNode } from './samsa-node.js';
 import { ClientQuotaManager } from './security/client-quota-manager.js';
 import { ClientQuotas } from './security/client-quotas.js';
+import { watchQuotasFile } from './security/quotas-file-watcher.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -91,6 +92,17 @@ async function serve(config: ServerConfig): Promise<number> {
     process.stderr.write(`samsa: --quotas-file: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
+  const stopWatchingQuotas =
+    quotas === undefined
+      ? () => {}
+      : watchQuotasFile(config.quotasFile, quotas, {
+          reloaded: () => logger.info({ event: 'quotas_reloaded', file: config.quotasFile }, 'quotas file reloaded'),
+          error: (err) =>
+            logger.error(
+              { event: 'quotas_reload_failed', file: config.quotasFile, err },
+              'quotas file not reloaded; the quotas in force stay',
+            ),
+        });
   // Signals can arrive at any point, even while the broker opens; remember the first one.
   let stopSignal: NodeJS.Signals | undefined;
   let onStop: (() => void) | undefined;
@@ -240,6 +252,7 @@ async function serve(config: ServerConfig): Promise<number> {
   }
 
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
+  stopWatchingQuotas();
   // Streams never finish by themselves: end them so draining waits only for real requests.
   sseHub.closeAll();
   // Kafka clients reconnect and retry elsewhere: their connections are closed, not drained.

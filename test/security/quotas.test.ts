@@ -73,6 +73,32 @@ describe('producer_byte_rate over HTTP', () => {
     assert.equal((await fetch(`${server.baseUrl}/healthz`)).status, 200);
   });
 
+  test('a change to the quotas file applies to the next request, without a restart', async () => {
+    // A 10 s window: the principal stays over the old quota for the whole test.
+    const server = await serverWith({ producer_byte_rate: 10_000 }, ['--quota-window-num', '10']);
+    assert.equal((await produce(server.baseUrl, 'dyn', 300_000)).status, 200);
+    assert.equal((await produce(server.baseUrl, 'dyn', 100)).status, 429);
+    const file = server.child.spawnargs[server.child.spawnargs.indexOf('--quotas-file') + 1] as string;
+    // A broken file changes nothing...
+    fs.writeFileSync(file, '{"users":');
+    await sleep(1500);
+    assert.equal((await produce(server.baseUrl, 'dyn', 100)).status, 429);
+    // ...a valid one applies within the watch interval.
+    fs.writeFileSync(file, JSON.stringify({ users: { '<default>': { producer_byte_rate: 1_000_000_000 } } }));
+    const deadline = Date.now() + 5000;
+    let status = 429;
+    while (status === 429 && Date.now() < deadline) {
+      await sleep(200);
+      const res = await produce(server.baseUrl, 'dyn', 100);
+      await res.arrayBuffer();
+      status = res.status;
+    }
+    assert.equal(status, 200);
+    const log = server.stdout() + server.stderr();
+    assert.match(log, /"event":"quotas_reload_failed"/);
+    assert.match(log, /"event":"quotas_reloaded"/);
+  });
+
   test('a client honouring Retry-After moves N bytes in about N / rate seconds', async () => {
     const rate = 20_000;
     const server = await serverWith({ producer_byte_rate: rate });
