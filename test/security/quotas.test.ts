@@ -176,6 +176,39 @@ describe('producer_byte_rate over the Kafka listener', () => {
   });
 });
 
+describe('consumer_byte_rate over the Kafka listener', () => {
+  test('a Fetch answer over the quota carries throttle_time_ms; one under it carries 0', async () => {
+    const kafkaPort = await freePort();
+    const server = await serverWith({ consumer_byte_rate: 10_000 }, ['--kafka-port', String(kafkaPort)]);
+    for (let i = 0; i < 3; i++) assert.equal((await produce(server.baseUrl, 'f', 8_000)).status, 200);
+    const conn = new RawConnection(kafkaPort);
+    const fetchFrom = (offset: number, maxBytes: number) =>
+      conn.call(API_KEYS.Fetch, 4, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes,
+        isolationLevel: 0,
+        topics: [
+          { topic: 'f', partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes }] },
+        ],
+      });
+    try {
+      // One record (≈8 KB) fits a 2 s window at 10 KB/s: not throttled.
+      const small = await fetchFrom(0, 1);
+      assert.equal(throttleOf(small), 0);
+      // The other two push the window over: the answer is served, and throttled.
+      const big = await fetchFrom(1, 1 << 20);
+      const partition = ((big.responses as Message[])[0]?.partitions as Message[] | undefined)?.[0] as Message;
+      assert.ok((partition.records as Buffer).length >= 16_000, 'the throttled fetch still carries its records');
+      const throttleMs = throttleOf(big);
+      assert.ok(throttleMs > 0 && throttleMs <= 2000, `throttle_time_ms ${throttleMs}`);
+    } finally {
+      conn.close();
+    }
+  });
+});
+
 describe('consumer_byte_rate and request_rate over HTTP', () => {
   test('a consumer instance read over the quota gets 429 with Retry-After', async () => {
     const server = await serverWith({ consumer_byte_rate: 10_000 });
