@@ -236,6 +236,13 @@ describe('a full data dir (tmpfs)', () => {
     assert.equal(refused.status, 507, JSON.stringify(refused.body));
     assert.equal(refused.body.error_code, 50701);
     assert.match(String(refused.body.message), /no space left/);
+    // A produce that would create a topic is refused the same way (its directory and metadata need room too).
+    const newTopic = await fetch(`${server.baseUrl}/topics/created-on-full-disk`, {
+      method: 'POST',
+      headers: { 'content-type': JSON_V2 },
+      body: JSON.stringify({ records: [{ value: 'x'.repeat(5000) }] }),
+    });
+    assert.equal(newTopic.status, 507, await newTopic.clone().text());
     // Still refused, not a crash: the server answers the next one the same way.
     assert.equal((await produceHttp(server.baseUrl, recordValue(2000))).status, 507);
     const kafka = await kafkaProduce(kafkaPort, recordValue(2001));
