@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { API_KEYS } from '../../src/kafka/protocol/apis.js';
 import type { Message } from '../../src/kafka/protocol/codec.js';
 import { encodeRecordBatch, readBatchHeader, validateRecordBatch } from '../../src/storage/record-batch.js';
 import { produceOne } from '../kafka/producer-requests.js';
@@ -249,15 +250,30 @@ describe('a full data dir (tmpfs)', () => {
     assert.equal(kafka.errorCode, 56, show(kafka)); // KAFKA_STORAGE_ERROR
     // Offset commits answer an error once the offsets log's last page is full too; the member stays.
     let refusedCommit: Response | undefined;
+    let lastCommitted = 1;
     for (let offset = 2; offset < 2000 && refusedCommit === undefined; offset++) {
       const res = await commit(offset % 30);
       if (res.status !== 200) refusedCommit = res;
+      else lastCommitted = offset % 30;
     }
     assert.ok(refusedCommit, 'the full disk took every commit');
     assert.equal(refusedCommit.status, 507);
     assert.equal(((await refusedCommit.json()) as { error_code: number }).error_code, 50701);
     const stillThere = await fetch(`${member}/assignments`);
     assert.equal(stillThere.status, 200);
+    // The group's committed offset is the last one stored, not the refused one (Kafka OffsetFetch).
+    const offsetsConn = new RawConnection(kafkaPort);
+    try {
+      const fetched = await offsetsConn.call(API_KEYS.OffsetFetch, 1, {
+        groupId: 'committers',
+        topics: [{ name: TOPIC, partitionIndexes: [0] }],
+      });
+      const partition = ((fetched.topics as Message[])[0]?.partitions as Message[] | undefined)?.[0];
+      // v2 commits name the last record read: the committed offset is the one after it.
+      assert.equal(Number(partition?.committedOffset), lastCommitted + 1);
+    } finally {
+      offsetsConn.close();
+    }
 
     // Reads keep working, and the files hold whole batches only.
     assertHolds(await readAll(server.baseUrl, 'reader-full'), acked);
