@@ -159,6 +159,24 @@ function assertWholeBatches(partitionDir: string): void {
   }
 }
 
+/** Reads an event stream's text as it comes; `until` waits for a marker (bounded). */
+function streamReader(res: Response): { until: (marker: string) => Promise<void>; text: () => string } {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  return {
+    text: () => text,
+    async until(marker) {
+      const deadline = Date.now() + 20_000;
+      while (!text.includes(marker)) {
+        assert.ok(Date.now() < deadline, `the stream never showed ${marker.slice(0, 20)}…`);
+        const { value, done } = await reader.read();
+        assert.ok(!done, `the stream ended before ${marker.slice(0, 20)}…: ${text.slice(-500)}`);
+        text += Buffer.from(value).toString('utf8');
+      }
+    },
+  };
+}
+
 function assertHolds(stored: Map<number, string>, acked: Map<number, string>): void {
   for (const [offset, value] of acked) assert.equal(stored.get(offset), value, `offset ${offset}`);
   // Offsets stay dense: a refused append left no hole and no stray record.
@@ -284,6 +302,15 @@ describe('a full data dir (tmpfs)', () => {
     );
     const health = await fetch(`${server.baseUrl}/healthz`);
     assert.equal(health.status, 200);
+    // A group stream started on the full disk reads everything; its refused commits do not end it.
+    const streamAbort = new AbortController();
+    const stream = await fetch(`${server.baseUrl}/topics/${TOPIC}/stream?group=sse-full&from=earliest`, {
+      signal: streamAbort.signal,
+    });
+    assert.equal(stream.status, 200);
+    const events = streamReader(stream);
+    await events.until(recordValue(29));
+    assert.doesNotMatch(events.text(), /event: error/);
 
     // Space returns: writes resume by themselves.
     fs.rmSync(filler);
@@ -295,6 +322,10 @@ describe('a full data dir (tmpfs)', () => {
     acked.set(Number(kafkaAgain.baseOffset), recordValue(3001));
     assert.equal((await commit(2)).status, 200);
     assertHolds(await readAll(server.baseUrl, 'reader-resumed'), acked);
+    // The same stream, still open, gets what is produced once space returns.
+    await events.until(recordValue(3001));
+    assert.doesNotMatch(events.text(), /event: error/);
+    streamAbort.abort();
 
     // Full again, then a restart on the full disk: nothing acknowledged is lost.
     fillDisk(filler);
