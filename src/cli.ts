@@ -10,12 +10,13 @@
  * stdout, errors on stderr; pretty-printed on a terminal; `--log-level` picks how much.
  * Exit codes: 0 clean stop, 1 failure, 2 usage or configuration error.
  */
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { StartReport } from './broker/broker.js';
 import { parseServeArgs, type ServerConfig, USAGE } from './config.js';
 import { InvalidConfigError } from './errors.js';
 import { createApp } from './http/app.js';
+import { createHttpServer } from './http/http-listener.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './http/sse-stream.js';
 import { kafkaApis, parseListener } from './kafka/kafka-apis.js';
 import { KafkaListener } from './kafka/kafka-listener.js';
@@ -23,9 +24,11 @@ import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
 import { SamsaNode } from './samsa-node.js';
+import { PrincipalMappingRules } from './security/certificate-principal.js';
 import { ClientQuotaManager } from './security/client-quota-manager.js';
 import { ClientQuotas } from './security/client-quotas.js';
 import { watchQuotasFile } from './security/quotas-file-watcher.js';
+import { TlsMaterial } from './security/tls-material.js';
 
 const EXIT_OK = 0;
 const EXIT_FAILURE = 1;
@@ -78,6 +81,12 @@ async function reassign(argv: readonly string[]): Promise<number> {
 /** Resolves with the exit code once the node has stopped. */
 async function serve(config: ServerConfig): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
+  const transport = loadTransport(config, logger);
+  if (typeof transport === 'string') {
+    process.stderr.write(`samsa: ${transport}\n`);
+    return EXIT_USAGE;
+  }
+  const { tls } = transport;
   // Client quotas: one manager for both edges, so HTTP and Kafka draw on one budget per principal.
   // Without a quotas file nothing is measured at all (no cost on the produce path).
   let quotas: ClientQuotaManager | undefined;
@@ -140,6 +149,7 @@ async function serve(config: ServerConfig): Promise<number> {
               clusterName: config.clusterName,
               clusterSecret: config.clusterSecret === '' ? undefined : config.clusterSecret,
               rack: config.rack === '' ? undefined : config.rack,
+              ...(tls ? { peerTls: () => tls.material.peerOptions() } : {}),
             },
       onError: (task, err) => logger.error({ event: 'background_task_failed', task, err }, `${task} failed`),
     });
@@ -177,8 +187,23 @@ async function serve(config: ServerConfig): Promise<number> {
     minFreeDiskBytes: config.minFreeDiskBytes,
     clusterSecret: node.clusterSecret,
     quotas,
+    ...(tls ? { peerTls: () => tls.material.peerOptions() } : {}),
   });
-  const server = createServer(app);
+  const server = createHttpServer(app, {
+    timeouts: {
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+      idleTimeoutMs: config.httpIdleTimeoutMs,
+      handshakeTimeoutMs: config.tlsHandshakeTimeoutMs,
+    },
+    limits: {
+      maxConnections: config.httpMaxConnections,
+      maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
+    },
+    logger,
+    ...(tls ? { tls } : {}),
+  });
   try {
     await listen(server, config.port, config.host);
   } catch (err) {
@@ -190,7 +215,7 @@ async function serve(config: ServerConfig): Promise<number> {
   let kafka: KafkaListener | null = null;
   let kafkaPort = 0;
   if (config.kafkaPort !== 0) {
-    const listening = await listenKafka(node, config, logger, quotas);
+    const listening = await listenKafka(node, config, logger, tls, quotas);
     if (listening === null) {
       server.close();
       await node.shutdown().catch(() => undefined);
@@ -200,14 +225,15 @@ async function serve(config: ServerConfig): Promise<number> {
   }
   // The port must stay a plain number in this line: test/process/server-process.ts reads it from here.
   logger.info(
-    { event: 'listening', host: config.host, port, nodeId: config.nodeId, dataDir: config.dataDir },
+    { event: 'listening', host: config.host, port, nodeId: config.nodeId, dataDir: config.dataDir, tls: tls !== null },
     `listening on ${config.host}:${port}`,
   );
 
   if (etcd.length > 0) {
     // Peers reach this node at its advertised URL; by default the address it listens on.
     const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const advertised = config.advertisedUrl === '' ? `http://${host}:${port}` : config.advertisedUrl;
+    const scheme = tls ? 'https' : 'http';
+    const advertised = config.advertisedUrl === '' ? `${scheme}://${host}:${port}` : config.advertisedUrl;
     // What the other nodes' Metadata hands Kafka clients for this one: the configured listener, else
     // the host of the advertised URL with the Kafka port (this node's own Metadata keeps answering
     // the address each client connected to).
@@ -276,6 +302,7 @@ async function listenKafka(
   node: SamsaNode,
   config: ServerConfig,
   logger: Logger,
+  tls: Transport['tls'],
   quotas: ClientQuotaManager | undefined,
 ): Promise<{ listener: KafkaListener; port: number } | null> {
   const listener = new KafkaListener({
@@ -286,6 +313,11 @@ async function listenKafka(
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
     }),
     logger,
+    maxConnections: config.kafkaMaxConnections,
+    maxConnectionsPerAddress: config.kafkaMaxConnectionsPerAddress,
+    frameTimeoutMs: config.kafkaFrameTimeoutMs,
+    connectionsMaxIdleMs: config.kafkaConnectionsMaxIdleMs,
+    ...(tls ? { tls: { ...tls, handshakeTimeoutMs: config.tlsHandshakeTimeoutMs } } : {}),
     quotas,
   });
   try {
@@ -304,6 +336,56 @@ async function listenKafka(
     logger.error({ event: 'kafka_listen_failed', code, port: config.kafkaPort, err }, message);
     return null;
   }
+}
+
+interface Transport {
+  tls: { material: TlsMaterial; principalRules: PrincipalMappingRules } | null;
+}
+
+/**
+ * TLS for both listeners when `--tls-cert` and `--tls-key` are set, read and checked now (a bad
+ * file stops start-up); SIGHUP reads the files again, and a bad file then keeps the material in
+ * use. Returns the message of a configuration mistake instead.
+ */
+function loadTransport(config: ServerConfig, logger: Logger): Transport | string {
+  if ((config.tlsCert === '') !== (config.tlsKey === ''))
+    return '--tls-cert and --tls-key (SAMSA_TLS_CERT, SAMSA_TLS_KEY) go together: set both or neither';
+  let principalRules: PrincipalMappingRules;
+  try {
+    principalRules = PrincipalMappingRules.parse(config.tlsPrincipalMappingRules);
+  } catch (err) {
+    return `--tls-principal-mapping-rules: ${(err as Error).message}`;
+  }
+  if (config.tlsCert === '') {
+    if (config.tlsClientCa !== '' || config.tlsPeerCa !== '')
+      return '--tls-client-ca and --tls-peer-ca need TLS: set --tls-cert and --tls-key too';
+    return { tls: null };
+  }
+  let material: TlsMaterial;
+  try {
+    material = TlsMaterial.load({
+      certFile: config.tlsCert,
+      keyFile: config.tlsKey,
+      clientAuth: config.tlsClientCa === '' ? 'none' : config.tlsClientAuth,
+      ...(config.tlsClientCa !== '' ? { clientCaFile: config.tlsClientCa } : {}),
+      ...(config.tlsPeerCa !== '' ? { peerCaFile: config.tlsPeerCa } : {}),
+    });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  logger.info({ event: 'tls_loaded', ...material.describe(), clientAuth: material.files.clientAuth }, 'TLS on');
+  process.on('SIGHUP', () => {
+    try {
+      material.reload();
+      logger.info({ event: 'tls_reloaded', ...material.describe() }, 'TLS certificate reloaded');
+    } catch (err) {
+      logger.error(
+        { event: 'tls_reload_failed', err: (err as Error).message },
+        'TLS reload failed; the certificate in use is kept',
+      );
+    }
+  });
+  return { tls: { material, principalRules } };
 }
 
 function listen(server: Server, port: number, host: string): Promise<void> {

@@ -53,6 +53,37 @@ export interface ServerConfig {
   clusterSecret: string;
   /** Cluster mode: this node's rack, for rack-aware replica placement; empty: none. */
   rack: string;
+  /** TLS on both listeners: the PEM certificate chain and key; both empty: plaintext. */
+  tlsCert: string;
+  tlsKey: string;
+  /** Mutual TLS: the PEM CA bundle client certificates must chain to; empty: no client certificates. */
+  tlsClientCa: string;
+  /** With a client CA: `required` (no certificate, no connection), `requested` (none: anonymous) or `none`. */
+  tlsClientAuth: 'none' | 'requested' | 'required';
+  /** Cluster mode over https: the PEM CA bundle peers' certificates must chain to; empty: the system store. */
+  tlsPeerCa: string;
+  /** Kafka's ssl.principal.mapping.rules: client certificate subject → principal name. */
+  tlsPrincipalMappingRules: string;
+  /** A TLS handshake not done within this long is cut (both listeners). */
+  tlsHandshakeTimeoutMs: number;
+  /** HTTP: the request line and headers must arrive within this long of the connection's first byte. */
+  httpHeadersTimeoutMs: number;
+  /** HTTP: the whole request (headers and body) must arrive within this long (0: no limit); answers are not bounded by it. */
+  httpRequestTimeoutMs: number;
+  /** HTTP: an idle keep-alive connection is closed after this long. */
+  httpKeepAliveTimeoutMs: number;
+  /** HTTP: a connection with no traffic for this long is closed, unless an answer is waiting for data (a long poll). */
+  httpIdleTimeoutMs: number;
+  /** HTTP: most open connections, and from one client address. */
+  httpMaxConnections: number;
+  httpMaxConnectionsPerAddress: number;
+  /** Kafka listener: most open connections, and from one client address (Kafka's max.connections.per.ip). */
+  kafkaMaxConnections: number;
+  kafkaMaxConnectionsPerAddress: number;
+  /** Kafka listener: a request frame begun must be complete within this long. */
+  kafkaFrameTimeoutMs: number;
+  /** Kafka listener: connections.max.idle.ms. */
+  kafkaConnectionsMaxIdleMs: number;
   /** Client quotas: a JSON file of per-user rates (see src/security/client-quotas.ts); empty: none. */
   quotasFile: string;
   /** Kafka's quota.window.num and quota.window.size.seconds: the window quotas are measured over. */
@@ -142,6 +173,92 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     0,
     MAX_INT32,
     'Bytes of event runs kept for SSE streams that read in step',
+  ),
+  tlsCert: optionalTextSetting(
+    'tls-cert',
+    'TLS certificate chain, PEM file (with --tls-key: both listeners speak TLS)',
+  ),
+  tlsKey: optionalTextSetting('tls-key', 'TLS private key, PEM file'),
+  tlsClientCa: optionalTextSetting('tls-client-ca', 'Mutual TLS: CA bundle (PEM) client certificates must chain to'),
+  tlsClientAuth: enumSetting(
+    'tls-client-auth',
+    'required',
+    ['none', 'requested', 'required'] as const,
+    'With --tls-client-ca: required, requested (no certificate: anonymous) or none',
+  ),
+  tlsPeerCa: optionalTextSetting(
+    'tls-peer-ca',
+    'Cluster mode: CA bundle (PEM) peers are verified against (empty: system)',
+  ),
+  tlsPrincipalMappingRules: textSetting(
+    'tls-principal-mapping-rules',
+    'DEFAULT',
+    'Kafka ssl.principal.mapping.rules: certificate subject to principal',
+  ),
+  tlsHandshakeTimeoutMs: intSetting(
+    'tls-handshake-timeout-ms',
+    10_000,
+    100,
+    600_000,
+    'Cut a TLS handshake slower than this (ms)',
+  ),
+  httpHeadersTimeoutMs: intSetting(
+    'http-headers-timeout-ms',
+    10_000,
+    100,
+    600_000,
+    'Request headers must arrive within (ms)',
+  ),
+  httpRequestTimeoutMs: intSetting(
+    'http-request-timeout-ms',
+    60_000,
+    0,
+    86_400_000,
+    'Whole request (body too) must arrive within (ms); 0: no limit',
+  ),
+  httpKeepAliveTimeoutMs: intSetting(
+    'http-keep-alive-timeout-ms',
+    5_000,
+    100,
+    600_000,
+    'Close idle keep-alive connections after (ms)',
+  ),
+  httpIdleTimeoutMs: intSetting(
+    'http-idle-timeout-ms',
+    60_000,
+    100,
+    3_600_000,
+    'Close connections silent this long (ms)',
+  ),
+  httpMaxConnections: intSetting('http-max-connections', 10_000, 1, 1_000_000, 'Most open HTTP connections'),
+  httpMaxConnectionsPerAddress: intSetting(
+    'http-max-connections-per-address',
+    256,
+    1,
+    1_000_000,
+    'Most open HTTP connections from one client address',
+  ),
+  kafkaMaxConnections: intSetting('kafka-max-connections', 1000, 1, 1_000_000, 'Most open Kafka connections'),
+  kafkaMaxConnectionsPerAddress: intSetting(
+    'kafka-max-connections-per-address',
+    256,
+    1,
+    1_000_000,
+    'Most open Kafka connections from one client address',
+  ),
+  kafkaFrameTimeoutMs: intSetting(
+    'kafka-frame-timeout-ms',
+    30_000,
+    100,
+    3_600_000,
+    'A begun Kafka request must complete within (ms)',
+  ),
+  kafkaConnectionsMaxIdleMs: intSetting(
+    'kafka-connections-max-idle-ms',
+    600_000,
+    1000,
+    MAX_INT32,
+    'Close idle Kafka connections after (ms)',
   ),
   quotasFile: optionalTextSetting('quotas-file', 'JSON file of per-user quotas (producer_byte_rate, ...)'),
   quotaWindowNum: intSetting('quota-window-num', 11, 2, 1000, 'Samples in the quota window (quota.window.num)'),

@@ -224,6 +224,12 @@ export class TopicAdmin {
     return resolveTopicConfigs(this.topicOrThrow(name).configs, values, sources);
   }
 
+  /** Every topic config a topic with these overrides would have, resolved as `topicConfigs` does. */
+  previewTopicConfigs(overrides: Record<string, string>): ResolvedConfig[] {
+    const { values, sources } = this.ctx.dynamicConfigs.topicDefaults;
+    return resolveTopicConfigs(overrides, values, sources);
+  }
+
   /**
    * Sets or removes run-time broker configs on this broker or cluster-wide (see
    * dynamic-broker-config.ts): validated, persisted, then applied at once to every live log whose

@@ -8,9 +8,11 @@ import { DEFAULT_MIN_FREE_DISK_BYTES } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
+import type { PeerTlsSource } from '../replication/peer-connector.js';
 import type { SamsaNode } from '../samsa-node.js';
 import type { ClientQuotaManager } from '../security/client-quota-manager.js';
 import { apiReferenceHandlers } from './api-reference.js';
+import { clientCertificate } from './client-certificate.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { groupForwarding } from './group-forwarding.js';
@@ -73,6 +75,8 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Cluster mode: the secret node-to-node calls (`/internal/*`) must carry; those routes exist only then. */
   clusterSecret?: string;
+  /** Cluster mode over https: what group calls passed to a coordinator verify it with and show it. */
+  peerTls?: PeerTlsSource;
   /** Per-principal client quotas (429 when over), shared with the Kafka listener; none when absent. */
   quotas?: ClientQuotaManager;
 }
@@ -102,6 +106,7 @@ export function createApp({
   sseHub = new SseHub(DEFAULT_SSE_LIMITS),
   corsOrigins = [],
   clusterSecret,
+  peerTls,
   quotas,
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
@@ -117,10 +122,11 @@ export function createApp({
     app.use(internalRoutes(broker, { clusterSecret, maxProduceBytes: limits.maxRequestBytes + 64 * 1024 }));
   }
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
+  app.use(clientCertificate());
   app.use(cors(corsOrigins, advertisedUrl));
   // Cluster mode: group calls go to the group's coordinator, before any body is read here.
   if (clusterSecret !== undefined && broker.clustered)
-    app.use(groupForwarding(broker, node.coordinator, { clusterSecret }));
+    app.use(groupForwarding(broker, node.coordinator, { clusterSecret, ...(peerTls ? { peerTls } : {}) }));
   metrics.attach({
     sse: {
       openStreams: () => sseHub.stats.open,

@@ -9,7 +9,8 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { type SamsaMetrics, UNMATCHED_ROUTE } from '../metrics/samsa-metrics.js';
-import { matchedOperation, setRequestId } from './exchange-locals.js';
+import { principalText } from '../security/principal.js';
+import { matchedOperation, principalOf, setRequestId } from './exchange-locals.js';
 import type { OperationId } from './openapi.js';
 
 export interface RequestObserverOptions {
@@ -53,6 +54,7 @@ export function observeRequests({ logger, metrics, quietOperations }: RequestObs
           url: req.originalUrl,
           status,
           durationMs: Math.round(durationS * 1e6) / 1e3,
+          principal: principalText(principalOf(res)),
           ...(res.writableFinished ? {} : { aborted: true }),
         },
         'request',

@@ -7,11 +7,22 @@
  * being handled at once (reading pauses beyond that); `maxConnections`; and a connection with
  * nothing in flight and no traffic for `connectionsMaxIdleMs` is closed. A malformed frame closes
  * its own connection with one log line and touches nothing else.
+ *
+ * Slow and hostile clients: at most `maxConnections` connections, and `maxConnectionsPerAddress`
+ * from one address (Kafka's max.connections.per.ip), refused before a byte is read; a frame begun
+ * must be complete within `frameTimeoutMs` (a client dribbling half-frames holds no buffer for
+ * long). With `tls`, the listener speaks TLS (Kafka's SSL security protocol) with the node's
+ * material, reloaded without dropping connections, and a verified client certificate names the
+ * connection's principal at accept time.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../logger.js';
+import { type PrincipalMappingRules, tlsConnectionPrincipal } from '../security/certificate-principal.js';
 import type { ClientQuotaManager } from '../security/client-quota-manager.js';
+import { ConnectionGate } from '../security/connection-gate.js';
 import { ANONYMOUS, type Principal } from '../security/principal.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { API_KEYS, APIS, type Api, requestHeaderVersion, responseHeaderVersion } from './protocol/apis.js';
 import { decodeAt, encode, KafkaCodecError, type Message } from './protocol/codec.js';
 import { RequestHeader, ResponseHeader } from './protocol/messages/headers.js';
@@ -63,9 +74,15 @@ export interface KafkaListenerOptions {
   /** socket.request.max.bytes: the largest frame accepted (Kafka's default 100 MiB). */
   maxRequestBytes?: number;
   maxConnections?: number;
+  /** Most open connections from one client address. */
+  maxConnectionsPerAddress?: number;
+  /** A frame whose first bytes came must be whole within this long, or the connection is closed. */
+  frameTimeoutMs?: number;
   /** connections.max.idle.ms (Kafka's default 10 minutes). */
   connectionsMaxIdleMs?: number;
   maxInFlightRequests?: number;
+  /** TLS (Kafka's SSL security protocol) with this material; absent: plaintext. */
+  tls?: { material: TlsMaterial; principalRules: PrincipalMappingRules; handshakeTimeoutMs: number };
   /**
    * Client quotas (shared with HTTP): every request counts against the principal's request_rate,
    * Produce frames against producer_byte_rate, Fetch answers against consumer_byte_rate. Over a
@@ -77,6 +94,8 @@ export interface KafkaListenerOptions {
 
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 1000;
+const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 100;
 /** api key, api version, correlation id: the least a request header holds. */
@@ -118,6 +137,7 @@ export class KafkaListener {
   readonly #handlers: Map<number, KafkaHandler>;
   readonly #logger: Logger;
   readonly #maxRequestBytes: number;
+  readonly #frameTimeoutMs: number;
   readonly #idleMs: number;
   readonly #maxInFlight: number;
   readonly #versions: Map<number, ApiVersionRange>;
@@ -129,6 +149,7 @@ export class KafkaListener {
     this.quotas = options.quotas;
     this.#logger = options.logger;
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.#idleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS;
     this.#maxInFlight = options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS;
     this.#handlers = new Map(options.handlers);
@@ -143,9 +164,46 @@ export class KafkaListener {
         apiVersionsHandler(() => this.#handlers.keys(), this.#versions),
       );
     }
-    this.#server = net.createServer((socket) => this.#accept(socket));
-    // Node refuses (closes at once) connections beyond this.
-    this.#server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const limits = {
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    };
+    const gate = new ConnectionGate(limits, (report) =>
+      this.#logger.warn(
+        { event: 'connections_refused', listener: 'kafka', ...report, limits },
+        `refused ${report.refused} Kafka connection(s): ${report.limit} reached`,
+      ),
+    );
+    const secure = options.tls;
+    if (secure) {
+      const server = tls.createServer(
+        { ...secure.material.serverOptions(), handshakeTimeout: secure.handshakeTimeoutMs },
+        (socket) => {
+          const who = tlsConnectionPrincipal(socket, secure.principalRules);
+          if ('refused' in who) this.reject(socket, who.refused);
+          else this.#accept(socket, who.principal);
+        },
+      );
+      secure.material.onReload((context) => server.setSecureContext(context));
+      // A failed handshake (no or a foreign certificate, a plaintext client) closes that connection only.
+      server.on('tlsClientError', (err, socket) => {
+        this.#logger.debug({
+          event: 'tls.handshake_failed',
+          listener: 'kafka',
+          remote: socket.remoteAddress,
+          err: err.message,
+        });
+        socket.destroy();
+      });
+      this.#server = server;
+    } else {
+      this.#server = net.createServer((socket) => this.#accept(socket, ANONYMOUS));
+    }
+    // First listener: a refused socket is closed before TLS or the frame reader see a byte of it.
+    this.#server.prependListener('connection', (socket: net.Socket) => {
+      if (gate.admit(socket)) this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
   }
 
   listen(port: number, host?: string): Promise<net.AddressInfo> {
@@ -163,10 +221,10 @@ export class KafkaListener {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, principal: Principal): void {
     this.#sockets.add(socket);
     socket.setNoDelay(true);
-    const connection = new Connection(socket, this);
+    const connection = new Connection(socket, this, principal);
     socket.on('data', (chunk) => connection.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#sockets.delete(socket));
@@ -180,7 +238,11 @@ export class KafkaListener {
 
   /** @internal used by Connection */
   get limits() {
-    return { maxRequestBytes: this.#maxRequestBytes, maxInFlight: this.#maxInFlight };
+    return {
+      maxRequestBytes: this.#maxRequestBytes,
+      maxInFlight: this.#maxInFlight,
+      frameTimeoutMs: this.#frameTimeoutMs,
+    };
   }
 
   /** @internal */
@@ -212,9 +274,10 @@ class Connection {
   #corked = false;
   #closed = false;
   readonly #aborter = new AbortController();
+  /** Fires `frameTimeoutMs` after a frame's first bytes came, unless the frame completed (refreshed per frame). */
+  #frameTimer: NodeJS.Timeout | null = null;
+  #partialFrame = false;
   inFlight = 0;
-  /** Who this connection acts as, once SASL or its client certificate says so. */
-  principal: Principal = ANONYMOUS;
   /** A quota throttle mutes the connection (reads nothing) until then (KIP-219). */
   #mutedUntilMs = 0;
   #unmuteTimer: NodeJS.Timeout | null = null;
@@ -222,12 +285,32 @@ class Connection {
   constructor(
     readonly socket: net.Socket,
     readonly listener: KafkaListener,
+    /** Who this connection acts as: its client certificate's principal, else ANONYMOUS until SASL says otherwise. */
+    public principal: Principal = ANONYMOUS,
   ) {
     socket.on('close', () => {
       this.#closed = true;
       this.#aborter.abort();
+      if (this.#frameTimer) clearTimeout(this.#frameTimer);
       if (this.#unmuteTimer !== null) clearTimeout(this.#unmuteTimer);
     });
+  }
+
+  /** Keeps the frame deadline in step with the buffer: armed while a frame is partly read. */
+  #trackPartialFrame(): void {
+    const partial = this.#buffered > 0 && !this.#closed;
+    if (partial && !this.#partialFrame) {
+      if (this.#frameTimer) this.#frameTimer.refresh();
+      else this.#frameTimer = setTimeout(() => this.#frameDeadline(), this.listener.limits.frameTimeoutMs);
+    }
+    this.#partialFrame = partial;
+  }
+
+  #frameDeadline(): void {
+    if (!this.#partialFrame || this.#closed) return;
+    // Reading is paused while too many requests are being answered: the wait is ours, not the client's.
+    if (this.socket.isPaused()) this.#frameTimer?.refresh();
+    else this.#fail(`request frame incomplete after ${this.listener.limits.frameTimeoutMs} ms`);
   }
 
   receive(chunk: Buffer): void {
@@ -241,10 +324,13 @@ class Connection {
         this.#fail(`frame size ${size} outside ${MIN_FRAME_BYTES}..${this.listener.limits.maxRequestBytes} bytes`);
         return;
       }
-      if (this.#buffered < 4 + size) return;
+      if (this.#buffered < 4 + size) break;
       const frame = this.#take(4 + size).subarray(4);
+      // A new frame starts with the next byte: its deadline starts when that byte comes.
+      this.#partialFrame = false;
       this.#dispatch(frame);
     }
+    this.#trackPartialFrame();
   }
 
   #peek(n: number): Buffer {

@@ -5,6 +5,16 @@
  * knows what the broker supports (KIP-511).
  */
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.js';
+import {
+  AlterConfigsRequest,
+  AlterConfigsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from './messages/configs.js';
+import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.js';
+import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.js';
 import { FetchRequest, FetchResponse } from './messages/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.js';
 import {
@@ -35,6 +45,8 @@ import {
 } from './messages/offsets.js';
 import { ProduceRequest, ProduceResponse } from './messages/produce.js';
 import {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
   DeleteTopicsRequest,
@@ -66,9 +78,15 @@ export const API_KEYS = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  DeleteRecords: 21,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  DescribeConfigs: 32,
+  AlterConfigs: 33,
+  CreatePartitions: 37,
   DeleteGroups: 42,
+  IncrementalAlterConfigs: 44,
+  DescribeCluster: 60,
 } as const;
 
 const pairs: Array<[string, MessageSchema, MessageSchema]> = [
@@ -88,9 +106,15 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['ApiVersions', ApiVersionsRequest, ApiVersionsResponse],
   ['CreateTopics', CreateTopicsRequest, CreateTopicsResponse],
   ['DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse],
+  ['DeleteRecords', DeleteRecordsRequest, DeleteRecordsResponse],
   ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
   ['OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
+  ['DescribeConfigs', DescribeConfigsRequest, DescribeConfigsResponse],
+  ['AlterConfigs', AlterConfigsRequest, AlterConfigsResponse],
+  ['CreatePartitions', CreatePartitionsRequest, CreatePartitionsResponse],
   ['DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse],
+  ['IncrementalAlterConfigs', IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
+  ['DescribeCluster', DescribeClusterRequest, DescribeClusterResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(
