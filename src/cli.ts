@@ -33,6 +33,7 @@ import { Authenticator } from './security/authenticator.js';
 import { PrincipalMappingRules } from './security/certificate-principal.js';
 import { ClientQuotaManager } from './security/client-quota-manager.js';
 import { ClientQuotas } from './security/client-quotas.js';
+import { watchQuotasFile } from './security/quotas-file-watcher.js';
 import { TlsMaterial } from './security/tls-material.js';
 import { readPasswordFromProcess, runUsers, USERS_USAGE } from './users-command.js';
 
@@ -116,6 +117,17 @@ async function serve(config: ServerConfig): Promise<number> {
     process.stderr.write(`samsa: --quotas-file: ${(err as Error).message}\n`);
     return EXIT_USAGE;
   }
+  const stopWatchingQuotas =
+    quotas === undefined
+      ? () => {}
+      : watchQuotasFile(config.quotasFile, quotas, {
+          reloaded: () => logger.info({ event: 'quotas_reloaded', file: config.quotasFile }, 'quotas file reloaded'),
+          error: (err) =>
+            logger.error(
+              { event: 'quotas_reload_failed', file: config.quotasFile, err },
+              'quotas file not reloaded; the quotas in force stay',
+            ),
+        });
   // Signals can arrive at any point, even while the broker opens; remember the first one.
   let stopSignal: NodeJS.Signals | undefined;
   let onStop: (() => void) | undefined;
@@ -311,6 +323,7 @@ async function serve(config: ServerConfig): Promise<number> {
 
   logger.info({ event: 'shutting_down', signal: stopSignal ?? null }, 'shutting down');
   stopReloading();
+  stopWatchingQuotas();
   // Streams never finish by themselves: end them so draining waits only for real requests.
   sseHub.closeAll();
   // Kafka clients reconnect and retry elsewhere: their connections are closed, not drained.

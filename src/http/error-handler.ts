@@ -34,8 +34,9 @@ export const routeNotFound: RequestHandler = (_req, _res, next) => {
 export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger }): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const answer = toAnswer(err, opts.maxRequestBytes);
-    // 503 is expected (recovery, shutdown); any other 5xx is a bug or a damaged disk worth a line in the log.
-    if (answer.status >= 500 && answer.status !== 503) {
+    // 503 (recovery, shutdown) and 507 (a full or read-only disk: the request line says so at warn,
+    // once per request) are expected; any other 5xx is a bug or a damaged disk worth a stack in the log.
+    if (answer.status >= 500 && answer.status !== 503 && answer.status !== 507) {
       if (opts.logger) {
         opts.logger.error(
           {
@@ -67,7 +68,7 @@ export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger })
  */
 export function streamedErrorBody(err: unknown, method: string, url: string): ErrorBody {
   const { status, body } = toAnswer(err, 0);
-  if (status >= 500 && status !== 503) logServerError(err, method, url);
+  if (status >= 500 && status !== 503 && status !== 507) logServerError(err, method, url);
   return body;
 }
 

@@ -3,6 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import type { DecodedRecord } from '../broker/fetched-records.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import {
+  KafkaStorageError,
   SamsaError,
   ServiceUnavailableError,
   StreamFailedError,
@@ -261,6 +262,18 @@ export class SseStream {
     });
   }
 
+  /**
+   * Commits what was written. A full or read-only disk refuses the commit: the stream goes on, and
+   * the next commit carries these positions too (a reconnect before then may see the events again).
+   */
+  private commitWritten(): void {
+    try {
+      this.consumer.commit();
+    } catch (err) {
+      if (!(err instanceof KafkaStorageError)) throw err;
+    }
+  }
+
   /** Waits `ms` (a quota's throttle), or less when the stream closes or its topic is deleted meanwhile. */
   private pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -327,7 +340,7 @@ export class SseStream {
         if (out.length === 0) out = ': keep-alive\n\n';
         const flowing = this.res.write(out);
         if (events > 0) this.hub.countEvents(topic, events);
-        if (this.opts.group && records.length > 0) this.consumer.commit();
+        if (this.opts.group && records.length > 0) this.commitWritten();
         if (this.res.writableLength > this.hub.limits.maxBufferedBytesPerStream) {
           this.dropSlow();
           break;

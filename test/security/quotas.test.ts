@@ -73,6 +73,32 @@ describe('producer_byte_rate over HTTP', () => {
     assert.equal((await fetch(`${server.baseUrl}/healthz`)).status, 200);
   });
 
+  test('a change to the quotas file applies to the next request, without a restart', async () => {
+    // A 10 s window: the principal stays over the old quota for the whole test.
+    const server = await serverWith({ producer_byte_rate: 10_000 }, ['--quota-window-num', '10']);
+    assert.equal((await produce(server.baseUrl, 'dyn', 300_000)).status, 200);
+    assert.equal((await produce(server.baseUrl, 'dyn', 100)).status, 429);
+    const file = server.child.spawnargs[server.child.spawnargs.indexOf('--quotas-file') + 1] as string;
+    // A broken file changes nothing...
+    fs.writeFileSync(file, '{"users":');
+    await sleep(1500);
+    assert.equal((await produce(server.baseUrl, 'dyn', 100)).status, 429);
+    // ...a valid one applies within the watch interval.
+    fs.writeFileSync(file, JSON.stringify({ users: { '<default>': { producer_byte_rate: 1_000_000_000 } } }));
+    const deadline = Date.now() + 5000;
+    let status = 429;
+    while (status === 429 && Date.now() < deadline) {
+      await sleep(200);
+      const res = await produce(server.baseUrl, 'dyn', 100);
+      await res.arrayBuffer();
+      status = res.status;
+    }
+    assert.equal(status, 200);
+    const log = server.stdout() + server.stderr();
+    assert.match(log, /"event":"quotas_reload_failed"/);
+    assert.match(log, /"event":"quotas_reloaded"/);
+  });
+
   test('a client honouring Retry-After moves N bytes in about N / rate seconds', async () => {
     const rate = 20_000;
     const server = await serverWith({ producer_byte_rate: rate });
@@ -144,6 +170,39 @@ describe('producer_byte_rate over the Kafka listener', () => {
         waitedMs >= throttleMs - 150,
         `the next request was answered after ${waitedMs} ms (muted ${throttleMs})`,
       );
+    } finally {
+      conn.close();
+    }
+  });
+});
+
+describe('consumer_byte_rate over the Kafka listener', () => {
+  test('a Fetch answer over the quota carries throttle_time_ms; one under it carries 0', async () => {
+    const kafkaPort = await freePort();
+    const server = await serverWith({ consumer_byte_rate: 10_000 }, ['--kafka-port', String(kafkaPort)]);
+    for (let i = 0; i < 3; i++) assert.equal((await produce(server.baseUrl, 'f', 8_000)).status, 200);
+    const conn = new RawConnection(kafkaPort);
+    const fetchFrom = (offset: number, maxBytes: number) =>
+      conn.call(API_KEYS.Fetch, 4, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 0,
+        maxBytes,
+        isolationLevel: 0,
+        topics: [
+          { topic: 'f', partitions: [{ partition: 0, fetchOffset: BigInt(offset), partitionMaxBytes: maxBytes }] },
+        ],
+      });
+    try {
+      // One record (≈8 KB) fits a 2 s window at 10 KB/s: not throttled.
+      const small = await fetchFrom(0, 1);
+      assert.equal(throttleOf(small), 0);
+      // The other two push the window over: the answer is served, and throttled.
+      const big = await fetchFrom(1, 1 << 20);
+      const partition = ((big.responses as Message[])[0]?.partitions as Message[] | undefined)?.[0] as Message;
+      assert.ok((partition.records as Buffer).length >= 16_000, 'the throttled fetch still carries its records');
+      const throttleMs = throttleOf(big);
+      assert.ok(throttleMs > 0 && throttleMs <= 2000, `throttle_time_ms ${throttleMs}`);
     } finally {
       conn.close();
     }

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { API_KEYS } from '../../src/kafka/protocol/apis.js';
 import type { Message } from '../../src/kafka/protocol/codec.js';
 import { encodeRecordBatch, readBatchHeader, validateRecordBatch } from '../../src/storage/record-batch.js';
 import { produceOne } from '../kafka/producer-requests.js';
@@ -158,6 +159,24 @@ function assertWholeBatches(partitionDir: string): void {
   }
 }
 
+/** Reads an event stream's text as it comes; `until` waits for a marker (bounded). */
+function streamReader(res: Response): { until: (marker: string) => Promise<void>; text: () => string } {
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let text = '';
+  return {
+    text: () => text,
+    async until(marker) {
+      const deadline = Date.now() + 20_000;
+      while (!text.includes(marker)) {
+        assert.ok(Date.now() < deadline, `the stream never showed ${marker.slice(0, 20)}…`);
+        const { value, done } = await reader.read();
+        assert.ok(!done, `the stream ended before ${marker.slice(0, 20)}…: ${text.slice(-500)}`);
+        text += Buffer.from(value).toString('utf8');
+      }
+    },
+  };
+}
+
 function assertHolds(stored: Map<number, string>, acked: Map<number, string>): void {
   for (const [offset, value] of acked) assert.equal(stored.get(offset), value, `offset ${offset}`);
   // Offsets stay dense: a refused append left no hole and no stray record.
@@ -236,21 +255,43 @@ describe('a full data dir (tmpfs)', () => {
     assert.equal(refused.status, 507, JSON.stringify(refused.body));
     assert.equal(refused.body.error_code, 50701);
     assert.match(String(refused.body.message), /no space left/);
+    // A produce that would create a topic is refused the same way (its directory and metadata need room too).
+    const newTopic = await fetch(`${server.baseUrl}/topics/created-on-full-disk`, {
+      method: 'POST',
+      headers: { 'content-type': JSON_V2 },
+      body: JSON.stringify({ records: [{ value: 'x'.repeat(5000) }] }),
+    });
+    assert.equal(newTopic.status, 507, await newTopic.clone().text());
     // Still refused, not a crash: the server answers the next one the same way.
     assert.equal((await produceHttp(server.baseUrl, recordValue(2000))).status, 507);
     const kafka = await kafkaProduce(kafkaPort, recordValue(2001));
     assert.equal(kafka.errorCode, 56, show(kafka)); // KAFKA_STORAGE_ERROR
     // Offset commits answer an error once the offsets log's last page is full too; the member stays.
     let refusedCommit: Response | undefined;
+    let lastCommitted = 1;
     for (let offset = 2; offset < 2000 && refusedCommit === undefined; offset++) {
       const res = await commit(offset % 30);
       if (res.status !== 200) refusedCommit = res;
+      else lastCommitted = offset % 30;
     }
     assert.ok(refusedCommit, 'the full disk took every commit');
     assert.equal(refusedCommit.status, 507);
     assert.equal(((await refusedCommit.json()) as { error_code: number }).error_code, 50701);
     const stillThere = await fetch(`${member}/assignments`);
     assert.equal(stillThere.status, 200);
+    // The group's committed offset is the last one stored, not the refused one (Kafka OffsetFetch).
+    const offsetsConn = new RawConnection(kafkaPort);
+    try {
+      const fetched = await offsetsConn.call(API_KEYS.OffsetFetch, 1, {
+        groupId: 'committers',
+        topics: [{ name: TOPIC, partitionIndexes: [0] }],
+      });
+      const partition = ((fetched.topics as Message[])[0]?.partitions as Message[] | undefined)?.[0];
+      // v2 commits name the last record read: the committed offset is the one after it.
+      assert.equal(Number(partition?.committedOffset), lastCommitted + 1);
+    } finally {
+      offsetsConn.close();
+    }
 
     // Reads keep working, and the files hold whole batches only.
     assertHolds(await readAll(server.baseUrl, 'reader-full'), acked);
@@ -261,6 +302,15 @@ describe('a full data dir (tmpfs)', () => {
     );
     const health = await fetch(`${server.baseUrl}/healthz`);
     assert.equal(health.status, 200);
+    // A group stream started on the full disk reads everything; its refused commits do not end it.
+    const streamAbort = new AbortController();
+    const stream = await fetch(`${server.baseUrl}/topics/${TOPIC}/stream?group=sse-full&from=earliest`, {
+      signal: streamAbort.signal,
+    });
+    assert.equal(stream.status, 200);
+    const events = streamReader(stream);
+    await events.until(recordValue(29));
+    assert.doesNotMatch(events.text(), /event: error/);
 
     // Space returns: writes resume by themselves.
     fs.rmSync(filler);
@@ -272,6 +322,10 @@ describe('a full data dir (tmpfs)', () => {
     acked.set(Number(kafkaAgain.baseOffset), recordValue(3001));
     assert.equal((await commit(2)).status, 200);
     assertHolds(await readAll(server.baseUrl, 'reader-resumed'), acked);
+    // The same stream, still open, gets what is produced once space returns.
+    await events.until(recordValue(3001));
+    assert.doesNotMatch(events.text(), /event: error/);
+    streamAbort.abort();
 
     // Full again, then a restart on the full disk: nothing acknowledged is lost.
     fillDisk(filler);
