@@ -18,6 +18,8 @@ const above = {
   groups: '^src/(consumers|http|metrics|kafka)/',
   consumers: '^src/(http|metrics|kafka)/',
   metrics: '^src/(http|groups|consumers|kafka)/',
+  // The authorizer sits beside broker/, below both edges that enforce it.
+  security: '^src/(http|kafka|groups|consumers|metrics)/',
 };
 
 module.exports = {

@@ -157,6 +157,7 @@ async function serve(config: ServerConfig): Promise<number> {
       nodeId: config.nodeId,
       brokerConfigs: config.brokerConfigs,
       consumers: { maxInstancesPerPrincipal: config.maxConsumerInstancesPerPrincipal },
+      authorizer: config.authorizer,
       cluster:
         etcd.length === 0
           ? undefined
@@ -358,6 +359,7 @@ async function listenKafka(
       logger,
       advertisedListener: config.kafkaAdvertisedListener === '' ? null : parseListener(config.kafkaAdvertisedListener),
       authenticator,
+      authorizer: node.authorizer,
     }),
     logger,
     maxConnections: config.kafkaMaxConnections,

@@ -108,6 +108,8 @@ export interface ServerConfig {
   jwtPrincipalClaim: string;
   /** Serve without authentication on a non-loopback `--host` (refused otherwise). */
   allowAnonymous: boolean;
+  /** `acl`: Kafka's ACL authorizer (with `super.users`, `allow.everyone.if.no.acl.found`); `none`: everyone may do everything. */
+  authorizer: 'none' | 'acl';
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
   brokerConfigs: Record<string, string>;
 }
@@ -313,6 +315,7 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
   jwtClockSkewMs: intSetting('jwt-clock-skew-ms', 30_000, 0, 600_000, 'Tolerance on JWT exp and nbf (ms)'),
   jwtPrincipalClaim: textSetting('jwt-principal-claim', 'sub', 'JWT claim naming the principal'),
   allowAnonymous: switchSetting('allow-anonymous', 'Serve without authentication on a non-loopback --host'),
+  authorizer: enumSetting('authorizer', 'none', ['none', 'acl'] as const, 'Authorization: none, or acl (Kafka ACLs)'),
 };
 
 /** Broker-wide Kafka configs accepted as flags and env vars, besides every `log.*` name. */

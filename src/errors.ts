@@ -230,14 +230,58 @@ export class InvalidReplicaAssignmentError extends SamsaError {
   }
 }
 /**
- * ACLs before Samsa has an authorizer: Kafka's SecurityDisabledException (SECURITY_DISABLED, 54).
+ * ACLs while no authorizer runs (the default): Kafka's SecurityDisabledException (SECURITY_DISABLED, 54).
  */
 export class SecurityDisabledError extends SamsaError {
   constructor() {
     super(
-      'ACLs are not available: Samsa has no authorizer yet, so authorization is off and every client may do everything. ACL support comes with security.',
+      'ACLs are not available: no authorizer is configured, so authorization is off and every client may do everything. Start Samsa with --authorizer acl to use ACLs.',
       KAFKA_ERRORS.SECURITY_DISABLED,
     );
+  }
+}
+
+/** A request Kafka refuses as malformed in content (InvalidRequestException, 42): an ACL with a bad field. */
+export class InvalidRequestError extends SamsaError {
+  constructor(message: string) {
+    super(message, KAFKA_ERRORS.INVALID_REQUEST);
+  }
+}
+
+/** The ACL resource types a denial can name, each with its Kafka error. */
+export type AuthorizationResourceType = 'TOPIC' | 'GROUP' | 'CLUSTER' | 'TRANSACTIONAL_ID';
+
+const AUTHORIZATION_FAILED = {
+  TOPIC: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED,
+  GROUP: KAFKA_ERRORS.GROUP_AUTHORIZATION_FAILED,
+  CLUSTER: KAFKA_ERRORS.CLUSTER_AUTHORIZATION_FAILED,
+  TRANSACTIONAL_ID: KAFKA_ERRORS.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+} as const;
+
+/**
+ * The authorizer said no: Kafka's TOPIC_/GROUP_/CLUSTER_AUTHORIZATION_FAILED, named after the
+ * resource type; the message names the principal, the operation and the resource.
+ */
+export class AuthorizationError extends SamsaError {
+  constructor(
+    readonly principal: string,
+    readonly operation: string,
+    readonly resourceType: AuthorizationResourceType,
+    readonly resourceName: string,
+    /** Why, when it is not the ACLs (a consumer instance another principal created). */
+    reason?: string,
+  ) {
+    super(
+      `${principal} is not authorized to ${operation} ${resourceType} '${resourceName}'${reason ? `: ${reason}` : ''}`,
+      AUTHORIZATION_FAILED[resourceType],
+    );
+  }
+}
+
+/** Creating these ACLs would pass the bound on stored ACLs (Kafka has none; we do): POLICY_VIOLATION. */
+export class AclLimitError extends SamsaError {
+  constructor(maxAcls: number) {
+    super(`At most ${maxAcls} ACLs may be stored; delete some before creating more.`, KAFKA_ERRORS.POLICY_VIOLATION);
   }
 }
 

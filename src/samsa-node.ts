@@ -2,9 +2,11 @@ import { Broker, type BrokerOptions, reportBackgroundError, type StartReport } f
 import { parseBrokerConfigs, type ReplicationSettings } from './broker/broker-config.js';
 import { ClusterRuntime } from './cluster/cluster-runtime.js';
 import { EtcdMetadataStore } from './cluster/etcd-metadata-store.js';
+import { LocalMetadataStore, type MetadataStore } from './cluster/metadata-store.js';
 import { ConsumerManager, type ConsumerManagerOptions } from './consumers/consumer-manager.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
 import type { PeerTlsSource } from './replication/peer-connector.js';
+import { AclAuthorizer, ALLOW_EVERYTHING, type Authorizer, parseSuperUsers } from './security/acl-authorizer.js';
 
 /** Cluster mode: where etcd is and what this node is called there. Absent: the embedded single node. */
 export interface NodeClusterOptions {
@@ -26,6 +28,11 @@ export interface NodeOptions extends Omit<BrokerOptions, 'cluster' | 'metadataSt
   cluster?: NodeClusterOptions;
   /** Single node only: where topics are kept (tests); default the local file in `dataDir`. */
   metadataStore?: BrokerOptions['metadataStore'];
+  /**
+   * `acl`: Kafka's ACL authorizer (ACLs in the metadata store, `super.users`,
+   * `allow.everyone.if.no.acl.found`); `none` (default): everyone may do everything.
+   */
+  authorizer?: 'acl' | 'none';
 }
 
 export const DEFAULT_CONSUMER_OPTIONS: Omit<ConsumerManagerOptions, 'onError'> = {
@@ -50,6 +57,8 @@ interface ClusterLink {
   clusterSecret: string;
   runtime: ClusterRuntime | null;
   stopWatch: (() => Promise<void>) | null;
+  /** Stops the ACL watch (only with an ACL authorizer). */
+  stopAclWatch: (() => Promise<void>) | null;
   refresh: NodeJS.Timeout | null;
 }
 
@@ -63,6 +72,8 @@ export class SamsaNode {
     readonly broker: Broker,
     readonly coordinator: GroupCoordinator,
     readonly consumers: ConsumerManager,
+    /** Who may do what: the ACL authorizer, or ALLOW_EVERYTHING when none is configured. */
+    readonly authorizer: Authorizer,
     private readonly opts: NodeOptions,
     private readonly cluster: ClusterLink | null,
   ) {}
@@ -71,6 +82,7 @@ export class SamsaNode {
     const onError = opts.onError ?? reportBackgroundError;
     let cluster: ClusterLink | null = null;
     let broker: Broker;
+    let metadataStore: MetadataStore;
     if (opts.cluster) {
       // Invalid settings fail here, before anything is opened in etcd.
       const { replication } = parseBrokerConfigs(opts.brokerConfigs);
@@ -85,6 +97,7 @@ export class SamsaNode {
         clusterSecret: opts.cluster.clusterSecret ?? store.clusterSecret,
         runtime: null,
         stopWatch: null,
+        stopAclWatch: null,
         refresh: null,
       };
       cluster = link;
@@ -105,8 +118,31 @@ export class SamsaNode {
         await store.close();
         throw err;
       }
+      metadataStore = store;
     } else {
-      broker = await Broker.open({ ...opts, cluster: undefined, onError });
+      // Opened here, not by the broker, so that the ACLs live in the same store (the broker closes it).
+      metadataStore = opts.metadataStore ?? (await LocalMetadataStore.open(opts.dataDir, opts.nodeId));
+      broker = await Broker.open({ ...opts, metadataStore, cluster: undefined, onError });
+    }
+    let authorizer: Authorizer = ALLOW_EVERYTHING;
+    if (opts.authorizer === 'acl') {
+      const { authorization } = parseBrokerConfigs(opts.brokerConfigs);
+      try {
+        const acls = await AclAuthorizer.open(metadataStore, {
+          superUsers: parseSuperUsers(authorization.superUsers),
+          allowEveryoneIfNoAclFound: authorization.allowEveryoneIfNoAclFound,
+        });
+        // Cluster mode: another node's change is enforced here as soon as etcd tells us.
+        if (cluster) {
+          cluster.stopAclWatch = await cluster.store.watchAcls(
+            () => void acls.reload().catch((err: unknown) => onError('ACL reload', err)),
+          );
+        }
+        authorizer = acls;
+      } catch (err) {
+        await broker.shutdown();
+        throw err;
+      }
     }
     const coordinator = new GroupCoordinator(broker, {
       sessionCheckIntervalMs: opts.sessionCheckIntervalMs ?? 1000,
@@ -117,7 +153,7 @@ export class SamsaNode {
       ...opts.consumers,
       onError,
     });
-    return new SamsaNode(broker, coordinator, consumers, { ...opts, onError }, cluster);
+    return new SamsaNode(broker, coordinator, consumers, authorizer, { ...opts, onError }, cluster);
   }
 
   /** Cluster mode: the secret node-to-node calls carry (the HTTP edge checks it); undefined on a single node. */
@@ -206,6 +242,7 @@ export class SamsaNode {
         await this.broker.refreshMetadata().catch(() => undefined);
       }
       await link.stopWatch?.();
+      await link.stopAclWatch?.();
     }
     await this.coordinator.stop();
     await this.broker.shutdown();

@@ -5,7 +5,7 @@ import { TOPIC_CONFIG_DEFS, validateBrokerTopicDefaults } from '../storage/log-c
  * Broker-wide settings, Kafka names. Topic-config synonyms (`log.retention.ms`, ...) are
  * checked by the log config table; the rest are listed here with their defaults.
  */
-const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'; min?: number }> = {
+const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean' | 'string'; min?: number }> = {
   'num.partitions': { default: '1', kind: 'int', min: 1 },
   'default.replication.factor': { default: '1', kind: 'int', min: 1 },
   'auto.create.topics.enable': { default: 'true', kind: 'boolean' },
@@ -28,6 +28,9 @@ const BROKER_SETTINGS: Record<string, { default: string; kind: 'int' | 'boolean'
   'idempotency.ttl.ms': { default: '86400000', kind: 'int', min: 1 },
   // Kafka's: how long a partition remembers an idempotent producer it has not heard from (producer-state-manager.ts).
   'producer.id.expiration.ms': { default: '86400000', kind: 'int', min: 1 },
+  // The ACL authorizer's (read only when `--authorizer acl` runs one): Kafka's names and defaults.
+  'super.users': { default: '', kind: 'string' },
+  'allow.everyone.if.no.acl.found': { default: 'false', kind: 'boolean' },
 };
 
 /** Most idempotent producers one partition remembers; the least recently active is forgotten first. */
@@ -66,6 +69,8 @@ export interface BrokerSettings {
   idempotency: { maxKeys: number; ttlMs: number };
   /** Idempotent Kafka producers remembered per partition (see producer-state-manager.ts). */
   producerState: { expirationMs: number; maxProducers: number };
+  /** The ACL authorizer's settings: `super.users` (semicolon-separated principals) and `allow.everyone.if.no.acl.found`. */
+  authorization: { superUsers: string; allowEveryoneIfNoAclFound: boolean };
   /** The broker-level topic defaults (synonyms), validated. */
   topicDefaults: Record<string, string>;
   /** Every setting given at start-up (flags, env), validated and normalised; the rest are defaults. */
@@ -112,6 +117,10 @@ export function parseBrokerConfigs(configs: Record<string, string>): BrokerSetti
     replicationFactorGiven: 'default.replication.factor' in staticConfigs,
     idempotency: { maxKeys: int('idempotency.max.keys'), ttlMs: int('idempotency.ttl.ms') },
     producerState: { expirationMs: int('producer.id.expiration.ms'), maxProducers: MAX_PRODUCERS_PER_PARTITION },
+    authorization: {
+      superUsers: values['super.users'] ?? '',
+      allowEveryoneIfNoAclFound: values['allow.everyone.if.no.acl.found'] === 'true',
+    },
     topicDefaults,
     staticConfigs,
   };

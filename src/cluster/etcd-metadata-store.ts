@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Etcd3, Namespace } from 'etcd3';
 import { connectEtcd, type EtcdClusterOptions } from './etcd-client.js';
 import {
@@ -7,6 +7,8 @@ import {
   newKafkaId,
   nextPartitionState,
   type PartitionState,
+  type StoredAcl,
+  storedAclKey,
   TopicAlreadyStoredError,
   type TopicMetadata,
 } from './metadata-store.js';
@@ -26,6 +28,7 @@ const MAX_ALLOCATION_ATTEMPTS = 16;
  *   partitions/<name>/<p>          PartitionState JSON (replicas, leader, leader epoch, ISR, version)
  *   broker-configs/<entity>        run-time broker configs (a broker id, or `<default>`)
  *   producer-ids/next              the first producer id no node's block has had (a decimal number)
+ *   acls/<sha-256 of the ACL>      one StoredAcl JSON per ACL (one key each: 100,000 ACLs exceed etcd's request size)
  *
  * Each partition has its own key so that a leader change (controller) and an ISR change (leader)
  * of different partitions never conflict. Every change is one etcd transaction that compares the
@@ -184,6 +187,52 @@ export class EtcdMetadataStore implements MetadataStore {
     else await this.kv.put(key).value(JSON.stringify(configs)).exec();
   }
 
+  async listAcls(): Promise<StoredAcl[]> {
+    const values = await this.kv.getAll().prefix('acls/').strings();
+    return Object.values(values).map((v) => JSON.parse(v) as StoredAcl);
+  }
+
+  async addAcls(acls: readonly StoredAcl[]): Promise<void> {
+    // etcd takes at most 128 operations per transaction by default: chunks, each atomic.
+    for (let i = 0; i < acls.length; i += ACL_OPS_PER_TXN) {
+      const chunk = acls.slice(i, i + ACL_OPS_PER_TXN);
+      await this.kv
+        .if('cluster-id', 'Create', '>', 0)
+        .then(...chunk.map((a) => this.kv.put(aclKeyOf(a)).value(JSON.stringify(a))))
+        .commit();
+    }
+  }
+
+  async removeAcls(acls: readonly StoredAcl[]): Promise<void> {
+    for (let i = 0; i < acls.length; i += ACL_OPS_PER_TXN) {
+      const chunk = acls.slice(i, i + ACL_OPS_PER_TXN);
+      await this.kv
+        .if('cluster-id', 'Create', '>', 0)
+        .then(...chunk.map((a) => this.kv.delete().key(aclKeyOf(a))))
+        .commit();
+    }
+  }
+
+  /** Calls `listener` (debounced) after any node changed the ACLs; returns a stop function. */
+  async watchAcls(listener: () => void, debounceMs = 20): Promise<() => Promise<void>> {
+    let timer: NodeJS.Timeout | null = null;
+    const changed = () => {
+      timer ??= setTimeout(() => {
+        timer = null;
+        listener();
+      }, debounceMs);
+    };
+    const watcher = await this.kv.watch().prefix('acls/').create();
+    watcher
+      .on('put', changed)
+      .on('delete', changed)
+      .on('error', () => undefined);
+    return async () => {
+      if (timer) clearTimeout(timer);
+      await watcher.cancel().catch(() => undefined);
+    };
+  }
+
   /**
    * Calls `listener` (at most once per `debounceMs`) after any topic or partition state changes in
    * etcd, by whichever node. Returns a stop function.
@@ -212,6 +261,14 @@ export class EtcdMetadataStore implements MetadataStore {
   async close(): Promise<void> {
     this.client.close();
   }
+}
+
+/** Operations per etcd transaction when ACLs are added or removed (etcd's --max-txn-ops is 128 by default). */
+const ACL_OPS_PER_TXN = 100;
+
+/** An ACL's key: a hash of its fields, so the same ACL stored twice is one key. */
+function aclKeyOf(acl: StoredAcl): string {
+  return `acls/${createHash('sha256').update(storedAclKey(acl)).digest('base64url')}`;
 }
 
 /** Writes `proposed` under `key` unless a value is there already, and returns the value that stands. */

@@ -88,7 +88,46 @@ export interface MetadataStore {
   getBrokerConfigs(entity: string): Promise<Record<string, string>>;
   /** Replaces the run-time broker configs of `entity`, atomically (all of them, or none). */
   putBrokerConfigs(entity: string, configs: Record<string, string>): Promise<void>;
+  /** Every stored ACL (Kafka keeps them in its cluster metadata too), in no particular order. */
+  listAcls(): Promise<StoredAcl[]>;
+  /** Stores these ACLs (distinct, none stored yet); the caller keeps the count bounded. */
+  addAcls(acls: readonly StoredAcl[]): Promise<void>;
+  /** Removes exactly these stored ACLs. */
+  removeAcls(acls: readonly StoredAcl[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/**
+ * One ACL as the store keeps it: Kafka's names as text (`TOPIC`, `PREFIXED`, `User:alice`, `*`,
+ * `READ`, `ALLOW`). What the fields may hold is the authorizer's to check (src/security); the store
+ * only keeps them, and `storedAclKey` is the identity of one.
+ */
+export interface StoredAcl {
+  resourceType: string;
+  resourceName: string;
+  patternType: string;
+  principal: string;
+  host: string;
+  operation: string;
+  permission: string;
+}
+
+/** One text per distinct ACL, over every field. */
+export function storedAclKey(a: StoredAcl): string {
+  return JSON.stringify([
+    a.resourceType,
+    a.patternType,
+    a.resourceName,
+    a.principal,
+    a.host,
+    a.operation,
+    a.permission,
+  ]);
+}
+
+function copyStoredAcl(a: StoredAcl): StoredAcl {
+  const { resourceType, resourceName, patternType, principal, host, operation, permission } = a;
+  return { resourceType, resourceName, patternType, principal, host, operation, permission };
 }
 
 /**
@@ -111,6 +150,8 @@ const BROKER_CONFIGS_FILE = 'dynamic-broker-configs.json';
 const PRODUCER_IDS_FILE = 'producer-ids.json';
 /** Kafka's per-log-dir identity file; we keep its key=value format. */
 const META_PROPERTIES_FILE = 'meta.properties';
+/** `{ "version": 1, "acls": [StoredAcl, ...] }`, replaced atomically on every change. */
+const ACLS_FILE = 'acls.json';
 
 /** Kafka cluster ids are 16 random bytes in URL-safe base64 without padding (22 chars). */
 export function newKafkaId(): string {
@@ -164,6 +205,7 @@ export class LocalMetadataStore implements MetadataStore {
   private readonly brokerConfigs = new Map<string, Record<string, string>>();
   private writes: Promise<void> = Promise.resolve();
   private nextProducerId = 0;
+  private readonly acls = new Map<string, StoredAcl>();
 
   private constructor(
     private readonly dataDir: string,
@@ -201,6 +243,13 @@ export class LocalMetadataStore implements MetadataStore {
       const stored = JSON.parse(await fs.promises.readFile(configsFile, 'utf8')) as StoredBrokerConfigs;
       if (stored.version !== 1) throw new Error(`${configsFile}: unsupported version ${String(stored.version)}`);
       for (const [entity, configs] of Object.entries(stored.entities)) store.brokerConfigs.set(entity, configs);
+    }
+    const aclsFile = path.join(dataDir, ACLS_FILE);
+    if (fs.existsSync(aclsFile)) {
+      const stored = JSON.parse(await fs.promises.readFile(aclsFile, 'utf8')) as { version: number; acls: StoredAcl[] };
+      if (stored.version !== 1 || !Array.isArray(stored.acls))
+        throw new Error(`${aclsFile}: unsupported version ${String(stored.version)}`);
+      for (const acl of stored.acls) store.acls.set(storedAclKey(acl), copyStoredAcl(acl));
     }
     return store;
   }
@@ -301,6 +350,42 @@ export class LocalMetadataStore implements MetadataStore {
       else this.brokerConfigs.delete(entity);
       throw err;
     }
+  }
+
+  async listAcls(): Promise<StoredAcl[]> {
+    return [...this.acls.values()].map(copyStoredAcl);
+  }
+
+  addAcls(acls: readonly StoredAcl[]): Promise<void> {
+    const added = acls.map((a) => [storedAclKey(a), copyStoredAcl(a)] as const).filter(([k]) => !this.acls.has(k));
+    for (const [k, a] of added) this.acls.set(k, a);
+    return this.persistAcls(() => {
+      for (const [k] of added) this.acls.delete(k);
+    });
+  }
+
+  removeAcls(acls: readonly StoredAcl[]): Promise<void> {
+    const removed: Array<[string, StoredAcl]> = [];
+    for (const a of acls) {
+      const k = storedAclKey(a);
+      const had = this.acls.get(k);
+      if (had) removed.push([k, had]);
+      this.acls.delete(k);
+    }
+    return this.persistAcls(() => {
+      for (const [k, a] of removed) this.acls.set(k, a);
+    });
+  }
+
+  /** Queues a write of every ACL; `undo` restores memory if it fails. */
+  private persistAcls(undo: () => void): Promise<void> {
+    const text = `${JSON.stringify({ version: 1, acls: [...this.acls.values()] })}\n`;
+    const write = this.writes.then(() => writeFileAtomicAsync(path.join(this.dataDir, ACLS_FILE), text));
+    this.writes = write.catch(() => undefined);
+    return write.catch((err: unknown) => {
+      undo();
+      throw err;
+    });
   }
 
   /** Waits for queued writes. */

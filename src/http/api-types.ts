@@ -575,23 +575,29 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List ACLs (not available yet)
-         * @description Confluent REST Proxy v3. Samsa has no ACLs yet and authorization is off, so every ACL operation
-         *     answers 400 / 40002 with a message saying so: what Confluent's proxy answers in front of a Kafka
-         *     cluster without an authorizer (Kafka's SecurityDisabledException). The 200 shape is Confluent's,
-         *     declared for when ACLs exist. Confluent's search parameters (`resource_type`, `principal`, ...)
-         *     are accepted and ignored.
+         * List ACLs
+         * @description Confluent REST Proxy v3 (Kafka's DescribeAcls). The ACLs every given filter matches; an absent
+         *     filter matches anything, as `ANY` does. `pattern_type=MATCH` with a `resource_name` lists every
+         *     ACL that applies to that name: its LITERAL ACLs, the LITERAL `*` ones and each PREFIXED one whose
+         *     prefix starts the name. Needs CLUSTER DESCRIBE. Without an authorizer (the default) every ACL
+         *     operation answers 400 / 40002 (Kafka's SecurityDisabledException), as Confluent's proxy does in
+         *     front of a Kafka cluster without one.
          */
         get: operations["getKafkaAcls"];
         put?: never;
         /**
-         * Create an ACL (not available yet)
-         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         * Create an ACL
+         * @description Confluent REST Proxy v3 (Kafka's CreateAcls). Needs CLUSTER ALTER. Kafka's rules: a concrete
+         *     resource type, LITERAL or PREFIXED, an operation the type supports, ALLOW or DENY, a `User:`
+         *     principal (`User:*` for all), host `*` or an IP address, `kafka-cluster` as the CLUSTER name; else
+         *     400 / 40002 naming the field. An ACL stored already is left as it is. At most 100,000 ACLs.
          */
         post: operations["createKafkaAcls"];
         /**
-         * Delete ACLs (not available yet)
-         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         * Delete ACLs
+         * @description Confluent REST Proxy v3 (Kafka's DeleteAcls). Deletes every ACL the filters match (as for `GET`,
+         *     absent filters match anything, but `resource_type` is required so that a bare DELETE cannot wipe
+         *     every ACL) and answers the deleted ones. Needs CLUSTER ALTER.
          */
         delete: operations["deleteKafkaAcls"];
         options?: never;
@@ -615,8 +621,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create several ACLs (not available yet)
-         * @description Confluent REST Proxy v3. Answers 400 / 40002 until Samsa has ACLs; see `GET .../acls`.
+         * Create several ACLs
+         * @description Confluent REST Proxy v3. Creates up to 1000 ACLs in one call, all or none (one invalid ACL refuses
+         *     the batch with 400 / 40002 naming it). Needs CLUSTER ALTER.
          */
         post: operations["batchCreateKafkaAcls"];
         delete?: never;
@@ -3471,8 +3478,9 @@ export interface components {
             };
         };
         /**
-         * @description Samsa has no ACLs yet and authorization is off: 400 / 40002, as Confluent's proxy answers in front
-         *     of a Kafka cluster without an authorizer (SecurityDisabledException).
+         * @description No authorizer runs (the default; start with `--authorizer acl`), so authorization is off: 400 / 40002,
+         *     as Confluent's proxy answers in front of a Kafka cluster without an authorizer
+         *     (SecurityDisabledException). With an authorizer, an invalid ACL or filter: 400 / 40002 naming the field.
          */
         AclsUnavailable: {
             headers: {
@@ -3482,7 +3490,25 @@ export interface components {
                 /**
                  * @example {
                  *       "error_code": 40002,
-                 *       "message": "ACLs are not available: Samsa has no authorizer yet, so authorization is off and every client may do everything. ACL support comes with security."
+                 *       "message": "ACLs are not available: no authorizer is configured, so authorization is off and every client may do everything. Start Samsa with --authorizer acl to use ACLs."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The authorizer denies the caller the operation on the resource (Kafka's ACLs; Confluent's answer
+         *     to an AuthorizationException): 403 / 40301 naming the principal, the operation and the resource.
+         */
+        Forbidden: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40301,
+                 *       "message": "User:ANONYMOUS is not authorized to WRITE TOPIC 'orders'"
                  *     }
                  */
                 "application/json": components["schemas"]["ErrorBody"];
@@ -3578,6 +3604,22 @@ export interface components {
         };
     };
     parameters: {
+        /** @description Only ACLs of this resource type (ANY or absent, every type). */
+        AclResourceTypeQuery: components["schemas"]["AclResourceType"];
+        /** @description Only ACLs of this resource type (ANY for every type). */
+        AclResourceTypeRequiredQuery: components["schemas"]["AclResourceType"];
+        /** @description Only ACLs of this resource name (with pattern_type MATCH, every ACL that applies to it). */
+        AclResourceNameQuery: string;
+        /** @description LITERAL, PREFIXED, MATCH (what applies to resource_name) or ANY (default). */
+        AclPatternTypeQuery: components["schemas"]["AclPatternType"];
+        /** @description Only ACLs of this principal, e.g. `User:alice` or `User:*`. */
+        AclPrincipalQuery: string;
+        /** @description Only ACLs of this host (`*` or an IP address). */
+        AclHostQuery: string;
+        /** @description Only ACLs of this operation (ANY or absent, every one). */
+        AclOperationQuery: components["schemas"]["AclOperation"];
+        /** @description ALLOW, DENY or ANY (default). */
+        AclPermissionQuery: components["schemas"]["AclPermission"];
         /**
          * @description Topic name, Kafka's rules (1 to 249 of `a-z A-Z 0-9 . _ -`, not `.` or `..`).
          * @example orders
@@ -3970,6 +4012,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -4060,6 +4103,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4108,6 +4152,7 @@ export interface operations {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4160,6 +4205,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4213,6 +4259,7 @@ export interface operations {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4258,6 +4305,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4352,6 +4400,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4446,6 +4495,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4480,6 +4530,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4524,6 +4575,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             "5XX": components["responses"]["ServerError"];
@@ -4555,6 +4607,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4618,6 +4671,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -4678,6 +4732,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4685,7 +4740,22 @@ export interface operations {
     };
     getKafkaAcls: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only ACLs of this resource type (ANY or absent, every type). */
+                resource_type?: components["parameters"]["AclResourceTypeQuery"];
+                /** @description Only ACLs of this resource name (with pattern_type MATCH, every ACL that applies to it). */
+                resource_name?: components["parameters"]["AclResourceNameQuery"];
+                /** @description LITERAL, PREFIXED, MATCH (what applies to resource_name) or ANY (default). */
+                pattern_type?: components["parameters"]["AclPatternTypeQuery"];
+                /** @description Only ACLs of this principal, e.g. `User:alice` or `User:*`. */
+                principal?: components["parameters"]["AclPrincipalQuery"];
+                /** @description Only ACLs of this host (`*` or an IP address). */
+                host?: components["parameters"]["AclHostQuery"];
+                /** @description Only ACLs of this operation (ANY or absent, every one). */
+                operation?: components["parameters"]["AclOperationQuery"];
+                /** @description ALLOW, DENY or ANY (default). */
+                permission?: components["parameters"]["AclPermissionQuery"];
+            };
             header?: never;
             path: {
                 /**
@@ -4698,7 +4768,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The ACLs that match (never answered yet; see 400). */
+            /** @description The ACLs that match, sorted. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4709,6 +4779,7 @@ export interface operations {
             };
             400: components["responses"]["AclsUnavailable"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4733,7 +4804,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The ACL is created (never answered yet; see 400). */
+            /** @description The ACL is stored and enforced (on every node of a cluster). */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4742,6 +4813,7 @@ export interface operations {
             };
             400: components["responses"]["AclsUnavailable"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4749,7 +4821,22 @@ export interface operations {
     };
     deleteKafkaAcls: {
         parameters: {
-            query?: never;
+            query: {
+                /** @description Only ACLs of this resource type (ANY for every type). */
+                resource_type: components["parameters"]["AclResourceTypeRequiredQuery"];
+                /** @description Only ACLs of this resource name (with pattern_type MATCH, every ACL that applies to it). */
+                resource_name?: components["parameters"]["AclResourceNameQuery"];
+                /** @description LITERAL, PREFIXED, MATCH (what applies to resource_name) or ANY (default). */
+                pattern_type?: components["parameters"]["AclPatternTypeQuery"];
+                /** @description Only ACLs of this principal, e.g. `User:alice` or `User:*`. */
+                principal?: components["parameters"]["AclPrincipalQuery"];
+                /** @description Only ACLs of this host (`*` or an IP address). */
+                host?: components["parameters"]["AclHostQuery"];
+                /** @description Only ACLs of this operation (ANY or absent, every one). */
+                operation?: components["parameters"]["AclOperationQuery"];
+                /** @description ALLOW, DENY or ANY (default). */
+                permission?: components["parameters"]["AclPermissionQuery"];
+            };
             header?: never;
             path: {
                 /**
@@ -4762,7 +4849,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The deleted ACLs (never answered yet; see 400). */
+            /** @description The deleted ACLs, sorted. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -4773,6 +4860,7 @@ export interface operations {
             };
             400: components["responses"]["AclsUnavailable"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4797,7 +4885,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The ACLs are created (never answered yet; see 400). */
+            /** @description The ACLs are stored and enforced. */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -4806,6 +4894,7 @@ export interface operations {
             };
             400: components["responses"]["AclsUnavailable"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4874,6 +4963,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4921,6 +5011,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -4957,6 +5048,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5000,6 +5092,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5035,6 +5128,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5094,6 +5188,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5149,6 +5244,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5179,6 +5275,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5252,6 +5349,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5316,6 +5414,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5364,6 +5463,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5404,6 +5504,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5456,6 +5557,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5492,6 +5594,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5561,6 +5664,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5606,6 +5710,7 @@ export interface operations {
             201: components["responses"]["TopicCreated"];
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5637,6 +5742,7 @@ export interface operations {
         responses: {
             200: components["responses"]["TopicFound"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5670,6 +5776,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5707,6 +5814,7 @@ export interface operations {
             200: components["responses"]["TopicFound"];
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5738,6 +5846,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5811,6 +5920,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5875,6 +5985,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -5923,6 +6034,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -5962,6 +6074,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6015,6 +6128,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -6081,6 +6195,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6142,6 +6257,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6203,6 +6319,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6263,6 +6380,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6298,6 +6416,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6359,6 +6478,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6398,6 +6518,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6473,6 +6594,7 @@ export interface operations {
             };
             400: components["responses"]["AdminBadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["AdminUnprocessableEntity"];
@@ -6541,6 +6663,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6604,6 +6727,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6704,6 +6828,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
             429: components["responses"]["TooManyStreams"];
@@ -6777,6 +6902,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -6813,6 +6939,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6848,6 +6975,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6886,6 +7014,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6922,6 +7051,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -6967,6 +7097,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7019,6 +7150,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7084,6 +7216,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
@@ -7142,6 +7275,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7184,6 +7318,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7235,6 +7370,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7286,6 +7422,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7380,6 +7517,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             406: components["responses"]["ConsumerNotAcceptable"];
             408: components["responses"]["ConsumerRecordFormat"];
@@ -7449,6 +7587,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7509,6 +7648,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7542,6 +7682,7 @@ export interface operations {
                 content?: never;
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             "4XX": components["responses"]["ClientError"];
@@ -7604,6 +7745,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7661,6 +7803,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7730,6 +7873,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7780,6 +7924,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7843,6 +7988,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7907,6 +8053,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -7966,6 +8113,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -8019,6 +8167,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             409: components["responses"]["GroupNotEmpty"];
             415: components["responses"]["UnsupportedMediaType"];

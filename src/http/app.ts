@@ -24,6 +24,7 @@ import { httpQuotaGate } from './http-quotas.js';
 import { internalRoutes } from './internal-routes.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
+import { checkOperationAccess } from './request-access.js';
 import { observeRequests } from './request-observer.js';
 import { buildRouter } from './spec-router.js';
 import { sseHandlers } from './sse.js';
@@ -164,7 +165,7 @@ export function createApp({
         ...v2TopicHandlers(broker),
         ...v2BrokerHandlers(broker),
         ...v3ClusterHandlers(broker),
-        ...v3AclHandlers(broker),
+        ...v3AclHandlers(broker, node.authorizer),
         ...v3BrokerHandlers(broker),
         ...v3ClusterConfigHandlers(broker),
         ...v3TopicHandlers(broker),
@@ -186,6 +187,14 @@ export function createApp({
           if (phase !== 'ready' && !SERVED_BEFORE_READY.has(operationId)) throw notReadyError(phase);
           quotaGate?.(operationId, req, res);
         },
+        // Authorization (issue 17): the access table's checks, when an authorizer runs.
+        ...(node.authorizer.enabled
+          ? {
+              authorizer: node.authorizer,
+              authorizeOperation: (operationId, input, access) =>
+                checkOperationAccess(operationId, input, access, (topic) => broker.hasTopic(topic)),
+            }
+          : {}),
       },
     ),
   );

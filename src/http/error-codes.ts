@@ -11,7 +11,9 @@
  * table for readers.
  */
 import {
+  AclLimitError,
   AuthenticationFailedError,
+  AuthorizationError,
   BadRequestError,
   ConsumerAlreadyExistsError,
   ConsumerInstanceLimitError,
@@ -28,6 +30,7 @@ import {
   InvalidRecordError,
   InvalidReplicaAssignmentError,
   InvalidReplicationFactorError,
+  InvalidRequestError,
   InvalidTopicError,
   KafkaStorageError,
   LeaderEpochError,
@@ -152,6 +155,10 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(NoClusterConfigError, NOT_FOUND),
   row(NoReassignmentError, NOT_FOUND),
   row(SecurityDisabledError, KAFKA_BAD_REQUEST),
+  // ---- authorization (Confluent's AuthorizationException answer) ----
+  row(AuthorizationError, answer(403, 40301)),
+  row(InvalidRequestError, KAFKA_BAD_REQUEST),
+  row(AclLimitError, KAFKA_BAD_REQUEST),
   // ---- produce ----
   row(IdempotencyKeyReusedError, UNPROCESSABLE),
   row(ProducerStateError, UNPROCESSABLE),

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import { parse as parseYaml } from 'yaml';
 import { type SamsaError, UnprocessableEntityError } from '../errors.js';
+import type { AclOperation, ResourceType } from '../security/acl-binding.js';
 import type { Principal } from '../security/principal.js';
 import type { operations } from './api-types.js';
 
@@ -100,7 +101,20 @@ export interface HttpExchange {
    * afterwards is ignored; errors thrown before this call still become JSON error bodies.
    */
   takeOver(): { req: IncomingMessage; res: ServerResponse };
+  /** Who the caller is and what the authorizer lets it do (listings, owned consumer instances). */
+  readonly access: RequestAccess;
 }
+/** What a handler may ask about its caller's rights. */
+export interface RequestAccess {
+  readonly principal: Principal;
+  /** The client's IP address, as ACL hosts name it. */
+  readonly host: string;
+  /** Whether the caller may do `operation` to the resource (always true without an authorizer). */
+  may(operation: AclOperation, resourceType: ResourceType, resourceName: string): boolean;
+  /** Throws AuthorizationError (403 / 40301) unless the caller may. */
+  require(operation: AclOperation, resourceType: ResourceType, resourceName: string): void;
+}
+
 /**
  * A JSON success body that its handler wrote itself, as UTF-8 bytes, for a hot path where building
  * objects only for JSON.stringify costs more than writing the text (v2 produce: one offset per

@@ -5,6 +5,7 @@
  */
 import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { BadRequestError, InvalidPayloadError, MethodNotAllowedError } from '../errors.js';
+import { ALLOW_EVERYTHING } from '../security/acl-authorizer.js';
 import { baseUrlOf } from './base-url.js';
 import { type MatchedOperation, principalOf, setMatchedOperation } from './exchange-locals.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
@@ -15,6 +16,7 @@ import {
   type HttpExchange,
   RenderedJson,
 } from './openapi.js';
+import { requestAccess } from './request-access.js';
 import type { ErasedHandler, SpecRouterOptions } from './spec-router-options.js';
 import { invokeStreaming } from './streamed-operation.js';
 
@@ -120,6 +122,8 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
       if (!validateBody) throw new Error(`content type ${mediaType} passed the check but has no validator`);
       validateBody(body);
     }
+    const access = requestAccess(opts.authorizer ?? ALLOW_EVERYTHING, req, res);
+    opts.authorizeOperation?.(op.operationId, { params, query, body }, access);
     let status = op.successStatus;
     let chosenType: string | undefined;
     let clientGone: AbortController | undefined;
@@ -166,6 +170,7 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
         takenOver = true;
         return { req, res };
       },
+      access,
     };
     const result = await (scanned === null || !shortcut
       ? handler({ params, query, headers, mediaType, body }, http)

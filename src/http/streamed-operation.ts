@@ -11,12 +11,14 @@
  */
 import type { Request, RequestHandler, Response } from 'express';
 import { BadRequestError, InvalidPayloadError, type SamsaError } from '../errors.js';
+import { ALLOW_EVERYTHING } from '../security/acl-authorizer.js';
 import { baseUrlOf } from './base-url.js';
 import { streamedErrorBody } from './error-handler.js';
 import { principalOf } from './exchange-locals.js';
 import { type JsonObjectItem, splitJsonObjects } from './json-object-stream.js';
 import { essenceOf } from './media-type.js';
 import type { CompiledOperation, HttpExchange } from './openapi.js';
+import { requestAccess } from './request-access.js';
 import type { ErasedHandler, SpecRouterOptions } from './spec-router-options.js';
 
 /** Default for `maxStreamedObjectBytes`: one record's JSON, base64 included, with room to spare. */
@@ -37,6 +39,9 @@ export function invokeStreaming(
     const mediaType = essenceOf(req.headers['content-type']) ?? '';
     const validateBody = op.bodyValidators?.get(mediaType);
     if (!validateBody) throw new Error(`content type ${mediaType} passed the check but has no validator`);
+    // Before the first object is read: a denied stream reads nothing.
+    const access = requestAccess(opts.authorizer ?? ALLOW_EVERYTHING, req, res);
+    opts.authorizeOperation?.(op.operationId, { params, query }, access);
 
     let objects = 0;
     async function* bodies(): AsyncGenerator<{ body: unknown } | { error: SamsaError }> {
@@ -72,6 +77,7 @@ export function invokeStreaming(
       takeOver() {
         throw new Error(`${op.operationId} streams its answer through the router; it cannot take the response over`);
       },
+      access,
     };
     const answers = (handler({ params, query, headers, mediaType, bodies: bodies() }, http) as AsyncIterable<unknown>)[
       Symbol.asyncIterator

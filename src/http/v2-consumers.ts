@@ -9,10 +9,15 @@ import type { Broker } from '../broker/broker.js';
 import { type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import type { ConsumedRun, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import type { ConsumerManager, ConsumerRequestConfig } from '../consumers/consumer-manager.js';
-import { InvalidConsumerConfigError, NotAcceptableError, UnprocessableEntityError } from '../errors.js';
+import {
+  AuthorizationError,
+  InvalidConsumerConfigError,
+  NotAcceptableError,
+  UnprocessableEntityError,
+} from '../errors.js';
 import { principalText } from '../security/principal.js';
 import type { components } from './api-types.js';
-import { type HandlerTable, RenderedJson } from './openapi.js';
+import { type HandlerTable, type HttpExchange, RenderedJson } from './openapi.js';
 import { parseTimestampMs } from './timestamp.js';
 import { renderRecordsAnswer } from './v2-records-answer.js';
 
@@ -48,21 +53,38 @@ export function v2ConsumerHandlers(
   broker: Broker,
   consumers: ConsumerManager,
 ): Pick<HandlerTable, V2ConsumerOperation> {
-  const instanceOf = ({ params }: InstancePath): ConsumerInstance => consumers.get(params.group_name, params.instance);
+  // Who created each instance: it belongs to that principal alone (issue 17), even against one with READ.
+  const owners = new WeakMap<ConsumerInstance, string>();
+  const instanceOf = ({ params }: InstancePath, http: HttpExchange): ConsumerInstance => {
+    const instance = consumers.get(params.group_name, params.instance);
+    const owner = owners.get(instance);
+    const caller = principalText(http.access.principal);
+    if (owner !== undefined && owner !== caller)
+      throw new AuthorizationError(
+        caller,
+        'READ',
+        'GROUP',
+        params.group_name,
+        `consumer instance '${params.instance}' belongs to the principal that created it`,
+      );
+    return instance;
+  };
   return {
     createConsumerInstance: ({ params, body }, http) => {
       const owner = principalText(http.principal);
       const instance = consumers.create(params.group_name, requestConfig(body ?? {}), owner);
+      owners.set(instance, owner);
       const path = `/consumers/${encodeURIComponent(instance.group)}/instances/${encodeURIComponent(instance.name)}`;
       return { instance_id: instance.name, base_uri: `${http.baseUrl}${path}` };
     },
 
-    deleteConsumerInstance: ({ params }) => {
-      consumers.delete(params.group_name, params.instance);
+    deleteConsumerInstance: (input, http) => {
+      instanceOf(input, http);
+      consumers.delete(input.params.group_name, input.params.instance);
     },
 
-    subscribeConsumer: (input) => {
-      const instance = instanceOf(input);
+    subscribeConsumer: (input, http) => {
+      const instance = instanceOf(input, http);
       const { topics, topic_pattern: pattern } = input.body;
       // Confluent: `topics` wins when both are given; neither is a no-op.
       if (topics !== undefined && topics.length > 0)
@@ -70,26 +92,26 @@ export function v2ConsumerHandlers(
       else if (pattern !== undefined) instance.subscribe({ kind: 'pattern', pattern: compilePattern(pattern) });
     },
 
-    getConsumerSubscription: (input) => {
-      const { topics, pattern } = instanceOf(input).currentSubscription();
+    getConsumerSubscription: (input, http) => {
+      const { topics, pattern } = instanceOf(input, http).currentSubscription();
       if (pattern === null) return { topics };
       // Kafka's subscription() of a pattern subscriber lists the topics the pattern matches now.
       const regexp = new RegExp(pattern);
       return { topics: broker.listTopics().filter((t) => regexp.test(t)), topic_pattern: userPattern(pattern) };
     },
 
-    unsubscribeConsumer: (input) => {
-      instanceOf(input).unsubscribe();
+    unsubscribeConsumer: (input, http) => {
+      instanceOf(input, http).unsubscribe();
     },
 
-    assignConsumerPartitions: (input) => {
-      instanceOf(input).assign(distinct(input.body.partitions));
+    assignConsumerPartitions: (input, http) => {
+      instanceOf(input, http).assign(distinct(input.body.partitions));
     },
 
-    getConsumerAssignments: (input) => ({ partitions: instanceOf(input).assignments() }),
+    getConsumerAssignments: (input, http) => ({ partitions: instanceOf(input, http).assignments() }),
 
-    commitConsumerOffsets: async (input) => {
-      const instance = instanceOf(input);
+    commitConsumerOffsets: async (input, http) => {
+      const instance = instanceOf(input, http);
       const entries = input.body?.offsets?.map((e) => ({
         topic: e.topic,
         partition: e.partition,
@@ -100,16 +122,16 @@ export function v2ConsumerHandlers(
       return [];
     },
 
-    getConsumerCommittedOffsets: async (input) => {
-      const instance = instanceOf(input);
+    getConsumerCommittedOffsets: async (input, http) => {
+      const instance = instanceOf(input, http);
       const offsets = await instance.exclusive(() =>
         instance.committed(input.body ? distinct(input.body.partitions) : instance.assignments()),
       );
       return { offsets };
     },
 
-    seekConsumer: async (input) => {
-      const instance = instanceOf(input);
+    seekConsumer: async (input, http) => {
+      const instance = instanceOf(input, http);
       const { offsets = [], timestamps = [] } = input.body;
       // Parsed before any position moves, so a bad timestamp changes nothing.
       const times = timestamps.map((t, i) => ({
@@ -122,18 +144,21 @@ export function v2ConsumerHandlers(
       });
     },
 
-    seekConsumerToBeginning: async (input) => {
-      const instance = instanceOf(input);
+    seekConsumerToBeginning: async (input, http) => {
+      const instance = instanceOf(input, http);
       await instance.exclusive(() => instance.seekToBeginning(distinct(input.body.partitions)));
     },
 
-    seekConsumerToEnd: async (input) => {
-      const instance = instanceOf(input);
+    seekConsumerToEnd: async (input, http) => {
+      const instance = instanceOf(input, http);
       await instance.exclusive(() => instance.seekToEnd(distinct(input.body.partitions)));
     },
 
     readConsumerRecords: async (input, http) => {
-      const instance = instanceOf(input);
+      const instance = instanceOf(input, http);
+      // Kafka checks READ at every Fetch: an ACL removed since the subscription stops the reads.
+      for (const topic of new Set(instance.assignments().map((tp) => tp.topic)))
+        http.access.require('READ', 'TOPIC', topic);
       const type = RECORDS_TYPE[instance.config.format];
       if (!http.accepts([type, V2_JSON, 'application/json'])) {
         throw new NotAcceptableError(

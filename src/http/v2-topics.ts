@@ -14,7 +14,8 @@ export function v2TopicHandlers(
 ): Pick<HandlerTable, 'listTopics' | 'getTopic' | 'listPartitions' | 'getPartition'> {
   return {
     // Kafka's AdminClient.listTopics() leaves internal topics out by default, and so does Confluent.
-    listTopics: () => broker.listTopics(),
+    // Only the topics the caller may DESCRIBE (Kafka's Metadata of all topics leaves the rest out).
+    listTopics: (_input, http) => broker.listTopics().filter((t) => http.access.may('DESCRIBE', 'TOPIC', t)),
 
     getTopic: ({ params }) => {
       const topic = broker.describeTopic(params.topic);

@@ -44,6 +44,7 @@ export function v3ConfigHandlers(
       // Internal topics too, as Kafka's DescribeConfigs of every topic the admin client lists with them.
       const data = broker
         .listTopics({ includeInternal: true })
+        .filter((topic) => http.access.may('DESCRIBE_CONFIGS', 'TOPIC', topic))
         .flatMap((topic) => broker.topicConfigs(topic).map((c) => topicConfigData(urls, topic, c, brokerConfigs)));
       return collection('KafkaTopicConfigList', urls.url([['topics', '-']], 'configs'), data);
     },

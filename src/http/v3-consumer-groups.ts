@@ -53,7 +53,10 @@ export function v3ConsumerGroupHandlers(
   return {
     listKafkaConsumerGroups: ({ params }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
-      const groups = coordinator.listGroups().map((g) => groupData(broker, urls, coordinator.describeGroup(g)));
+      const groups = coordinator
+        .listGroups()
+        .filter((g) => http.access.may('DESCRIBE', 'GROUP', g))
+        .map((g) => groupData(broker, urls, coordinator.describeGroup(g)));
       return collection('KafkaConsumerGroupList', urls.url([], 'consumer-groups'), groups);
     },
 
@@ -170,6 +173,8 @@ export function v3ConsumerGroupHandlers(
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
       const groupId = params.consumer_group_id;
       const offsets = await targetOffsets(broker, coordinator, groupId, body);
+      // Kafka's OffsetCommit: READ on each topic committed, besides READ on the group (the table's).
+      for (const topic of new Set(offsets.map((o) => o.topic))) http.access.require('READ', 'TOPIC', topic);
       coordinator.resetOffsets(groupId, offsets);
       return {
         kind: 'KafkaConsumerGroupOffsetsReset' as const,

@@ -34,7 +34,10 @@ export function v3TopicHandlers(
   return {
     listKafkaTopics: ({ params, query }, http) => {
       const urls = clusterUrls(broker, params.cluster_id, http.baseUrl);
-      const topics = broker.listTopics().map((name) => broker.describeTopic(name));
+      const topics = broker
+        .listTopics()
+        .filter((name) => http.access.may('DESCRIBE', 'TOPIC', name))
+        .map((name) => broker.describeTopic(name));
       return collection(
         'KafkaTopicList',
         urls.url([], 'topics'),

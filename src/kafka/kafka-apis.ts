@@ -9,8 +9,11 @@
  * APIs (CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
  * IncrementalAlterConfigs, DeleteRecords, DescribeCluster) share the REST v3 routes' broker code.
  * SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) authenticates connections when authentication is on.
+ * ACLs are managed with DescribeAcls, CreateAcls and DeleteAcls, and every handler checks them per
+ * resource (src/security/access-table.ts).
  */
 
+import { createAclsApi, deleteAclsApi, describeAclsApi } from './handlers/acls.js';
 import { alterConfigsApi, describeConfigsApi, incrementalAlterConfigsApi } from './handlers/configs.js';
 import { deleteRecordsApi } from './handlers/delete-records.js';
 import { describeClusterApi } from './handlers/describe-cluster.js';
@@ -61,6 +64,9 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     describeClusterApi(ctx),
     saslHandshakeApi(ctx),
     saslAuthenticateApi(ctx),
+    describeAclsApi(ctx),
+    createAclsApi(ctx),
+    deleteAclsApi(ctx),
   ];
   return {
     handlers: new Map<number, KafkaHandler>(apis.map((api) => [api.apiKey, api.handle])),

@@ -62,6 +62,7 @@ test('defaults apply when neither flags nor env say anything', () => {
     jwtClockSkewMs: 30_000,
     jwtPrincipalClaim: 'sub',
     allowAnonymous: false,
+    authorizer: 'none',
     brokerConfigs: {},
   });
 });

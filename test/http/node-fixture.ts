@@ -31,6 +31,8 @@ export async function openNode(
     sessionCheckIntervalMs?: number;
     /** Reuse a data directory (a restart); a fresh temp directory when absent. */
     dataDir?: string;
+    /** `acl`: Kafka's ACL authorizer on (issue 17). */
+    authorizer?: NodeOptions['authorizer'];
   } = {},
 ): Promise<TestNode> {
   const dataDir = opts.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-'));
@@ -40,6 +42,7 @@ export async function openNode(
     brokerConfigs: opts.brokerConfigs ?? {},
     consumers: opts.consumers,
     sessionCheckIntervalMs: opts.sessionCheckIntervalMs,
+    authorizer: opts.authorizer,
   });
   if (opts.start !== false) await samsa.start();
   const { broker } = samsa;

@@ -12,7 +12,14 @@ import { downConvertFetched, MAGIC_V0, MAGIC_V1 } from '../../broker/down-conver
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { brokerTopicId, errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import {
+  authorizedFor,
+  brokerTopicId,
+  errorCodeOf,
+  int64ToNumber,
+  type KafkaApi,
+  type KafkaApiContext,
+} from './kafka-api.js';
 
 /** v12+ is flexible, v13 names topics by id. librdkafka 2.0 uses ≤11, kafka-python 2.0 ≤4 (v0–3 when told to). */
 const VERSIONS = { min: 0, max: 13 };
@@ -55,8 +62,11 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
         version >= FIRST_TOPIC_ID_VERSION
           ? broker.topicNamesOf(topics.map((t) => brokerTopicId(t.topicId)))
           : topics.map((t) => t.topic);
+      // TOPIC READ per topic (Kafka's rule): a denied topic is read from nowhere and answered 29.
+      const authorized = authorizedFor(ctx, context);
+      const denied = names.map((name) => name !== null && !authorized('READ', 'TOPIC', name));
       const wanted = topics.flatMap((t, i) =>
-        names[i] === null
+        names[i] === null || denied[i]
           ? []
           : t.partitions.map((p) => ({
               topic: names[i] as string,
@@ -90,6 +100,7 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
         topicId: t.topicId,
         partitions: t.partitions.map((asked): Message => {
           if (names[ti] === null) return unknownTopicId(asked.partition);
+          if (denied[ti]) return failedPartition(asked.partition, KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code);
           const want = wanted[i] as (typeof wanted)[number];
           const p = fetched.partitions[i++];
           if (p === undefined) throw new Error('fetch answered fewer partitions than asked');
@@ -133,9 +144,13 @@ export function fetchApi(ctx: KafkaApiContext): KafkaApi {
 }
 
 function unknownTopicId(partition: number): Message {
+  return failedPartition(partition, KAFKA_ERRORS.UNKNOWN_TOPIC_ID.code);
+}
+
+function failedPartition(partition: number, errorCode: number): Message {
   return {
     partitionIndex: partition,
-    errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_ID.code,
+    errorCode,
     highWatermark: -1,
     lastStableOffset: -1,
     logStartOffset: -1,

@@ -10,6 +10,8 @@ import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import {
+  type Authorized,
+  authorizedFor,
   errorCodeOf,
   errorMessageOf,
   type KafkaApi,
@@ -37,7 +39,14 @@ const NONE = { nodeId: -1, host: '', port: -1 };
 export function findCoordinatorApi(ctx: KafkaApiContext): KafkaApi {
   const { coordinator, logger } = ctx;
 
-  function find(key: string, keyType: number, brokers: ReadonlyMap<number, KafkaBroker>): Coordinator {
+  function find(
+    key: string,
+    keyType: number,
+    brokers: ReadonlyMap<number, KafkaBroker>,
+    authorized: Authorized,
+  ): Coordinator {
+    if (keyType === GROUP_KEY_TYPE && !authorized('DESCRIBE', 'GROUP', key))
+      return { ...NONE, errorCode: KAFKA_ERRORS.GROUP_AUTHORIZATION_FAILED.code, errorMessage: null };
     if (keyType !== GROUP_KEY_TYPE) {
       return {
         ...NONE,
@@ -70,9 +79,10 @@ export function findCoordinatorApi(ctx: KafkaApiContext): KafkaApi {
     versions: VERSIONS,
     handle: async (header, request, context) => {
       const brokers = kafkaBrokers(ctx, context);
+      const authorized = authorizedFor(ctx, context);
       const keyType = request.keyType as number;
       if (header.requestApiVersion < 4) {
-        return { throttleTimeMs: 0, ...find(request.key as string, keyType, brokers) };
+        return { throttleTimeMs: 0, ...find(request.key as string, keyType, brokers, authorized) };
       }
       const keys = request.coordinatorKeys as string[];
       const coordinators = keys.map((key, i): Message => {
@@ -84,7 +94,7 @@ export function findCoordinatorApi(ctx: KafkaApiContext): KafkaApi {
             errorMessage: `at most ${MAX_KEYS_PER_REQUEST} keys per request`,
           };
         }
-        return { key, ...find(key, keyType, brokers) };
+        return { key, ...find(key, keyType, brokers, authorized) };
       });
       return { throttleTimeMs: 0, coordinators };
     },

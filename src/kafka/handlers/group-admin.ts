@@ -6,9 +6,10 @@
  */
 import { UnknownGroupError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { CLUSTER_RESOURCE_NAME } from '../../security/acl-binding.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v5 is flexible; v3+ asks for authorized operations (none are computed: no ACLs on groups here). */
 const DESCRIBE_VERSIONS = { min: 0, max: 5 };
@@ -26,7 +27,8 @@ export function describeGroupsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.DescribeGroups,
     versions: DESCRIBE_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const groups = (request.groups as string[]).map((groupId, i): Message => {
         const dead: Message = {
           errorCode: 0,
@@ -38,6 +40,8 @@ export function describeGroupsApi(ctx: KafkaApiContext): KafkaApi {
           authorizedOperations: NO_AUTHORIZED_OPERATIONS,
         };
         if (i >= MAX_GROUPS_PER_REQUEST) return { ...dead, errorCode: INVALID_REQUEST };
+        if (!authorized('DESCRIBE', 'GROUP', groupId))
+          return { ...dead, groupState: '', errorCode: KAFKA_ERRORS.GROUP_AUTHORIZATION_FAILED.code };
         try {
           const group = coordinator.describeGroup(groupId);
           return {
@@ -69,11 +73,15 @@ export function listGroupsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.ListGroups,
     versions: LIST_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
       // Kafka compares states without regard to case.
       const states = new Set((request.statesFilter as string[]).map((s) => s.toLowerCase()));
       const groups: Message[] = [];
+      // Kafka: CLUSTER DESCRIBE lists every group; else only those the principal may DESCRIBE.
+      const authorized = authorizedFor(ctx, context);
+      const all = authorized('DESCRIBE', 'CLUSTER', CLUSTER_RESOURCE_NAME);
       for (const groupId of coordinator.listGroups()) {
+        if (!all && !authorized('DESCRIBE', 'GROUP', groupId)) continue;
         try {
           const group = coordinator.describeGroup(groupId);
           if (states.size > 0 && !states.has(group.state.toLowerCase())) continue;
@@ -93,9 +101,12 @@ export function deleteGroupsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.DeleteGroups,
     versions: DELETE_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const results = (request.groupsNames as string[]).map((groupId, i) => {
         if (i >= MAX_GROUPS_PER_REQUEST) return { groupId, errorCode: INVALID_REQUEST };
+        if (!authorized('DELETE', 'GROUP', groupId))
+          return { groupId, errorCode: KAFKA_ERRORS.GROUP_AUTHORIZATION_FAILED.code };
         try {
           coordinator.deleteGroup(groupId);
           return { groupId, errorCode: 0 };

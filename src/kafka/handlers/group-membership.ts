@@ -9,7 +9,7 @@ import type { JoinProtocol } from '../../groups/group-coordinator.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, demand, errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v6+ is flexible; v4+ asks a first join for a member id (KIP-394), v5+ carries the instance id (KIP-345). */
 const JOIN_VERSIONS = { min: 0, max: 9 };
@@ -41,6 +41,7 @@ export function joinGroupApi(ctx: KafkaApiContext): KafkaApi {
         members: [],
       });
       try {
+        demand(authorizedFor(ctx, context), context, 'READ', 'GROUP', request.groupId as string);
         const answer = await coordinator.handleJoinGroup(
           request.groupId as string,
           {
@@ -82,6 +83,7 @@ export function syncGroupApi(ctx: KafkaApiContext): KafkaApi {
     versions: SYNC_VERSIONS,
     handle: async (_header, request, context) => {
       try {
+        demand(authorizedFor(ctx, context), context, 'READ', 'GROUP', request.groupId as string);
         const answer = await coordinator.handleSyncGroup(
           request.groupId as string,
           {
@@ -119,8 +121,9 @@ export function heartbeatApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.Heartbeat,
     versions: HEARTBEAT_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
       try {
+        demand(authorizedFor(ctx, context), context, 'READ', 'GROUP', request.groupId as string);
         coordinator.handleHeartbeat(
           request.groupId as string,
           request.memberId as string,
@@ -140,7 +143,7 @@ export function leaveGroupApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.LeaveGroup,
     versions: LEAVE_VERSIONS,
-    handle: async (header, request) => {
+    handle: async (header, request, context) => {
       // v0–2 name one member; v3+ a list (KIP-345), each by member id or instance id.
       const batch = header.requestApiVersion >= 3;
       const leaving = batch
@@ -149,6 +152,7 @@ export function leaveGroupApi(ctx: KafkaApiContext): KafkaApi {
       if (leaving.length > MAX_LEAVING_MEMBERS)
         return { throttleTimeMs: 0, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, members: [] };
       try {
+        demand(authorizedFor(ctx, context), context, 'READ', 'GROUP', request.groupId as string);
         const errors = coordinator.handleLeaveGroup(request.groupId as string, leaving);
         const members = leaving.map((m, i) => ({
           memberId: m.memberId,

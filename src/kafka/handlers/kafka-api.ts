@@ -5,11 +5,14 @@
  * ApiVersions advertises) and the handler.
  */
 import type { Broker } from '../../broker/broker.js';
-import { SamsaError } from '../../errors.js';
+import { AuthorizationError, SamsaError } from '../../errors.js';
 import type { GroupCoordinator } from '../../groups/group-coordinator.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import type { Logger } from '../../logger.js';
+import type { Authorizer } from '../../security/acl-authorizer.js';
+import type { AclOperation, ResourceType } from '../../security/acl-binding.js';
 import type { Authenticator } from '../../security/authenticator.js';
+import { principalText } from '../../security/principal.js';
 import type { ApiVersionRange, KafkaHandler, RequestContext } from '../kafka-listener.js';
 
 export interface KafkaApiContext {
@@ -21,6 +24,44 @@ export interface KafkaApiContext {
   advertisedListener: { host: string; port: number } | null;
   /** SASL's users (SaslHandshake, SaslAuthenticate); absent: no mechanism is offered. */
   authenticator?: Authenticator;
+  /** Who may do what (issue 17); everyone everything when absent, as a Kafka broker without an authorizer. */
+  authorizer?: Authorizer;
+}
+
+/**
+ * The question each handler asks per resource inside its loop, as Kafka's KafkaApis does: may the
+ * connection's principal, from its address, do `operation` to the resource? A bound function per
+ * request, so the loops stay plain.
+ */
+export type Authorized = (operation: AclOperation, resourceType: ResourceType, resourceName: string) => boolean;
+
+export function authorizedFor(ctx: KafkaApiContext, request: RequestContext): Authorized {
+  const authorizer = ctx.authorizer;
+  if (!authorizer?.enabled) return ALWAYS;
+  const { principal } = request;
+  const host = clientHost(request);
+  return (operation, resourceType, resourceName) =>
+    authorizer.authorize(principal, host, operation, resourceType, resourceName);
+}
+
+const ALWAYS: Authorized = () => true;
+
+/** Throws the AuthorizationError (its Kafka code: 29, 30 or 31) unless `authorized` allows it; for handlers whose catch answers one error code. */
+export function demand(
+  authorized: Authorized,
+  request: RequestContext,
+  operation: AclOperation,
+  resourceType: ResourceType,
+  resourceName: string,
+): void {
+  if (!authorized(operation, resourceType, resourceName))
+    throw new AuthorizationError(principalText(request.principal), operation, resourceType, resourceName);
+}
+
+/** The client's IP address as ACL hosts name it (an IPv4 client of a dual-stack socket without `::ffff:`). */
+export function clientHost(request: RequestContext): string {
+  const a = request.remoteAddress;
+  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 export interface KafkaApi {

@@ -9,7 +9,7 @@
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v6+ is flexible; v7 adds MAX_TIMESTAMP (-3). librdkafka 2.0 uses ≤2 (v0 for watermarks), kafka-python 2.0 v1. */
 const VERSIONS = { min: 0, max: 7 };
@@ -43,8 +43,9 @@ export function listOffsetsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.ListOffsets,
     versions: VERSIONS,
-    handle: async (header, request) => {
+    handle: async (header, request, context) => {
       const version = header.requestApiVersion;
+      const authorized = authorizedFor(ctx, context);
       const topics = (request.topics as ListOffsetsTopic[]).map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p): Message => {
@@ -56,6 +57,10 @@ export function listOffsetsApi(ctx: KafkaApiContext): KafkaApi {
             offset: -1,
             leaderEpoch: -1,
           };
+          if (!authorized('DESCRIBE', 'TOPIC', t.name)) {
+            answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
+            return answer;
+          }
           const timestamp = int64ToNumber(p.timestamp);
           const known =
             timestamp >= EARLIEST || (timestamp === MAX_TIMESTAMP && version >= FIRST_MAX_TIMESTAMP_VERSION);

@@ -11,9 +11,12 @@
 import { isInternalTopic } from '../../broker/broker.js';
 import { TopicExistsError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { CLUSTER_RESOURCE_NAME } from '../../security/acl-binding.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import {
+  type Authorized,
+  authorizedFor,
   brokerTopicId,
   errorCodeOf,
   type KafkaApi,
@@ -37,10 +40,17 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
     name: string,
     autoCreate: boolean,
     brokers: ReadonlyMap<number, unknown>,
+    authorized: Authorized,
   ): Promise<Message> {
     const live = new Set(broker.clusterNodes().map((n) => n.nodeId));
+    // Kafka's order: a named topic the principal may not DESCRIBE is TOPIC_AUTHORIZATION_FAILED, existing or not.
+    if (!authorized('DESCRIBE', 'TOPIC', name))
+      return { errorCode: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code, name, partitions: [] };
     if (!broker.hasTopic(name)) {
       if (!autoCreate) return { errorCode: KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code, name, partitions: [] };
+      // Auto-create takes CLUSTER CREATE or TOPIC CREATE (Kafka's Metadata rule).
+      if (!authorized('CREATE', 'CLUSTER', CLUSTER_RESOURCE_NAME) && !authorized('CREATE', 'TOPIC', name))
+        return { errorCode: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code, name, partitions: [] };
       try {
         await broker.createTopic(name);
       } catch (err) {
@@ -86,7 +96,9 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
       const all = asked === null || (version === 0 && asked.length === 0);
       const topics: Message[] = [];
       const names: string[] = [];
-      if (all) names.push(...broker.listTopics());
+      const authorized = authorizedFor(ctx, context);
+      // All topics: those the principal may not DESCRIBE are left out, not reported.
+      if (all) names.push(...broker.listTopics().filter((t) => authorized('DESCRIBE', 'TOPIC', t)));
       else {
         const listed = asked.slice(0, MAX_TOPICS_PER_REQUEST);
         names.push(...listed.flatMap((t) => (t.name === null ? [] : [t.name])));
@@ -107,7 +119,7 @@ export function metadataApi(ctx: KafkaApiContext): KafkaApi {
       }
       const autoCreate = !all && request.allowAutoTopicCreation === true && broker.autoCreateTopics;
       const brokers = kafkaBrokers(ctx, context);
-      for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate, brokers));
+      for (const name of [...new Set(names)]) topics.push(await topicEntry(name, autoCreate, brokers, authorized));
       return {
         throttleTimeMs: 0,
         brokers: [...brokers.values()],

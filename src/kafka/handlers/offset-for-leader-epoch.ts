@@ -9,7 +9,7 @@
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, errorCodeOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v4+ is flexible. librdkafka 2.0 uses v2, the Java client 3.x v4. */
 const VERSIONS = { min: 0, max: 4 };
@@ -26,7 +26,8 @@ export function offsetForLeaderEpochApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.OffsetForLeaderEpoch,
     versions: VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       let budget = MAX_PARTITIONS_PER_REQUEST;
       const topics = (request.topics as OffsetForLeaderTopic[]).map((t) => ({
         topic: t.topic,
@@ -34,6 +35,10 @@ export function offsetForLeaderEpochApi(ctx: KafkaApiContext): KafkaApi {
           const answer: Message = { errorCode: 0, partition: p.partition, leaderEpoch: -1, endOffset: -1n };
           if (budget-- <= 0) {
             answer.errorCode = KAFKA_ERRORS.INVALID_REQUEST.code;
+            return answer;
+          }
+          if (!authorized('DESCRIBE', 'TOPIC', t.topic)) {
+            answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
             return answer;
           }
           try {

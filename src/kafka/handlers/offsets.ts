@@ -9,9 +9,18 @@
  */
 import { splitTpKey } from '../../broker/broker.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import type { RequestContext } from '../kafka-listener.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import {
+  type Authorized,
+  authorizedFor,
+  demand,
+  errorCodeOf,
+  int64ToNumber,
+  type KafkaApi,
+  type KafkaApiContext,
+} from './kafka-api.js';
 
 /** v8+ is flexible; librdkafka 2.0 uses ≤7, kafka-python 2.0 v2. */
 const COMMIT_VERSIONS = { min: 0, max: 8 };
@@ -34,7 +43,9 @@ export function offsetCommitApi(ctx: KafkaApiContext): KafkaApi {
   const { broker, coordinator, logger } = ctx;
 
   /** The error of one partition before anything is committed, or 0. */
-  function check(topic: string, partition: number, metadata: string | null): number {
+  function check(topic: string, partition: number, metadata: string | null, authorized: Authorized): number {
+    // Kafka: TOPIC READ per topic, after GROUP READ (the whole request's).
+    if (!authorized('READ', 'TOPIC', topic)) return KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
     if (!broker.hasTopic(topic)) return KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
     if (partition < 0 || partition >= broker.describeTopic(topic).partitions.length)
       return KAFKA_ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code;
@@ -46,17 +57,22 @@ export function offsetCommitApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.OffsetCommit,
     versions: COMMIT_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
       const groupId = request.groupId as string;
       const memberId = request.memberId as string;
       const topics = request.topics as CommitTopic[];
+      const authorized = authorizedFor(ctx, context);
+      const groupDenied = !authorized('READ', 'GROUP', groupId);
       const answers = topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
-          errorCode: check(t.name, p.partitionIndex, p.committedMetadata),
+          errorCode: groupDenied
+            ? KAFKA_ERRORS.GROUP_AUTHORIZATION_FAILED.code
+            : check(t.name, p.partitionIndex, p.committedMetadata, authorized),
         })),
       }));
+      if (groupDenied) return { throttleTimeMs: 0, topics: answers };
       const entries = topics.flatMap((t, i) =>
         t.partitions
           .filter((_, j) => answers[i]?.partitions[j]?.errorCode === 0)
@@ -95,16 +111,28 @@ export function offsetFetchApi(ctx: KafkaApiContext): KafkaApi {
   const { coordinator, logger } = ctx;
 
   /** One group's committed offsets: those asked for, or (null) every partition it has committed. */
-  function offsetsOf(groupId: string, asked: AskedTopics): Array<{ name: string; partitions: Message[] }> {
+  function offsetsOf(
+    groupId: string,
+    asked: AskedTopics,
+    authorized: Authorized,
+    context: RequestContext,
+  ): Array<{ name: string; partitions: Message[] }> {
+    // Kafka: GROUP DESCRIBE, then TOPIC DESCRIBE per topic (29 for one asked for; left out of "all").
+    demand(authorized, context, 'DESCRIBE', 'GROUP', groupId);
     if (asked !== null) {
       return asked.map((t) => ({
         name: t.name,
-        partitions: t.partitionIndexes.map((p) => fetched(p, coordinator.committedOffset(groupId, t.name, p))),
+        partitions: t.partitionIndexes.map((p) =>
+          authorized('DESCRIBE', 'TOPIC', t.name)
+            ? fetched(p, coordinator.committedOffset(groupId, t.name, p))
+            : { ...fetched(p, undefined), errorCode: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code },
+        ),
       }));
     }
     const byTopic = new Map<string, Message[]>();
     for (const [tp, committed] of coordinator.committed(groupId)) {
       const { topic, partition } = splitTpKey(tp);
+      if (!authorized('DESCRIBE', 'TOPIC', topic)) continue;
       const list = byTopic.get(topic) ?? [];
       list.push(fetched(partition, committed));
       byTopic.set(topic, list);
@@ -115,13 +143,14 @@ export function offsetFetchApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.OffsetFetch,
     versions: FETCH_VERSIONS,
-    handle: async (header, request) => {
+    handle: async (header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       if (header.requestApiVersion >= 8) {
         const asked = request.groups as Array<{ groupId: string; topics: AskedTopics }>;
         const groups = asked.map((g, i) => {
           if (i >= MAX_GROUPS_PER_FETCH) return { groupId: g.groupId, topics: [], errorCode: INVALID_REQUEST };
           try {
-            return { groupId: g.groupId, topics: offsetsOf(g.groupId, g.topics), errorCode: 0 };
+            return { groupId: g.groupId, topics: offsetsOf(g.groupId, g.topics, authorized, context), errorCode: 0 };
           } catch (err) {
             return { groupId: g.groupId, topics: [], errorCode: errorCodeOf(err, logger, 'OffsetFetch') };
           }
@@ -130,7 +159,11 @@ export function offsetFetchApi(ctx: KafkaApiContext): KafkaApi {
       }
       const asked = request.topics as AskedTopics;
       try {
-        return { throttleTimeMs: 0, errorCode: 0, topics: offsetsOf(request.groupId as string, asked) };
+        return {
+          throttleTimeMs: 0,
+          errorCode: 0,
+          topics: offsetsOf(request.groupId as string, asked, authorized, context),
+        };
       } catch (err) {
         const errorCode = errorCodeOf(err, logger, 'OffsetFetch');
         // v0–1 have no top-level error code: it goes on every partition asked for.

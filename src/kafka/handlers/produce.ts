@@ -11,7 +11,7 @@ import type { Acks } from '../../broker/broker.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v9+ is flexible. librdkafka 2.0 and kafka-python 2.0 use ≤7, and v0–2 when told the broker is older. */
 const VERSIONS = { min: 0, max: 9 };
@@ -64,7 +64,8 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.Produce,
     versions: VERSIONS,
-    handle: async (header, request) => {
+    handle: async (header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const legacyFormats = header.requestApiVersion <= LAST_LEGACY_VERSION;
       const acks = request.acks as number;
       const timeoutMs = Math.min(Math.max(0, request.timeoutMs as number), MAX_TIMEOUT_MS);
@@ -75,14 +76,21 @@ export function produceApi(ctx: KafkaApiContext): KafkaApi {
           name: topic.name,
           partitionResponses: await Promise.all(
             topic.partitionData.map((data) =>
-              validAcks
-                ? producePartition(topic.name, data, acks as Acks, timeoutMs, legacyFormats)
-                : {
+              !authorized('WRITE', 'TOPIC', topic.name)
+                ? {
                     index: data.index,
-                    errorCode: KAFKA_ERRORS.INVALID_REQUIRED_ACKS.code,
+                    errorCode: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code,
                     baseOffset: -1,
-                    errorMessage: `acks must be 0, 1 or -1, got ${acks}`,
-                  },
+                    errorMessage: null,
+                  }
+                : validAcks
+                  ? producePartition(topic.name, data, acks as Acks, timeoutMs, legacyFormats)
+                  : {
+                      index: data.index,
+                      errorCode: KAFKA_ERRORS.INVALID_REQUIRED_ACKS.code,
+                      baseOffset: -1,
+                      errorMessage: `acks must be 0, 1 or -1, got ${acks}`,
+                    },
             ),
           ),
         })),

@@ -9,10 +9,12 @@
  * grow (INVALID_PARTITIONS otherwise).
  */
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { CLUSTER_RESOURCE_NAME } from '../../security/acl-binding.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import { CONFIG_SOURCE_CODES } from './configs.js';
 import {
+  authorizedFor,
   brokerTopicId,
   errorCodeOf,
   errorMessageOf,
@@ -45,7 +47,10 @@ export function createTopicsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.CreateTopics,
     versions: CREATE_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
+      // Kafka: CLUSTER CREATE covers every topic; else TOPIC CREATE per name.
+      const clusterCreate = authorized('CREATE', 'CLUSTER', CLUSTER_RESOURCE_NAME);
       const asked = request.topics as CreatableTopic[];
       const counts = new Map<string, number>();
       for (const t of asked) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
@@ -61,6 +66,11 @@ export function createTopicsApi(ctx: KafkaApiContext): KafkaApi {
         if ((counts.get(t.name) ?? 0) > 1) {
           answer.errorCode = KAFKA_ERRORS.INVALID_REQUEST.code;
           answer.errorMessage = `topic '${t.name}' is named more than once in the request`;
+          continue;
+        }
+        if (!clusterCreate && !authorized('CREATE', 'TOPIC', t.name)) {
+          answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
+          answer.errorMessage = 'Authorization failed.';
           continue;
         }
         if (t.assignments.length > 0) {
@@ -117,7 +127,8 @@ export function deleteTopicsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.DeleteTopics,
     versions: DELETE_VERSIONS,
-    handle: async (header, request) => {
+    handle: async (header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const asked: Array<{ name: string | null; topicId: string }> =
         header.requestApiVersion >= FIRST_TOPIC_ID_DELETE_VERSION
           ? (request.topics as Array<{ name: string | null; topicId: string }>)
@@ -140,6 +151,10 @@ export function deleteTopicsApi(ctx: KafkaApiContext): KafkaApi {
           }
           answer.name = name;
         } else answer.topicId = wireTopicId(broker.topicIdOf(name));
+        if (!authorized('DELETE', 'TOPIC', name)) {
+          answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
+          continue;
+        }
         try {
           await broker.deleteTopic(name);
         } catch (err) {

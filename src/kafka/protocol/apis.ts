@@ -4,6 +4,14 @@
  * ApiVersions, whose response header stays v0 always so that a client can read the answer before it
  * knows what the broker supports (KIP-511).
  */
+import {
+  CreateAclsRequest,
+  CreateAclsResponse,
+  DeleteAclsRequest,
+  DeleteAclsResponse,
+  DescribeAclsRequest,
+  DescribeAclsResponse,
+} from './messages/acls.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.js';
 import {
   AlterConfigsRequest,
@@ -88,6 +96,9 @@ export const API_KEYS = {
   DeleteRecords: 21,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  DescribeAcls: 29,
+  CreateAcls: 30,
+  DeleteAcls: 31,
   DescribeConfigs: 32,
   AlterConfigs: 33,
   SaslAuthenticate: 36,
@@ -125,6 +136,9 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['DescribeCluster', DescribeClusterRequest, DescribeClusterResponse],
   ['SaslHandshake', SaslHandshakeRequest, SaslHandshakeResponse],
   ['SaslAuthenticate', SaslAuthenticateRequest, SaslAuthenticateResponse],
+  ['DescribeAcls', DescribeAclsRequest, DescribeAclsResponse],
+  ['CreateAcls', CreateAclsRequest, CreateAclsResponse],
+  ['DeleteAcls', DeleteAclsRequest, DeleteAclsResponse],
 ];
 
 export const APIS: ReadonlyMap<number, Api> = new Map(
