@@ -16,9 +16,17 @@ import { topicConfigDef } from '../../broker/topic-admin.js';
 import { topicConfigDefOfBrokerSynonym, topicConfigSynonyms } from '../../broker/topic-config-synonyms.js';
 import { InvalidConfigError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
+import { CLUSTER_RESOURCE_NAME } from '../../security/acl-binding.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, errorMessageOf, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import {
+  type Authorized,
+  authorizedFor,
+  errorCodeOf,
+  errorMessageOf,
+  type KafkaApi,
+  type KafkaApiContext,
+} from './kafka-api.js';
 
 /** v4+ is flexible; v1 adds synonyms and config sources, v3 types and documentation. */
 const DESCRIBE_VERSIONS = { min: 0, max: 4 };
@@ -83,6 +91,32 @@ function unsupportedResource(type: number): never {
   throw invalidRequest(`Unsupported resource type ${type}: Samsa has TOPIC (2) and BROKER (4) configs.`);
 }
 
+/**
+ * The authorization error of one resource, or null when allowed (src/security/access-table.ts):
+ * a topic's configs need `operation` on the TOPIC, a broker's on the CLUSTER, as in Kafka.
+ */
+function denied(
+  authorized: Authorized,
+  r: ConfigResource,
+  operation: 'DESCRIBE_CONFIGS' | 'ALTER_CONFIGS',
+): Message | null {
+  if (r.resourceType === RESOURCE_TOPIC) {
+    if (authorized(operation, 'TOPIC', r.resourceName)) return null;
+    return {
+      errorCode: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code,
+      errorMessage: `not authorized to ${operation} topic '${r.resourceName}'`,
+    };
+  }
+  if (r.resourceType === RESOURCE_BROKER) {
+    if (authorized(operation, 'CLUSTER', CLUSTER_RESOURCE_NAME)) return null;
+    return {
+      errorCode: KAFKA_ERRORS.CLUSTER_AUTHORIZATION_FAILED.code,
+      errorMessage: `not authorized to ${operation} the cluster`,
+    };
+  }
+  return null;
+}
+
 /** The error part of an answer for one resource. */
 function resourceError(ctx: KafkaApiContext, err: unknown, during: string): Message {
   return { errorCode: errorCodeOf(err, ctx.logger, during), errorMessage: errorMessageOf(err) };
@@ -142,7 +176,8 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.DescribeConfigs,
     versions: DESCRIBE_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const resources = request.resources as Array<ConfigResource & { configurationKeys: string[] | null }>;
       const synonyms = request.includeSynonyms === true;
       const docs = request.includeDocumentation === true;
@@ -158,6 +193,8 @@ export function describeConfigsApi(ctx: KafkaApiContext): KafkaApi {
           const errorMessage = `at most ${MAX_RESOURCES_PER_REQUEST} resources per request`;
           return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage };
         }
+        const refusal = denied(authorized, r, 'DESCRIBE_CONFIGS');
+        if (refusal !== null) return { ...answer, ...refusal };
         try {
           let configs: Message[];
           if (r.resourceType === RESOURCE_TOPIC) configs = topicEntries(r.resourceName, synonyms, docs);
@@ -248,7 +285,8 @@ export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.AlterConfigs,
     versions: ALTER_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const resources = request.resources as Array<
         ConfigResource & { configs: Array<{ name: string; value: string | null }> }
       >;
@@ -264,6 +302,11 @@ export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
         responses.push(answer);
         if (refused[i] !== null) {
           Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
+          continue;
+        }
+        const refusal = denied(authorized, r, 'ALTER_CONFIGS');
+        if (refusal !== null) {
+          Object.assign(answer, refusal);
           continue;
         }
         try {
@@ -293,7 +336,8 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.IncrementalAlterConfigs,
     versions: INCREMENTAL_ALTER_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const resources = request.resources as Array<
         ConfigResource & { configs: Array<{ name: string; configOperation: number; value: string | null }> }
       >;
@@ -309,6 +353,11 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
         responses.push(answer);
         if (refused[i] !== null) {
           Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
+          continue;
+        }
+        const refusal = denied(authorized, r, 'ALTER_CONFIGS');
+        if (refusal !== null) {
+          Object.assign(answer, refusal);
           continue;
         }
         try {

@@ -8,7 +8,7 @@
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
-import { errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
+import { authorizedFor, errorCodeOf, int64ToNumber, type KafkaApi, type KafkaApiContext } from './kafka-api.js';
 
 /** v2+ is flexible. */
 const VERSIONS = { min: 0, max: 2 };
@@ -20,23 +20,29 @@ export function deleteRecordsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.DeleteRecords,
     versions: VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       let seen = 0;
       const topics = (
         request.topics as Array<{ name: string; partitions: Array<{ partitionIndex: number; offset: bigint }> }>
-      ).map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p): Message => {
-          const answer = { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: 0 };
-          if (++seen > MAX_PARTITIONS_PER_REQUEST) return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code };
-          try {
-            const low = broker.deleteRecords(t.name, p.partitionIndex, int64ToNumber(p.offset));
-            return { ...answer, lowWatermark: BigInt(low) };
-          } catch (err) {
-            return { ...answer, errorCode: errorCodeOf(err, logger, 'DeleteRecords') };
-          }
-        }),
-      }));
+      ).map((t) => {
+        // Kafka: deleting records takes DELETE on the topic.
+        const allowed = authorized('DELETE', 'TOPIC', t.name);
+        return {
+          name: t.name,
+          partitions: t.partitions.map((p): Message => {
+            const answer = { partitionIndex: p.partitionIndex, lowWatermark: -1n, errorCode: 0 };
+            if (++seen > MAX_PARTITIONS_PER_REQUEST) return { ...answer, errorCode: KAFKA_ERRORS.INVALID_REQUEST.code };
+            if (!allowed) return { ...answer, errorCode: KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code };
+            try {
+              const low = broker.deleteRecords(t.name, p.partitionIndex, int64ToNumber(p.offset));
+              return { ...answer, lowWatermark: BigInt(low) };
+            } catch (err) {
+              return { ...answer, errorCode: errorCodeOf(err, logger, 'DeleteRecords') };
+            }
+          }),
+        };
+      });
       return { throttleTimeMs: 0, topics };
     },
   };

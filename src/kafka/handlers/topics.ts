@@ -172,7 +172,8 @@ export function createPartitionsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.CreatePartitions,
     versions: CREATE_PARTITIONS_VERSIONS,
-    handle: async (_header, request) => {
+    handle: async (_header, request, context) => {
+      const authorized = authorizedFor(ctx, context);
       const asked = request.topics as Array<{ name: string; count: number; assignments: unknown[] | null }>;
       const counts = new Map<string, number>();
       for (const t of asked) counts.set(t.name, (counts.get(t.name) ?? 0) + 1);
@@ -186,6 +187,12 @@ export function createPartitionsApi(ctx: KafkaApiContext): KafkaApi {
             i >= MAX_TOPICS_PER_REQUEST
               ? `at most ${MAX_TOPICS_PER_REQUEST} topics per request`
               : `topic '${t.name}' is named more than once in the request`;
+          continue;
+        }
+        // Kafka: adding partitions takes ALTER on the topic.
+        if (!authorized('ALTER', 'TOPIC', t.name)) {
+          answer.errorCode = KAFKA_ERRORS.TOPIC_AUTHORIZATION_FAILED.code;
+          answer.errorMessage = `not authorized to ALTER topic '${t.name}'`;
           continue;
         }
         if (t.assignments !== null) {
