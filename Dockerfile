@@ -10,9 +10,13 @@ COPY src ./src
 RUN npm run build
 
 FROM node:20-slim AS runtime
+# A container listens on all interfaces, so without authentication Samsa would refuse to start:
+# this image serves anonymously (and warns at start) until SAMSA_USERS_FILE or a JWT key is set,
+# after which SAMSA_ALLOW_ANONYMOUS no longer matters. See README "Security".
 ENV NODE_ENV=production \
     SAMSA_DATA_DIR=/data \
     SAMSA_HOST=0.0.0.0 \
+    SAMSA_ALLOW_ANONYMOUS=true \
     SAMSA_PORT=8082 \
     SAMSA_KAFKA_PORT=9092
 WORKDIR /app

@@ -11,6 +11,7 @@ const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   metrics: async () => (await import('./metrics.js')).runMetricsBench,
   replication: async () => (await import('./replication.js')).runReplicationBench,
   kafka: async () => (await import('./kafka.js')).runKafkaBench,
+  authentication: async () => (await import('./authentication.js')).runAuthenticationBench,
 };
 
 const name = process.argv[2];

@@ -53,6 +53,61 @@ export interface ServerConfig {
   clusterSecret: string;
   /** Cluster mode: this node's rack, for rack-aware replica placement; empty: none. */
   rack: string;
+  /** TLS on both listeners: the PEM certificate chain and key; both empty: plaintext. */
+  tlsCert: string;
+  tlsKey: string;
+  /** Mutual TLS: the PEM CA bundle client certificates must chain to; empty: no client certificates. */
+  tlsClientCa: string;
+  /** With a client CA: `required` (no certificate, no connection), `requested` (none: anonymous) or `none`. */
+  tlsClientAuth: 'none' | 'requested' | 'required';
+  /** Cluster mode over https: the PEM CA bundle peers' certificates must chain to; empty: the system store. */
+  tlsPeerCa: string;
+  /** Kafka's ssl.principal.mapping.rules: client certificate subject → principal name. */
+  tlsPrincipalMappingRules: string;
+  /** A TLS handshake not done within this long is cut (both listeners). */
+  tlsHandshakeTimeoutMs: number;
+  /** HTTP: the request line and headers must arrive within this long of the connection's first byte. */
+  httpHeadersTimeoutMs: number;
+  /** HTTP: the whole request (headers and body) must arrive within this long (0: no limit); answers are not bounded by it. */
+  httpRequestTimeoutMs: number;
+  /** HTTP: an idle keep-alive connection is closed after this long. */
+  httpKeepAliveTimeoutMs: number;
+  /** HTTP: a connection with no traffic for this long is closed, unless an answer is waiting for data (a long poll). */
+  httpIdleTimeoutMs: number;
+  /** HTTP: most open connections, and from one client address. */
+  httpMaxConnections: number;
+  httpMaxConnectionsPerAddress: number;
+  /** Kafka listener: most open connections, and from one client address (Kafka's max.connections.per.ip). */
+  kafkaMaxConnections: number;
+  kafkaMaxConnectionsPerAddress: number;
+  /** Kafka listener: a request frame begun must be complete within this long. */
+  kafkaFrameTimeoutMs: number;
+  /** Kafka listener: connections.max.idle.ms. */
+  kafkaConnectionsMaxIdleMs: number;
+  /** Client quotas: a JSON file of per-user rates (see src/security/client-quotas.ts); empty: none. */
+  quotasFile: string;
+  /** Kafka's quota.window.num and quota.window.size.seconds: the window quotas are measured over. */
+  quotaWindowNum: number;
+  quotaWindowSizeSeconds: number;
+  /** Most open SSE streams, and REST consumer instances, of one principal. */
+  sseMaxStreamsPerPrincipal: number;
+  maxConsumerInstancesPerPrincipal: number;
+  /** Authentication: the users file (Basic, API keys, SASL); empty: none. */
+  usersFile: string;
+  /** Authentication: HS256 secret for bearer JWTs (at least 32 bytes); empty: none. */
+  jwtSecret: string;
+  /** Authentication: JWKS file of RS256/ES256 public keys for bearer JWTs; empty: none. */
+  jwtJwksFile: string;
+  /** JWT `iss` required; empty: not checked. */
+  jwtIssuer: string;
+  /** JWT `aud` required; empty: not checked. */
+  jwtAudience: string;
+  /** Tolerance on JWT `exp` and `nbf`. */
+  jwtClockSkewMs: number;
+  /** The JWT claim naming the principal. */
+  jwtPrincipalClaim: string;
+  /** Serve without authentication on a non-loopback `--host` (refused otherwise). */
+  allowAnonymous: boolean;
   /** `acl`: Kafka's ACL authorizer (with `super.users`, `allow.everyone.if.no.acl.found`); `none`: everyone may do everything. */
   authorizer: 'none' | 'acl';
   /** Kafka broker configs by Kafka name, e.g. `{ 'log.retention.ms': '1000' }`. */
@@ -72,6 +127,8 @@ interface Setting<T> {
   defaultValue: T;
   /** undefined when the text is not a valid value. */
   parse: (text: string) => T | undefined;
+  /** A switch: `--flag` alone means true (`--flag=false` says false). */
+  switch?: true;
   expected: string;
   help: string;
 }
@@ -82,7 +139,11 @@ const MAX_INT32 = 2_147_483_647;
 
 const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
   port: intSetting('port', 8082, 0, 65_535, 'TCP port to listen on; 0 picks a free one'),
-  host: textSetting('host', '0.0.0.0', 'Interface to listen on'),
+  host: textSetting(
+    'host',
+    '127.0.0.1',
+    'Interface to listen on (0.0.0.0: all; needs authentication or --allow-anonymous)',
+  ),
   kafkaPort: intSetting('kafka-port', 9092, 0, 65_535, 'Kafka protocol port; 0 turns the listener off'),
   kafkaAdvertisedListener: hostPortSetting(
     'kafka-advertised-listener',
@@ -137,6 +198,123 @@ const SETTINGS: { [K in keyof ServerSettings]: Setting<ServerSettings[K]> } = {
     MAX_INT32,
     'Bytes of event runs kept for SSE streams that read in step',
   ),
+  tlsCert: optionalTextSetting(
+    'tls-cert',
+    'TLS certificate chain, PEM file (with --tls-key: both listeners speak TLS)',
+  ),
+  tlsKey: optionalTextSetting('tls-key', 'TLS private key, PEM file'),
+  tlsClientCa: optionalTextSetting('tls-client-ca', 'Mutual TLS: CA bundle (PEM) client certificates must chain to'),
+  tlsClientAuth: enumSetting(
+    'tls-client-auth',
+    'required',
+    ['none', 'requested', 'required'] as const,
+    'With --tls-client-ca: required, requested (no certificate: anonymous) or none',
+  ),
+  tlsPeerCa: optionalTextSetting(
+    'tls-peer-ca',
+    'Cluster mode: CA bundle (PEM) peers are verified against (empty: system)',
+  ),
+  tlsPrincipalMappingRules: textSetting(
+    'tls-principal-mapping-rules',
+    'DEFAULT',
+    'Kafka ssl.principal.mapping.rules: certificate subject to principal',
+  ),
+  tlsHandshakeTimeoutMs: intSetting(
+    'tls-handshake-timeout-ms',
+    10_000,
+    100,
+    600_000,
+    'Cut a TLS handshake slower than this (ms)',
+  ),
+  httpHeadersTimeoutMs: intSetting(
+    'http-headers-timeout-ms',
+    10_000,
+    100,
+    600_000,
+    'Request headers must arrive within (ms)',
+  ),
+  httpRequestTimeoutMs: intSetting(
+    'http-request-timeout-ms',
+    60_000,
+    0,
+    86_400_000,
+    'Whole request (body too) must arrive within (ms); 0: no limit',
+  ),
+  httpKeepAliveTimeoutMs: intSetting(
+    'http-keep-alive-timeout-ms',
+    5_000,
+    100,
+    600_000,
+    'Close idle keep-alive connections after (ms)',
+  ),
+  httpIdleTimeoutMs: intSetting(
+    'http-idle-timeout-ms',
+    60_000,
+    100,
+    3_600_000,
+    'Close connections silent this long (ms)',
+  ),
+  httpMaxConnections: intSetting('http-max-connections', 10_000, 1, 1_000_000, 'Most open HTTP connections'),
+  httpMaxConnectionsPerAddress: intSetting(
+    'http-max-connections-per-address',
+    256,
+    1,
+    1_000_000,
+    'Most open HTTP connections from one client address',
+  ),
+  kafkaMaxConnections: intSetting('kafka-max-connections', 1000, 1, 1_000_000, 'Most open Kafka connections'),
+  kafkaMaxConnectionsPerAddress: intSetting(
+    'kafka-max-connections-per-address',
+    256,
+    1,
+    1_000_000,
+    'Most open Kafka connections from one client address',
+  ),
+  kafkaFrameTimeoutMs: intSetting(
+    'kafka-frame-timeout-ms',
+    30_000,
+    100,
+    3_600_000,
+    'A begun Kafka request must complete within (ms)',
+  ),
+  kafkaConnectionsMaxIdleMs: intSetting(
+    'kafka-connections-max-idle-ms',
+    600_000,
+    1000,
+    MAX_INT32,
+    'Close idle Kafka connections after (ms)',
+  ),
+  quotasFile: optionalTextSetting('quotas-file', 'JSON file of per-user quotas (producer_byte_rate, ...)'),
+  quotaWindowNum: intSetting('quota-window-num', 11, 2, 1000, 'Samples in the quota window (quota.window.num)'),
+  quotaWindowSizeSeconds: intSetting(
+    'quota-window-size-seconds',
+    1,
+    1,
+    3600,
+    'Seconds per quota sample (quota.window.size.seconds)',
+  ),
+  sseMaxStreamsPerPrincipal: intSetting(
+    'sse-max-streams-per-principal',
+    1000,
+    1,
+    1_000_000,
+    'Most open SSE streams of one principal',
+  ),
+  maxConsumerInstancesPerPrincipal: intSetting(
+    'max-consumer-instances-per-principal',
+    10_000,
+    1,
+    1_000_000,
+    'Most REST consumer instances of one principal',
+  ),
+  usersFile: optionalTextSetting('users-file', 'Authentication: users file (Basic, API keys, SASL), see samsa users'),
+  jwtSecret: optionalTextSetting('jwt-secret', 'Authentication: HS256 secret for bearer JWTs (prefer the env var)'),
+  jwtJwksFile: optionalTextSetting('jwt-jwks-file', 'Authentication: JWKS file of RS256/ES256 public keys'),
+  jwtIssuer: optionalTextSetting('jwt-issuer', 'JWT issuer (iss) required; empty: any'),
+  jwtAudience: optionalTextSetting('jwt-audience', 'JWT audience (aud) required; empty: any'),
+  jwtClockSkewMs: intSetting('jwt-clock-skew-ms', 30_000, 0, 600_000, 'Tolerance on JWT exp and nbf (ms)'),
+  jwtPrincipalClaim: textSetting('jwt-principal-claim', 'sub', 'JWT claim naming the principal'),
+  allowAnonymous: switchSetting('allow-anonymous', 'Serve without authentication on a non-loopback --host'),
   authorizer: enumSetting('authorizer', 'none', ['none', 'acl'] as const, 'Authorization: none, or acl (Kafka ACLs)'),
 };
 
@@ -187,6 +365,8 @@ export function parseServeArgs(argv: readonly string[], env: Env): ConfigResult 
     let value: string | undefined;
     if (eq !== -1) {
       value = arg.slice(eq + 1);
+    } else if (SETTINGS[byFlag.get(name) as keyof ServerSettings]?.switch) {
+      value = 'true';
     } else {
       value = argv[i + 1];
       if (value === undefined || value.startsWith('--')) return usageError(`flag '--${name}' needs a value`);
@@ -211,7 +391,34 @@ export function parseServeArgs(argv: readonly string[], env: Env): ConfigResult 
     settings[key] = value;
   }
   // Cast: the loop above filled every key of SETTINGS with a value its own parser produced.
-  return { kind: 'config', config: { ...(settings as ServerSettings), brokerConfigs } };
+  const config: ServerConfig = { ...(settings as ServerSettings), brokerConfigs };
+  const refused = anonymousExposure(config);
+  return refused === null ? { kind: 'config', config } : usageError(refused);
+}
+
+/** Authentication is on when a users file or a JWT key is configured. */
+export function authenticationConfigured(config: ServerConfig): boolean {
+  // Mutual TLS with certificates required names every client too.
+  const clientCertificates = config.tlsClientCa !== '' && config.tlsClientAuth === 'required';
+  return config.usersFile !== '' || config.jwtSecret !== '' || config.jwtJwksFile !== '' || clientCertificates;
+}
+
+/** Loopback names and addresses: only this machine can connect there. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+/**
+ * Issue 17's start-up rule: without authentication, anyone who reaches the port may read, write and
+ * delete everything, so listening beyond loopback that way must be asked for by name.
+ */
+function anonymousExposure(config: ServerConfig): string | null {
+  if (authenticationConfigured(config) || isLoopbackHost(config.host) || config.allowAnonymous) return null;
+  return (
+    `refusing to listen on ${config.host} without authentication: anyone who reaches it could read, write and delete every topic. ` +
+    'Configure --users-file or --jwt-secret / --jwt-jwks-file, or pass --allow-anonymous (SAMSA_ALLOW_ANONYMOUS=true) to accept that.'
+  );
 }
 
 function usageError(message: string): ConfigResult {
@@ -262,6 +469,21 @@ function textSetting(flag: string, defaultValue: string, help: string): Setting<
 /** A text setting whose default is empty (off); an empty value given means the default too. */
 function optionalTextSetting(flag: string, help: string): Setting<string> {
   return { flag, env: envName(flag), defaultValue: '', help, expected: 'a string', parse: (text) => text };
+}
+
+function switchSetting(flag: string, help: string): Setting<boolean> {
+  return {
+    flag,
+    env: envName(flag),
+    defaultValue: false,
+    help,
+    expected: 'true or false',
+    switch: true,
+    parse: (text) => {
+      const t = text.trim().toLowerCase();
+      return t === 'true' || t === '1' ? true : t === 'false' || t === '0' ? false : undefined;
+    },
+  };
 }
 
 /** `host:port` (a name or IPv4 address, or a bracketed IPv6 one), or empty for "none". */

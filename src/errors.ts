@@ -432,6 +432,22 @@ export class LogClosedError extends SamsaError {
   }
 }
 
+/**
+ * The data dir refused a write: no space left (ENOSPC, EDQUOT), a read-only filesystem (EROFS), or
+ * an I/O error. Nothing of the failed append stays in the log (storage truncates a partial write
+ * back to the last whole batch), and reads go on. Kafka's KAFKA_STORAGE_ERROR (56), retriable:
+ * writes succeed again once space returns, without a restart.
+ */
+export class KafkaStorageError extends SamsaError {
+  constructor(
+    /** `disk_full` (ENOSPC, EDQUOT), `read_only` (EROFS) or `io_error` (EIO): what the filesystem said. */
+    readonly reason: 'disk_full' | 'read_only' | 'io_error',
+    message: string,
+  ) {
+    super(message, KAFKA_ERRORS.KAFKA_STORAGE_ERROR);
+  }
+}
+
 // ---- consumer groups and consumer instances ----
 /** The Kafka group errors a group operation can be refused with; `kafkaError` carries the same one. */
 export type GroupErrorReason = KafkaErrorName &
@@ -508,6 +524,12 @@ export class ConsumerAlreadyExistsError extends SamsaError {
     );
   }
 }
+/** A principal already holds as many REST consumer instances as one may (429, as for its SSE streams). */
+export class ConsumerInstanceLimitError extends SamsaError {
+  constructor(message: string) {
+    super(message, KAFKA_ERRORS.THROTTLING_QUOTA_EXCEEDED);
+  }
+}
 export class InvalidConsumerConfigError extends SamsaError {
   constructor(message: string) {
     super(`Invalid consumer configuration: ${message}`, KAFKA_ERRORS.INVALID_CONFIG);
@@ -536,6 +558,20 @@ export class TooManyRequestsError extends EdgeError {
     super(message);
   }
 }
+/**
+ * A principal over one of its quotas (Kafka's client quotas, KIP-13/KIP-124): the HTTP edge answers
+ * 429 with `Retry-After`; Kafka's THROTTLING_QUOTA_EXCEEDED is the nearest word, though the Kafka
+ * listener throttles instead of refusing.
+ */
+export class QuotaExceededError extends SamsaError {
+  constructor(
+    message: string,
+    /** How long until the same request fits the quota again. */
+    readonly retryAfterMs: number,
+  ) {
+    super(message, KAFKA_ERRORS.THROTTLING_QUOTA_EXCEEDED);
+  }
+}
 /** A stream (SSE) cut by a failure that is not one of these errors: a bug, reported before the stream ends. */
 export class StreamFailedError extends EdgeError {
   constructor(message = 'The stream failed.') {
@@ -546,5 +582,18 @@ export class StreamFailedError extends EdgeError {
 export class CrossOriginWriteError extends EdgeError {
   constructor(origin: string) {
     super(`Origin ${origin} may not write to this server; list it in --cors-origins to allow it.`);
+  }
+}
+
+// ---- authentication ----
+
+/**
+ * Missing or wrong credentials where authentication is on: HTTP Basic, an API key, a JWT, a stream
+ * token, or a SASL exchange. The message says what was wrong with the credentials, never what they
+ * were. HTTP 401 (see http/error-codes.ts); Kafka's SASL_AUTHENTICATION_FAILED (58).
+ */
+export class AuthenticationFailedError extends SamsaError {
+  constructor(message: string) {
+    super(message, KAFKA_ERRORS.SASL_AUTHENTICATION_FAILED);
   }
 }

@@ -5,6 +5,7 @@ import { EtcdMetadataStore } from './cluster/etcd-metadata-store.js';
 import { LocalMetadataStore, type MetadataStore } from './cluster/metadata-store.js';
 import { ConsumerManager, type ConsumerManagerOptions } from './consumers/consumer-manager.js';
 import { GroupCoordinator } from './groups/group-coordinator.js';
+import type { PeerTlsSource } from './replication/peer-connector.js';
 import { AclAuthorizer, ALLOW_EVERYTHING, type Authorizer, parseSuperUsers } from './security/acl-authorizer.js';
 
 /** Cluster mode: where etcd is and what this node is called there. Absent: the embedded single node. */
@@ -16,6 +17,8 @@ export interface NodeClusterOptions {
   /** The secret of node-to-node calls; default: one the first node stores in etcd. */
   clusterSecret?: string;
   rack?: string;
+  /** Peers at https:// URLs: the CA they are verified against and the certificate shown to them. */
+  peerTls?: PeerTlsSource;
 }
 
 export interface NodeOptions extends Omit<BrokerOptions, 'cluster' | 'metadataStore'> {
@@ -108,6 +111,7 @@ export class SamsaNode {
             mayLead: () => link.runtime?.mayLead() ?? false,
             controllerId: () => link.runtime?.controllerId ?? -1,
             clusterSecret: link.clusterSecret,
+            ...(opts.cluster.peerTls ? { peerTls: opts.cluster.peerTls } : {}),
           },
         });
       } catch (err) {

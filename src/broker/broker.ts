@@ -26,6 +26,7 @@ import type {
   ReplicaFetchRequest,
 } from '../replication/internal-protocol.js';
 import { PeerClient, PeerUnavailableError } from '../replication/peer-client.js';
+import type { PeerTlsSource } from '../replication/peer-connector.js';
 import { LogDirSpace } from '../storage/log-dir-space.js';
 import { LogManager } from '../storage/log-manager.js';
 import { type PreparedBatch, preparedFromEncoded } from '../storage/partition-log.js';
@@ -129,6 +130,8 @@ export interface BrokerClusterOptions {
   controllerId(): number;
   /** Sent on every node-to-node call and required on every one received. */
   clusterSecret: string;
+  /** Peers at https:// URLs: the CA they are verified against and the certificate shown to them. */
+  peerTls?: PeerTlsSource;
 }
 
 /** Most bytes a peer's answer may have (a replica fetch answer is bounded by replica.fetch.max.bytes per partition). */
@@ -243,6 +246,7 @@ export class Broker {
         addressOf: (id) => cluster.liveNodes().find((n) => n.nodeId === id)?.advertisedUrl,
         clusterSecret: cluster.clusterSecret,
         maxAnswerBytes: MAX_PEER_ANSWER_BYTES,
+        ...(cluster.peerTls ? { peerTls: cluster.peerTls } : {}),
       });
       this.replicas = new ReplicaManager({
         localId: this.nodeId,
@@ -475,6 +479,11 @@ export class Broker {
   /** Every topic config with its effective value and source (override, broker level, default). */
   topicConfigs(name: string): ResolvedConfig[] {
     return this.admin.topicConfigs(name);
+  }
+
+  /** The configs a topic with these overrides would have (CreateTopics' answer to validate_only). */
+  previewTopicConfigs(overrides: Record<string, string>): ResolvedConfig[] {
+    return this.admin.previewTopicConfigs(overrides);
   }
 
   /** Every setting of this broker with its effective value and levels (run-time, start-up, default). */
@@ -715,6 +724,20 @@ export class Broker {
   listOffsets(topic: string, partition: number, opts: ReadOptions = {}): PartitionOffsets {
     this.ensureReady();
     return partitionOffsets(this.lookup(opts)(topic, partition));
+  }
+
+  /**
+   * Kafka's DeleteRecords (KIP-107) on a partition this node leads: its log start offset moves to
+   * `offset`, -1 meaning the high watermark; past the high watermark is OFFSET_OUT_OF_RANGE. The
+   * new start is checkpointed at once; followers take it from the leader's fetch answers. Returns
+   * the low watermark (the leader's log start offset).
+   */
+  deleteRecords(topic: string, partition: number, offset: number): number {
+    this.ensureReady();
+    const p = this.leaderPartitionOrThrow(topic, partition);
+    const lowWatermark = p.log.advanceLogStartOffset(offset === -1 ? p.log.highWatermark : offset);
+    this.logManager.checkpointLogStartOffsets();
+    return lowWatermark;
   }
 
   /**

@@ -32,6 +32,7 @@ import {
 } from '../storage/log-config.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import { throwAsStorageFault } from '../storage/storage-fault.js';
 import type { BrokerSettings } from './broker-config.js';
 import type { BrokerConfigScope, DynamicBrokerConfig } from './dynamic-broker-config.js';
 import { type HostedPartitions, Partition, type PartitionRole } from './partition.js';
@@ -223,6 +224,12 @@ export class TopicAdmin {
     return resolveTopicConfigs(this.topicOrThrow(name).configs, values, sources);
   }
 
+  /** Every topic config a topic with these overrides would have, resolved as `topicConfigs` does. */
+  previewTopicConfigs(overrides: Record<string, string>): ResolvedConfig[] {
+    const { values, sources } = this.ctx.dynamicConfigs.topicDefaults;
+    return resolveTopicConfigs(overrides, values, sources);
+  }
+
   /**
    * Sets or removes run-time broker configs on this broker or cluster-wide (see
    * dynamic-broker-config.ts): validated, persisted, then applied at once to every live log whose
@@ -290,7 +297,8 @@ export class TopicAdmin {
     try {
       await this.ctx.store.createTopic(meta);
     } catch (err) {
-      if (!(err instanceof TopicAlreadyStoredError)) throw err;
+      // A full or read-only data dir refuses the metadata file: 507/KAFKA_STORAGE_ERROR, nothing created.
+      if (!(err instanceof TopicAlreadyStoredError)) throwAsStorageFault(err, `topic ${name}`);
       // Cluster mode: another node created it and this node's watch has not shown it yet; take the
       // stored topic now, so every caller that meets TopicExistsError finds the topic here.
       const stored = await this.ctx.store.getTopic(name);

@@ -6,6 +6,7 @@ import { RemotePartitionLoadingError } from '../broker/remote-reads.js';
 import { splitTpKey, type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import {
   GroupStateError,
+  KafkaStorageError,
   NoOffsetForPartitionError,
   OffsetOutOfRangeError,
   UnknownPartitionError,
@@ -605,8 +606,9 @@ export class ConsumerInstance {
     try {
       this.commit();
     } catch (err) {
-      // A rebalance or generation change refuses it; the revoke path commits instead.
-      if (!(err instanceof GroupStateError)) throw err;
+      // A rebalance or generation change refuses it; the revoke path commits instead. A full or
+      // read-only disk refuses it too: the next interval commits the positions again.
+      if (!(err instanceof GroupStateError) && !(err instanceof KafkaStorageError)) throw err;
     }
   }
 

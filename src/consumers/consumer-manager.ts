@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Broker } from '../broker/broker.js';
-import { ConsumerAlreadyExistsError, ConsumerInstanceNotFoundError, InvalidConsumerConfigError } from '../errors.js';
+import {
+  ConsumerAlreadyExistsError,
+  ConsumerInstanceLimitError,
+  ConsumerInstanceNotFoundError,
+  InvalidConsumerConfigError,
+} from '../errors.js';
 import { DEFAULT_ASSIGNOR, parseAssignmentStrategy } from '../groups/assignors.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import { BackgroundTask } from '../storage/background-task.js';
@@ -32,6 +37,8 @@ export interface ConsumerManagerOptions {
   /** Server-wide caps and defaults. */
   defaultInstanceTimeoutMs: number;
   maxInstances: number;
+  /** Most instances one principal (`User:alice`) may hold on this node (429 above); default `maxInstances`. */
+  maxInstancesPerPrincipal?: number;
   maxResponseBytes: number;
   /** How often expired instances are closed and auto-commits run. */
   housekeepingIntervalMs: number;
@@ -60,6 +67,8 @@ function intSetting(name: string, raw: string | number | undefined, def: number,
  */
 export class ConsumerManager {
   private readonly instances = new Map<string, ConsumerInstance>();
+  /** Who created each REST instance (`User:alice`); weak, so an instance dropped anywhere takes its entry along. */
+  private readonly owners = new WeakMap<ConsumerInstance, string>();
   /** One decode per batch for every reader of the node (REST consumers and streams). */
   private readonly decoded = new DecodedBatchCache();
   private readonly housekeeping: BackgroundTask;
@@ -179,7 +188,8 @@ export class ConsumerManager {
     };
   }
 
-  create(group: string, req: ConsumerRequestConfig): ConsumerInstance {
+  /** `owner` is the principal creating it (`User:alice`), counted against `maxInstancesPerPrincipal`. */
+  create(group: string, req: ConsumerRequestConfig, owner = 'User:ANONYMOUS'): ConsumerInstance {
     const { name, config } = this.parseConfig(req);
     if (group.length === 0 || group.length > 249)
       throw new InvalidConsumerConfigError('group id must be 1-249 characters');
@@ -190,8 +200,18 @@ export class ConsumerManager {
         `this node already holds its maximum of ${this.opts.maxInstances} consumer instances`,
       );
     }
+    const perPrincipal = this.opts.maxInstancesPerPrincipal ?? this.opts.maxInstances;
+    let owned = 0;
+    // A scan of at most maxInstances entries, at creation only; owners are kept beside, never to clean up.
+    for (const i of this.instances.values()) if (this.owners.get(i) === owner) owned++;
+    if (owned >= perPrincipal) {
+      throw new ConsumerInstanceLimitError(
+        `${owner} already holds ${owned} consumer instances on this node, the most allowed.`,
+      );
+    }
     const instance = new ConsumerInstance(group, name, config, this.broker, this.coordinator, this.decoded);
     this.instances.set(k, instance);
+    this.owners.set(instance, owner);
     return instance;
   }
 

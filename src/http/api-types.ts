@@ -198,6 +198,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/stream-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a stream token for SSE (browsers)
+         * @description Samsa extension. `EventSource` cannot send an `Authorization` header, so a page first asks
+         *     for a stream token with its credentials (Basic, an API key or a JWT) and opens the stream
+         *     with `?access_token=<token>`. The token names the caller's principal and an expiry
+         *     (`ttl_ms`, default 5 minutes, at most 1 hour), is signed by the server (in cluster mode with
+         *     the cluster secret, so every node accepts it), and is accepted only by
+         *     `GET /topics/{topic}/stream`: anywhere else it answers 401. A stream already open keeps
+         *     running past the expiry; a reconnect needs a fresh token. Cookies are not used: a browser
+         *     sends a cookie with every request to the origin, whichever page makes it, which would let
+         *     other sites act with it (CSRF); a token is given only to the page that asked. With
+         *     authentication off the token names `User:ANONYMOUS` and is not needed.
+         */
+        post: operations["createStreamToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/topics/{topic}": {
         parameters: {
             query?: never;
@@ -2278,6 +2307,27 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        StreamTokenRequest: {
+            /**
+             * @description How long the token is valid, in milliseconds.
+             * @default 300000
+             */
+            ttl_ms: number;
+        };
+        StreamToken: {
+            /** @description Pass as `?access_token=` to `GET /topics/{topic}/stream`. */
+            access_token: string;
+            /** @constant */
+            token_type: "stream";
+            /**
+             * @description The principal the token acts as.
+             * @example User:alice
+             */
+            principal: string;
+            /** Format: date-time */
+            expires_at: string;
+            expires_in_ms: number;
+        };
         /** @description Where to go from the home page, as absolute URLs. */
         HomeLinks: {
             /** @example samsa */
@@ -3094,6 +3144,28 @@ export interface components {
     };
     responses: {
         /**
+         * @description Authentication is on and the request brought no credentials, or wrong ones (unknown user,
+         *     wrong password, unknown API key, a JWT expired, not yet valid, for another issuer or audience,
+         *     badly signed or with `alg: none`, or a stream token expired, tampered with or used outside
+         *     the SSE stream). `WWW-Authenticate` names the schemes the server accepts.
+         */
+        Unauthorized: {
+            headers: {
+                /** @description `Basic realm="samsa"` (with a users file) and `Bearer realm="samsa"`. */
+                "WWW-Authenticate"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 40101,
+                 *       "message": "Authentication required."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
          * @description One entry per request record, in request order. With `acks=0` every `offset` is -1: the answer
          *     does not wait for the append that assigns it. `key_schema_id` and `value_schema_id` are always null (no schema support yet).
          */
@@ -3207,7 +3279,48 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description This client address already has as many open streams as one client may. */
+        /**
+         * @description The principal is over a quota (`producer_byte_rate`, `consumer_byte_rate` or
+         *     `request_rate`, measured over the quota window), or holds as many SSE streams or consumer
+         *     instances as one principal may. `Retry-After` says, in whole seconds rounded up, when the
+         *     same request fits again.
+         */
+        QuotaExceeded: {
+            headers: {
+                /** @description Seconds until the request fits the quota again (absent for the stream and instance bounds). */
+                "Retry-After"?: number;
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 42901,
+                 *       "message": "User:alice is over its producer_byte_rate quota of 1048576 bytes/s; retry in 2 s."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The data dir refused the write: no space left, or a read-only filesystem (Kafka's
+         *     KAFKA_STORAGE_ERROR). Nothing of the request was stored; what was stored before stays readable,
+         *     and writes succeed again as soon as space returns, without a restart.
+         */
+        InsufficientStorage: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error_code": 50701,
+                 *       "message": "Cannot write to orders-0: no space left on the data dir (ENOSPC)."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description This client address, or this principal, already has as many open streams as one may. */
         TooManyStreams: {
             headers: {
                 [name: string]: unknown;
@@ -3898,7 +4011,48 @@ export interface operations {
                     "application/openmetrics-text; version=1.0.0": string;
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            "4XX": components["responses"]["ClientError"];
+        };
+    };
+    createStreamToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "ttl_ms": 300000
+                 *     }
+                 */
+                "application/json": components["schemas"]["StreamTokenRequest"];
+            };
+        };
+        responses: {
+            /** @description The token and when it expires. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "st1.eyJwIjoiVXNlcjphbGljZSIsImV4cCI6MTc2NDc4OTAwMDAwMH0.3q2-7w",
+                     *       "token_type": "stream",
+                     *       "principal": "User:alice",
+                     *       "expires_at": "2026-12-03T19:30:00.000Z",
+                     *       "expires_in_ms": 300000
+                     *     }
+                     */
+                    "application/json": components["schemas"]["StreamToken"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
             "4XX": components["responses"]["ClientError"];
         };
     };
@@ -3948,6 +4102,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Topic"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
@@ -3996,11 +4151,14 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4046,6 +4204,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4099,11 +4258,14 @@ export interface operations {
         responses: {
             200: components["responses"]["Produced"];
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4142,6 +4304,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["PartitionOffsets"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4236,10 +4399,13 @@ export interface operations {
                     "application/json": components["schemas"]["V3ProduceReportOrError"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4328,11 +4494,14 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["UnprocessableEntity"];
+            429: components["responses"]["QuotaExceeded"];
+            507: components["responses"]["InsufficientStorage"];
             "5XX": components["responses"]["ServerError"];
         };
     };
@@ -4360,6 +4529,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["TopicNameList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4404,6 +4574,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2Partition"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
@@ -4435,6 +4606,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["V2BrokerList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4498,6 +4670,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
@@ -4558,6 +4731,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4604,6 +4778,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4637,6 +4812,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4683,6 +4859,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4716,6 +4893,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AclsUnavailable"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4784,6 +4962,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4831,6 +5010,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4867,6 +5047,7 @@ export interface operations {
                     "application/json": components["schemas"]["ClusterConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -4910,6 +5091,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -4945,6 +5127,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5004,6 +5187,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5059,6 +5243,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5089,6 +5274,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5162,6 +5348,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5226,6 +5413,7 @@ export interface operations {
                     "application/json": components["schemas"]["BrokerConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5274,6 +5462,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5314,6 +5503,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5366,6 +5556,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5402,6 +5593,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5471,6 +5663,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5516,6 +5709,7 @@ export interface operations {
             200: components["responses"]["TopicValidated"];
             201: components["responses"]["TopicCreated"];
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5547,6 +5741,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             200: components["responses"]["TopicFound"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5580,6 +5775,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5617,6 +5813,7 @@ export interface operations {
         responses: {
             200: components["responses"]["TopicFound"];
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5648,6 +5845,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5721,6 +5919,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5785,6 +5984,7 @@ export interface operations {
                     "application/json": components["schemas"]["TopicConfigData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5833,6 +6033,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5872,6 +6073,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -5925,6 +6127,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -5991,6 +6194,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6052,6 +6256,7 @@ export interface operations {
                     "application/json": components["schemas"]["PartitionData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6113,6 +6318,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6173,6 +6379,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6208,6 +6415,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6269,6 +6477,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReassignmentData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6308,6 +6517,7 @@ export interface operations {
                 content?: never;
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6383,6 +6593,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["AdminBadRequest"];
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -6451,6 +6662,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6514,6 +6726,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReplicaData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6614,6 +6827,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             422: components["responses"]["UnprocessableEntity"];
@@ -6687,10 +6901,12 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["CreateConsumerResponse"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
+            429: components["responses"]["QuotaExceeded"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -6722,6 +6938,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6757,6 +6974,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerSubscription"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6795,6 +7013,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
@@ -6831,6 +7050,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6876,6 +7096,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerPartitions"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -6928,6 +7149,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
@@ -6993,6 +7215,7 @@ export interface operations {
                     "application/vnd.kafka.v2+json": components["schemas"]["ConsumerCommittedOffsets"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -7051,11 +7274,13 @@ export interface operations {
                     "application/vnd.kafka.v2+json": unknown[];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["ConsumerUnprocessable"];
+            507: components["responses"]["InsufficientStorage"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -7092,6 +7317,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
@@ -7143,6 +7369,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
@@ -7194,6 +7421,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             409: components["responses"]["ConsumerConflict"];
@@ -7288,12 +7516,14 @@ export interface operations {
                     "application/vnd.kafka.string.v2+json": components["schemas"]["ConsumerRecordString"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["ConsumerNotFound"];
             406: components["responses"]["ConsumerNotAcceptable"];
             408: components["responses"]["ConsumerRecordFormat"];
             409: components["responses"]["ConsumerConflict"];
             422: components["responses"]["ConsumerUnprocessable"];
+            429: components["responses"]["QuotaExceeded"];
             "4XX": components["responses"]["ClientError"];
             "5XX": components["responses"]["ServerError"];
         };
@@ -7356,6 +7586,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7416,6 +7647,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7449,6 +7681,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             409: components["responses"]["GroupNotEmpty"];
@@ -7511,6 +7744,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7568,6 +7802,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7637,6 +7872,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7687,6 +7923,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerAssignmentData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7750,6 +7987,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagDataList"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7814,6 +8052,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerLagData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7873,6 +8112,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupLagSummaryData"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["GroupNotFound"];
             "4XX": components["responses"]["ClientError"];
@@ -7926,6 +8166,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsumerGroupOffsetsReset"];
                 };
             };
+            401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["AdminNotFound"];
             409: components["responses"]["GroupNotEmpty"];

@@ -8,13 +8,19 @@ import { DEFAULT_MIN_FREE_DISK_BYTES } from '../config.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { ConsumerGroupSource } from '../metrics/metric-sources.js';
 import { SamsaMetrics } from '../metrics/samsa-metrics.js';
+import type { PeerTlsSource } from '../replication/peer-connector.js';
 import type { SamsaNode } from '../samsa-node.js';
+import { Authenticator } from '../security/authenticator.js';
+import type { ClientQuotaManager } from '../security/client-quota-manager.js';
 import { apiReferenceHandlers } from './api-reference.js';
+import { authentication } from './authentication.js';
+import { clientCertificate } from './client-certificate.js';
 import { cors } from './cors.js';
 import { errorHandler, routeNotFound } from './error-handler.js';
 import { groupForwarding } from './group-forwarding.js';
 import { healthHandlers, notReadyError } from './health.js';
 import { homePageHandlers } from './home-page.js';
+import { httpQuotaGate } from './http-quotas.js';
 import { internalRoutes } from './internal-routes.js';
 import { metricsHandlers } from './metrics-scrape.js';
 import { type CompiledApi, loadApi, type OperationId } from './openapi.js';
@@ -23,6 +29,7 @@ import { observeRequests } from './request-observer.js';
 import { buildRouter } from './spec-router.js';
 import { sseHandlers } from './sse.js';
 import { DEFAULT_SSE_LIMITS, SseHub } from './sse-stream.js';
+import { streamTokenHandlers } from './stream-tokens.js';
 import { v2BrokerHandlers } from './v2-brokers.js';
 import { v2ConsumerHandlers } from './v2-consumers.js';
 import { v2PartitionHandlers } from './v2-partitions.js';
@@ -72,6 +79,12 @@ export interface AppOptions {
   corsOrigins?: readonly string[];
   /** Cluster mode: the secret node-to-node calls (`/internal/*`) must carry; those routes exist only then. */
   clusterSecret?: string;
+  /** Cluster mode over https: what group calls passed to a coordinator verify it with and show it. */
+  peerTls?: PeerTlsSource;
+  /** Per-principal client quotas (429 when over), shared with the Kafka listener; none when absent. */
+  quotas?: ClientQuotaManager;
+  /** Who each request is (Basic, bearer, stream tokens); authentication off when absent. */
+  authenticator?: Authenticator;
 }
 
 // Probes, scrapes and the pages must answer while the broker recovers; everything else waits for it.
@@ -99,8 +112,13 @@ export function createApp({
   sseHub = new SseHub(DEFAULT_SSE_LIMITS),
   corsOrigins = [],
   clusterSecret,
+  peerTls,
+  quotas,
+  authenticator = Authenticator.disabled(),
 }: AppOptions): Express {
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...overrides };
+  // Probes, scrapes and pages draw on no quota: a throttled principal must still see the node's health.
+  const quotaGate = quotas === undefined ? undefined : httpQuotaGate(quotas, SERVED_BEFORE_READY);
   const { broker } = node;
   const app = express();
   app.disable('x-powered-by');
@@ -111,10 +129,14 @@ export function createApp({
     app.use(internalRoutes(broker, { clusterSecret, maxProduceBytes: limits.maxRequestBytes + 64 * 1024 }));
   }
   app.use(observeRequests({ logger, metrics, quietOperations: SERVED_BEFORE_READY }));
+  app.use(clientCertificate());
   app.use(cors(corsOrigins, advertisedUrl));
+  // After CORS (preflights carry no credentials; a 401 must be readable by the page), before
+  // forwarding: the node a client reaches checks its credentials, and the coordinator checks them again.
+  app.use(authentication({ authenticator, api }));
   // Cluster mode: group calls go to the group's coordinator, before any body is read here.
   if (clusterSecret !== undefined && broker.clustered)
-    app.use(groupForwarding(broker, node.coordinator, { clusterSecret }));
+    app.use(groupForwarding(broker, node.coordinator, { clusterSecret, ...(peerTls ? { peerTls } : {}) }));
   metrics.attach({
     sse: {
       openStreams: () => sseHub.stats.open,
@@ -150,18 +172,20 @@ export function createApp({
         ...v3ConfigHandlers(broker),
         ...v3PartitionHandlers(broker),
         ...v3ProduceHandlers(broker, limits, metrics),
-        ...sseHandlers(node, sseHub),
+        ...sseHandlers(node, sseHub, quotas),
         ...v2ConsumerHandlers(broker, node.consumers),
         ...v3ConsumerGroupHandlers(broker, node.coordinator),
+        ...streamTokenHandlers(authenticator),
       },
       {
         maxRequestBytes: limits.maxRequestBytes,
         maxStreamedObjectBytes: limits.maxStreamedObjectBytes,
         bodyShortcuts: v2ProduceShortcuts(broker, limits, metrics),
         advertisedUrl,
-        beforeOperation: (operationId) => {
+        beforeOperation: (operationId, req, res) => {
           const { phase } = broker;
           if (phase !== 'ready' && !SERVED_BEFORE_READY.has(operationId)) throw notReadyError(phase);
+          quotaGate?.(operationId, req, res);
         },
         // Authorization (issue 17): the access table's checks, when an authorizer runs.
         ...(node.authorizer.enabled

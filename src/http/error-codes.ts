@@ -12,9 +12,11 @@
  */
 import {
   AclLimitError,
+  AuthenticationFailedError,
   AuthorizationError,
   BadRequestError,
   ConsumerAlreadyExistsError,
+  ConsumerInstanceLimitError,
   ConsumerInstanceNotFoundError,
   CorruptRecordError,
   CrossOriginWriteError,
@@ -30,6 +32,7 @@ import {
   InvalidReplicationFactorError,
   InvalidRequestError,
   InvalidTopicError,
+  KafkaStorageError,
   LeaderEpochError,
   LogClosedError,
   MethodNotAllowedError,
@@ -44,6 +47,7 @@ import {
   PayloadTooLargeError,
   ProduceBatchError,
   ProducerStateError,
+  QuotaExceededError,
   RecordFormatError,
   RecordTooLargeError,
   RemoteBrokerError,
@@ -123,7 +127,9 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(MethodNotAllowedError, answer(405, 405)),
   row(RecordFormatError, answer(408, 40801)),
   row(TooManyRequestsError, answer(429, 42901)),
+  row(QuotaExceededError, answer(429, 42901)),
   row(CrossOriginWriteError, answer(403, 40301)),
+  row(AuthenticationFailedError, answer(401, 40101)),
   row(StreamFailedError, KAFKA_ERROR),
   // ---- the node ----
   row(ServiceUnavailableError, BROKER_NOT_AVAILABLE),
@@ -173,6 +179,8 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(CorruptRecordError, KAFKA_ERROR),
   row(UnexpectedAppendOffsetError, KAFKA_ERROR),
   row(LogClosedError, KAFKA_RETRIABLE),
+  // Full or read-only data dir: 507 Insufficient Storage, a 50xxx code in Confluent's status-and-number style.
+  row(KafkaStorageError, answer(507, 50701)),
   // ---- consumer groups and consumer instances ----
   row(GroupStateError, ILLEGAL_STATE),
   row(UnknownGroupError, answer(404, 40405)),
@@ -182,6 +190,7 @@ export const ERROR_ANSWERS: ReadonlyMap<ErrorClass<SamsaError>, Rule> = new Map(
   row(UnknownConsumerLagError, NOT_FOUND),
   row(ConsumerInstanceNotFoundError, answer(404, 40403)),
   row(ConsumerAlreadyExistsError, answer(409, 40902)),
+  row(ConsumerInstanceLimitError, answer(429, 42901)),
   row(InvalidConsumerConfigError, answer(422, 42204)),
   row(NoOffsetForPartitionError, ILLEGAL_STATE),
 ]);

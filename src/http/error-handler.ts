@@ -9,6 +9,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import {
   NotReadyError,
   PayloadTooLargeError,
+  QuotaExceededError,
   RouteNotFoundError,
   SamsaError,
   UnsupportedMediaTypeError,
@@ -16,6 +17,7 @@ import {
 import type { Logger } from '../logger.js';
 import { httpAnswerOf } from './error-codes.js';
 import { requestIdOf } from './exchange-locals.js';
+import { loggedUrl } from './logged-url.js';
 
 interface ErrorBody {
   error_code: number;
@@ -32,20 +34,30 @@ export const routeNotFound: RequestHandler = (_req, _res, next) => {
 export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger }): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
     const answer = toAnswer(err, opts.maxRequestBytes);
-    // 503 is expected (recovery, shutdown); any other 5xx is a bug or a damaged disk worth a line in the log.
-    if (answer.status >= 500 && answer.status !== 503) {
+    // 503 (recovery, shutdown) and 507 (a full or read-only disk: the request line says so at warn,
+    // once per request) are expected; any other 5xx is a bug or a damaged disk worth a stack in the log.
+    if (answer.status >= 500 && answer.status !== 503 && answer.status !== 507) {
       if (opts.logger) {
         opts.logger.error(
-          { event: 'unhandled_error', reqId: requestIdOf(res), method: req.method, url: req.originalUrl, err },
+          {
+            event: 'unhandled_error',
+            reqId: requestIdOf(res),
+            method: req.method,
+            url: loggedUrl(req.originalUrl),
+            err,
+          },
           'unhandled error',
         );
-      } else logServerError(err, req.method, req.originalUrl);
+      } else logServerError(err, req.method, loggedUrl(req.originalUrl));
     }
     if (res.headersSent) {
       // Too late for a clean answer; cutting the connection is the only honest signal left.
       res.destroy();
       return;
     }
+    // RFC 9110 Retry-After: whole seconds, rounded up so a client that waits exactly that long fits.
+    if (err instanceof QuotaExceededError)
+      res.setHeader('Retry-After', Math.max(1, Math.ceil(err.retryAfterMs / 1000)));
     res.status(answer.status).json(answer.body satisfies ErrorBody);
   };
 }
@@ -56,7 +68,7 @@ export function errorHandler(opts: { maxRequestBytes: number; logger?: Logger })
  */
 export function streamedErrorBody(err: unknown, method: string, url: string): ErrorBody {
   const { status, body } = toAnswer(err, 0);
-  if (status >= 500 && status !== 503) logServerError(err, method, url);
+  if (status >= 500 && status !== 503 && status !== 507) logServerError(err, method, url);
   return body;
 }
 

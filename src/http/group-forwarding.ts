@@ -24,10 +24,18 @@ import { ConsumerInstanceNotFoundError, ServiceUnavailableError } from '../error
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import { KAFKA_ERRORS } from '../kafka-errors.js';
 import { CLUSTER_SECRET_HEADER } from '../replication/internal-protocol.js';
+import { type PeerTlsSource, peerConnector } from '../replication/peer-connector.js';
+import { parsePrincipal, principalText } from '../security/principal.js';
+import { principalOf, setPrincipal } from './exchange-locals.js';
 import { secretMatches } from './internal-routes.js';
 
 /** Names the node that passed a request on; with the cluster secret, the receiver serves it itself. */
 export const FORWARDED_BY_HEADER = 'x-samsa-forwarded-by';
+/**
+ * The principal the passing node established for the client (a client certificate the coordinator
+ * never sees: it sees the node's own); trusted only with the cluster secret.
+ */
+export const FORWARDED_PRINCIPAL_HEADER = 'x-samsa-forwarded-principal';
 
 export interface GroupForwardingOptions {
   clusterSecret: string;
@@ -39,6 +47,8 @@ export interface GroupForwardingOptions {
   bodyTimeoutMs?: number;
   /** Connections kept to each coordinator. */
   connectionsPerNode?: number;
+  /** Coordinators at https:// URLs: the CA they are verified against and the certificate shown to them. */
+  peerTls?: PeerTlsSource;
 }
 
 const V2_CONSUMERS = /^\/consumers\/([^/]+)(\/instances\/([^/]+))?(?:\/|$)/;
@@ -97,10 +107,21 @@ function targetOf(req: Request): Target | null {
   return null;
 }
 
-function outgoingHeaders(req: Request, localId: number, secret: string): Record<string, string | string[]> {
+function outgoingHeaders(
+  req: Request,
+  res: Response,
+  localId: number,
+  secret: string,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers as IncomingHttpHeaders)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || name === CLUSTER_SECRET_HEADER || name === FORWARDED_BY_HEADER)
+    if (
+      value === undefined ||
+      HOP_BY_HOP.has(name) ||
+      name === CLUSTER_SECRET_HEADER ||
+      name === FORWARDED_BY_HEADER ||
+      name === FORWARDED_PRINCIPAL_HEADER
+    )
       continue;
     out[name] = value;
   }
@@ -109,6 +130,7 @@ function outgoingHeaders(req: Request, localId: number, secret: string): Record<
   if (out['x-forwarded-proto'] === undefined) out['x-forwarded-proto'] = req.protocol;
   out[CLUSTER_SECRET_HEADER] = secret;
   out[FORWARDED_BY_HEADER] = String(localId);
+  out[FORWARDED_PRINCIPAL_HEADER] = principalText(principalOf(res));
   return out;
 }
 
@@ -118,7 +140,7 @@ export function groupForwarding(
   opts: GroupForwardingOptions,
 ): RequestHandler {
   const agent = new Agent({
-    connect: { timeout: opts.connectTimeoutMs ?? 2_000 },
+    connect: peerConnector(opts.peerTls, opts.connectTimeoutMs ?? 2_000),
     headersTimeout: opts.headersTimeoutMs ?? 330_000,
     bodyTimeout: opts.bodyTimeoutMs ?? 300_000,
     connections: opts.connectionsPerNode ?? 64,
@@ -129,7 +151,7 @@ export function groupForwarding(
    * does not answer adds none: its groups wait for their new coordinator anyway.
    */
   const listEverywhere = async (req: Request, res: Response): Promise<void> => {
-    const headers = outgoingHeaders(req, broker.nodeId, opts.clusterSecret);
+    const headers = outgoingHeaders(req, res, broker.nodeId, opts.clusterSecret);
     const answers = await Promise.all(
       broker.clusterNodes().map(async (n) => {
         try {
@@ -171,8 +193,12 @@ export function groupForwarding(
   return (req: Request, res: Response, next: NextFunction) => {
     const forwardedBy = req.headers[FORWARDED_BY_HEADER];
     const secret = req.headers[CLUSTER_SECRET_HEADER];
-    if (forwardedBy !== undefined && typeof secret === 'string' && secretMatches(secret, opts.clusterSecret))
+    if (forwardedBy !== undefined && typeof secret === 'string' && secretMatches(secret, opts.clusterSecret)) {
+      const forwarded = req.headers[FORWARDED_PRINCIPAL_HEADER];
+      const principal = typeof forwarded === 'string' ? parsePrincipal(forwarded) : undefined;
+      if (principal !== undefined) setPrincipal(res, principal);
       return next();
+    }
     if (req.method === 'GET' && V3_GROUP_LIST.test(req.path)) {
       listEverywhere(req, res).catch(next);
       return;
@@ -219,7 +245,7 @@ export function groupForwarding(
     const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
     request(`${url.replace(/\/+$/, '')}${req.originalUrl}`, {
       method: req.method as 'GET',
-      headers: outgoingHeaders(req, broker.nodeId, opts.clusterSecret),
+      headers: outgoingHeaders(req, res, broker.nodeId, opts.clusterSecret),
       body: hasBody ? req : undefined,
       dispatcher: agent,
       signal: upstream.signal,

@@ -72,6 +72,8 @@ export type SuccessBody<O extends OperationId> = {
 export interface HttpExchange {
   /** The API root as the client addressed it, e.g. `http://localhost:8082`, never with a trailing slash. */
   readonly baseUrl: string;
+  /** Who the exchange acts as (authentication sets it; `User:ANONYMOUS` without credentials). */
+  readonly principal: Principal;
   /** Answers with another 2xx status the operation declares (the default is the lowest one declared). */
   setStatus(status: number): void;
   setHeader(name: string, value: string): void;
@@ -199,6 +201,8 @@ export interface CompiledOperation {
   validateHeaders(raw: Record<string, unknown>): Record<string, unknown>;
   /** `x-samsa-streaming-body: true`: the body is a stream of JSON objects, see StreamingHandler. */
   streamingBody: boolean;
+  /** `security: []`: served without credentials even when authentication is on (probes, static pages). */
+  open: boolean;
   /** Media types (lowercase, no parameters) this operation accepts, each with its body validator. */
   bodyValidators: Map<string, (body: unknown) => void> | null;
   /** False when the spec says `requestBody.required: false`: a request may come without a body. */
@@ -244,6 +248,7 @@ interface OperationObject {
   requestBody?: RequestBodyObject | Reference;
   responses: Record<string, ResponseObject | Reference>;
   'x-samsa-streaming-body'?: boolean;
+  security?: unknown[];
 }
 type PathItemObject = Partial<Record<HttpMethod, OperationObject>> & { parameters?: (ParameterObject | Reference)[] };
 interface OpenApiDocument {
@@ -322,6 +327,7 @@ export function loadApi(specPath: string = findSpecPath()): CompiledApi {
         // Node lower-cases header names; the handler sees the spec's spelling.
         validateHeaders: compileParameters(paramAjv, headerParams, 'header', (name) => name.toLowerCase()),
         streamingBody,
+        open: Array.isArray(op.security) && op.security.length === 0,
         bodyValidators: compileBodies(bodyAjv, doc, op, where),
         bodyRequired: op.requestBody ? resolve<RequestBodyObject>(doc, op.requestBody).required === true : false,
         ...successResponses(doc, op, where),

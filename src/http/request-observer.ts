@@ -9,7 +9,9 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 import { type SamsaMetrics, UNMATCHED_ROUTE } from '../metrics/samsa-metrics.js';
-import { matchedOperation, setRequestId } from './exchange-locals.js';
+import { principalText } from '../security/principal.js';
+import { matchedOperation, principalOf, setRequestId } from './exchange-locals.js';
+import { loggedUrl } from './logged-url.js';
 import type { OperationId } from './openapi.js';
 
 export interface RequestObserverOptions {
@@ -50,7 +52,8 @@ export function observeRequests({ logger, metrics, quietOperations }: RequestObs
           reqId: requestId,
           method: req.method,
           route,
-          url: req.originalUrl,
+          url: loggedUrl(req.originalUrl),
+          principal: principalText(principalOf(res)),
           status,
           durationMs: Math.round(durationS * 1e6) / 1e3,
           ...(res.writableFinished ? {} : { aborted: true }),

@@ -2,6 +2,7 @@
  * The options and the erased handler shape shared by the spec router and its streamed-body stage
  * (streamed-operation.ts); here so neither imports the other for its types.
  */
+import type { Request, Response } from 'express';
 import type { Authorizer } from '../security/acl-authorizer.js';
 import type { BodyShortcutTable, HttpExchange, OperationId } from './openapi.js';
 import type { OperationInput, RequestAccess } from './request-access.js';
@@ -10,7 +11,7 @@ export interface SpecRouterOptions {
   /** Upper bound on a request body, after decompression; larger bodies answer 413. */
   maxRequestBytes: number;
   /** Runs first for every operation; throws to refuse it (e.g. 503 while the broker recovers). */
-  beforeOperation?: (operationId: OperationId) => void;
+  beforeOperation?: (operationId: OperationId, req: Request, res: Response) => void;
   /** The API root clients should use in links (v3 `metadata.self`); derived from each request when absent. */
   advertisedUrl?: string;
   /** Largest single object of a streamed body (`x-samsa-streaming-body`); a larger one earns an error report. */

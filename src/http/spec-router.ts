@@ -7,7 +7,7 @@ import express, { type Request, type RequestHandler, type Response, type Router 
 import { BadRequestError, InvalidPayloadError, MethodNotAllowedError } from '../errors.js';
 import { ALLOW_EVERYTHING } from '../security/acl-authorizer.js';
 import { baseUrlOf } from './base-url.js';
-import { type MatchedOperation, setMatchedOperation } from './exchange-locals.js';
+import { type MatchedOperation, principalOf, setMatchedOperation } from './exchange-locals.js';
 import { essenceOf, unsupportedMediaType } from './media-type.js';
 import {
   type CompiledApi,
@@ -85,9 +85,9 @@ function allowHeader(ops: CompiledOperation[]): string {
 
 function gate(op: CompiledOperation, opts: SpecRouterOptions): RequestHandler {
   const matched: MatchedOperation = { route: op.path, operationId: op.operationId };
-  return (_req, res, next) => {
+  return (req, res, next) => {
     setMatchedOperation(res, matched);
-    opts.beforeOperation?.(op.operationId);
+    opts.beforeOperation?.(op.operationId, req, res);
     next();
   };
 }
@@ -132,6 +132,9 @@ function invoke(op: CompiledOperation, handler: ErasedHandler, opts: SpecRouterO
       // A getter: only the v3 handlers that build links pay for it.
       get baseUrl() {
         return baseUrlOf(req, opts.advertisedUrl);
+      },
+      get principal() {
+        return principalOf(res);
       },
       setStatus(code) {
         if (!op.successResponses.has(code)) throw new Error(`${op.operationId} does not declare a ${code} answer`);

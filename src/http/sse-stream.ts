@@ -3,6 +3,7 @@ import type { Broker } from '../broker/broker.js';
 import type { DecodedRecord } from '../broker/fetched-records.js';
 import type { ConsumedRecord, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
 import {
+  KafkaStorageError,
   SamsaError,
   ServiceUnavailableError,
   StreamFailedError,
@@ -24,6 +25,8 @@ export interface SseLimits {
   maxStreams: number;
   /** Most open streams from one client address (429 above). */
   maxStreamsPerClient: number;
+  /** Most open streams of one principal (429 above), whatever addresses they come from. */
+  maxStreamsPerPrincipal: number;
   /** The reconnect delay sent once as `retry:`. */
   retryMs: number;
   /** Most bytes of whole event runs kept for streams that read in step (see SseHub.sharedChunk). */
@@ -36,6 +39,7 @@ export const DEFAULT_SSE_LIMITS: SseLimits = {
   slowClientTimeoutMs: 30_000,
   maxStreams: 1000,
   maxStreamsPerClient: 50,
+  maxStreamsPerPrincipal: 1000,
   retryMs: 2000,
   maxSharedChunkBytes: 16 * 1024 * 1024,
 };
@@ -44,6 +48,12 @@ export const DEFAULT_SSE_LIMITS: SseLimits = {
 export interface SharedChunk {
   bytes: Buffer;
   events: number;
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }
 
 /** Most differently-positioned runs kept per first record (streams rarely disagree more). */
@@ -67,6 +77,7 @@ export interface SseStats {
  */
 export class SseHub {
   private readonly perClient = new Map<string, number>();
+  private readonly perPrincipal = new Map<string, number>();
   private readonly rendered: Record<EmbeddedFormat, WeakMap<DecodedRecord, string>> = {
     json: new WeakMap(),
     string: new WeakMap(),
@@ -80,23 +91,29 @@ export class SseHub {
 
   constructor(readonly limits: SseLimits) {}
 
-  /** Reserves a slot for `client`, or throws 503 (node full) / 429 (client over its share). */
-  admit(client: string): () => void {
+  /**
+   * Reserves a slot for `client` (an address) and `principal` (`User:alice`), or throws 503 (node
+   * full) / 429 (client or principal over its share).
+   */
+  admit(client: string, principal = 'User:ANONYMOUS'): () => void {
     if (this.stats.open >= this.limits.maxStreams)
       throw new ServiceUnavailableError(`This node already serves its maximum of ${this.limits.maxStreams} streams.`);
     const mine = this.perClient.get(client) ?? 0;
     if (mine >= this.limits.maxStreamsPerClient)
       throw new TooManyRequestsError(`This client already has ${mine} open streams, the most allowed.`);
+    const principals = this.perPrincipal.get(principal) ?? 0;
+    if (principals >= this.limits.maxStreamsPerPrincipal)
+      throw new TooManyRequestsError(`${principal} already has ${principals} open streams, the most allowed.`);
     this.perClient.set(client, mine + 1);
+    this.perPrincipal.set(principal, principals + 1);
     this.stats.open++;
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.stats.open--;
-      const n = (this.perClient.get(client) ?? 1) - 1;
-      if (n <= 0) this.perClient.delete(client);
-      else this.perClient.set(client, n);
+      decrement(this.perClient, client);
+      decrement(this.perPrincipal, principal);
     };
   }
 
@@ -184,6 +201,11 @@ export interface SseStreamOptions {
   selection: StreamSelection;
   /** Bytes read per poll: bounds what one write can queue. */
   maxBatchBytes: number;
+  /**
+   * Counts bytes written against the principal's `consumer_byte_rate` and answers how long to wait
+   * before the next poll (0: none), as a Kafka broker delays a throttled fetch.
+   */
+  throttle?: (bytesWritten: number) => number;
 }
 
 /**
@@ -240,6 +262,31 @@ export class SseStream {
     });
   }
 
+  /**
+   * Commits what was written. A full or read-only disk refuses the commit: the stream goes on, and
+   * the next commit carries these positions too (a reconnect before then may see the events again).
+   */
+  private commitWritten(): void {
+    try {
+      this.consumer.commit();
+    } catch (err) {
+      if (!(err instanceof KafkaStorageError)) throw err;
+    }
+  }
+
+  /** Waits `ms` (a quota's throttle), or less when the stream closes or its topic is deleted meanwhile. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.abort.signal.addEventListener('abort', done);
+    });
+  }
+
   /** Runs until the client leaves, the topic goes away, or the server closes the stream. */
   async run(): Promise<void> {
     const untrack = this.hub.track(this);
@@ -293,7 +340,7 @@ export class SseStream {
         if (out.length === 0) out = ': keep-alive\n\n';
         const flowing = this.res.write(out);
         if (events > 0) this.hub.countEvents(topic, events);
-        if (this.opts.group && records.length > 0) this.consumer.commit();
+        if (this.opts.group && records.length > 0) this.commitWritten();
         if (this.res.writableLength > this.hub.limits.maxBufferedBytesPerStream) {
           this.dropSlow();
           break;
@@ -302,6 +349,8 @@ export class SseStream {
           if (!this.closed) this.dropSlow();
           break;
         }
+        const throttleMs = this.opts.throttle?.(Buffer.byteLength(out)) ?? 0;
+        if (throttleMs > 0) await this.pause(throttleMs);
       }
     } catch (err) {
       this.errorEvent(err instanceof SamsaError ? err : new StreamFailedError());

@@ -4,9 +4,13 @@
  * ordinary JSON errors; after that, problems travel as `event: error`.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Response } from 'express';
 import type { OffsetResetPolicy } from '../consumers/consumer-instance.js';
 import { BadRequestError, UnknownPartitionError } from '../errors.js';
 import type { SamsaNode } from '../samsa-node.js';
+import type { ClientQuotaManager } from '../security/client-quota-manager.js';
+import { principalText } from '../security/principal.js';
+import { principalOf } from './exchange-locals.js';
 import type { HandlerInput, HandlerTable } from './openapi.js';
 import { checkResumeToken, decodeResumeToken, type StreamSelection } from './sse-resume-token.js';
 import { type SseHub, SseStream } from './sse-stream.js';
@@ -26,7 +30,11 @@ function clientAddress(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
 }
 
-export function sseHandlers(node: SamsaNode, hub: SseHub): Pick<HandlerTable, 'streamTopic' | 'getTailPage'> {
+export function sseHandlers(
+  node: SamsaNode,
+  hub: SseHub,
+  quotas?: ClientQuotaManager,
+): Pick<HandlerTable, 'streamTopic' | 'getTailPage'> {
   const { broker, consumers } = node;
   return {
     getTailPage: () => TAIL_PAGE_HTML,
@@ -56,7 +64,8 @@ export function sseHandlers(node: SamsaNode, hub: SseHub): Pick<HandlerTable, 's
       const from: OffsetResetPolicy = query.from === 'earliest' ? 'earliest' : 'latest';
 
       const { req, res } = http.takeOver();
-      const release = hub.admit(clientAddress(req));
+      const principal = principalOf(res as Response);
+      const release = hub.admit(clientAddress(req), principalText(principal));
       const consumer = consumers.createStreamConsumer(group, {
         autoOffsetReset: from,
         requestTimeoutMs: hub.limits.keepAliveMs,
@@ -100,6 +109,10 @@ export function sseHandlers(node: SamsaNode, hub: SseHub): Pick<HandlerTable, 's
           group: group !== null,
           selection,
           maxBatchBytes: STREAM_BATCH_BYTES,
+          throttle:
+            quotas?.limitOf(principal, 'consumer_byte_rate') === undefined
+              ? undefined
+              : (bytes) => quotas.recordAndGetThrottleTimeMs(principal, 'consumer_byte_rate', bytes),
         }).run();
       } finally {
         release();

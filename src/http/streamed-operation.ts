@@ -14,6 +14,7 @@ import { BadRequestError, InvalidPayloadError, type SamsaError } from '../errors
 import { ALLOW_EVERYTHING } from '../security/acl-authorizer.js';
 import { baseUrlOf } from './base-url.js';
 import { streamedErrorBody } from './error-handler.js';
+import { principalOf } from './exchange-locals.js';
 import { type JsonObjectItem, splitJsonObjects } from './json-object-stream.js';
 import { essenceOf } from './media-type.js';
 import type { CompiledOperation, HttpExchange } from './openapi.js';
@@ -53,6 +54,9 @@ export function invokeStreaming(
     const http: HttpExchange = {
       get baseUrl() {
         return baseUrlOf(req, opts.advertisedUrl);
+      },
+      get principal() {
+        return principalOf(res);
       },
       setStatus() {
         throw new Error(`${op.operationId} streams its answer; its status is always ${op.successStatus}`);

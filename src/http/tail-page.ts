@@ -56,7 +56,8 @@ export const TAIL_PAGE_HTML = `<!doctype html>
 
   function open() {
     const query = new URLSearchParams();
-    for (const name of ['from', 'group', 'key', 'format', 'partitions']) {
+    // access_token: a stream token (POST /stream-tokens) when the server requires authentication.
+    for (const name of ['from', 'group', 'key', 'format', 'partitions', 'access_token']) {
       if (params.get(name)) query.set(name, params.get(name));
     }
     // After a pause: on from the last event shown, whatever 'from' says.

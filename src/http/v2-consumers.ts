@@ -4,6 +4,7 @@
  * instance through `consumers.get` (which counts as the member's heartbeat); calls that read or
  * move positions run one at a time per instance (`instance.exclusive`).
  */
+
 import type { Broker } from '../broker/broker.js';
 import { type TopicPartition, tpKey } from '../broker/topic-partition.js';
 import type { ConsumedRun, ConsumerInstance, EmbeddedFormat } from '../consumers/consumer-instance.js';
@@ -70,8 +71,9 @@ export function v2ConsumerHandlers(
   };
   return {
     createConsumerInstance: ({ params, body }, http) => {
-      const instance = consumers.create(params.group_name, requestConfig(body ?? {}));
-      owners.set(instance, principalText(http.access.principal));
+      const owner = principalText(http.principal);
+      const instance = consumers.create(params.group_name, requestConfig(body ?? {}), owner);
+      owners.set(instance, owner);
       const path = `/consumers/${encodeURIComponent(instance.group)}/instances/${encodeURIComponent(instance.name)}`;
       return { instance_id: instance.name, base_uri: `${http.baseUrl}${path}` };
     },

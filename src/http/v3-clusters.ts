@@ -1,4 +1,4 @@
-/** Confluent REST v3 clusters: `GET /v3/clusters` and `GET /v3/clusters/{cluster_id}`. One node, one cluster. */
+/** Confluent REST v3 clusters: `GET /v3/clusters` and `GET /v3/clusters/{cluster_id}`. One cluster per node set. */
 import type { Broker } from '../broker/broker.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
@@ -22,8 +22,9 @@ function clusterData(broker: Broker, urls: ClusterUrls): ClusterData {
     kind: 'KafkaCluster',
     metadata: urls.metadata(),
     cluster_id: urls.clusterId,
-    // Single node: this node is the controller.
-    controller: urls.link([['brokers', broker.nodeId]]),
+    // The controller as this node last saw it (the etcd election's winner; a single node is its own);
+    // null in the moment between two controllers, as Confluent answers while Kafka has none.
+    controller: broker.controllerId < 0 ? null : urls.link([['brokers', broker.controllerId]]),
     acls: urls.link([], 'acls'),
     brokers: urls.link([], 'brokers'),
     broker_configs: urls.link([], 'broker-configs'),

@@ -8,13 +8,13 @@
 import type { Broker, ConfigChange } from '../broker/broker.js';
 import type { BrokerConfigEntry } from '../broker/broker-config.js';
 import { type ResolvedConfig, topicConfigDef } from '../broker/topic-admin.js';
+import { topicConfigSynonyms } from '../broker/topic-config-synonyms.js';
 import { InvalidConfigError, UnknownConfigError } from '../errors.js';
 import type { components } from './api-types.js';
 import type { HandlerTable } from './openapi.js';
 import { type ClusterUrls, clusterUrls, collection } from './v3-resource.js';
 
 type TopicConfigData = components['schemas']['TopicConfigData'];
-type ConfigSynonym = components['schemas']['ConfigSynonym'];
 type AlterConfigEntry = components['schemas']['AlterConfigEntry'];
 
 export function v3ConfigHandlers(
@@ -126,28 +126,6 @@ function topicConfigData(
     is_read_only: false,
     is_sensitive: false,
     source: config.source,
-    synonyms: synonymsOf(config, brokerConfigs),
+    synonyms: topicConfigSynonyms(config, brokerConfigs),
   };
-}
-
-/**
- * Kafka's synonym list, most specific first: the topic override (under the topic config's name),
- * then every broker level with a value (this broker's run-time value, the cluster-wide one, the
- * start-up one) and the built-in default, all under the broker's name, such as `log.retention.ms`
- * for `retention.ms`.
- */
-function synonymsOf(config: ResolvedConfig, brokerConfigs: ReadonlyMap<string, BrokerConfigEntry>): ConfigSynonym[] {
-  const synonyms: ConfigSynonym[] = [];
-  if (config.source === 'DYNAMIC_TOPIC_CONFIG') {
-    synonyms.push({ name: config.name, value: config.value, source: 'DYNAMIC_TOPIC_CONFIG' });
-  }
-  const def = topicConfigDef(config.name);
-  if (!def) return synonyms;
-  const brokerSetting = brokerConfigs.get(def.brokerSynonym);
-  if (!brokerSetting) {
-    synonyms.push({ name: def.brokerSynonym, value: def.default, source: 'DEFAULT_CONFIG' });
-    return synonyms;
-  }
-  for (const { value, source } of brokerSetting.synonyms) synonyms.push({ name: def.brokerSynonym, value, source });
-  return synonyms;
 }

@@ -5,12 +5,18 @@
  * OffsetFetch, DescribeGroups, ListGroups, DeleteGroups) are the group coordinator's, shared with
  * the REST consumers. Message formats v0/v1 (Produce v0–2, Fetch v0–3) are converted to and from
  * the stored v2 batches; OffsetForLeaderEpoch answers from the leader-epoch cache. Idempotent
- * producers work (InitProducerId); transactions do not (none of their APIs is here). ACLs are managed
- * with DescribeAcls, CreateAcls and DeleteAcls, and every handler checks them per resource
- * (src/security/access-table.ts). Not yet: SASL.
+ * producers work (InitProducerId); transactions do not (none of their APIs is here). The admin
+ * APIs (CreateTopics, DeleteTopics, CreatePartitions, DescribeConfigs, AlterConfigs,
+ * IncrementalAlterConfigs, DeleteRecords, DescribeCluster) share the REST v3 routes' broker code.
+ * SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) authenticates connections when authentication is on.
+ * ACLs are managed with DescribeAcls, CreateAcls and DeleteAcls, and every handler checks them per
+ * resource (src/security/access-table.ts).
  */
 
 import { createAclsApi, deleteAclsApi, describeAclsApi } from './handlers/acls.js';
+import { alterConfigsApi, describeConfigsApi, incrementalAlterConfigsApi } from './handlers/configs.js';
+import { deleteRecordsApi } from './handlers/delete-records.js';
+import { describeClusterApi } from './handlers/describe-cluster.js';
 import { fetchApi } from './handlers/fetch.js';
 import { findCoordinatorApi } from './handlers/find-coordinator.js';
 import { deleteGroupsApi, describeGroupsApi, listGroupsApi } from './handlers/group-admin.js';
@@ -22,7 +28,8 @@ import { metadataApi } from './handlers/metadata.js';
 import { offsetForLeaderEpochApi } from './handlers/offset-for-leader-epoch.js';
 import { offsetCommitApi, offsetFetchApi } from './handlers/offsets.js';
 import { produceApi } from './handlers/produce.js';
-import { createTopicsApi, deleteTopicsApi } from './handlers/topics.js';
+import { saslAuthenticateApi, saslHandshakeApi } from './handlers/sasl.js';
+import { createPartitionsApi, createTopicsApi, deleteTopicsApi } from './handlers/topics.js';
 import type { KafkaHandler, KafkaListenerOptions } from './kafka-listener.js';
 
 export type { KafkaApiContext } from './handlers/kafka-api.js';
@@ -48,6 +55,15 @@ export function kafkaApis(ctx: KafkaApiContext): Pick<KafkaListenerOptions, 'han
     listGroupsApi(ctx),
     deleteGroupsApi(ctx),
     initProducerIdApi(ctx),
+    // Topic, config and record administration (the admin clients' APIs).
+    createPartitionsApi(ctx),
+    describeConfigsApi(ctx),
+    alterConfigsApi(ctx),
+    incrementalAlterConfigsApi(ctx),
+    deleteRecordsApi(ctx),
+    describeClusterApi(ctx),
+    saslHandshakeApi(ctx),
+    saslAuthenticateApi(ctx),
     describeAclsApi(ctx),
     createAclsApi(ctx),
     deleteAclsApi(ctx),

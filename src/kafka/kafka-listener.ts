@@ -7,10 +7,27 @@
  * being handled at once (reading pauses beyond that); `maxConnections`; and a connection with
  * nothing in flight and no traffic for `connectionsMaxIdleMs` is closed. A malformed frame closes
  * its own connection with one log line and touches nothing else.
+ *
+ * Slow and hostile clients: at most `maxConnections` connections, and `maxConnectionsPerAddress`
+ * from one address (Kafka's max.connections.per.ip), refused before a byte is read; a frame begun
+ * must be complete within `frameTimeoutMs` (a client dribbling half-frames holds no buffer for
+ * long). With `tls`, the listener speaks TLS (Kafka's SSL security protocol) with the node's
+ * material, reloaded without dropping connections, and a verified client certificate names the
+ * connection's principal at accept time.
+ * With `authenticationRequired`, a connection may send only ApiVersions, SaslHandshake and
+ * SaslAuthenticate until SASL succeeds (or a client certificate named its principal); anything
+ * else closes it, as Kafka's SaslServerAuthenticator does. A failed SaslAuthenticate is answered,
+ * then the connection is closed.
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../logger.js';
+import { type PrincipalMappingRules, tlsConnectionPrincipal } from '../security/certificate-principal.js';
+import type { ClientQuotaManager } from '../security/client-quota-manager.js';
+import { ConnectionGate } from '../security/connection-gate.js';
 import { ANONYMOUS, type Principal } from '../security/principal.js';
+import type { SaslServer } from '../security/sasl-server.js';
+import type { TlsMaterial } from '../security/tls-material.js';
 import { API_KEYS, APIS, type Api, requestHeaderVersion, responseHeaderVersion } from './protocol/apis.js';
 import { decodeAt, encode, KafkaCodecError, type Message } from './protocol/codec.js';
 import { RequestHeader, ResponseHeader } from './protocol/messages/headers.js';
@@ -33,6 +50,22 @@ export interface RequestContext {
   signal: AbortSignal;
   /** Who this connection acts as: set by SASL or the client certificate; `User:ANONYMOUS` before. */
   principal: Principal;
+  /** This connection's SASL exchange, which the SaslHandshake and SaslAuthenticate handlers advance. */
+  sasl: SaslSession;
+}
+
+/** Per-connection SASL progress (KIP-43, KIP-152). */
+export interface SaslSession {
+  /** The exchange SaslHandshake began; null before one, and after it ended. */
+  readonly server: SaslServer | null;
+  /** SASL succeeded on this connection. */
+  readonly authenticated: boolean;
+  /** `rawTokens`: a v0 handshake, after which tokens come as bare size-prefixed frames (KIP-152). */
+  begin(server: SaslServer, rawTokens: boolean): void;
+  /** The connection acts as `principal` from its next request on. */
+  succeed(principal: Principal): void;
+  /** The connection is closed once the answer in hand is written. */
+  fail(): void;
 }
 
 /** The answer to a request, or null for none (Produce with acks=0: the client reads no response). */
@@ -62,18 +95,41 @@ export interface KafkaListenerOptions {
   /** socket.request.max.bytes: the largest frame accepted (Kafka's default 100 MiB). */
   maxRequestBytes?: number;
   maxConnections?: number;
+  /** Most open connections from one client address. */
+  maxConnectionsPerAddress?: number;
+  /** A frame whose first bytes came must be whole within this long, or the connection is closed. */
+  frameTimeoutMs?: number;
   /** connections.max.idle.ms (Kafka's default 10 minutes). */
   connectionsMaxIdleMs?: number;
   maxInFlightRequests?: number;
+  /** TLS (Kafka's SSL security protocol) with this material; absent: plaintext. */
+  tls?: { material: TlsMaterial; principalRules: PrincipalMappingRules; handshakeTimeoutMs: number };
+  /**
+   * Client quotas (shared with HTTP): every request counts against the principal's request_rate,
+   * Produce frames against producer_byte_rate, Fetch answers against consumer_byte_rate. Over a
+   * quota, the answer still goes out, with throttle_time_ms set, and the connection reads nothing
+   * more for that long (KIP-219).
+   */
+  quotas?: ClientQuotaManager;
+  /** Only ApiVersions and SASL until a connection has authenticated. */
+  authenticationRequired?: boolean;
 }
 
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
 const DEFAULT_MAX_CONNECTIONS = 1000;
+const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 256;
+const DEFAULT_FRAME_TIMEOUT_MS = 30_000;
 const DEFAULT_CONNECTIONS_MAX_IDLE_MS = 600_000;
 const DEFAULT_MAX_IN_FLIGHT_REQUESTS = 100;
 /** api key, api version, correlation id: the least a request header holds. */
 const MIN_FRAME_BYTES = 8;
 const UNSUPPORTED_VERSION = 35;
+/** What a connection may ask before it has authenticated. */
+const BEFORE_AUTHENTICATION: ReadonlySet<number> = new Set([
+  API_KEYS.ApiVersions,
+  API_KEYS.SaslHandshake,
+  API_KEYS.SaslAuthenticate,
+]);
 
 /**
  * The ApiVersions answer for the api keys in `handlers`, at the versions `versions` gives them, or
@@ -110,14 +166,21 @@ export class KafkaListener {
   readonly #handlers: Map<number, KafkaHandler>;
   readonly #logger: Logger;
   readonly #maxRequestBytes: number;
+  readonly #frameTimeoutMs: number;
   readonly #idleMs: number;
   readonly #maxInFlight: number;
   readonly #versions: Map<number, ApiVersionRange>;
   readonly #sockets = new Set<net.Socket>();
+  /** @internal read by Connection */
+  readonly quotas: ClientQuotaManager | undefined;
+  readonly #authenticationRequired: boolean;
 
   constructor(options: KafkaListenerOptions) {
+    this.quotas = options.quotas;
+    this.#authenticationRequired = options.authenticationRequired ?? false;
     this.#logger = options.logger;
     this.#maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+    this.#frameTimeoutMs = options.frameTimeoutMs ?? DEFAULT_FRAME_TIMEOUT_MS;
     this.#idleMs = options.connectionsMaxIdleMs ?? DEFAULT_CONNECTIONS_MAX_IDLE_MS;
     this.#maxInFlight = options.maxInFlightRequests ?? DEFAULT_MAX_IN_FLIGHT_REQUESTS;
     this.#handlers = new Map(options.handlers);
@@ -132,9 +195,46 @@ export class KafkaListener {
         apiVersionsHandler(() => this.#handlers.keys(), this.#versions),
       );
     }
-    this.#server = net.createServer((socket) => this.#accept(socket));
-    // Node refuses (closes at once) connections beyond this.
-    this.#server.maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const limits = {
+      maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    };
+    const gate = new ConnectionGate(limits, (report) =>
+      this.#logger.warn(
+        { event: 'connections_refused', listener: 'kafka', ...report, limits },
+        `refused ${report.refused} Kafka connection(s): ${report.limit} reached`,
+      ),
+    );
+    const secure = options.tls;
+    if (secure) {
+      const server = tls.createServer(
+        { ...secure.material.serverOptions(), handshakeTimeout: secure.handshakeTimeoutMs },
+        (socket) => {
+          const who = tlsConnectionPrincipal(socket, secure.principalRules);
+          if ('refused' in who) this.reject(socket, who.refused);
+          else this.#accept(socket, who.principal);
+        },
+      );
+      secure.material.onReload((context) => server.setSecureContext(context));
+      // A failed handshake (no or a foreign certificate, a plaintext client) closes that connection only.
+      server.on('tlsClientError', (err, socket) => {
+        this.#logger.debug({
+          event: 'tls.handshake_failed',
+          listener: 'kafka',
+          remote: socket.remoteAddress,
+          err: err.message,
+        });
+        socket.destroy();
+      });
+      this.#server = server;
+    } else {
+      this.#server = net.createServer((socket) => this.#accept(socket, ANONYMOUS));
+    }
+    // First listener: a refused socket is closed before TLS or the frame reader see a byte of it.
+    this.#server.prependListener('connection', (socket: net.Socket) => {
+      if (gate.admit(socket)) this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
   }
 
   listen(port: number, host?: string): Promise<net.AddressInfo> {
@@ -152,10 +252,10 @@ export class KafkaListener {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  #accept(socket: net.Socket): void {
+  #accept(socket: net.Socket, principal: Principal): void {
     this.#sockets.add(socket);
     socket.setNoDelay(true);
-    const connection = new Connection(socket, this);
+    const connection = new Connection(socket, this, principal);
     socket.on('data', (chunk) => connection.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.on('close', () => this.#sockets.delete(socket));
@@ -169,7 +269,12 @@ export class KafkaListener {
 
   /** @internal used by Connection */
   get limits() {
-    return { maxRequestBytes: this.#maxRequestBytes, maxInFlight: this.#maxInFlight };
+    return {
+      maxRequestBytes: this.#maxRequestBytes,
+      maxInFlight: this.#maxInFlight,
+      frameTimeoutMs: this.#frameTimeoutMs,
+      authenticationRequired: this.#authenticationRequired,
+    };
   }
 
   /** @internal */
@@ -201,18 +306,71 @@ class Connection {
   #corked = false;
   #closed = false;
   readonly #aborter = new AbortController();
+  /** Fires `frameTimeoutMs` after a frame's first bytes came, unless the frame completed (refreshed per frame). */
+  #frameTimer: NodeJS.Timeout | null = null;
+  #partialFrame = false;
   inFlight = 0;
-  /** Who this connection acts as, once SASL or its client certificate says so. */
-  principal: Principal = ANONYMOUS;
+  /** A quota throttle mutes the connection (reads nothing) until then (KIP-219). */
+  #mutedUntilMs = 0;
+  #unmuteTimer: NodeJS.Timeout | null = null;
+  #saslServer: SaslServer | null = null;
+  #rawSaslTokens = false;
+  #saslAuthenticated = false;
+  #closeAfterAnswer = false;
+  readonly #sasl: SaslSession;
 
   constructor(
     readonly socket: net.Socket,
     readonly listener: KafkaListener,
+    /** Who this connection acts as: its client certificate's principal, else ANONYMOUS until SASL says otherwise. */
+    public principal: Principal = ANONYMOUS,
   ) {
+    const connection = this;
+    this.#sasl = {
+      get server() {
+        return connection.#saslServer;
+      },
+      get authenticated() {
+        return connection.#saslAuthenticated;
+      },
+      begin(server, rawTokens) {
+        connection.#saslServer = server;
+        connection.#rawSaslTokens = rawTokens;
+      },
+      succeed(principal) {
+        connection.#saslServer = null;
+        connection.#rawSaslTokens = false;
+        connection.#saslAuthenticated = true;
+        connection.principal = principal;
+      },
+      fail() {
+        connection.#saslServer = null;
+        connection.#closeAfterAnswer = true;
+      },
+    };
     socket.on('close', () => {
       this.#closed = true;
       this.#aborter.abort();
+      if (this.#frameTimer) clearTimeout(this.#frameTimer);
+      if (this.#unmuteTimer !== null) clearTimeout(this.#unmuteTimer);
     });
+  }
+
+  /** Keeps the frame deadline in step with the buffer: armed while a frame is partly read. */
+  #trackPartialFrame(): void {
+    const partial = this.#buffered > 0 && !this.#closed;
+    if (partial && !this.#partialFrame) {
+      if (this.#frameTimer) this.#frameTimer.refresh();
+      else this.#frameTimer = setTimeout(() => this.#frameDeadline(), this.listener.limits.frameTimeoutMs);
+    }
+    this.#partialFrame = partial;
+  }
+
+  #frameDeadline(): void {
+    if (!this.#partialFrame || this.#closed) return;
+    // Reading is paused while too many requests are being answered: the wait is ours, not the client's.
+    if (this.socket.isPaused()) this.#frameTimer?.refresh();
+    else this.#fail(`request frame incomplete after ${this.listener.limits.frameTimeoutMs} ms`);
   }
 
   receive(chunk: Buffer): void {
@@ -222,14 +380,19 @@ class Connection {
     while (this.#buffered >= 4 && !this.#closed) {
       const head = this.#peek(4);
       const size = head.readInt32BE(0);
-      if (size < MIN_FRAME_BYTES || size > this.listener.limits.maxRequestBytes) {
-        this.#fail(`frame size ${size} outside ${MIN_FRAME_BYTES}..${this.listener.limits.maxRequestBytes} bytes`);
+      // A raw SASL token (after a v0 handshake) may be shorter than any request header.
+      const minBytes = this.#rawSaslTokens ? 0 : MIN_FRAME_BYTES;
+      if (size < minBytes || size > this.listener.limits.maxRequestBytes) {
+        this.#fail(`frame size ${size} outside ${minBytes}..${this.listener.limits.maxRequestBytes} bytes`);
         return;
       }
-      if (this.#buffered < 4 + size) return;
+      if (this.#buffered < 4 + size) break;
       const frame = this.#take(4 + size).subarray(4);
+      // A new frame starts with the next byte: its deadline starts when that byte comes.
+      this.#partialFrame = false;
       this.#dispatch(frame);
     }
+    this.#trackPartialFrame();
   }
 
   #peek(n: number): Buffer {
@@ -270,7 +433,16 @@ class Connection {
 
   /** Decodes synchronously (a malformed frame throws here); the handler's work is the promise. */
   #handle(frame: Buffer): Promise<Buffer | null> {
+    if (this.#rawSaslTokens) return this.#rawSaslToken(frame);
     const apiKey = frame.readInt16BE(0);
+    if (
+      this.listener.limits.authenticationRequired &&
+      !this.#saslAuthenticated &&
+      this.principal === ANONYMOUS &&
+      !BEFORE_AUTHENTICATION.has(apiKey)
+    ) {
+      throw new KafkaCodecError(`api key ${apiKey} before SASL authentication (authentication is required)`);
+    }
     const apiVersion = frame.readInt16BE(2);
     const api = APIS.get(apiKey);
     const handler = this.listener.handler(apiKey);
@@ -298,9 +470,61 @@ class Connection {
       });
     }
     const { value: request } = decodeAt(frame, end, api.request, apiVersion);
-    return handler(requestHeader, request, this.#context()).then((response) =>
-      response === null ? null : this.#frame(api, apiVersion, requestHeader.correlationId, response),
-    );
+    return handler(requestHeader, request, this.#context()).then((response) => {
+      if (this.listener.quotas === undefined) {
+        return response === null ? null : this.#frame(api, apiVersion, requestHeader.correlationId, response);
+      }
+      return this.#throttledAnswer(api, apiVersion, requestHeader.correlationId, response, frame.length);
+    });
+  }
+
+  /**
+   * The answer with the client quotas applied (KIP-219): the usage is counted, the answer carries the
+   * throttle in `throttle_time_ms` (re-encoded only when throttled), and the connection is muted.
+   */
+  #throttledAnswer(
+    api: Api,
+    version: number,
+    correlationId: number,
+    response: Message | null,
+    requestBytes: number,
+  ): Buffer | null {
+    const quotas = this.listener.quotas as ClientQuotaManager;
+    const principal = this.principal;
+    let frame = response === null ? null : this.#frame(api, version, correlationId, response);
+    let throttleMs = quotas.recordAndGetThrottleTimeMs(principal, 'request_rate', 1);
+    if (api.apiKey === API_KEYS.Produce)
+      throttleMs = Math.max(
+        throttleMs,
+        quotas.recordAndGetThrottleTimeMs(principal, 'producer_byte_rate', requestBytes),
+      );
+    else if (api.apiKey === API_KEYS.Fetch && frame !== null)
+      throttleMs = Math.max(
+        throttleMs,
+        quotas.recordAndGetThrottleTimeMs(principal, 'consumer_byte_rate', frame.length),
+      );
+    if (throttleMs <= 0) return frame;
+    this.#mutedUntilMs = Math.max(this.#mutedUntilMs, Date.now() + throttleMs);
+    if (response !== null && 'throttleTimeMs' in response) {
+      response.throttleTimeMs = throttleMs;
+      frame = this.#frame(api, version, correlationId, response);
+    }
+    return frame;
+  }
+
+  /** Stops reading until the throttle ends; false when the connection is not muted. */
+  #muteIfThrottled(): boolean {
+    const waitMs = this.#mutedUntilMs - Date.now();
+    if (waitMs <= 0) return false;
+    this.socket.pause();
+    if (this.#unmuteTimer === null) {
+      this.#unmuteTimer = setTimeout(() => {
+        this.#unmuteTimer = null;
+        if (this.#closed || this.#muteIfThrottled()) return;
+        if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
+      }, waitMs);
+    }
+    return true;
   }
 
   #context(): RequestContext {
@@ -310,7 +534,33 @@ class Connection {
       remoteAddress: this.socket.remoteAddress ?? '',
       signal: this.#aborter.signal,
       principal: this.principal,
+      sasl: this.#sasl,
     };
+  }
+
+  /**
+   * A SASL token sent bare after a v0 SaslHandshake (clients before KIP-152): evaluated as a
+   * SaslAuthenticate v0 would be, answered as a bare size-prefixed token; a failure closes the
+   * connection without an answer, the only signal that framing has.
+   */
+  #rawSaslToken(token: Buffer): Promise<Buffer | null> {
+    const handler = this.listener.handler(API_KEYS.SaslAuthenticate);
+    if (handler === undefined) throw new KafkaCodecError('raw SASL token but no SaslAuthenticate handler');
+    const header: RequestHeaderValue = {
+      requestApiKey: API_KEYS.SaslAuthenticate,
+      requestApiVersion: 0,
+      correlationId: 0,
+      clientId: null,
+    };
+    return handler(header, { authBytes: token }, this.#context()).then((answer) => {
+      if (answer === null || answer.errorCode !== 0) {
+        throw new Error(`SASL authentication failed: ${String(answer?.errorMessage ?? 'no answer')}`);
+      }
+      const bytes = answer.authBytes as Buffer;
+      const size = Buffer.allocUnsafe(4);
+      size.writeInt32BE(bytes.length, 0);
+      return Buffer.concat([size, bytes]);
+    });
   }
 
   #frame(api: Api, version: number, correlationId: number, response: Message): Buffer {
@@ -354,6 +604,13 @@ class Connection {
         this.inFlight--;
         if (this.#closed) return;
         if (frame !== null) this.#write(frame);
+        if (this.#closeAfterAnswer) {
+          // Kafka's rule after a failed authentication: answer, then close (end() flushes the answer).
+          this.#closed = true;
+          this.socket.end(() => this.socket.destroy());
+          return;
+        }
+        if (this.#muteIfThrottled()) continue;
         if (this.inFlight < this.listener.limits.maxInFlight) this.socket.resume();
       }
     } finally {

@@ -14,6 +14,7 @@ import {
   type ReplicaFetchAnswer,
   type ReplicaFetchRequest,
 } from './internal-protocol.js';
+import { type PeerTlsSource, peerConnector } from './peer-connector.js';
 
 export interface PeerClientOptions {
   /** This node's id, sent so the leader can tell which follower fetches. */
@@ -25,6 +26,8 @@ export interface PeerClientOptions {
   maxAnswerBytes: number;
   /** Keep-alive connections per peer for forwarded requests (produce); replication has its own. */
   connectionsPerPeer?: number;
+  /** Peers at https:// URLs: the CA they are verified against and the certificate shown to them. */
+  peerTls?: PeerTlsSource;
 }
 
 /**
@@ -61,8 +64,11 @@ export class PeerUnavailableError extends Error {
 export class PeerClient {
   private readonly pools = new Map<string, Pool>();
   private closed = false;
+  private readonly connect: ReturnType<typeof peerConnector>;
 
-  constructor(private readonly opts: PeerClientOptions) {}
+  constructor(private readonly opts: PeerClientOptions) {
+    this.connect = peerConnector(opts.peerTls);
+  }
 
   private pool(nodeId: number, lane: Lane): Pool {
     if (this.closed) throw new PeerUnavailableError(nodeId, 'client closed');
@@ -78,7 +84,7 @@ export class PeerClient {
           : lane === 'reads'
             ? READ_CONNECTIONS
             : (this.opts.connectionsPerPeer ?? DEFAULT_FORWARD_CONNECTIONS);
-      pool = new Pool(origin, { connections, pipelining: 1 });
+      pool = new Pool(origin, { connections, pipelining: 1, connect: this.connect });
       this.pools.set(key, pool);
     }
     return pool;

@@ -12,6 +12,7 @@ export interface FollowerLog {
   appendAsFollower(records: Buffer): { sizeBytes: number };
   truncateTo(offset: number): boolean;
   truncateFullyAndStartAt(offset: number): void;
+  advanceLogStartOffset(offset: number): number;
   endOffsetForEpoch(epoch: number): EpochEndOffset;
 }
 
@@ -212,6 +213,10 @@ export class ReplicaFetcher {
     if (got.error !== null) throw new Error(`${got.error}: ${got.message ?? ''}`);
     if (bytes.length > 0) f.log.appendAsFollower(bytes);
     f.onProgress(got.highWatermark);
+    // Kafka's follower takes the leader's log start offset (DeleteRecords), up to its own high watermark.
+    if (got.logStartOffset > f.log.logStartOffset) {
+      f.log.advanceLogStartOffset(Math.min(got.logStartOffset, f.log.highWatermark));
+    }
   }
 
   async stop(): Promise<void> {

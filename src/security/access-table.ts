@@ -75,6 +75,9 @@ export const HTTP_ACCESS = {
   getHealth: PUBLIC,
   getReadiness: PUBLIC,
   getMetrics: only(cluster('DESCRIBE')),
+  // Any authenticated principal may mint a token for itself: it acts only as that principal, and the
+  // stream it opens is checked as that principal then.
+  createStreamToken: PUBLIC,
   // ---- v2 topics, partitions, produce ----
   listTopics: { checks: [], listing: { resourceType: 'TOPIC', operation: 'DESCRIBE' } },
   getTopic: only(topic('DESCRIBE')),

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { storageFaultOf } from './storage-fault.js';
 
 /** Most entries held in memory before they are written out. */
 const WRITE_BEHIND_ENTRIES = 256;
@@ -84,7 +85,22 @@ export abstract class AbstractIndex {
     for (let i = 0; i < pending; i++) this.encodeEntry(buf, i * this.entrySizeBytes, this.persisted + i);
     let written = 0;
     const at = this.persisted * this.entrySizeBytes;
-    while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written, at + written);
+    try {
+      while (written < buf.length) written += fs.writeSync(this.fd, buf, written, buf.length - written, at + written);
+    } catch (err) {
+      // A full or read-only disk: the entries stay pending and go out with the next run. The index
+      // is sparse, so a file short of entries still answers every lookup right (from an earlier
+      // entry, with a longer scan), and the batch the log already holds is not failed for it.
+      if (storageFaultOf(err, this.path) === undefined) throw err;
+      if (written > 0) {
+        try {
+          fs.ftruncateSync(this.fd, at);
+        } catch {
+          // a file of part-entries is found (not whole entries) and rebuilt when it is next loaded
+        }
+      }
+      return;
+    }
     this.persisted = this.count;
   }
 
@@ -97,11 +113,11 @@ export abstract class AbstractIndex {
 
   endRebuild(): void {
     this.deferWrites = false;
-    const buf = Buffer.allocUnsafe(this.count * this.entrySizeBytes);
-    for (let i = 0; i < this.count; i++) this.encodeEntry(buf, i * this.entrySizeBytes, i);
     fs.ftruncateSync(this.fd, 0);
-    if (buf.length > 0) fs.writeSync(this.fd, buf, 0, buf.length, 0);
-    this.persisted = this.count;
+    // Written as one run of pending entries: a full disk leaves them pending (see writePending),
+    // so a log can be recovered, and served, on a disk with no room for its indexes.
+    this.persisted = 0;
+    this.writePending();
   }
 
   /** Drops every entry whose offset is at or above `offset`. */

@@ -11,9 +11,13 @@ export function writeFileAtomic(file: string, data: string | Buffer): void {
   try {
     fs.writeFileSync(fd, data);
     fs.fsyncSync(fd);
-  } finally {
+  } catch (err) {
+    // A full disk: the part written is freed at once, and the old file stays as it was.
     fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
   }
+  fs.closeSync(fd);
   fs.renameSync(tmp, file);
   fsyncDir(path.dirname(file));
 }
@@ -34,9 +38,13 @@ export async function writeFileAtomicAsync(file: string, data: string | Buffer):
   try {
     await handle.writeFile(data);
     await handle.sync();
-  } finally {
+  } catch (err) {
+    // As in writeFileAtomic: free the part written, keep the old file.
     await handle.close();
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
   }
+  await handle.close();
   await fs.promises.rename(tmp, file);
   const dir = await fs.promises.open(path.dirname(file), 'r');
   try {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
+import { storageFaultOf } from './storage-fault.js';
 
 /** Kafka's name for the file, in the partition's directory. */
 export const LEADER_EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint';
@@ -31,6 +32,7 @@ export interface EpochEndOffset {
 export class LeaderEpochFileCache {
   /** Ascending by epoch (and so by start offset). */
   private entries: EpochEntry[];
+  private pending = false;
 
   private constructor(
     readonly file: string,
@@ -189,11 +191,27 @@ export class LeaderEpochFileCache {
     this.flush();
   }
 
-  /** Writes the checkpoint: `0`, the count, then `epoch startOffset` lines. */
+  /**
+   * Writes the checkpoint: `0`, the count, then `epoch startOffset` lines. A full or read-only disk
+   * leaves the older file (whole: the write is atomic) and `flushPending` set; the log's next flush
+   * writes it again. Meanwhile the cache in memory answers, and an open after a crash rebuilds the
+   * newest epochs from the recovered batches.
+   */
   flush(): void {
-    writeCheckpointFile(
-      this.file,
-      this.entries.map((e) => `${e.epoch} ${e.startOffset}`),
-    );
+    try {
+      writeCheckpointFile(
+        this.file,
+        this.entries.map((e) => `${e.epoch} ${e.startOffset}`),
+      );
+      this.pending = false;
+    } catch (err) {
+      if (storageFaultOf(err, this.file) === undefined) throw err;
+      this.pending = true;
+    }
+  }
+
+  /** The last flush was refused by the disk: the file is older than the cache. */
+  get flushPending(): boolean {
+    return this.pending;
   }
 }

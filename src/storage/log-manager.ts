@@ -12,6 +12,8 @@ import { PartitionLog } from './partition-log.js';
 const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 const RECOVERY_POINT_FILE = 'recovery-point-offset-checkpoint';
 const HIGH_WATERMARK_FILE = 'replication-offset-checkpoint';
+/** Kafka's file of log start offsets moved by DeleteRecords inside a segment. */
+const LOG_START_OFFSET_FILE = 'log-start-offset-checkpoint';
 /** Kafka's `replica.high.watermark.checkpoint.interval.ms` default. */
 const DEFAULT_HIGH_WATERMARK_CHECKPOINT_INTERVAL_MS = 5000;
 
@@ -53,6 +55,7 @@ export class LogManager {
   private loadingComplete = false;
   private recoveryPoints = new Map<string, number>();
   private highWatermarks = new Map<string, number>();
+  private logStartOffsets = new Map<string, number>();
   private readonly tasks: BackgroundTask[];
   readonly cleaner = new LogCleaner();
 
@@ -76,7 +79,10 @@ export class LogManager {
       new BackgroundTask(
         'recovery-point-checkpoint',
         options.checkpointIntervalMs,
-        () => this.checkpointRecoveryPoints(),
+        () => {
+          this.checkpointRecoveryPoints();
+          this.checkpointLogStartOffsets();
+        },
         options.onError,
       ),
       new BackgroundTask(
@@ -102,6 +108,7 @@ export class LogManager {
     this.cleanShutdown = fs.existsSync(marker);
     this.recoveryPoints = readOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_FILE));
     this.highWatermarks = readOffsetCheckpoint(path.join(this.dataDir, HIGH_WATERMARK_FILE));
+    this.logStartOffsets = readOffsetCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_FILE));
     fs.rmSync(marker, { force: true });
     // Directories of deleted topics whose removal a crash interrupted.
     for (const entry of fs.readdirSync(this.dataDir)) {
@@ -129,6 +136,7 @@ export class LogManager {
     const { log, truncatedBytes } = PartitionLog.open(path.join(this.dataDir, name), topic, partition, config, {
       recoveryPoint: this.recoveryPoints.get(name) ?? 0,
       highWatermark: this.highWatermarks.get(name) ?? 0,
+      logStartOffset: this.logStartOffsets.get(name) ?? 0,
       cleanShutdown: this.cleanShutdown,
       onFlush: this.options.onFlush,
     });
@@ -200,6 +208,19 @@ export class LogManager {
     writeOffsetCheckpoint(path.join(this.dataDir, RECOVERY_POINT_FILE), entries);
   }
 
+  /**
+   * Writes `log-start-offset-checkpoint`: every log's start offset. DeleteRecords writes it at once,
+   * so deleted records stay deleted after a crash; the recovery-point task and shutdown write it too.
+   */
+  checkpointLogStartOffsets(): void {
+    const entries = [...this.logs.values()].map((l) => ({
+      topic: l.topic,
+      partition: l.partition,
+      offset: l.logStartOffset,
+    }));
+    writeOffsetCheckpoint(path.join(this.dataDir, LOG_START_OFFSET_FILE), entries);
+  }
+
   /** Writes `replication-offset-checkpoint`: every log's high watermark. */
   checkpointHighWatermarks(): void {
     const entries = [...this.logs.values()].map((l) => ({
@@ -223,6 +244,7 @@ export class LogManager {
     if (this.loadingComplete) {
       this.checkpointRecoveryPoints();
       this.checkpointHighWatermarks();
+      this.checkpointLogStartOffsets();
       writeFileAtomic(path.join(this.dataDir, CLEAN_SHUTDOWN_FILE), '');
     }
     this.logs.clear();

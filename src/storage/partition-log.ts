@@ -26,6 +26,7 @@ import {
 } from './record-batch.js';
 import { columnsOf, isColumns, type RecordColumns } from './record-columns.js';
 import { LogSegment, type SegmentConfig, segmentFileName } from './segment.js';
+import { throwAsStorageFault } from './storage-fault.js';
 
 export interface AppendInfo {
   baseOffset: number;
@@ -64,6 +65,8 @@ export interface ReadOptions {
 export interface OpenOptions {
   /** Offset below which everything was flushed before the last stop (recovery point checkpoint). */
   recoveryPoint: number;
+  /** The log start offset DeleteRecords last set (`log-start-offset-checkpoint`); default 0. */
+  logStartOffset?: number;
   /**
    * The high watermark checkpointed before the last stop (`replication-offset-checkpoint`),
    * clamped to [log start offset, log end offset]. Default 0, so the log start offset.
@@ -97,6 +100,12 @@ export class PartitionLog {
   private truncationCount = 0;
   /** Which leader epoch started at which offset (`leader-epoch-checkpoint`). */
   readonly leaderEpochCache: LeaderEpochFileCache;
+  /**
+   * Kafka's log start offset may lie inside the first segment: DeleteRecords (KIP-107) moves it to
+   * any offset up to the high watermark, and records below it are gone to readers even while the
+   * segment holding them stays on disk (it goes once wholly below).
+   */
+  private startOffsetFloor = 0;
 
   private constructor(
     readonly dir: string,
@@ -176,6 +185,7 @@ export class PartitionLog {
     if (log.segments.length === 0) log.segments.push(LogSegment.create(dir, 0, segConfig));
     for (const s of log.segments.slice(0, -1)) s.onBecomeInactive();
     log.recoveryPoint = Math.min(opts.cleanShutdown ? log.logEndOffset : opts.recoveryPoint, log.logEndOffset);
+    log.startOffsetFloor = opts.logStartOffset ?? 0;
     if (!epochsLoaded) {
       // No (readable) checkpoint: rebuild the history from every batch's partition leader epoch,
       // and write it (once the log holds anything) so the next start reads it instead.
@@ -195,7 +205,9 @@ export class PartitionLog {
   }
 
   get logStartOffset(): number {
-    return (this.segments[0] as LogSegment).baseOffset;
+    const base = (this.segments[0] as LogSegment).baseOffset;
+    // Never past the log end: a checkpoint may name an offset a torn tail lost.
+    return this.startOffsetFloor > base ? Math.min(this.startOffsetFloor, this.logEndOffset) : base;
   }
 
   get logEndOffset(): number {
@@ -257,6 +269,16 @@ export class PartitionLog {
    */
   appendPrepared(prepared: PreparedBatch, leaderEpoch = -1): AppendInfo {
     this.ensureOpen();
+    try {
+      return this.appendPreparedOrThrow(prepared, leaderEpoch);
+    } catch (err) {
+      // A full or read-only disk refused the batch (see storage-fault.ts); the segment already cut
+      // any part of it back, so the log ends after its last whole batch, as before the call.
+      throwAsStorageFault(err, `to ${this.name}`);
+    }
+  }
+
+  private appendPreparedOrThrow(prepared: PreparedBatch, leaderEpoch: number): AppendInfo {
     const { batch, now } = prepared;
     const baseOffset = this.logEndOffset;
     setBaseOffset(batch, baseOffset);
@@ -290,6 +312,16 @@ export class PartitionLog {
    */
   appendAsFollower(records: Buffer, now = Date.now()): AppendInfo {
     this.ensureOpen();
+    try {
+      return this.appendAsFollowerOrThrow(records, now);
+    } catch (err) {
+      // The batches written before the refused one stay: each is whole, and the log end offset
+      // says where the next fetch resumes.
+      throwAsStorageFault(err, `to ${this.name}`);
+    }
+  }
+
+  private appendAsFollowerOrThrow(records: Buffer, now: number): AppendInfo {
     const headers: BatchHeader[] = [];
     let position = 0;
     let nextOffset = this.logEndOffset;
@@ -387,6 +419,7 @@ export class PartitionLog {
     const doomed = this.segments.splice(0);
     // Rename first: the new segment may take the same file names.
     for (const seg of doomed) seg.markDeleted();
+    this.startOffsetFloor = newOffset;
     this.segments.push(LogSegment.create(this.dir, newOffset, PartitionLog.segmentConfig(this.config)));
     for (const seg of doomed) this.deleteSegment(seg);
     this.leaderEpochCache.clear();
@@ -437,6 +470,8 @@ export class PartitionLog {
     const old = this.active;
     if (old.sizeBytes === 0) return old;
     old.onBecomeInactive();
+    // A full disk may refuse the new files: the old segment then stays the active one (it may pass
+    // segment.bytes a little; a later roll succeeds once space returns).
     const next = LogSegment.create(this.dir, this.logEndOffset, PartitionLog.segmentConfig(this.config));
     this.segments.push(next);
     const newBase = next.baseOffset;
@@ -606,12 +641,15 @@ export class PartitionLog {
   /**
    * Kafka's delete retention: removes whole segments, oldest first, while they are older than
    * `retention.ms` or the log is larger than `retention.bytes`, never past the high watermark.
-   * The log start offset moves to the first remaining segment. Returns segments deleted.
+   * The log start offset moves to the first remaining segment. Segments wholly below a log start
+   * offset DeleteRecords set go whatever the cleanup policy (Kafka's
+   * deleteLogStartOffsetBreachedSegments). Returns segments deleted.
    */
   deleteOldSegments(now: number): number {
-    if (this.closed || !this.config.cleanupPolicyDelete) return 0;
+    if (this.closed) return 0;
+    const byRetention = this.config.cleanupPolicyDelete;
     const { retentionMs, retentionBytes } = this.config;
-    let sizeOverBytes = retentionBytes >= 0 ? this.sizeBytes - retentionBytes : Number.NEGATIVE_INFINITY;
+    let sizeOverBytes = byRetention && retentionBytes >= 0 ? this.sizeBytes - retentionBytes : Number.NEGATIVE_INFINITY;
     let count = 0;
     for (let i = 0; i < this.segments.length; i++) {
       const seg = this.segments[i] as LogSegment;
@@ -619,9 +657,10 @@ export class PartitionLog {
       if (this.flushing.has(seg) || this.cleaning.has(seg)) break;
       const upperOffset = (this.segments[i + 1] as LogSegment | undefined)?.baseOffset ?? seg.nextOffset;
       if (upperOffset > this.highWatermark) break;
-      const expired = retentionMs >= 0 && now - seg.largestTimestamp > retentionMs;
+      const expired = byRetention && retentionMs >= 0 && now - seg.largestTimestamp > retentionMs;
       const overSize = sizeOverBytes - seg.sizeBytes >= 0;
-      if (!expired && !overSize) break;
+      const belowStart = upperOffset <= this.startOffsetFloor;
+      if (!expired && !overSize && !belowStart) break;
       sizeOverBytes -= seg.sizeBytes;
       count++;
     }
@@ -634,11 +673,42 @@ export class PartitionLog {
     return count;
   }
 
+  /**
+   * Kafka's DeleteRecords (KIP-107, UnifiedLog.maybeIncrementLogStartOffset): the log starts at
+   * `offset` from now on, which may not pass the high watermark (OFFSET_OUT_OF_RANGE: records not
+   * yet committed cannot be deleted). Segments wholly below it are deleted at once, as retention
+   * would; a segment whose fsync or cleaning is in flight stays until the next retention pass, its
+   * records already unreadable. A lower offset changes nothing. Returns the log start offset.
+   */
+  advanceLogStartOffset(offset: number): number {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.highWatermark) {
+      throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.highWatermark);
+    }
+    if (offset <= this.logStartOffset) return this.logStartOffset;
+    this.startOffsetFloor = offset;
+    let count = 0;
+    for (let i = 0; i < this.segments.length; i++) {
+      const seg = this.segments[i] as LogSegment;
+      if (seg === this.active && seg.sizeBytes === 0) break;
+      if (this.flushing.has(seg) || this.cleaning.has(seg)) break;
+      const upperOffset = (this.segments[i + 1] as LogSegment | undefined)?.baseOffset ?? seg.nextOffset;
+      if (upperOffset > offset) break;
+      count++;
+    }
+    if (count === this.segments.length) this.roll();
+    for (const seg of this.segments.splice(0, count)) this.deleteSegment(seg);
+    this.leaderEpochCache.truncateFromStart(this.logStartOffset);
+    return this.logStartOffset;
+  }
+
   /** fsyncs every segment and advances the recovery point to the log end offset. */
   flush(now = Date.now()): void {
     if (this.closed) return;
     const startedMs = performance.now();
     for (const seg of this.segments) if (seg.nextOffset > this.recoveryPoint || seg === this.active) seg.flush();
+    // An epoch checkpoint a full disk refused earlier (see LeaderEpochFileCache.flush).
+    if (this.leaderEpochCache.flushPending) this.leaderEpochCache.flush();
     this.onFlush(performance.now() - startedMs);
     this.recoveryPoint = this.logEndOffset;
     this.unflushedMessages = 0;

@@ -11,6 +11,7 @@ import {
   readBatchHeader,
   validateRecordBatch,
 } from './record-batch.js';
+import { throwAsStorageFault } from './storage-fault.js';
 import { TimeIndex } from './time-index.js';
 
 export interface SegmentConfig {
@@ -96,12 +97,20 @@ export class LogSegment {
       baseOffset,
       config.maxIndexBytes,
     );
-    const timeIndex = new TimeIndex(
-      path.join(dir, segmentFileName(baseOffset, '.timeindex')),
-      baseOffset,
-      config.maxIndexBytes,
-    );
-    return new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex);
+    let timeIndex: TimeIndex | undefined;
+    try {
+      timeIndex = new TimeIndex(
+        path.join(dir, segmentFileName(baseOffset, '.timeindex')),
+        baseOffset,
+        config.maxIndexBytes,
+      );
+      return new LogSegment(dir, baseOffset, config, offsetIndex, timeIndex);
+    } catch (err) {
+      // A full or read-only disk can refuse the second or third file: no descriptor may leak.
+      offsetIndex.close();
+      timeIndex?.close();
+      throw err;
+    }
   }
 
   /**
@@ -246,11 +255,31 @@ export class LogSegment {
     }
     const position = this.sizeBytes;
     let written = 0;
-    while (written < batch.length) {
-      written += fs.writeSync(this.logFd, batch, written, batch.length - written, position + written);
+    try {
+      while (written < batch.length) {
+        written += fs.writeSync(this.logFd, batch, written, batch.length - written, position + written);
+      }
+    } catch (err) {
+      // A full disk can take part of the batch before it refuses the rest: cut the file back to the
+      // last whole batch, so no torn batch waits in the log for recovery or a reader to find.
+      if (written > 0) this.cutBackTo(position);
+      throwAsStorageFault(err, this.logPath);
     }
     this.sizeBytes += batch.length;
     this.indexBatch(header, position);
+  }
+
+  /**
+   * Best effort after a failed write: shrinking a file needs no free space, but a read-only
+   * filesystem refuses it too; then the bytes past `sizeBytes` stay until the next append overwrites
+   * them or recovery truncates them (every read and scan stops at `sizeBytes`).
+   */
+  private cutBackTo(position: number): void {
+    try {
+      fs.ftruncateSync(this.logFd, position);
+    } catch {
+      // see above: nothing past sizeBytes is ever read
+    }
   }
 
   /**

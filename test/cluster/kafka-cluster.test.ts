@@ -226,7 +226,17 @@ test(
       controllers.add(meta.controllerid);
     }
     assert.equal(controllers.size, 1, `one controller, whichever node is asked: ${[...controllers]}`);
-    assert.ok(NODES.includes([...controllers][0] as number), 'the controller is a live node');
+    const controller = [...controllers][0] as number;
+    assert.ok(NODES.includes(controller), 'the controller is a live node');
+    // REST v3 names the same controller through every node.
+    for (const via of NODES) {
+      const { body } = await json(`${node(via).baseUrl}/v3/clusters/${clusterId}`);
+      assert.match(
+        body.controller.related as string,
+        new RegExp(`/brokers/${controller}$`),
+        `v3 controller via ${via}`,
+      );
+    }
   },
 );
 

@@ -37,6 +37,7 @@ const CASES: Case[] = [
   c(new errors.RecordFormatError('m'), null, 408, 40801),
   c(new errors.TooManyRequestsError('m'), null, 429, 42901),
   c(new errors.CrossOriginWriteError('https://evil.example'), null, 403, 40301),
+  c(new errors.AuthenticationFailedError('Authentication required.'), 'SASL_AUTHENTICATION_FAILED', 401, 40101),
   c(new errors.StreamFailedError(), null, 500, 50002),
   c(new errors.ServiceUnavailableError('m'), 'BROKER_NOT_AVAILABLE', 503, 50302),
   c(
@@ -82,6 +83,9 @@ const CASES: Case[] = [
   c(new errors.InvalidRecordError('m'), 'INVALID_RECORD', 422, 42207),
   c(new errors.UnexpectedAppendOffsetError('t-0', 5, 3), 'UNKNOWN_SERVER_ERROR', 500, 50002),
   c(new errors.LogClosedError('t-0'), 'KAFKA_STORAGE_ERROR', 503, 50003),
+  c(new errors.KafkaStorageError('disk_full', 'no space'), 'KAFKA_STORAGE_ERROR', 507, 50701),
+  c(new errors.QuotaExceededError('over', 1500), 'THROTTLING_QUOTA_EXCEEDED', 429, 42901),
+  c(new errors.ConsumerInstanceLimitError('many'), 'THROTTLING_QUOTA_EXCEEDED', 429, 42901),
   c(new errors.GroupStateError('UNKNOWN_MEMBER_ID', 'm'), 'UNKNOWN_MEMBER_ID', 409, 40903),
   c(new errors.GroupStateError('ILLEGAL_GENERATION', 'm'), 'ILLEGAL_GENERATION', 409, 40903),
   c(new errors.GroupStateError('REBALANCE_IN_PROGRESS', 'm'), 'REBALANCE_IN_PROGRESS', 409, 40903),

@@ -42,6 +42,7 @@ test('the spec shipped with the code compiles: one route per path, one validator
     'createConsumerInstance',
     'createKafkaAcls',
     'createKafkaTopic',
+    'createStreamToken',
     'deleteConsumerInstance',
     'deleteKafkaAcls',
     'deleteKafkaBrokerConfig',

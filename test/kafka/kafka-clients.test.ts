@@ -98,12 +98,23 @@ describe('Kafka clients against samsa serve', () => {
           [14, 0, 5], // SyncGroup
           [15, 0, 5], // DescribeGroups
           [16, 0, 4], // ListGroups
+          [17, 0, 1], // SaslHandshake
           [18, 0, 3], // ApiVersions
-          [19, 0, 4], // CreateTopics
-          [20, 0, 3], // DeleteTopics
+          [19, 0, 7], // CreateTopics
+          [20, 0, 6], // DeleteTopics
+          [21, 0, 2], // DeleteRecords
           [22, 0, 4], // InitProducerId
           [23, 0, 4], // OffsetForLeaderEpoch
+          [29, 0, 3], // DescribeAcls
+          [30, 0, 3], // CreateAcls
+          [31, 0, 3], // DeleteAcls
+          [32, 0, 4], // DescribeConfigs
+          [33, 0, 2], // AlterConfigs
+          [36, 0, 2], // SaslAuthenticate
+          [37, 0, 3], // CreatePartitions
           [42, 0, 2], // DeleteGroups
+          [44, 0, 1], // IncrementalAlterConfigs
+          [60, 0, 0], // DescribeCluster
         ],
       );
     } finally {

@@ -8,6 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Dispatcher, fetch as undiciFetch } from 'undici';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -21,12 +22,16 @@ export interface ServerProcess {
   stderr(): string;
   /** Resolves with the exit code (or the signal name) when the process ends. */
   exited: Promise<number | string>;
+  /** A server started with TLS: what its readiness probe (and the test's calls) connect with. */
+  dispatcher?: Dispatcher;
 }
 
 export async function startServer(
   dataDir: string,
   extraArgs: string[] = [],
   startupTimeoutMs = 20_000,
+  /** For `--tls-cert` servers: an undici dispatcher trusting their CA (and showing a client certificate if needed). */
+  tls?: { dispatcher: Dispatcher },
 ): Promise<ServerProcess> {
   const child = spawn(
     process.execPath,
@@ -82,8 +87,9 @@ export async function startServer(
   const kafka = /"event":"kafka_listening"[^\n]*"port":(\d+)/.exec(out);
   const server: ServerProcess = {
     child,
-    baseUrl: `http://127.0.0.1:${port}`,
+    baseUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     ...(kafka ? { kafkaPort: Number(kafka[1]) } : {}),
+    ...(tls ? { dispatcher: tls.dispatcher } : {}),
     stdout: () => out,
     stderr: () => err,
     exited,
@@ -97,7 +103,9 @@ export async function waitReady(server: ServerProcess, timeoutMs: number): Promi
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(`${server.baseUrl}/readyz`);
+      const res = server.dispatcher
+        ? await undiciFetch(`${server.baseUrl}/readyz`, { dispatcher: server.dispatcher })
+        : await fetch(`${server.baseUrl}/readyz`);
       if (res.status === 200) return;
     } catch {
       // not accepting yet

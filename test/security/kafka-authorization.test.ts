@@ -12,6 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import kafkajs, { type Admin, Kafka, logLevel } from 'kafkajs';
+import { API_KEYS } from '../../src/kafka/protocol/apis.js';
+import type { Message } from '../../src/kafka/protocol/codec.js';
+import { RawConnection } from '../kafka/raw-connection.js';
 import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
 
 // CommonJS enums Node's named-export detection misses: read them off the default export.
@@ -148,4 +151,87 @@ test('Metadata of all topics leaves out what ANONYMOUS may not describe; a denie
       return true;
     },
   );
+});
+
+/** A kafkajs admin call the broker answers with `code` for the resource: a rejection naming it, or the code in the answer. */
+async function answersCode(call: Promise<unknown>, code: number, type: string): Promise<void> {
+  try {
+    const result = JSON.stringify(await call);
+    assert.match(result, new RegExp(`"errorCode":${code}\\b`), `expected error ${code} in ${result}`);
+  } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
+    const e = err as KafkaError & { errorCode?: number; partitions?: Array<{ error?: KafkaError }> };
+    assert.ok(
+      e.type === type ||
+        kafkaErrorType(e) === type ||
+        e.errorCode === code ||
+        e.partitions?.some((p) => p.error?.type === type) === true ||
+        String(e).includes(type),
+      `expected ${type}, got ${String(err)}`,
+    );
+  }
+}
+
+/** DeleteRecords of partition 0 up to the high watermark, over a raw connection: the partition's error code. */
+async function deleteRecordsCode(topic: string): Promise<number> {
+  const conn = new RawConnection(server.kafkaPort as number);
+  try {
+    const answer = await conn.call(API_KEYS.DeleteRecords, 2, {
+      topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset: -1n }] }],
+      timeoutMs: 1000,
+    });
+    const [topicAnswer] = answer.topics as Message[];
+    const [partition] = (topicAnswer?.partitions ?? []) as Message[];
+    return partition?.errorCode as number;
+  } finally {
+    conn.close();
+  }
+}
+
+test('the admin APIs check their topic: configs, partitions and records', async () => {
+  // 'hidden' has an ACL for alice only (previous test). ANONYMOUS may DESCRIBE it (so clients find its
+  // leader), which grants neither its configs nor ALTER nor DELETE.
+  await admin.createAcls({ acl: [topicAcl('hidden', 'User:ANONYMOUS', AclOperationTypes.DESCRIBE)] });
+  assert.equal((await admin.fetchTopicMetadata({ topics: ['hidden'] })).topics[0]?.partitions.length, 1);
+  const describe = () =>
+    admin.describeConfigs({
+      resources: [{ type: kafkajs.ConfigResourceTypes.TOPIC, name: 'hidden' }],
+      includeSynonyms: false,
+    });
+  await answersCode(describe(), 29, 'TOPIC_AUTHORIZATION_FAILED');
+  await answersCode(
+    admin.createPartitions({ topicPartitions: [{ topic: 'hidden', count: 3 }] }),
+    29,
+    'TOPIC_AUTHORIZATION_FAILED',
+  );
+  assert.equal(await deleteRecordsCode('hidden'), 29, 'DeleteRecords needs TOPIC DELETE');
+  await answersCode(
+    admin.alterConfigs({
+      validateOnly: false,
+      resources: [
+        {
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name: 'hidden',
+          configEntries: [{ name: 'retention.ms', value: '1000' }],
+        },
+      ],
+    }),
+    29,
+    'TOPIC_AUTHORIZATION_FAILED',
+  );
+
+  await admin.createAcls({
+    acl: [
+      topicAcl('hidden', 'User:ANONYMOUS', AclOperationTypes.DESCRIBE_CONFIGS),
+      topicAcl('hidden', 'User:ANONYMOUS', AclOperationTypes.ALTER),
+    ],
+  });
+  const described = await describe();
+  assert.equal(described.resources[0]?.errorCode, 0);
+  assert.ok(described.resources[0]?.configEntries.some((c) => c.configName === 'retention.ms'));
+  await admin.createPartitions({ topicPartitions: [{ topic: 'hidden', count: 3 }] });
+  const offsets = await admin.fetchTopicOffsets('open');
+  assert.equal(offsets.length, 1);
+  // ALTER does not give ALTER_CONFIGS or DELETE.
+  assert.equal(await deleteRecordsCode('hidden'), 29, 'DeleteRecords needs TOPIC DELETE');
 });

@@ -11,6 +11,7 @@ import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import type { Logger } from '../../logger.js';
 import type { Authorizer } from '../../security/acl-authorizer.js';
 import type { AclOperation, ResourceType } from '../../security/acl-binding.js';
+import type { Authenticator } from '../../security/authenticator.js';
 import { principalText } from '../../security/principal.js';
 import type { ApiVersionRange, KafkaHandler, RequestContext } from '../kafka-listener.js';
 
@@ -21,6 +22,8 @@ export interface KafkaApiContext {
   logger: Logger;
   /** `--kafka-advertised-listener`; null: the address each client connected to. */
   advertisedListener: { host: string; port: number } | null;
+  /** SASL's users (SaslHandshake, SaslAuthenticate); absent: no mechanism is offered. */
+  authenticator?: Authenticator;
   /** Who may do what (issue 17); everyone everything when absent, as a Kafka broker without an authorizer. */
   authorizer?: Authorizer;
 }

@@ -13,6 +13,16 @@ import {
   DescribeAclsResponse,
 } from './messages/acls.js';
 import { ApiVersionsRequest, ApiVersionsResponse } from './messages/api-versions.js';
+import {
+  AlterConfigsRequest,
+  AlterConfigsResponse,
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from './messages/configs.js';
+import { DeleteRecordsRequest, DeleteRecordsResponse } from './messages/delete-records.js';
+import { DescribeClusterRequest, DescribeClusterResponse } from './messages/describe-cluster.js';
 import { FetchRequest, FetchResponse } from './messages/fetch.js';
 import { FindCoordinatorRequest, FindCoordinatorResponse } from './messages/find-coordinator.js';
 import {
@@ -43,6 +53,14 @@ import {
 } from './messages/offsets.js';
 import { ProduceRequest, ProduceResponse } from './messages/produce.js';
 import {
+  SaslAuthenticateRequest,
+  SaslAuthenticateResponse,
+  SaslHandshakeRequest,
+  SaslHandshakeResponse,
+} from './messages/sasl.js';
+import {
+  CreatePartitionsRequest,
+  CreatePartitionsResponse,
   CreateTopicsRequest,
   CreateTopicsResponse,
   DeleteTopicsRequest,
@@ -71,15 +89,23 @@ export const API_KEYS = {
   SyncGroup: 14,
   DescribeGroups: 15,
   ListGroups: 16,
+  SaslHandshake: 17,
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  DeleteRecords: 21,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
-  DeleteGroups: 42,
   DescribeAcls: 29,
   CreateAcls: 30,
   DeleteAcls: 31,
+  DescribeConfigs: 32,
+  AlterConfigs: 33,
+  SaslAuthenticate: 36,
+  CreatePartitions: 37,
+  DeleteGroups: 42,
+  IncrementalAlterConfigs: 44,
+  DescribeCluster: 60,
 } as const;
 
 const pairs: Array<[string, MessageSchema, MessageSchema]> = [
@@ -99,9 +125,17 @@ const pairs: Array<[string, MessageSchema, MessageSchema]> = [
   ['ApiVersions', ApiVersionsRequest, ApiVersionsResponse],
   ['CreateTopics', CreateTopicsRequest, CreateTopicsResponse],
   ['DeleteTopics', DeleteTopicsRequest, DeleteTopicsResponse],
+  ['DeleteRecords', DeleteRecordsRequest, DeleteRecordsResponse],
   ['InitProducerId', InitProducerIdRequest, InitProducerIdResponse],
   ['OffsetForLeaderEpoch', OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse],
+  ['DescribeConfigs', DescribeConfigsRequest, DescribeConfigsResponse],
+  ['AlterConfigs', AlterConfigsRequest, AlterConfigsResponse],
+  ['CreatePartitions', CreatePartitionsRequest, CreatePartitionsResponse],
   ['DeleteGroups', DeleteGroupsRequest, DeleteGroupsResponse],
+  ['IncrementalAlterConfigs', IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse],
+  ['DescribeCluster', DescribeClusterRequest, DescribeClusterResponse],
+  ['SaslHandshake', SaslHandshakeRequest, SaslHandshakeResponse],
+  ['SaslAuthenticate', SaslAuthenticateRequest, SaslAuthenticateResponse],
   ['DescribeAcls', DescribeAclsRequest, DescribeAclsResponse],
   ['CreateAcls', CreateAclsRequest, CreateAclsResponse],
   ['DeleteAcls', DeleteAclsRequest, DeleteAclsResponse],

@@ -65,3 +65,30 @@ export const DeleteTopicsResponse = message('DeleteTopicsResponse', 20, '0-6', '
     '0+',
   ),
 ]);
+
+export const CreatePartitionsRequest = message('CreatePartitionsRequest', 37, '0-3', '2+', [
+  f(
+    'Topics',
+    array([
+      f('Name', 'string', '0+'),
+      f('Count', 'int32', '0+'),
+      f('Assignments', array([f('BrokerIds', array('int32'), '0+')]), '0+', { nullable: '0+' }),
+    ]),
+    '0+',
+  ),
+  f('TimeoutMs', 'int32', '0+'),
+  f('ValidateOnly', 'bool', '0+'),
+]);
+
+export const CreatePartitionsResponse = message('CreatePartitionsResponse', 37, '0-3', '2+', [
+  f('ThrottleTimeMs', 'int32', '0+'),
+  f(
+    'Results',
+    array([
+      f('Name', 'string', '0+'),
+      f('ErrorCode', 'int16', '0+'),
+      f('ErrorMessage', 'string', '0+', { nullable: '0+', default: null }),
+    ]),
+    '0+',
+  ),
+]);
