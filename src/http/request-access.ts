@@ -9,7 +9,7 @@ import type { Request, Response } from 'express';
 import { AuthorizationError } from '../errors.js';
 import { type AccessCheck, HTTP_ACCESS, type HttpAccess } from '../security/access-table.js';
 import type { Authorizer } from '../security/acl-authorizer.js';
-import { type AclOperation, CLUSTER_RESOURCE_NAME, type ResourceType } from '../security/acl-binding.js';
+import { CLUSTER_RESOURCE_NAME } from '../security/acl-binding.js';
 import { principalText } from '../security/principal.js';
 import { principalOf } from './exchange-locals.js';
 import type { OperationId, RequestAccess } from './openapi.js';
