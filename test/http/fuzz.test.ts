@@ -16,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { createApp } from '../../src/http/app.js';
 import { loadApi } from '../../src/http/openapi.js';
 import { SamsaNode } from '../../src/samsa-node.js';
+import { AclAuthorizer } from '../../src/security/acl-authorizer.js';
 import { decodeRecordBatch, forEachBatch } from '../../src/storage/record-batch.js';
 
 const SPEC = parseYaml(fs.readFileSync(new URL('../../openapi.yaml', import.meta.url), 'utf8')) as {
@@ -183,12 +184,36 @@ async function readTopic(node: SamsaNode, topic: string): Promise<string[]> {
   return out;
 }
 
-test('fuzzing every route never yields a 5xx, a crash, a file outside the data dir, or a changed record', {
-  timeout: 600_000,
-}, async () => {
+test(
+  'fuzzing every route never yields a 5xx, a crash, a file outside the data dir, or a changed record',
+  {
+    timeout: 600_000,
+  },
+  () => fuzzEveryRoute({ authorizer: 'none' }),
+);
+
+/**
+ * The same fuzzing with the ACL authorizer on and ANONYMOUS holding READ on the live topic only
+ * (issue 17): besides the above, nothing is written, created or deleted (no 2xx but to reads), no
+ * answer shows the other topic, and every 2xx read is a page, a probe, a listing or the live topic.
+ */
+test(
+  'fuzzing with ACLs on, as a principal with READ on one topic only, reads nothing else and writes nothing',
+  {
+    timeout: 600_000,
+  },
+  () => fuzzEveryRoute({ authorizer: 'acl' }),
+);
+
+/** Operations anyone may call (the access table's PUBLIC entries) and the listings, which filter. */
+const OPEN_WITH_ACLS =
+  /^\/($|ui|openapi\.yaml|docs|healthz|readyz|topics\/?$|v3\/clusters\/[^/]+\/(topics|consumer-groups|topics\/-\/configs)\/?$)/;
+
+async function fuzzEveryRoute({ authorizer }: { authorizer: 'none' | 'acl' }): Promise<void> {
+  const withAcls = authorizer === 'acl';
   const sandbox = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-fuzz-'));
   const dataDir = path.join(sandbox, 'data');
-  const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {} });
+  const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {}, authorizer });
   await node.start();
   const server = http.createServer(createApp({ node, limits: { maxRequestBytes: 256 * 1024 } }));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -205,6 +230,20 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
       acks: -1,
       timeoutMs: 1000,
     });
+    if (node.authorizer instanceof AclAuthorizer) {
+      await node.authorizer.create([
+        {
+          resourceType: 'TOPIC',
+          resourceName: LIVE.topic as string,
+          patternType: 'LITERAL',
+          principal: 'User:ANONYMOUS',
+          host: '*',
+          operation: 'READ',
+          permission: 'ALLOW',
+        },
+      ]);
+    }
+    const topicsBefore = node.broker.listTopics({ includeInternal: true }).sort();
     const created = await send(
       port,
       'POST',
@@ -212,7 +251,7 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
       { 'content-type': 'application/vnd.kafka.v2+json' },
       Buffer.from(JSON.stringify({ name: LIVE.instance, format: 'json', 'consumer.request.timeout.ms': '50' })),
     );
-    assert.equal(created.status, 200, created.text);
+    assert.equal(created.status, withAcls ? 403 : 200, created.text);
     const assigned = await send(
       port,
       'POST',
@@ -220,7 +259,7 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
       { 'content-type': 'application/vnd.kafka.v2+json' },
       Buffer.from(JSON.stringify({ partitions: [{ topic: LIVE.topic, partition: 0 }] })),
     );
-    assert.equal(assigned.status, 204, assigned.text);
+    assert.equal(assigned.status, withAcls ? 403 : 204, assigned.text);
     const sandboxBefore = fs.readdirSync(sandbox).sort();
     const repoRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
     const repoBefore = fs.readdirSync(repoRoot).sort();
@@ -263,11 +302,21 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
         if (res.status >= 500 || res.status === 0) failures.push(describe);
         else if (res.status >= 400 && !/"error_code":\d+/.test(res.text))
           failures.push(`no JSON error body: ${describe}`);
+        else if (withAcls && res.status < 300) {
+          if (op.method !== 'GET') failures.push(`a write got through: ${describe}`);
+          else if (res.text.includes(PROTECTED_TOPIC)) failures.push(`the denied topic shows: ${describe}`);
+          else if (!OPEN_WITH_ACLS.test(url) && !url.includes(`/topics/${LIVE.topic}`))
+            failures.push(`a denied read got through: ${describe}`);
+        }
       }
     }
     assert.ok(sent >= 1000, `only ${sent} requests were sent`);
     assert.deepEqual(failures.slice(0, 10), [], `${failures.length} bad answers, first ones listed`);
 
+    if (withAcls) {
+      assert.deepEqual(node.broker.listTopics({ includeInternal: true }).sort(), topicsBefore, 'no topic came or went');
+      assert.equal((node.authorizer as AclAuthorizer).size, 1, 'the ACLs are as they were');
+    }
     const health = await send(port, 'GET', '/healthz', {}, null);
     assert.equal(health.status, 200, 'the server still answers after the fuzzing');
     assert.deepEqual(
@@ -289,4 +338,4 @@ test('fuzzing every route never yields a 5xx, a crash, a file outside the data d
     await node.shutdown();
     fs.rmSync(sandbox, { recursive: true, force: true });
   }
-});
+}
