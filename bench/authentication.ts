@@ -1,7 +1,10 @@
 /**
- * `npm run bench -- authentication`: what authentication costs on the produce path. The same v2
- * produce load (binary, 1 and 100 records per request, acks=1, 8 keep-alive connections) against a
- * node with authentication off and one with a users file and a JWT secret, sending HTTP Basic
+ * `npm run bench -- authentication` (also the end of `npm run bench -- produce`): what
+ * authentication and ACLs cost on the produce path. The same v2 produce load (binary, 1 and 100
+ * records per request, acks=1, 8 keep-alive connections) against a node with both off and one with
+ * a users file, a JWT secret and the ACL authorizer (`--authorizer acl`, ACLs: alice may WRITE the
+ * topic, plus 1,000 ACLs for other principals and topics, LITERAL and PREFIXED, so every decision
+ * searches a realistic set; decisions are cached per principal and resource), sending HTTP Basic
  * (checked by scrypt once, then from the verified-password cache), an API key (a SHA-256 per
  * request) or an HS256 JWT (verified per request). Both servers run in child processes, loaded in
  * alternating runs, each figure the median of BENCH_AUTH_ROUNDS (default 3); the ratio is
@@ -34,9 +37,19 @@ async function serve(kind: string, usersFile: string): Promise<void> {
   const { createApp } = await import('../src/http/app.js');
   const { Authenticator } = await import('../src/security/authenticator.js');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'samsa-bench-auth-'));
-  const node = await SamsaNode.open({ dataDir, nodeId: 0, brokerConfigs: {} });
+  const node = await SamsaNode.open({
+    dataDir,
+    nodeId: 0,
+    brokerConfigs: {},
+    ...(kind === 'on' ? { authorizer: 'acl' as const } : {}),
+  });
   await node.start();
   await node.broker.createTopic(TOPIC, { partitions: 1 });
+  if (kind === 'on') {
+    const { AclAuthorizer } = await import('../src/security/acl-authorizer.js');
+    if (!(node.authorizer instanceof AclAuthorizer)) throw new Error('the ACL authorizer is not running');
+    await node.authorizer.create(benchAcls());
+  }
   const authenticator =
     kind === 'on'
       ? await Authenticator.create({
@@ -60,6 +73,25 @@ async function serve(kind: string, usersFile: string): Promise<void> {
     });
   });
   announce(server);
+}
+
+/** alice may write the bench topic; 1,000 other ACLs (other principals, topics and prefixes) sit beside it. */
+function benchAcls() {
+  const acl = (resourceName: string, patternType: string, principal: string, operation: string) => ({
+    resourceType: 'TOPIC',
+    resourceName,
+    patternType,
+    principal,
+    host: '*',
+    operation,
+    permission: 'ALLOW',
+  });
+  const others = Array.from({ length: 1000 }, (_, i) =>
+    i % 2 === 0
+      ? acl(`topic-${i}`, 'LITERAL', `User:app-${i}`, 'WRITE')
+      : acl(`team-${i}.`, 'PREFIXED', `User:app-${i}`, 'READ'),
+  );
+  return [acl(TOPIC, 'LITERAL', 'User:alice', 'WRITE'), ...others];
 }
 
 function post(agent: http.Agent, port: number, body: Buffer, authorization: string | undefined): Promise<void> {
@@ -142,7 +174,7 @@ export async function runAuthenticationBench(): Promise<void> {
   ];
   await printCheckCosts(usersFile, credentials);
   console.log(
-    `authentication bench: v2 produce, binary, acks=1, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} alternating runs`,
+    `authentication and ACLs bench: v2 produce, binary, acks=1, ${CONNECTIONS} connections, ${SECONDS} s per run, median of ${ROUNDS} alternating runs`,
   );
   const me = fileURLToPath(import.meta.url);
   const off: ChildServer = await startChild(me, ['off', usersFile]);

@@ -5,7 +5,18 @@
  */
 const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
   storage: async () => (await import('./storage.js')).runStorageBench,
-  produce: async () => (await import('./produce.js')).runProduceBench,
+  // Produce, then the same produce path with authentication and ACLs on beside them off.
+  produce: async () => {
+    const [{ runProduceBench }, { runAuthenticationBench }] = await Promise.all([
+      import('./produce.js'),
+      import('./authentication.js'),
+    ]);
+    return async () => {
+      await runProduceBench();
+      console.log();
+      await runAuthenticationBench();
+    };
+  },
   consume: async () => (await import('./consume.js')).runConsumeBench,
   sse: async () => (await import('./sse.js')).runSseBench,
   metrics: async () => (await import('./metrics.js')).runMetricsBench,
@@ -17,6 +28,8 @@ const BENCHES: Record<string, () => Promise<() => Promise<void>>> = {
 const name = process.argv[2];
 if (name === undefined) {
   for (const [benchName, load] of Object.entries(BENCHES)) {
+    if (benchName === 'authentication') continue; // run as part of produce
+
     console.log(`\n=== ${benchName}`);
     await (await load())();
   }
