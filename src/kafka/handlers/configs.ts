@@ -17,6 +17,7 @@ import { topicConfigDefOfBrokerSynonym, topicConfigSynonyms } from '../../broker
 import { InvalidConfigError } from '../../errors.js';
 import { KAFKA_ERRORS } from '../../kafka-errors.js';
 import { CLUSTER_RESOURCE_NAME } from '../../security/acl-binding.js';
+import type { RequestContext } from '../kafka-listener.js';
 import { API_KEYS } from '../protocol/apis.js';
 import type { Message } from '../protocol/codec.js';
 import {
@@ -281,52 +282,69 @@ function requireUniqueNames(names: readonly string[]): void {
   }
 }
 
+/**
+ * The loop both alter APIs share: per resource, the request's limits, then its ACL
+ * (ALTER_CONFIGS), then the change `alter` makes; each resource answers on its own.
+ */
+async function alterEach<R extends ConfigResource & { configs: Array<{ name: string }> }>(
+  ctx: KafkaApiContext,
+  context: RequestContext,
+  resources: R[],
+  during: string,
+  alter: (r: R) => Promise<void>,
+): Promise<Message[]> {
+  const authorized = authorizedFor(ctx, context);
+  const refused = refusals(resources);
+  const responses: Message[] = [];
+  for (const [i, r] of resources.entries()) {
+    const answer: Message = {
+      errorCode: 0,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    };
+    responses.push(answer);
+    if (refused[i] !== null) {
+      Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
+      continue;
+    }
+    const refusal = denied(authorized, r, 'ALTER_CONFIGS');
+    if (refusal !== null) {
+      Object.assign(answer, refusal);
+      continue;
+    }
+    try {
+      requireUniqueNames(r.configs.map((c) => c.name));
+      await alter(r);
+    } catch (err) {
+      Object.assign(answer, resourceError(ctx, err, during));
+    }
+  }
+  return responses;
+}
+
 export function alterConfigsApi(ctx: KafkaApiContext): KafkaApi {
   return {
     apiKey: API_KEYS.AlterConfigs,
     versions: ALTER_VERSIONS,
     handle: async (_header, request, context) => {
-      const authorized = authorizedFor(ctx, context);
       const resources = request.resources as Array<
         ConfigResource & { configs: Array<{ name: string; value: string | null }> }
       >;
-      const responses: Message[] = [];
-      const refused = refusals(resources);
-      for (const [i, r] of resources.entries()) {
-        const answer: Message = {
-          errorCode: 0,
-          errorMessage: null,
-          resourceType: r.resourceType,
-          resourceName: r.resourceName,
-        };
-        responses.push(answer);
-        if (refused[i] !== null) {
-          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
-          continue;
-        }
-        const refusal = denied(authorized, r, 'ALTER_CONFIGS');
-        if (refusal !== null) {
-          Object.assign(answer, refusal);
-          continue;
-        }
-        try {
-          requireUniqueNames(r.configs.map((c) => c.name));
-          // Kafka's (deprecated) AlterConfigs sets the resource's whole set: what it does not name goes.
-          await applyChanges(
-            ctx,
-            r,
-            ({ overrides }) => [
-              ...r.configs.map((c) => ({ name: c.name, value: c.value })),
-              ...Object.keys(overrides)
-                .filter((name) => !r.configs.some((c) => c.name === name))
-                .map((name) => ({ name, value: null })),
-            ],
-            request.validateOnly === true,
-          );
-        } catch (err) {
-          Object.assign(answer, resourceError(ctx, err, 'AlterConfigs'));
-        }
-      }
+      const responses = await alterEach(ctx, context, resources, 'AlterConfigs', (r) =>
+        // Kafka's (deprecated) AlterConfigs sets the resource's whole set: what it does not name goes.
+        applyChanges(
+          ctx,
+          r,
+          ({ overrides }) => [
+            ...r.configs.map((c) => ({ name: c.name, value: c.value })),
+            ...Object.keys(overrides)
+              .filter((name) => !r.configs.some((c) => c.name === name))
+              .map((name) => ({ name, value: null })),
+          ],
+          request.validateOnly === true,
+        ),
+      );
       return { throttleTimeMs: 0, responses };
     },
   };
@@ -337,41 +355,17 @@ export function incrementalAlterConfigsApi(ctx: KafkaApiContext): KafkaApi {
     apiKey: API_KEYS.IncrementalAlterConfigs,
     versions: INCREMENTAL_ALTER_VERSIONS,
     handle: async (_header, request, context) => {
-      const authorized = authorizedFor(ctx, context);
       const resources = request.resources as Array<
         ConfigResource & { configs: Array<{ name: string; configOperation: number; value: string | null }> }
       >;
-      const responses: Message[] = [];
-      const refused = refusals(resources);
-      for (const [i, r] of resources.entries()) {
-        const answer: Message = {
-          errorCode: 0,
-          errorMessage: null,
-          resourceType: r.resourceType,
-          resourceName: r.resourceName,
-        };
-        responses.push(answer);
-        if (refused[i] !== null) {
-          Object.assign(answer, { errorCode: KAFKA_ERRORS.INVALID_REQUEST.code, errorMessage: refused[i] });
-          continue;
-        }
-        const refusal = denied(authorized, r, 'ALTER_CONFIGS');
-        if (refusal !== null) {
-          Object.assign(answer, refusal);
-          continue;
-        }
-        try {
-          requireUniqueNames(r.configs.map((c) => c.name));
-          await applyChanges(
-            ctx,
-            r,
-            (current) => r.configs.map((c) => incrementalChange(current, c)),
-            request.validateOnly === true,
-          );
-        } catch (err) {
-          Object.assign(answer, resourceError(ctx, err, 'IncrementalAlterConfigs'));
-        }
-      }
+      const responses = await alterEach(ctx, context, resources, 'IncrementalAlterConfigs', (r) =>
+        applyChanges(
+          ctx,
+          r,
+          (current) => r.configs.map((c) => incrementalChange(current, c)),
+          request.validateOnly === true,
+        ),
+      );
       return { throttleTimeMs: 0, responses };
     },
   };
