@@ -198,7 +198,7 @@ export class Partition {
       producers.record(idempotent.producer, { baseOffset, lastOffset, timestamp: maxTimestamp }, prepared.now);
     }
     this.maybeIncrementHighWatermark();
-    this.appendWaiters.wakeAll();
+    this.appendWaiters.wakeAllSoon();
     return info;
   }
 
