@@ -26,14 +26,16 @@ export interface ServerProcess {
   dispatcher?: Dispatcher;
 }
 
-export async function startServer(
+/**
+ * `samsa serve` on 127.0.0.1 with an OS-chosen port and `dataDir`, the Kafka listener off unless
+ * `extraArgs` names `--kafka-port`, and no `SAMSA_*` setting of the test's own environment.
+ */
+function spawnServe(
   dataDir: string,
-  extraArgs: string[] = [],
-  startupTimeoutMs = 20_000,
-  /** For `--tls-cert` servers: an undici dispatcher trusting their CA (and showing a client certificate if needed). */
-  tls?: { dispatcher: Dispatcher },
-): Promise<ServerProcess> {
-  const child = spawn(
+  extraArgs: readonly string[],
+  stdio: ['ignore', 'pipe' | 'ignore', 'pipe'],
+): ChildProcess {
+  return spawn(
     process.execPath,
     [
       '--import',
@@ -51,10 +53,34 @@ export async function startServer(
     ],
     {
       cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio,
       env: { ...process.env, SAMSA_PORT: '', SAMSA_HOST: '', SAMSA_DATA_DIR: '', SAMSA_KAFKA_PORT: '' },
     },
   );
+}
+
+/** Runs `samsa serve` expecting it to refuse to start: resolves with its exit code and stderr. */
+export async function refusedStart(
+  dataDir: string,
+  extraArgs: readonly string[],
+): Promise<{ code: number | null; stderr: string }> {
+  const child = spawnServe(dataDir, extraArgs, ['ignore', 'ignore', 'pipe']);
+  let stderr = '';
+  child.stderr?.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, stderr };
+}
+
+export async function startServer(
+  dataDir: string,
+  extraArgs: string[] = [],
+  startupTimeoutMs = 20_000,
+  /** For `--tls-cert` servers: an undici dispatcher trusting their CA (and showing a client certificate if needed). */
+  tls?: { dispatcher: Dispatcher },
+): Promise<ServerProcess> {
+  const child = spawnServe(dataDir, extraArgs, ['ignore', 'pipe', 'pipe']);
   let out = '';
   let err = '';
   child.stdout?.setEncoding('utf8').on('data', (d: string) => {

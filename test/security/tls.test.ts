@@ -6,21 +6,18 @@
  * and bad files at start and at reload.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { Client, request } from 'undici';
 import { KCAT, need, run } from '../kafka/kafka-test-clients.js';
-import { freePort, type ServerProcess, startServer } from '../process/server-process.js';
+import { freePort, refusedStart, type ServerProcess, startServer } from '../process/server-process.js';
 import { makePki, type Pki } from './certificates.js';
 import { curl, logLines, needOpenssl, tlsAgent, until } from './tls-fixture.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const V2_JSON = 'application/vnd.kafka.json.v2+json';
 
 function tmp(name: string): string {
@@ -301,57 +298,21 @@ test('SIGHUP reloads the certificate for new connections; an open keep-alive con
   }
 });
 
-/** Runs `samsa serve` expecting it to refuse to start; resolves with its exit code and stderr. */
-async function refusedStart(args: string[]): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      path.join(ROOT, 'src/cli.ts'),
-      'serve',
-      '--host',
-      '127.0.0.1',
-      '--port',
-      '0',
-      '--kafka-port',
-      '0',
-      ...args,
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
-  return { code, stderr };
-}
-
 test('a bad certificate or key stops start-up with a message naming the file', async (t) => {
   if (!needOpenssl(t)) return;
   const pki = makePki(tmp('pki'));
   const other = pki.client('other', '/CN=other');
   const dataDir = tmp('data');
-  const mismatch = await refusedStart(['--data-dir', dataDir, '--tls-cert', pki.serverCert, '--tls-key', other.key]);
+  const mismatch = await refusedStart(dataDir, ['--tls-cert', pki.serverCert, '--tls-key', other.key]);
   assert.equal(mismatch.code, 2);
   assert.match(mismatch.stderr, /does not fit the certificate/);
-  const missing = await refusedStart([
-    '--data-dir',
-    dataDir,
-    '--tls-cert',
-    '/nonexistent.crt',
-    '--tls-key',
-    pki.serverKey,
-  ]);
+  const missing = await refusedStart(dataDir, ['--tls-cert', '/nonexistent.crt', '--tls-key', pki.serverKey]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read \/nonexistent\.crt \(--tls-cert\)/);
-  const half = await refusedStart(['--data-dir', dataDir, '--tls-cert', pki.serverCert]);
+  const half = await refusedStart(dataDir, ['--tls-cert', pki.serverCert]);
   assert.equal(half.code, 2);
   assert.match(half.stderr, /--tls-cert and --tls-key .* go together/);
-  const rules = await refusedStart([
-    '--data-dir',
-    dataDir,
+  const rules = await refusedStart(dataDir, [
     '--tls-cert',
     pki.serverCert,
     '--tls-key',
