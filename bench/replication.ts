@@ -8,7 +8,8 @@
  * sent on a fixed schedule, latency counted from the scheduled send so a stall is not hidden),
  * for the latency a producer sees below saturation: p50 and p99. Needs Debian's etcd-server
  * (`etcd` on the PATH).
- * Environment: BENCH_SECONDS (per case, default 3).
+ * Environment: BENCH_SECONDS (per case, default 3); BENCH_SERVER_ARGS (e.g. `--cpu-prof
+ * --cpu-prof-dir=/tmp/prof`) is passed to node for every server process.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -44,7 +45,9 @@ function spawnQuiet(cmd: string, args: string[]): ChildProcess {
 }
 
 async function startNode(dir: string, port: number, extra: string[]): Promise<ChildProcess> {
+  const serverArgs = (process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter((a) => a.length > 0);
   const child = spawnQuiet(process.execPath, [
+    ...serverArgs,
     '--import',
     'tsx',
     'src/cli.ts',
@@ -107,8 +110,30 @@ function poster(port: number, acks: string, agent: http.Agent): () => Promise<vo
     });
 }
 
-/** Records per second acknowledged on `port` (its partition 0) at `acks`, over SECONDS. */
-async function load(port: number, acks: string): Promise<number> {
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat(5), in clock ticks (100 a second on Linux);
+    // after "pid (comm) " they are the 12th and 13th.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+interface Measured {
+  recordsPerSecond: number;
+  /** Server CPU per million records acknowledged, in seconds, for each process measured (leader first). */
+  cpuPerMillion: number[];
+}
+
+/**
+ * Records per second acknowledged on `port` (its partition 0) at `acks`, over SECONDS, and what
+ * they cost each of `servers` in CPU: the part of the figure the scheduler's share of two cores
+ * does not move.
+ */
+async function load(port: number, acks: string, servers: ChildProcess[]): Promise<Measured> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
   const post = poster(port, acks, agent);
   // Warm-up, then the measured window.
@@ -119,6 +144,7 @@ async function load(port: number, acks: string): Promise<number> {
     }),
   );
   let requests = 0;
+  const cpuBefore = servers.map((c) => cpuSeconds(c.pid));
   const started = performance.now();
   const until = Date.now() + SECONDS * 1000;
   await Promise.all(
@@ -129,8 +155,11 @@ async function load(port: number, acks: string): Promise<number> {
       }
     }),
   );
+  const seconds = (performance.now() - started) / 1000;
+  const records = requests * RECORDS_PER_REQUEST;
+  const cpuPerMillion = servers.map((c, i) => ((cpuSeconds(c.pid) - (cpuBefore[i] as number)) * 1e6) / records);
   agent.destroy();
-  return (requests * RECORDS_PER_REQUEST) / ((performance.now() - started) / 1000);
+  return { recordsPerSecond: records / seconds, cpuPerMillion };
 }
 
 /** Most requests of the paced run in flight at once; past it, sends queue (and their wait counts). */
@@ -214,10 +243,10 @@ export async function runReplicationBench(): Promise<void> {
     const singlePort = await freePort();
     const single = await startNode(path.join(root, 'single'), singlePort, []);
     await createTopic(singlePort, 1);
-    const singleAcks1 = await load(singlePort, '1');
-    const singleAcksAll = await load(singlePort, 'all');
-    const singleLat1 = await paced(singlePort, '1', singleAcks1 / 2);
-    const singleLatAll = await paced(singlePort, 'all', singleAcksAll / 2);
+    const singleAcks1 = await load(singlePort, '1', [single]);
+    const singleAcksAll = await load(singlePort, 'all', [single]);
+    const singleLat1 = await paced(singlePort, '1', singleAcks1.recordsPerSecond / 2);
+    const singleLatAll = await paced(singlePort, 'all', singleAcksAll.recordsPerSecond / 2);
     await stop([single]);
 
     // A real etcd on loopback, as the cluster tests start it.
@@ -232,14 +261,20 @@ export async function runReplicationBench(): Promise<void> {
     );
     children.push(...nodes);
     await createTopic(ports[0] as number, 3);
-    const leaderPort = ports[(await leaderOf(ports[0] as number)) - 1] as number;
-    const clusterAcks1 = await load(leaderPort, '1');
-    const clusterAcksAll = await load(leaderPort, 'all');
-    const clusterLat1 = await paced(leaderPort, '1', clusterAcks1 / 2);
-    const clusterLatAll = await paced(leaderPort, 'all', clusterAcksAll / 2);
+    const leaderIndex = (await leaderOf(ports[0] as number)) - 1;
+    const leaderPort = ports[leaderIndex] as number;
+    // The leader first, then its two followers.
+    const servers = [nodes[leaderIndex] as ChildProcess, ...nodes.filter((_, i) => i !== leaderIndex)];
+    const clusterAcks1 = await load(leaderPort, '1', servers);
+    const clusterAcksAll = await load(leaderPort, 'all', servers);
+    const clusterLat1 = await paced(leaderPort, '1', clusterAcks1.recordsPerSecond / 2);
+    const clusterLatAll = await paced(leaderPort, 'all', clusterAcksAll.recordsPerSecond / 2);
 
-    const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} rec/s`;
-    const ratio = (n: number, limit: number) => `${Math.round((100 * n) / limit)}%`;
+    const fmt = (m: Measured) => `${Math.round(m.recordsPerSecond).toLocaleString('en-US')} rec/s`;
+    const ratio = (m: Measured, limit: Measured) => `${Math.round((100 * m.recordsPerSecond) / limit.recordsPerSecond)}%`;
+    const cpu = (m: Measured) => m.cpuPerMillion.map((s) => s.toFixed(2)).join(' + ');
+    const cpuRatio = (m: Measured, limit: Measured) =>
+      `${Math.round((100 * (limit.cpuPerMillion[0] as number)) / (m.cpuPerMillion[0] as number))}%`;
     console.log(
       `v2 binary produce, ${RECORDS_PER_REQUEST} records x ${VALUE_BYTES} B per request, ${CONNECTIONS} connections, ${SECONDS} s per case, to the leader`,
     );
@@ -248,6 +283,17 @@ export async function runReplicationBench(): Promise<void> {
       [
         ['1', fmt(singleAcks1), fmt(clusterAcks1), ratio(clusterAcks1, singleAcks1)],
         ['all', fmt(singleAcksAll), fmt(clusterAcksAll), ratio(clusterAcksAll, singleAcksAll)],
+      ],
+    );
+    // Throughput moves with the share of the two cores each process gets; CPU per record does not.
+    // The leader is the bottleneck (its one JavaScript thread): the ratio of the single node's CPU
+    // per record to the leader's is the throughput ratio the cluster would reach with a core per node.
+    console.log('\nserver CPU seconds per million records (cluster: leader + follower + follower)');
+    printTable(
+      ['acks', 'single node', '3 nodes, RF 3, min ISR 2', 'single / leader'],
+      [
+        ['1', cpu(singleAcks1), cpu(clusterAcks1), cpuRatio(clusterAcks1, singleAcks1)],
+        ['all', cpu(singleAcksAll), cpu(clusterAcksAll), cpuRatio(clusterAcksAll, singleAcksAll)],
       ],
     );
     const lat = (l: Latency) => `p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms`;
