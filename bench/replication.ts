@@ -22,7 +22,12 @@ import { printTable } from './markdown-table.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
-const CONNECTIONS = 8;
+/**
+ * The connection counts each case runs at; its peak is the best of them. Eight keep a single node
+ * busy, but an acks=all request waits a replication round trip, so a cluster needs more requests in
+ * flight to reach its peak (as a Kafka client pipelines several batches per connection).
+ */
+const CONNECTION_LEVELS = (process.env.BENCH_CONNECTIONS ?? '8,32').split(',').map(Number);
 const RECORDS_PER_REQUEST = 100;
 const VALUE_BYTES = 100;
 const TOPIC = 'bench';
@@ -123,6 +128,7 @@ function cpuSeconds(pid: number | undefined): number {
 }
 
 interface Measured {
+  connections: number;
   recordsPerSecond: number;
   /** Server CPU per million records acknowledged, in seconds, for each process measured (leader first). */
   cpuPerMillion: number[];
@@ -133,13 +139,13 @@ interface Measured {
  * they cost each of `servers` in CPU: the part of the figure the scheduler's share of two cores
  * does not move.
  */
-async function load(port: number, acks: string, servers: ChildProcess[]): Promise<Measured> {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+async function load(port: number, acks: string, servers: ChildProcess[], connections: number): Promise<Measured> {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const post = poster(port, acks, agent);
   // Warm-up, then the measured window.
   const warmUntil = Date.now() + 1000;
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
+    Array.from({ length: connections }, async () => {
       while (Date.now() < warmUntil) await post();
     }),
   );
@@ -148,7 +154,7 @@ async function load(port: number, acks: string, servers: ChildProcess[]): Promis
   const started = performance.now();
   const until = Date.now() + SECONDS * 1000;
   await Promise.all(
-    Array.from({ length: CONNECTIONS }, async () => {
+    Array.from({ length: connections }, async () => {
       while (Date.now() < until) {
         await post();
         requests++;
@@ -159,7 +165,17 @@ async function load(port: number, acks: string, servers: ChildProcess[]): Promis
   const records = requests * RECORDS_PER_REQUEST;
   const cpuPerMillion = servers.map((c, i) => ((cpuSeconds(c.pid) - (cpuBefore[i] as number)) * 1e6) / records);
   agent.destroy();
-  return { recordsPerSecond: records / seconds, cpuPerMillion };
+  return { connections, recordsPerSecond: records / seconds, cpuPerMillion };
+}
+
+/** The best of `load` over CONNECTION_LEVELS. */
+async function peak(port: number, acks: string, servers: ChildProcess[]): Promise<Measured> {
+  let best: Measured | undefined;
+  for (const connections of CONNECTION_LEVELS) {
+    const m = await load(port, acks, servers, connections);
+    if (best === undefined || m.recordsPerSecond > best.recordsPerSecond) best = m;
+  }
+  return best as Measured;
 }
 
 /** Most requests of the paced run in flight at once; past it, sends queue (and their wait counts). */
@@ -243,8 +259,8 @@ export async function runReplicationBench(): Promise<void> {
     const singlePort = await freePort();
     const single = await startNode(path.join(root, 'single'), singlePort, []);
     await createTopic(singlePort, 1);
-    const singleAcks1 = await load(singlePort, '1', [single]);
-    const singleAcksAll = await load(singlePort, 'all', [single]);
+    const singleAcks1 = await peak(singlePort, '1', [single]);
+    const singleAcksAll = await peak(singlePort, 'all', [single]);
     const singleLat1 = await paced(singlePort, '1', singleAcks1.recordsPerSecond / 2);
     const singleLatAll = await paced(singlePort, 'all', singleAcksAll.recordsPerSecond / 2);
     await stop([single]);
@@ -265,18 +281,19 @@ export async function runReplicationBench(): Promise<void> {
     const leaderPort = ports[leaderIndex] as number;
     // The leader first, then its two followers.
     const servers = [nodes[leaderIndex] as ChildProcess, ...nodes.filter((_, i) => i !== leaderIndex)];
-    const clusterAcks1 = await load(leaderPort, '1', servers);
-    const clusterAcksAll = await load(leaderPort, 'all', servers);
+    const clusterAcks1 = await peak(leaderPort, '1', servers);
+    const clusterAcksAll = await peak(leaderPort, 'all', servers);
     const clusterLat1 = await paced(leaderPort, '1', clusterAcks1.recordsPerSecond / 2);
     const clusterLatAll = await paced(leaderPort, 'all', clusterAcksAll.recordsPerSecond / 2);
 
-    const fmt = (m: Measured) => `${Math.round(m.recordsPerSecond).toLocaleString('en-US')} rec/s`;
+    const fmt = (m: Measured) =>
+      `${Math.round(m.recordsPerSecond).toLocaleString('en-US')} rec/s (${m.connections} conns)`;
     const ratio = (m: Measured, limit: Measured) => `${Math.round((100 * m.recordsPerSecond) / limit.recordsPerSecond)}%`;
     const cpu = (m: Measured) => m.cpuPerMillion.map((s) => s.toFixed(2)).join(' + ');
     const cpuRatio = (m: Measured, limit: Measured) =>
       `${Math.round((100 * (limit.cpuPerMillion[0] as number)) / (m.cpuPerMillion[0] as number))}%`;
     console.log(
-      `v2 binary produce, ${RECORDS_PER_REQUEST} records x ${VALUE_BYTES} B per request, ${CONNECTIONS} connections, ${SECONDS} s per case, to the leader`,
+      `v2 binary produce, ${RECORDS_PER_REQUEST} records x ${VALUE_BYTES} B per request, peak over ${CONNECTION_LEVELS.join(' and ')} connections, ${SECONDS} s per case, to the leader`,
     );
     printTable(
       ['acks', 'single node (limit)', '3 nodes, RF 3, min ISR 2', 'ratio'],

@@ -163,6 +163,21 @@ function fail(res: Response, err: unknown): void {
   res.status(status).json({ error_code: status, message });
 }
 
+/**
+ * Sends a header and the stored batches it describes as one sized answer: the chunks are written
+ * corked, so the answer leaves in one writev and not one syscall (and chunked-encoding frame) each.
+ */
+function sendWithRecords(res: Response, answer: object, records: readonly Buffer[]): void {
+  const chunks = encodeWithRecords(answer, records);
+  let length = 0;
+  for (const chunk of chunks) length += chunk.length;
+  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': length });
+  res.cork();
+  for (const chunk of chunks) res.write(chunk);
+  res.end();
+  res.uncork();
+}
+
 /** The `/internal/*` router; mount it only in cluster mode. */
 export function internalRoutes(broker: Broker, opts: InternalRoutesOptions): Router {
   const router = express.Router();
@@ -182,9 +197,7 @@ export function internalRoutes(broker: Broker, opts: InternalRoutesOptions): Rou
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const { answer, records } = await broker.replicaFetch(request, abort.signal);
-      res.status(200).type('application/octet-stream');
-      for (const chunk of encodeWithRecords(answer, records)) res.write(chunk);
-      res.end();
+      sendWithRecords(res, answer, records);
     } catch (err) {
       fail(res, err);
     }
@@ -196,9 +209,7 @@ export function internalRoutes(broker: Broker, opts: InternalRoutesOptions): Rou
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const { answer, records } = await broker.leaderRead(request, abort.signal);
-      res.status(200).type('application/octet-stream');
-      for (const chunk of encodeWithRecords(answer, records)) res.write(chunk);
-      res.end();
+      sendWithRecords(res, answer, records);
     } catch (err) {
       fail(res, err);
     }
