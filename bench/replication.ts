@@ -288,7 +288,8 @@ export async function runReplicationBench(): Promise<void> {
 
     const fmt = (m: Measured) =>
       `${Math.round(m.recordsPerSecond).toLocaleString('en-US')} rec/s (${m.connections} conns)`;
-    const ratio = (m: Measured, limit: Measured) => `${Math.round((100 * m.recordsPerSecond) / limit.recordsPerSecond)}%`;
+    const ratio = (m: Measured, limit: Measured) =>
+      `${Math.round((100 * m.recordsPerSecond) / limit.recordsPerSecond)}%`;
     const cpu = (m: Measured) => m.cpuPerMillion.map((s) => s.toFixed(2)).join(' + ');
     const cpuRatio = (m: Measured, limit: Measured) =>
       `${Math.round((100 * (limit.cpuPerMillion[0] as number)) / (m.cpuPerMillion[0] as number))}%`;

@@ -28,6 +28,7 @@ import { KafkaListener } from './kafka/kafka-listener.js';
 import { createLogger, type Logger } from './logger.js';
 import { SamsaMetrics } from './metrics/samsa-metrics.js';
 import { parseReassignArgs, REASSIGN_USAGE, runReassign } from './reassign-partitions.js';
+import { PeerUnavailableError } from './replication/peer-client.js';
 import { SamsaNode } from './samsa-node.js';
 import { Authenticator } from './security/authenticator.js';
 import { PrincipalMappingRules } from './security/certificate-principal.js';
@@ -168,7 +169,18 @@ async function serve(config: ServerConfig): Promise<number> {
               rack: config.rack === '' ? undefined : config.rack,
               ...(tls ? { peerTls: () => tls.material.peerOptions() } : {}),
             },
-      onError: (task, err) => logger.error({ event: 'background_task_failed', task, err }, `${task} failed`),
+      onError: (task, err) => {
+        // A peer that cannot be reached is the cluster's weather (a node stopping, restarting or
+        // partitioned), not a fault of this node: a warning naming it, without a stack.
+        if (err instanceof PeerUnavailableError) {
+          logger.warn(
+            { event: 'peer_unavailable', task, nodeId: err.nodeId, reason: err.message },
+            `${task}: ${err.message}`,
+          );
+          return;
+        }
+        logger.error({ event: 'background_task_failed', task, err }, `${task} failed`);
+      },
     });
   } catch (err) {
     if (err instanceof InvalidConfigError) {
