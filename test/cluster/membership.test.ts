@@ -16,6 +16,19 @@ const node = (nodeId: number, rack?: string): ClusterNode => ({
   ...(rack ? { rack } : {}),
 });
 
+/** Watch and lease keep-alive streams etcd has opened since it started, from its /metrics. */
+async function streamsStarted(endpoint: string): Promise<{ watch: number; keepAlive: number }> {
+  const text = await (await fetch(`${endpoint}/metrics`)).text();
+  const count = (method: string, service: string) => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`grpc_server_started_total{grpc_method="${method}",grpc_service="${service}"`));
+    assert.ok(line, `etcd reports grpc_server_started_total for ${method}`);
+    return Number(line.split(' ').pop());
+  };
+  return { watch: count('Watch', 'etcdserverpb.Watch'), keepAlive: count('LeaseKeepAlive', 'etcdserverpb.Lease') };
+}
+
 describe('cluster membership in etcd', etcd, () => {
   before(async () => {
     server = await startEtcd();
@@ -99,5 +112,40 @@ describe('cluster membership in etcd', etcd, () => {
     await until('node 6 to take over', async () => (elected ? true : undefined));
     assert.equal(await standby.currentController(), 6);
     await standby.stop();
+  });
+
+  test('the call deadline does not cut the lease keep-alive or the watch: one stream each, the lease confirmed throughout', async () => {
+    const clusterName = newCluster();
+    const endpoints = [server.endpoint];
+    // A 300 ms bound on each call: streams held to it would be cut and opened again about three
+    // times a second, each cut a failure in etcd3's count against the member.
+    const opts = { endpoints, clusterName, requestTimeoutMs: 300, leaseTtlSeconds: 2 };
+    const a = await NodeRegistry.join({ ...opts, node: node(1) });
+    let lost: Error | null = null;
+    a.onLost((err) => {
+      lost = err;
+    });
+    const seen: number[][] = [];
+    await a.onChange((nodes) => seen.push(nodes.map((n) => n.nodeId)));
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await streamsStarted(server.endpoint);
+    let unconfirmedSamples = 0;
+    for (const endAt = Date.now() + 3_000; Date.now() < endAt; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (!a.confirmed(500)) unconfirmedSamples++;
+    }
+    const during = await streamsStarted(server.endpoint);
+    assert.deepEqual(
+      { watch: during.watch - before.watch, keepAlive: during.keepAlive - before.keepAlive },
+      { watch: 0, keepAlive: 0 },
+      'watch and keep-alive streams opened again in 3 s',
+    );
+    const b = await NodeRegistry.join({ ...opts, node: node(2) });
+    await until('the join to be seen by the watch', async () =>
+      seen.some((s) => s.join() === '1,2') ? true : undefined,
+    );
+    assert.equal(lost, null, 'the lease was lost');
+    assert.equal(unconfirmedSamples, 0, 'samples where the lease was not confirmed');
+    await Promise.all([a.leave(), b.leave()]);
   });
 });
