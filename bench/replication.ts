@@ -1,15 +1,16 @@
 /**
  * `npm run bench -- replication`: what replication costs a producer. v2 binary produce, 100
- * records of 100 bytes per request, 8 keep-alive connections, against a three-node cluster (a real
- * etcd, three `samsa serve` processes, a topic with replication factor 3 and min.insync.replicas
- * 2, every request sent to the partition's leader) with acks=1 and acks=all; beside it the same load
- * against one embedded single node (`samsa serve` without etcd), measured in the same run: the
- * limit the cluster is compared to. Then each case again at half its peak rate, paced (requests
- * sent on a fixed schedule, latency counted from the scheduled send so a stall is not hidden),
- * for the latency a producer sees below saturation: p50 and p99. Needs Debian's etcd-server
- * (`etcd` on the PATH).
- * Environment: BENCH_SECONDS (per case, default 3); BENCH_SERVER_ARGS (e.g. `--cpu-prof
- * --cpu-prof-dir=/tmp/prof`) is passed to node for every server process.
+ * records of 100 bytes per request, over 8 and then 32 keep-alive connections (each case's peak is
+ * the better of the two), against a three-node cluster (a real etcd, three `samsa serve`
+ * processes, a topic with replication factor 3 and min.insync.replicas 2, every request sent to the
+ * partition's leader) with acks=1 and acks=all; beside it the same load against one embedded
+ * single node (`samsa serve` without etcd), measured in the same run: the limit the cluster is
+ * compared to. Beside the throughput, each server's CPU time per million records. Then each case
+ * again at half its peak rate, paced (requests sent on a fixed schedule, latency counted from the
+ * scheduled send so a stall is not hidden), for the latency a producer sees below saturation: p50
+ * and p99. Needs Debian's etcd-server (`etcd` on the PATH).
+ * Environment: BENCH_SECONDS (per case, default 3); BENCH_CONNECTIONS (the levels, default `8,32`);
+ * BENCH_SERVER_ARGS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), passed to node for every server.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
