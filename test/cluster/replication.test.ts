@@ -173,6 +173,23 @@ test(
         acked.filter((a) => a.partition === 0).length > 0 && acked.length >= ackedAtKill + 150 ? true : undefined,
       30_000,
     );
+    // The survivors' fetches from the dead node failed: logged as a warning naming it, without a stack.
+    const logLines = live()
+      .flatMap((s) => s.stdout().split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: string; event?: string; nodeId?: number; err?: unknown });
+    const unreachable = logLines.filter((l) => l.event === 'peer_unavailable' && l.nodeId === victim);
+    assert.ok(unreachable.length > 0, `a survivor logged node ${victim} unreachable`);
+    assert.deepEqual(
+      unreachable.filter((l) => l.level !== 'warn' || l.err !== undefined),
+      [],
+      'peer_unavailable lines are warnings without an error object',
+    );
+    assert.deepEqual(
+      logLines.filter((l) => l.event === 'background_task_failed' && JSON.stringify(l.err).includes('PeerUnavailable')),
+      [],
+      'no unreachable peer logged as a failed task with a stack',
+    );
 
     // The killed node comes back, truncates what it must, catches up and rejoins the ISR.
     await startNode(victim);
