@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Etcd3, Namespace } from 'etcd3';
+import type { Etcd3, MultiRangeBuilder, Namespace, SingleRangeBuilder } from 'etcd3';
 import { connectEtcd, type EtcdClusterOptions } from './etcd-client.js';
 import {
   MetadataConflictError,
@@ -57,11 +57,26 @@ export class EtcdMetadataStore implements MetadataStore {
     }
   }
 
+  /**
+   * Topic records and partition states read at one etcd revision. A topic and its partitions'
+   * states are written in one transaction, so each topic is seen whole or not at all; two reads at
+   * their own revisions could meet a topic created (or deleted) between them, half of it stored.
+   */
+  private async readAtOneRevision(
+    topicsRange: MultiRangeBuilder | SingleRangeBuilder,
+    partitionsPrefix: string,
+  ): Promise<{ topics: string[]; partitions: Record<string, string> }> {
+    const first = await topicsRange.exec();
+    const second = await this.kv.getAll().prefix(partitionsPrefix).revision(first.header.revision).exec();
+    // Topic records by value only: etcd3 strips the namespace from a prefix range's keys, not from a single key's.
+    const partitions = Object.fromEntries(
+      second.kvs.map((kv) => [kv.key.toString('utf8'), kv.value.toString('utf8')] as const),
+    );
+    return { topics: first.kvs.map((kv) => kv.value.toString('utf8')), partitions };
+  }
+
   async listTopics(): Promise<TopicMetadata[]> {
-    const [topics, partitions] = await Promise.all([
-      this.kv.getAll().prefix('topics/').strings(),
-      this.kv.getAll().prefix('partitions/').strings(),
-    ]);
+    const { topics, partitions } = await this.readAtOneRevision(this.kv.getAll().prefix('topics/'), 'partitions/');
     const states = new Map<string, PartitionState[]>();
     for (const [key, value] of Object.entries(partitions)) {
       const [, topic, partition] = key.split('/');
@@ -73,18 +88,16 @@ export class EtcdMetadataStore implements MetadataStore {
       }
       list[Number(partition)] = JSON.parse(value) as PartitionState;
     }
-    return Object.values(topics).map((value) => {
+    return topics.map((value) => {
       const topic = JSON.parse(value) as StoredTopic;
       return { ...topic, partitionStates: completeStates(topic, states.get(topic.name) ?? []) };
     });
   }
 
   async getTopic(name: string): Promise<TopicMetadata | undefined> {
-    const [topic, partitions] = await Promise.all([
-      this.kv.get(`topics/${name}`).string(),
-      this.kv.getAll().prefix(`partitions/${name}/`).strings(),
-    ]);
-    if (topic === null) return undefined;
+    const { topics, partitions } = await this.readAtOneRevision(this.kv.get(`topics/${name}`), `partitions/${name}/`);
+    const [topic] = topics;
+    if (topic === undefined) return undefined;
     const stored = JSON.parse(topic) as StoredTopic;
     const list: PartitionState[] = [];
     for (const [key, value] of Object.entries(partitions)) {

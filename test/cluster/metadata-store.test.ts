@@ -218,6 +218,28 @@ describe('etcd metadata store between nodes', etcd, () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  test('a node listing topics while another creates them sees each topic whole or not at all', async () => {
+    const under = await etcdUnderTest();
+    const [writer, reader] = await Promise.all([under.open(), under.open()]);
+    const creating = (async () => {
+      for (let i = 0; i < 150; i++) await writer.createTopic(topic(`t${i}`, 3));
+    })();
+    let done = false;
+    void creating.finally(() => {
+      done = true;
+    });
+    let reads = 0;
+    while (!done) {
+      // Both reads, each time: a topic record read without its partition states threw here.
+      const [listed, one] = await Promise.all([reader.listTopics(), reader.getTopic(`t${reads % 150}`)]);
+      for (const t of [...listed, ...(one ? [one] : [])]) assert.equal(t.partitionStates.length, 3, t.name);
+      reads++;
+    }
+    await creating;
+    assert.ok(reads > 10, `${reads} reads while the topics were created`);
+    await Promise.all([writer.close(), reader.close()]);
+  });
+
   test('a broker runs on the etcd store: topics it creates are there for the next broker', async () => {
     const under = await etcdUnderTest();
     const dir = tempDir();
