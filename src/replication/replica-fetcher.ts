@@ -41,8 +41,12 @@ export interface ReplicaFetcherOptions {
 interface Followed extends FollowedPartition {
   /** False until the divergent tail (if any) has been cut, by leader epoch, since this follow began. */
   truncated: boolean;
-  /** A fetch answered that this leader no longer leads in this epoch: wait for the metadata to move. */
-  stale: boolean;
+  /**
+   * A fetch was answered that this leader does not lead in this epoch (it has not seen the
+   * metadata yet, or has moved on): fetch it again at this time (Date.now() ms), after
+   * `fetchBackoffMs`, or sooner when the metadata names a leader again. 0: fetch now.
+   */
+  retryAtMs: number;
 }
 
 const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -75,7 +79,7 @@ export class ReplicaFetcher {
     for (const [leader, set] of this.byLeader) {
       const old = set.get(k);
       if (!old) continue;
-      if (leader === p.leaderId && old.leaderEpoch === p.leaderEpoch && !old.stale) return;
+      if (leader === p.leaderId && old.leaderEpoch === p.leaderEpoch && old.retryAtMs === 0) return;
       set.delete(k);
     }
     let set = this.byLeader.get(p.leaderId);
@@ -83,7 +87,7 @@ export class ReplicaFetcher {
       set = new Map();
       this.byLeader.set(p.leaderId, set);
     }
-    set.set(k, { ...p, truncated: false, stale: false });
+    set.set(k, { ...p, truncated: false, retryAtMs: 0 });
     this.ensureLoop(p.leaderId);
   }
 
@@ -112,7 +116,8 @@ export class ReplicaFetcher {
     while (!this.stopped) {
       const set = this.byLeader.get(leaderId);
       if (!set || set.size === 0) return;
-      const active = [...set.values()].filter((f) => !f.stale);
+      const now = Date.now();
+      const active = [...set.values()].filter((f) => f.retryAtMs <= now);
       if (active.length === 0) {
         await sleep(this.opts.fetchBackoffMs, signal);
         continue;
@@ -145,7 +150,7 @@ export class ReplicaFetcher {
       );
       const got = answer.partitions[0];
       if (!got || got.error !== null) {
-        f.stale = got?.error === 'FENCED_LEADER_EPOCH' || got?.error === 'NOT_LEADER_OR_FOLLOWER';
+        if (got?.error === 'FENCED_LEADER_EPOCH' || got?.error === 'NOT_LEADER_OR_FOLLOWER') this.backOff(f);
         throw new Error(`epoch end offset of ${f.topic}-${f.partition}: ${got?.error ?? 'no answer'}`);
       }
       const step = truncationStep(
@@ -207,16 +212,27 @@ export class ReplicaFetcher {
       return;
     }
     if (got.error === 'NOT_LEADER_OR_FOLLOWER' || got.error === 'FENCED_LEADER_EPOCH') {
-      f.stale = true; // the metadata watch will say who leads now
+      this.backOff(f);
       return;
     }
     if (got.error !== null) throw new Error(`${got.error}: ${got.message ?? ''}`);
+    f.retryAtMs = 0; // taken as the follower again
     if (bytes.length > 0) f.log.appendAsFollower(bytes);
     f.onProgress(got.highWatermark);
     // Kafka's follower takes the leader's log start offset (DeleteRecords), up to its own high watermark.
     if (got.logStartOffset > f.log.logStartOffset) {
       f.log.advanceLogStartOffset(Math.min(got.logStartOffset, f.log.highWatermark));
     }
+  }
+
+  /**
+   * The leader did not take the fetch as its follower's in this epoch. Either it has not seen the
+   * metadata that makes it leader yet (a new topic, an election a moment ago): asking again soon
+   * succeeds, and nothing else would ask, as the metadata will not change again. Or leadership has
+   * moved on: the metadata watch calls follow() with the new leader, which starts at once.
+   */
+  private backOff(f: Followed): void {
+    f.retryAtMs = Date.now() + this.opts.fetchBackoffMs;
   }
 
   async stop(): Promise<void> {

@@ -33,7 +33,6 @@ after(async () => {
 });
 
 /** The status of `GET /topics/<topic>` (TOPIC DESCRIBE) through `via`; 0 when it did not answer within 3 s. */
-/** The status of `GET /topics/<topic>` (TOPIC DESCRIBE) through `via`; 0 when it did not answer within 3 s. */
 async function describe(via: ServerProcess, topic: string): Promise<number> {
   try {
     const res = await fetch(`${via.baseUrl}/topics/${topic}`, { signal: AbortSignal.timeout(3_000) });
@@ -82,6 +81,19 @@ test(
     });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     await until('node 2 to know guarded', async () => ((await describe(two, 'guarded')) === 200 ? true : undefined));
+    // Produces through node 2 to both partitions (one led by each node) are acknowledged by every
+    // replica. The topic is new: a follower's first fetch may come before its leader knows it leads,
+    // and the follower asks again rather than wait for a metadata change (it waited 30 s here).
+    for (let i = 0; i < 8; i++) {
+      const res = await fetch(`${two.baseUrl}/topics/guarded`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body: JSON.stringify({ records: [{ partition: i % 2, value: { i } }] }),
+        signal: AbortSignal.timeout(20_000),
+      });
+      assert.equal(res.status, 200, `produce ${i} to partition ${i % 2}: ${await res.text()}`);
+      await res.arrayBuffer().catch(() => undefined);
+    }
 
     // An ACL for someone else: ANONYMOUS loses the topic on every node.
     const acl = {
