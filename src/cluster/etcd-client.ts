@@ -6,7 +6,10 @@ export interface EtcdClusterOptions {
   endpoints: string[];
   /** Every key of one Samsa cluster lives under `/samsa/<clusterName>/`, so clusters can share an etcd. */
   clusterName: string;
-  /** Bound on every etcd call (not on streams: watches and lease keep-alives); a call that takes longer fails instead of hanging the node. */
+  /**
+   * Bound on every etcd call (not on streams: watches and lease keep-alives); a call that takes
+   * longer fails instead of hanging the node.
+   */
   requestTimeoutMs?: number;
 }
 
